@@ -1,1 +1,96 @@
-"""wharf."""
+"""wharf: data assets as plain functions, with storage pluggable through I/O managers.
+
+Names and behaviour follow Dagster's public API for assets, resources and I/O managers, so
+``import wharf as dg`` runs Dagster asset code unchanged. ``import wharf`` stays light: names
+that need pydantic load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from wharf import errors
+from wharf._core.assets import AssetIn, AssetsDefinition, AssetSpec, ResourceParam, asset
+from wharf._core.contexts import (
+    AssetExecutionContext,
+    InputContext,
+    OutputContext,
+    build_asset_context,
+    build_input_context,
+    build_output_context,
+)
+from wharf._core.definitions import Definitions
+from wharf._core.env import EnvVar
+from wharf._core.execution import AssetMaterialization
+from wharf._core.keys import AssetKey
+from wharf._core.materialize import ExecuteInProcessResult, materialize, materialize_to_memory
+from wharf._core.results import MaterializeResult, MetadataValue, Output
+from wharf._io.base import IOManager, IOManagerDefinition, io_manager
+from wharf._io.memory import InMemoryIOManager
+from wharf._io.upath import UPathIOManager
+
+if TYPE_CHECKING:
+    from wharf._core.config import ConfigurableResource, InitResourceContext
+    from wharf._io.configurable import ConfigurableIOManager, ConfigurableIOManagerFactory
+    from wharf._io.filesystem import FilesystemIOManager
+
+__version__ = "0.1.0"
+
+# name -> module; imported on first attribute access (they pull in pydantic).
+_LAZY = {
+    "ConfigurableResource": "wharf._core.config",
+    "InitResourceContext": "wharf._core.config",
+    "ConfigurableIOManager": "wharf._io.configurable",
+    "ConfigurableIOManagerFactory": "wharf._io.configurable",
+    "FilesystemIOManager": "wharf._io.filesystem",
+}
+
+__all__ = [
+    "AssetExecutionContext",
+    "AssetIn",
+    "AssetKey",
+    "AssetMaterialization",
+    "AssetSpec",
+    "AssetsDefinition",
+    "ConfigurableIOManager",
+    "ConfigurableIOManagerFactory",
+    "ConfigurableResource",
+    "Definitions",
+    "EnvVar",
+    "ExecuteInProcessResult",
+    "FilesystemIOManager",
+    "IOManager",
+    "IOManagerDefinition",
+    "InMemoryIOManager",
+    "InitResourceContext",
+    "InputContext",
+    "MaterializeResult",
+    "MetadataValue",
+    "Output",
+    "OutputContext",
+    "ResourceParam",
+    "UPathIOManager",
+    "asset",
+    "build_asset_context",
+    "build_input_context",
+    "build_output_context",
+    "errors",
+    "io_manager",
+    "materialize",
+    "materialize_to_memory",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        msg = f"module 'wharf' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

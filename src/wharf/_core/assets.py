@@ -1,0 +1,361 @@
+"""Assets: the ``@asset`` decorator, ``AssetsDefinition``, ``AssetSpec`` and ``AssetIn``."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import typing
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Generic, TypeVar, overload
+
+from wharf._core.keys import (
+    AssetKey,
+    CoercibleToAssetKey,
+    CoercibleToAssetKeyPrefix,
+    check_safe_name,
+    to_asset_key,
+)
+from wharf.errors import DefinitionError
+
+T = TypeVar("T")
+_RESOURCE_MARK = "wharf.resource_param"
+
+
+class ResourceParam(Generic[T]):
+    """Mark a parameter as a resource: ``def a(client: ResourceParam[Client])``."""
+
+    def __class_getitem__(cls, item: Any) -> Any:
+        return Annotated[item, _RESOURCE_MARK]
+
+
+@dataclass(frozen=True)
+class AssetIn:
+    """How a parameter maps to an upstream asset, and metadata for its I/O manager.
+
+    Examples:
+        >>> AssetIn(key="raw", metadata={"columns": ["a"]}).key
+        AssetKey(['raw'])
+    """
+
+    key: AssetKey | None = None
+    metadata: Mapping[str, Any] | None = None
+    key_prefix: CoercibleToAssetKeyPrefix | None = None
+    dagster_type: Any = None
+    partition_mapping: Any = None
+
+    def __init__(
+        self,
+        key: CoercibleToAssetKey | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        key_prefix: CoercibleToAssetKeyPrefix | None = None,
+        dagster_type: Any = None,
+        partition_mapping: Any = None,
+    ) -> None:
+        object.__setattr__(self, "key", to_asset_key(key) if key is not None else None)
+        object.__setattr__(self, "metadata", dict(metadata or {}))
+        object.__setattr__(self, "key_prefix", key_prefix)
+        object.__setattr__(self, "dagster_type", dagster_type)
+        object.__setattr__(self, "partition_mapping", partition_mapping)
+
+
+@dataclass(frozen=True)
+class AssetInput:
+    """One loaded input of an asset: the parameter, the upstream key, how to load it."""
+
+    param: str
+    key: AssetKey
+    annotation: Any
+    metadata: Mapping[str, Any]
+    partition_mapping: Any = None
+
+
+@dataclass
+class AssetSpec:
+    """An asset's description without a function: external data, or a ``deps`` target.
+
+    Examples:
+        >>> AssetSpec("raw_sales_data").key
+        AssetKey(['raw_sales_data'])
+    """
+
+    key: AssetKey
+    deps: list[AssetKey] = field(default_factory=list)
+    description: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    group_name: str | None = None
+    code_version: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    owners: list[str] = field(default_factory=list)
+    kinds: set[str] = field(default_factory=set)
+    partitions_def: Any = None
+
+    def __init__(
+        self,
+        key: CoercibleToAssetKey,
+        *,
+        deps: Iterable[Any] | None = None,
+        description: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        group_name: str | None = None,
+        code_version: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        owners: Sequence[str] | None = None,
+        kinds: Iterable[str] | None = None,
+        partitions_def: Any = None,
+        skippable: bool = False,
+        automation_condition: Any = None,
+    ) -> None:
+        self.key = to_asset_key(key)
+        self.deps = [to_asset_key(d) for d in deps or ()]
+        self.description = description
+        self.metadata = dict(metadata or {})
+        self.group_name = group_name
+        self.code_version = code_version
+        self.tags = dict(tags or {})
+        self.owners = list(owners or ())
+        self.kinds = set(kinds or ())
+        self.partitions_def = partitions_def
+
+
+class AssetsDefinition:
+    """An asset built by ``@asset``: its function, key, inputs, deps and I/O manager key.
+
+    Call it like the function to test it directly.
+    """
+
+    def __init__(
+        self,
+        *,
+        fn: Callable[..., Any],
+        key: AssetKey,
+        inputs: Sequence[AssetInput],
+        deps: Sequence[AssetKey],
+        io_manager_key: str,
+        resource_params: Mapping[str, str],
+        required_resource_keys: set[str],
+        context_param: str | None,
+        return_annotation: Any,
+        metadata: Mapping[str, Any],
+        group_name: str | None,
+        description: str | None,
+        code_version: str | None,
+        tags: Mapping[str, str],
+        partitions_def: Any = None,
+    ) -> None:
+        self.fn = fn
+        self.key = key
+        self.inputs = tuple(inputs)
+        self.deps = tuple(deps)
+        self.io_manager_key = io_manager_key
+        self.resource_params = dict(resource_params)
+        self.required_resource_keys = set(required_resource_keys) | set(resource_params.values())
+        self.context_param = context_param
+        self.return_annotation = return_annotation
+        self.metadata = dict(metadata)
+        self.group_name = group_name or "default"
+        self.description = description
+        self.code_version = code_version
+        self.tags = dict(tags)
+        self.partitions_def = partitions_def
+
+    @property
+    def keys(self) -> set[AssetKey]:
+        return {self.key}
+
+    @property
+    def op_name(self) -> str:
+        return self.key.to_python_identifier()
+
+    @property
+    def node_def(self) -> AssetsDefinition:
+        return self
+
+    @property
+    def name(self) -> str:
+        return self.op_name
+
+    @property
+    def upstream_keys(self) -> tuple[AssetKey, ...]:
+        """Loaded inputs first, then ``deps``; each key once."""
+        seen: dict[AssetKey, None] = {i.key: None for i in self.inputs}
+        seen.update((d, None) for d in self.deps)
+        return tuple(seen)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.context_param and self.context_param not in kwargs and len(args) < 1 + len(
+            self.inputs
+        ):
+            from wharf._core.contexts import build_asset_context
+
+            args = (build_asset_context(asset_key=self.key), *args)
+        return self.fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"AssetsDefinition(key={self.key!r})"
+
+
+def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    """Resolved annotations; names that cannot be resolved stay as their strings."""
+    try:
+        return typing.get_type_hints(fn, include_extras=True)
+    except Exception:
+        out: dict[str, Any] = {}
+        for name, ann in getattr(fn, "__annotations__", {}).items():
+            if isinstance(ann, str):
+                try:
+                    ann = eval(ann, fn.__globals__)  # noqa: S307 - the user's own annotation
+                except Exception:
+                    pass
+            out[name] = ann
+        return out
+
+
+def _is_resource_annotation(ann: Any) -> bool:
+    if typing.get_origin(ann) is Annotated and _RESOURCE_MARK in getattr(ann, "__metadata__", ()):
+        return True
+    config = sys.modules.get("wharf._core.config")
+    if config is None or not isinstance(ann, type):
+        return False
+    return issubclass(ann, config.ConfigurableResource)
+
+
+def _is_context_annotation(ann: Any) -> bool:
+    from wharf._core.contexts import AssetExecutionContext
+
+    return isinstance(ann, type) and issubclass(ann, AssetExecutionContext)
+
+
+def build_asset(
+    fn: Callable[..., Any],
+    *,
+    name: str | None = None,
+    key: CoercibleToAssetKey | None = None,
+    key_prefix: CoercibleToAssetKeyPrefix | None = None,
+    ins: Mapping[str, AssetIn] | None = None,
+    deps: Iterable[Any] | None = None,
+    io_manager_key: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    group_name: str | None = None,
+    description: str | None = None,
+    code_version: str | None = None,
+    required_resource_keys: set[str] | None = None,
+    partitions_def: Any = None,
+    tags: Mapping[str, str] | None = None,
+) -> AssetsDefinition:
+    """Build an :class:`AssetsDefinition` from a function's signature."""
+    fn_name = getattr(fn, "__name__", "asset")
+    if key is not None and (name is not None or key_prefix is not None):
+        msg = f"asset {fn_name!r}: give either key= or name=/key_prefix=, not both"
+        raise DefinitionError(msg, asset=fn_name, expected="key or name/key_prefix", got="both")
+    prefix = [key_prefix] if isinstance(key_prefix, str) else list(key_prefix or [])
+    asset_key = to_asset_key(key) if key is not None else AssetKey([*prefix, name or fn_name])
+    label = asset_key.to_user_string()
+    hints = _hints(fn)
+    ins = dict(ins or {})
+    params = list(inspect.signature(fn).parameters.values())
+    context_param = None
+    if params and (params[0].name == "context" or _is_context_annotation(hints.get(params[0].name))):
+        context_param = params[0].name
+        params = params[1:]
+    inputs: list[AssetInput] = []
+    resource_params: dict[str, str] = {}
+    for p in params:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        ann = hints.get(p.name, p.annotation)
+        if p.name not in ins and _is_resource_annotation(ann):
+            resource_params[p.name] = p.name
+            continue
+        spec = ins.pop(p.name, None) or AssetIn()
+        in_key = spec.key
+        if in_key is None:
+            in_prefix = spec.key_prefix if spec.key_prefix is not None else prefix
+            parts = [in_prefix] if isinstance(in_prefix, str) else list(in_prefix)
+            in_key = AssetKey([*parts, check_safe_name(p.name, what="input name", asset=label)])
+        load_type = spec.dagster_type if spec.dagster_type is not None else ann
+        inputs.append(
+            AssetInput(p.name, in_key, load_type, dict(spec.metadata or {}), spec.partition_mapping)
+        )
+    if ins:
+        msg = (
+            f"asset {label!r}: ins= names {', '.join(map(repr, ins))}, which "
+            f"{'is not a parameter' if len(ins) == 1 else 'are not parameters'} of {fn_name}(): "
+            f"expected one of {', '.join(p.name for p in params) or 'no parameters'}"
+        )
+        raise DefinitionError(msg, asset=label, expected="parameter names", got=", ".join(ins))
+    return AssetsDefinition(
+        fn=fn,
+        key=asset_key,
+        inputs=inputs,
+        deps=[to_asset_key(d) for d in deps or ()],
+        io_manager_key=io_manager_key or "io_manager",
+        resource_params=resource_params,
+        required_resource_keys=set(required_resource_keys or ()),
+        context_param=context_param,
+        return_annotation=hints.get("return", inspect.Signature.empty),
+        metadata=metadata or {},
+        group_name=group_name,
+        description=description or inspect.getdoc(fn),
+        code_version=code_version,
+        tags=tags or {},
+        partitions_def=partitions_def,
+    )
+
+
+@overload
+def asset(fn: Callable[..., Any], /) -> AssetsDefinition: ...
+@overload
+def asset(
+    *,
+    name: str | None = None,
+    key: CoercibleToAssetKey | None = None,
+    key_prefix: CoercibleToAssetKeyPrefix | None = None,
+    ins: Mapping[str, AssetIn] | None = None,
+    deps: Iterable[Any] | None = None,
+    io_manager_key: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    group_name: str | None = None,
+    description: str | None = None,
+    code_version: str | None = None,
+    required_resource_keys: set[str] | None = None,
+    partitions_def: Any = None,
+    tags: Mapping[str, str] | None = None,
+    **ignored: Any,
+) -> Callable[[Callable[..., Any]], AssetsDefinition]: ...
+def asset(
+    fn: Callable[..., Any] | None = None, /, **kwargs: Any
+) -> AssetsDefinition | Callable[[Callable[..., Any]], AssetsDefinition]:
+    """Declare an asset: parameters name upstream assets, the return value is the data.
+
+    Accepted for Dagster compatibility and recorded but not acted on: ``owners``, ``kinds``,
+    ``compute_kind``, ``automation_condition``, ``retry_policy``, ``output_required``.
+
+    Examples:
+        >>> @asset
+        ... def numbers() -> list[int]:
+        ...     return [1, 2, 3]
+        >>> @asset(key_prefix="warehouse")
+        ... def total(numbers: list[int]) -> int:
+        ...     return sum(numbers)
+        >>> total.key, [i.key for i in total.inputs]
+        (AssetKey(['warehouse', 'total']), [AssetKey(['warehouse', 'numbers'])])
+    """
+    known = {
+        "name", "key", "key_prefix", "ins", "deps", "io_manager_key", "metadata", "group_name",
+        "description", "code_version", "required_resource_keys", "partitions_def", "tags",
+    }  # fmt: skip
+    tolerated = {
+        "owners", "kinds", "compute_kind", "automation_condition", "retry_policy",
+        "output_required", "dagster_type", "pool", "backfill_policy", "check_specs",
+    }  # fmt: skip
+    unknown = set(kwargs) - known - tolerated
+    if unknown:
+        msg = f"@asset got unknown argument(s) {', '.join(sorted(unknown))}: expected {', '.join(sorted(known))}"
+        raise TypeError(msg)
+    used = {k: v for k, v in kwargs.items() if k in known}
+
+    def wrap(f: Callable[..., Any]) -> AssetsDefinition:
+        return build_asset(f, **used)
+
+    return wrap(fn) if fn is not None else wrap

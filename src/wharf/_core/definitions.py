@@ -1,0 +1,76 @@
+"""``Definitions``: the assets and resources of a code location, validated together."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from wharf._core.assets import AssetsDefinition
+from wharf._core.graph import AssetGraph
+from wharf._core.keys import to_asset_key
+from wharf._core.resources import DEFAULT_IO_MANAGER_KEY, check_resource_keys
+from wharf.errors import UnknownAssetError
+
+
+class Definitions:
+    """Assets and the resources (I/O managers among them) they run with.
+
+    Validated when built: duplicate keys, cycles, inputs that name no asset and resource keys
+    without a resource are errors here, before anything runs.
+
+    Examples:
+        >>> import wharf as dg
+        >>> @dg.asset
+        ... def numbers() -> list[int]:
+        ...     return [1, 2, 3]
+        >>> defs = dg.Definitions(assets=[numbers], resources={"io_manager": dg.InMemoryIOManager()})
+        >>> defs.materialize().success
+        True
+    """
+
+    def __init__(
+        self,
+        assets: Iterable[Any] | None = None,
+        resources: Mapping[str, Any] | None = None,
+        executor: Any = None,
+        *,
+        schedules: Iterable[Any] | None = None,
+        sensors: Iterable[Any] | None = None,
+        jobs: Iterable[Any] | None = None,
+        asset_checks: Iterable[Any] | None = None,
+        loggers: Mapping[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.assets = list(assets or [])
+        self.resources = dict(resources or {})
+        self.executor = executor
+        self.metadata = dict(metadata or {})
+        self.asset_graph = AssetGraph(self.assets)
+        check_resource_keys(self.asset_graph, {*self.resources, DEFAULT_IO_MANAGER_KEY})
+
+    def get_assets_def(self, key: Any) -> AssetsDefinition:
+        """The asset definition with this key."""
+        asset_key = to_asset_key(key) if not isinstance(key, str) else to_asset_key(key.split("/"))
+        item = self.asset_graph.by_key.get(asset_key)
+        if not isinstance(item, AssetsDefinition):
+            known = ", ".join(sorted(k.to_user_string() for k in self.asset_graph.by_key))
+            msg = f"no asset {asset_key.to_user_string()!r} in these definitions: expected one of [{known}]"
+            raise UnknownAssetError(msg, asset=asset_key.to_user_string(), expected=known)
+        return item
+
+    def materialize(self, selection: Any = None, **kwargs: Any) -> Any:
+        """Materialize these definitions' assets (or a selection) with their resources."""
+        from wharf._core.materialize import materialize
+
+        return materialize(self.assets, self.resources, selection, **kwargs)
+
+    def load_asset_value(self, asset_key: Any, *, python_type: Any = Any, partition_key: str | None = None) -> Any:
+        """Load an asset's stored value through its I/O manager, outside any run."""
+        from wharf._core.execution import RunContext, load_asset_input, new_run_id
+        from wharf._core.resources import RunResources, io_manager_key_of, with_default_io_manager
+
+        key = self.get_assets_def(asset_key).key
+        im_key = io_manager_key_of(self.asset_graph, key)
+        with RunResources(with_default_io_manager(self.resources), [im_key], new_run_id()) as res:
+            run = RunContext(self.asset_graph, res, res.run_id, partition_key)
+            return load_asset_input(run, key, annotation=python_type)

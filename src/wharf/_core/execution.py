@@ -1,0 +1,282 @@
+"""Run assets: load inputs through I/O managers, call the function, store the output."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from wharf._core.assets import AssetsDefinition
+from wharf._core.contexts import (
+    AssetExecutionContext,
+    InputContext,
+    OutputContext,
+    Resources,
+    TypeInfo,
+)
+from wharf._core.graph import AssetGraph
+from wharf._core.history import RunHistory
+from wharf._core.keys import AssetKey
+from wharf._core.resources import RunResources, io_manager_key_of, needed_resource_keys
+from wharf._core.results import (
+    MaterializeResult,
+    MetadataValue,
+    Output,
+    metadata_to_json,
+    normalize_metadata,
+)
+from wharf._core.typecheck import matches_annotation, type_name
+from wharf.errors import AssetTypeError
+
+_LOG = logging.getLogger("wharf")
+
+
+@dataclass(frozen=True)
+class AssetMaterialization:
+    """A stored (or self-reported) asset value: its key, metadata and partition."""
+
+    asset_key: AssetKey
+    metadata: dict[str, MetadataValue] = field(default_factory=dict)
+    partition: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    """An event of a run; materialization events carry an :class:`AssetMaterialization`."""
+
+    event_type_value: str
+    asset_key: AssetKey
+    step_key: str
+    materialization: AssetMaterialization | None = None
+
+    @property
+    def asset_materialization(self) -> AssetMaterialization | None:
+        return self.materialization
+
+    @property
+    def is_step_materialization(self) -> bool:
+        return self.materialization is not None
+
+
+@dataclass
+class StepOutcome:
+    """How one asset went: ``success``, ``failed`` or ``skipped``, with timing and cause."""
+
+    key: AssetKey
+    status: str
+    duration_s: float = 0.0
+    metadata: dict[str, MetadataValue] = field(default_factory=dict)
+    error: BaseException | None = None
+    reason: str | None = None
+    stored: bool = False
+
+
+class RunListener:
+    """Receives progress while a run goes (the CLI's live display implements this)."""
+
+    def on_start(self, key: AssetKey) -> None:
+        """An asset started."""
+
+    def on_finish(self, outcome: StepOutcome) -> None:
+        """An asset succeeded, failed or was skipped."""
+
+
+@dataclass
+class RunContext:
+    """Everything steps of one run share."""
+
+    graph: AssetGraph
+    resources: RunResources
+    run_id: str
+    partition_key: str | None = None
+
+
+def _output_context(run: RunContext, key: AssetKey, im_key: str) -> OutputContext:
+    item = run.graph.by_key[key]
+    is_asset = isinstance(item, AssetsDefinition)
+    ann = item.return_annotation if is_asset else Any
+    return OutputContext(
+        asset_key_or_none=key,
+        name="result",
+        definition_metadata=dict(item.metadata),
+        dagster_type=TypeInfo(Any if ann is inspect.Signature.empty else ann),
+        resource_config=run.resources.configs.get(im_key, {}),
+        resources=Resources(run.resources.instances),
+        step_key=key.to_python_identifier(),
+        run_id=run.run_id,
+        partition_key=run.partition_key,
+    )
+
+
+def load_asset_input(
+    run: RunContext, key: AssetKey, *, annotation: Any = Any, name: str = "result",
+    metadata: Mapping[str, Any] | None = None, for_asset: str | None = None,
+) -> Any:  # fmt: skip
+    """Load the stored value of ``key`` through its I/O manager."""
+    im_key = io_manager_key_of(run.graph, key)
+    label = for_asset or key.to_user_string()
+    manager = run.resources.io_manager(im_key, asset=label)
+    upstream = _output_context(run, key, im_key)
+    ctx = InputContext(
+        asset_key_or_none=key,
+        name=name,
+        upstream_output=upstream,
+        definition_metadata=dict(metadata or {}),
+        dagster_type=TypeInfo(Any if annotation is inspect.Signature.empty else annotation),
+        resource_config=upstream.resource_config,
+        resources=upstream.resources,
+        step_key=upstream.step_key,
+        run_id=run.run_id,
+        partition_key=run.partition_key,
+    )
+    try:
+        return manager.load_input(ctx)
+    except Exception as exc:
+        exc.add_note(
+            f"while loading {key.to_user_string()!r} for {label!r} "
+            f"with I/O manager {im_key!r} ({type(manager).__name__})"
+        )
+        raise
+
+
+def _unpack(asset: AssetsDefinition, result: Any) -> tuple[bool, Any, dict[str, MetadataValue]]:
+    """(store?, value, metadata) from what the function returned."""
+    if isinstance(result, Output):
+        return True, result.value, normalize_metadata(result.metadata)
+    if isinstance(result, MaterializeResult):
+        return result.has_value, result.value, normalize_metadata(result.metadata)
+    if result is None and asset.return_annotation in (None, type(None)):
+        return False, None, {}
+    return True, result, {}
+
+
+def run_asset(run: RunContext, asset: AssetsDefinition) -> StepOutcome:
+    """Load inputs, call the function, type-check and store the value. Raises on failure."""
+    start = time.perf_counter()
+    label = asset.key.to_user_string()
+    kwargs: dict[str, Any] = {
+        inp.param: load_asset_input(
+            run, inp.key, annotation=inp.annotation, name=inp.param,
+            metadata=inp.metadata, for_asset=label,
+        )  # fmt: skip
+        for inp in asset.inputs
+    }
+    for param, rkey in asset.resource_params.items():
+        kwargs[param] = run.resources.instances[rkey]
+    exec_ctx = None
+    if asset.context_param:
+        exec_ctx = AssetExecutionContext(
+            asset_key=asset.key,
+            resources=Resources(run.resources.instances),
+            run_id=run.run_id,
+            partition_key_or_none=run.partition_key,
+            input_keys={i.param: i.key for i in asset.inputs},
+        )
+        kwargs[asset.context_param] = exec_ctx
+    result = asset.fn(**kwargs)
+    store, value, metadata = _unpack(asset, result)
+    if exec_ctx is not None:
+        metadata = {**exec_ctx._added_metadata, **metadata}
+    if store:
+        ann = asset.return_annotation
+        if not isinstance(result, Output | MaterializeResult) and not matches_annotation(value, ann):
+            im = asset.io_manager_key
+            msg = (
+                f"asset {label!r} returned {type_name(type(value))}, but its return annotation "
+                f"expects {type_name(ann)}: I/O manager {im!r} was not called and the stored "
+                "value is unchanged"
+            )
+            raise AssetTypeError(
+                msg, asset=label, io_manager=im, expected=type_name(ann), got=type_name(type(value))
+            )
+        manager = run.resources.io_manager(asset.io_manager_key, asset=label)
+        out_ctx = _output_context(run, asset.key, asset.io_manager_key)
+        manager.handle_output(out_ctx, value)
+        metadata = {**metadata, **out_ctx.consume_logged_metadata()}
+    return StepOutcome(asset.key, "success", time.perf_counter() - start, metadata, stored=store)
+
+
+def execute_in_process(
+    run: RunContext,
+    selected: Sequence[AssetKey],
+    *,
+    listener: RunListener | None = None,
+    history: RunHistory | None = None,
+) -> list[StepOutcome]:
+    """Run ``selected`` in order; a failure skips its dependants, the others still run."""
+    failed: dict[AssetKey, str] = {}
+    outcomes: list[StepOutcome] = []
+    selected_set = set(selected)
+    for key in selected:
+        asset = run.graph.by_key[key]
+        assert isinstance(asset, AssetsDefinition)
+        bad_up = [u for u in run.graph.upstream(key) if u in failed and u in selected_set]
+        if listener:
+            listener.on_start(key)
+        started_at = time.time()
+        if bad_up:
+            up = bad_up[0].to_user_string()
+            outcome = StepOutcome(key, "skipped", reason=f"upstream {up!r} {failed[bad_up[0]]}")
+            failed[key] = "was skipped"
+        else:
+            try:
+                outcome = run_asset(run, asset)
+            except Exception as exc:
+                exc.add_note(f"while materializing asset {key.to_user_string()!r}")
+                _LOG.error("asset %s failed: %s", key.to_user_string(), exc)
+                outcome = StepOutcome(key, "failed", error=exc, reason=f"{type(exc).__name__}: {exc}")
+                failed[key] = "failed"
+        outcome.duration_s = outcome.duration_s or (time.time() - started_at)
+        outcomes.append(outcome)
+        if history is not None:
+            _record(history, run, asset, outcome, started_at)
+        if listener:
+            listener.on_finish(outcome)
+    return outcomes
+
+
+def _record(
+    history: RunHistory, run: RunContext, asset: AssetsDefinition, o: StepOutcome, t0: float
+) -> None:
+    error = None
+    if o.error is not None:
+        error = "".join(traceback.format_exception(o.error)).strip()
+    history.record(
+        run_id=run.run_id, asset_key=o.key.to_user_string(), status=o.status, started_at=t0,
+        duration_s=o.duration_s, metadata=metadata_to_json(o.metadata),
+        partition_key=run.partition_key, io_manager=asset.io_manager_key,
+        error=error or o.reason,
+    )  # fmt: skip
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex
+
+
+Executor = Callable[..., list[StepOutcome]]
+
+
+def run_graph(
+    graph: AssetGraph,
+    selected: Sequence[AssetKey],
+    resources: Mapping[str, Any],
+    *,
+    partition_key: str | None = None,
+    listener: RunListener | None = None,
+    history: RunHistory | None = None,
+    executor: Executor = execute_in_process,
+) -> tuple[RunContext, list[StepOutcome]]:
+    """Set up resources, run the selected assets, tear resources down."""
+    run_id = new_run_id()
+    keys = needed_resource_keys(graph, selected)
+    run_resources = RunResources(resources, keys, run_id)
+    run = RunContext(graph, run_resources, run_id, partition_key)
+    with run_resources:
+        outcomes = executor(run, selected, listener=listener, history=history)
+    return run, outcomes

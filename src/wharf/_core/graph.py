@@ -1,0 +1,132 @@
+"""The asset graph: keys to definitions, upstream edges, validation and order."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from wharf._core.assets import AssetsDefinition, AssetSpec
+from wharf._core.keys import AssetKey, to_asset_key
+from wharf.errors import CycleError, DuplicateKeyError, UnknownAssetError
+
+AnyAsset = AssetsDefinition | AssetSpec
+
+
+class AssetGraph:
+    """Validated assets: no duplicate keys, every loaded input exists, no cycles.
+
+    Examples:
+        >>> from wharf._core.assets import asset
+        >>> @asset
+        ... def a() -> int:
+        ...     return 1
+        >>> @asset
+        ... def b(a: int) -> int:
+        ...     return a + 1
+        >>> [k.to_user_string() for k in AssetGraph([b, a]).toposort()]
+        ['a', 'b']
+    """
+
+    def __init__(self, assets: Iterable[Any]) -> None:
+        self.by_key: dict[AssetKey, AnyAsset] = {}
+        for item in assets:
+            if not isinstance(item, AssetsDefinition | AssetSpec):
+                msg = f"expected an asset (from @asset) or an AssetSpec, got {type(item).__name__}: {item!r}"
+                raise TypeError(msg)
+            if item.key in self.by_key:
+                other = self.by_key[item.key]
+                msg = (
+                    f"two assets have the key {item.key.to_user_string()!r} "
+                    f"({_describe(other)} and {_describe(item)}): expected each key once"
+                )
+                raise DuplicateKeyError(msg, asset=item.key.to_user_string(), expected="unique keys")
+            self.by_key[item.key] = item
+        self._check_inputs()
+        self._order = self._toposort()
+
+    @property
+    def executable(self) -> list[AssetsDefinition]:
+        return [a for a in self.by_key.values() if isinstance(a, AssetsDefinition)]
+
+    def upstream(self, key: AssetKey) -> tuple[AssetKey, ...]:
+        item = self.by_key[key]
+        ups = item.upstream_keys if isinstance(item, AssetsDefinition) else tuple(item.deps)
+        return tuple(k for k in ups if k in self.by_key)
+
+    def _check_inputs(self) -> None:
+        for item in self.executable:
+            for inp in item.inputs:
+                if inp.key not in self.by_key:
+                    name = item.key.to_user_string()
+                    known = ", ".join(sorted(k.to_user_string() for k in self.by_key))
+                    msg = (
+                        f"asset {name!r} has a parameter {inp.param!r} that names no asset: "
+                        f"expected an asset with key {inp.key.to_user_string()!r} among "
+                        f"[{known}]. Add that asset to the definitions, or use deps= for an "
+                        "ordering-only dependency"
+                    )
+                    raise UnknownAssetError(
+                        msg, asset=name, expected=inp.key.to_user_string(), got="no such asset"
+                    )
+
+    def _toposort(self) -> list[AssetKey]:
+        indegree = {k: 0 for k in self.by_key}
+        children: dict[AssetKey, list[AssetKey]] = {k: [] for k in self.by_key}
+        for key in self.by_key:
+            for up in self.upstream(key):
+                indegree[key] += 1
+                children[up].append(key)
+        ready = [k for k, n in indegree.items() if n == 0]
+        heapq.heapify(ready)
+        order: list[AssetKey] = []
+        while ready:
+            key = heapq.heappop(ready)
+            order.append(key)
+            for child in children[key]:
+                indegree[child] -= 1
+                if indegree[child] == 0:
+                    heapq.heappush(ready, child)
+        if len(order) != len(self.by_key):
+            cycle = self._find_cycle({k for k, n in indegree.items() if n > 0})
+            path = " -> ".join(k.to_user_string() for k in cycle)
+            msg = f"assets depend on each other in a cycle: {path}: expected a graph without cycles"
+            raise CycleError(msg, asset=cycle[0].to_user_string(), expected="no cycle", got=path)
+        return order
+
+    def _find_cycle(self, stuck: set[AssetKey]) -> list[AssetKey]:
+        start = min(stuck)
+        path, seen = [start], {start}
+        while True:
+            nxt = min(k for k in self.upstream(path[-1]) if k in stuck)
+            if nxt in seen:
+                loop = path[path.index(nxt) :]
+                return [*loop, nxt][::-1]  # walked upstream; print in data-flow order
+            path.append(nxt)
+            seen.add(nxt)
+
+    def toposort(self) -> list[AssetKey]:
+        """Every key, upstream before downstream (ties broken by key, so runs are repeatable)."""
+        return list(self._order)
+
+    def resolve_selection(self, selection: Sequence[Any] | str | None) -> list[AssetKey]:
+        """The keys a selection names, in dependency order; all executable assets if None."""
+        if selection is None:
+            return [k for k in self._order if isinstance(self.by_key[k], AssetsDefinition)]
+        items = [selection] if isinstance(selection, str) else list(selection)
+        wanted: set[AssetKey] = set()
+        for item in items:
+            key = AssetKey.from_user_string(item) if isinstance(item, str) else to_asset_key(item)
+            if key not in self.by_key:
+                known = ", ".join(sorted(k.to_user_string() for k in self.by_key))
+                msg = f"selection names {key.to_user_string()!r}, which is no asset: expected one of [{known}]"
+                raise UnknownAssetError(msg, asset=key.to_user_string(), expected=known, got="no such asset")
+            wanted.add(key)
+        return [k for k in self._order if k in wanted and isinstance(self.by_key[k], AssetsDefinition)]
+
+
+def _describe(item: AnyAsset) -> str:
+    if isinstance(item, AssetsDefinition):
+        fn = item.fn
+        return f"@asset {getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', '?')}"
+    return "AssetSpec"

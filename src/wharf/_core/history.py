@@ -1,0 +1,119 @@
+"""The run history: one SQLite row per materialization attempt, under ``$WHARF_HOME``."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS materializations (
+    run_id TEXT NOT NULL,
+    asset_key TEXT NOT NULL,
+    partition_key TEXT,
+    status TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    duration_s REAL NOT NULL,
+    io_manager TEXT,
+    metadata TEXT NOT NULL,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS by_asset ON materializations (asset_key, started_at);
+"""
+
+
+def wharf_home() -> Path:
+    """``$WHARF_HOME``, or ``.wharf`` in the current directory."""
+    return Path(os.environ.get("WHARF_HOME") or Path.cwd() / ".wharf")
+
+
+@dataclass(frozen=True)
+class HistoryRecord:
+    run_id: str
+    asset_key: str
+    partition_key: str | None
+    status: str
+    started_at: float
+    duration_s: float
+    io_manager: str | None
+    metadata: dict[str, Any]
+    error: str | None
+
+
+class RunHistory:
+    """Append-only record of materializations, readable by ``wharf list`` and ``wharf show``.
+
+    Examples:
+        >>> import tempfile, pathlib
+        >>> h = RunHistory(pathlib.Path(tempfile.mkdtemp()) / "history.sqlite")
+        >>> h.record(run_id="r1", asset_key="a", status="success", started_at=0.0,
+        ...          duration_s=0.1, metadata='{"rows": 3}')
+        >>> h.last("a").metadata
+        {'rows': 3}
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or wharf_home() / "history.sqlite"
+        self._conn: sqlite3.Connection | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(_SCHEMA)
+            self._conn = conn
+        return self._conn
+
+    def record(
+        self,
+        *,
+        run_id: str,
+        asset_key: str,
+        status: str,
+        started_at: float,
+        duration_s: float,
+        metadata: str,
+        partition_key: str | None = None,
+        io_manager: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        self._connect().execute(
+            "INSERT INTO materializations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, asset_key, partition_key, status, started_at, duration_s, io_manager,
+             metadata, error),
+        )  # fmt: skip
+
+    def _rows(self, sql: str, params: tuple[Any, ...]) -> list[HistoryRecord]:
+        if not self.path.exists():
+            return []
+        rows = self._connect().execute(sql, params).fetchall()
+        return [HistoryRecord(*r[:7], json.loads(r[7]), r[8]) for r in rows]
+
+    def last(self, asset_key: str, *, status: str | None = "success") -> HistoryRecord | None:
+        """The newest record for ``asset_key`` (with that status, unless ``status`` is None)."""
+        where = "asset_key = ?" + (" AND status = ?" if status else "")
+        params = (asset_key, status) if status else (asset_key,)
+        rows = self._rows(
+            f"SELECT * FROM materializations WHERE {where} ORDER BY started_at DESC, rowid DESC LIMIT 1",
+            params,
+        )
+        return rows[0] if rows else None
+
+    def for_asset(self, asset_key: str, limit: int = 20) -> list[HistoryRecord]:
+        return self._rows(
+            "SELECT * FROM materializations WHERE asset_key = ? ORDER BY started_at DESC, rowid DESC LIMIT ?",
+            (asset_key, limit),
+        )
+
+    def for_run(self, run_id: str) -> list[HistoryRecord]:
+        return self._rows("SELECT * FROM materializations WHERE run_id = ? ORDER BY rowid", (run_id,))
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -1,0 +1,169 @@
+"""``materialize`` and its result: the Python entry point of a run."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from wharf._core.assets import AssetsDefinition
+from wharf._core.execution import (
+    AssetMaterialization,
+    RunContext,
+    RunEvent,
+    RunListener,
+    StepOutcome,
+    load_asset_input,
+    run_graph,
+)
+from wharf._core.graph import AssetGraph
+from wharf._core.history import RunHistory
+from wharf._core.keys import AssetKey, to_asset_key
+from wharf._core.resources import (
+    check_resource_keys,
+    needed_resource_keys,
+    with_default_io_manager,
+)
+from wharf.errors import UnknownAssetError
+
+
+class ExecuteInProcessResult:
+    """The outcome of a run: success, per-asset outcomes, events, and the stored values."""
+
+    def __init__(self, run: RunContext, outcomes: list[StepOutcome]) -> None:
+        self._run = run
+        self.outcomes = outcomes
+        self.run_id = run.run_id
+
+    @property
+    def success(self) -> bool:
+        return all(o.status == "success" for o in self.outcomes)
+
+    @property
+    def failures(self) -> dict[AssetKey, BaseException | str]:
+        """Failed or skipped assets with the error (or the reason they were skipped)."""
+        return {o.key: o.error or o.reason or o.status for o in self.outcomes if o.status != "success"}
+
+    def outcome(self, key: Any) -> StepOutcome:
+        wanted = to_asset_key(key)
+        for o in self.outcomes:
+            if o.key == wanted:
+                return o
+        msg = f"asset {wanted.to_user_string()!r} was not part of run {self.run_id}"
+        raise UnknownAssetError(msg, asset=wanted.to_user_string(), expected="an asset of the run")
+
+    def get_asset_materialization_events(self) -> list[RunEvent]:
+        return [
+            RunEvent(
+                "ASSET_MATERIALIZATION",
+                o.key,
+                o.key.to_python_identifier(),
+                AssetMaterialization(o.key, dict(o.metadata), self._run.partition_key),
+            )
+            for o in self.outcomes
+            if o.status == "success"
+        ]
+
+    def asset_materializations_for_node(self, node_name: str) -> list[AssetMaterialization]:
+        return [
+            e.materialization
+            for e in self.get_asset_materialization_events()
+            if e.step_key == node_name and e.materialization is not None
+        ]
+
+    def asset_value(self, asset_key: Any, python_type: Any = Any) -> Any:
+        """Load the value the run stored for ``asset_key`` through its I/O manager."""
+        key = to_asset_key(asset_key)
+        self.outcome(key)
+        return load_asset_input(self._run, key, annotation=python_type)
+
+    def output_for_node(self, node_str: str, output_name: str = "result") -> Any:
+        """The stored value of the asset whose node (op) name is ``node_str``."""
+        for o in self.outcomes:
+            if node_str in (o.key.to_python_identifier(), o.key.to_user_string()):
+                return self.asset_value(o.key)
+        msg = f"no asset node named {node_str!r} in run {self.run_id}"
+        raise UnknownAssetError(msg, asset=node_str, expected="an asset of the run")
+
+
+def _raise_first_failure(result: ExecuteInProcessResult) -> None:
+    for o in result.outcomes:
+        if o.error is not None:
+            raise o.error
+
+
+def materialize(
+    assets: Sequence[Any],
+    resources: Mapping[str, Any] | None = None,
+    selection: Sequence[Any] | str | None = None,
+    *,
+    partition_key: str | None = None,
+    raise_on_error: bool = True,
+    run_config: Any = None,
+    instance: Any = None,
+    tags: Mapping[str, str] | None = None,
+    listener: RunListener | None = None,
+    record_history: bool = True,
+) -> ExecuteInProcessResult:
+    """Materialize ``assets`` (or the ``selection`` of them) and return the result.
+
+    Assets in ``assets`` that are not selected are loaded from their stores when a selected
+    asset needs them. With ``raise_on_error`` the first failure is raised after every asset that
+    could run has run.
+
+    Examples:
+        >>> import wharf as dg
+        >>> @dg.asset
+        ... def numbers() -> list[int]:
+        ...     return [1, 2, 3]
+        >>> @dg.asset
+        ... def total(numbers: list[int]) -> int:
+        ...     return sum(numbers)
+        >>> result = dg.materialize_to_memory([numbers, total])
+        >>> result.success, result.output_for_node("total")
+        (True, 6)
+    """
+    graph = AssetGraph(assets)
+    all_resources = with_default_io_manager(resources)
+    selected = graph.resolve_selection(selection)
+    check_resource_keys(graph, all_resources)
+    history = RunHistory() if record_history else None
+    try:
+        run, outcomes = run_graph(
+            graph, selected, all_resources,
+            partition_key=partition_key, listener=listener, history=history,
+        )  # fmt: skip
+    finally:
+        if history is not None:
+            history.close()
+    result = ExecuteInProcessResult(run, outcomes)
+    if raise_on_error:
+        _raise_first_failure(result)
+    return result
+
+
+def materialize_to_memory(
+    assets: Sequence[Any],
+    resources: Mapping[str, Any] | None = None,
+    selection: Sequence[Any] | str | None = None,
+    *,
+    partition_key: str | None = None,
+    raise_on_error: bool = True,
+    **kwargs: Any,
+) -> ExecuteInProcessResult:
+    """Like :func:`materialize`, but every I/O manager is an :class:`InMemoryIOManager`."""
+    from wharf._io.memory import InMemoryIOManager
+
+    graph = AssetGraph(assets)
+    memory = InMemoryIOManager()
+    all_resources = dict(resources or {})
+    for key in needed_resource_keys(graph, graph.by_key):
+        if key == "io_manager" or _uses_as_io_manager(graph, key):
+            all_resources[key] = memory
+    return materialize(
+        assets, all_resources, selection, partition_key=partition_key,
+        raise_on_error=raise_on_error, record_history=False,
+    )  # fmt: skip
+
+
+def _uses_as_io_manager(graph: AssetGraph, key: str) -> bool:
+    return any(isinstance(a, AssetsDefinition) and a.io_manager_key == key for a in graph.by_key.values())

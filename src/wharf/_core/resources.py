@@ -1,0 +1,141 @@
+"""Resources for one run: check keys, resolve ``EnvVar``s, set up, build I/O managers, tear down."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Collection, Iterable, Mapping
+from contextlib import ExitStack
+from types import TracebackType
+from typing import Any
+
+from wharf._core.assets import AssetsDefinition
+from wharf._core.graph import AssetGraph
+from wharf._core.keys import AssetKey
+from wharf._io.base import IOManager, IOManagerDefinition
+from wharf.errors import MissingResourceError
+
+DEFAULT_IO_MANAGER_KEY = "io_manager"
+
+
+def io_manager_key_of(graph: AssetGraph, key: AssetKey) -> str:
+    item = graph.by_key[key]
+    return item.io_manager_key if isinstance(item, AssetsDefinition) else DEFAULT_IO_MANAGER_KEY
+
+
+def needed_resource_keys(graph: AssetGraph, selected: Iterable[AssetKey]) -> dict[str, str]:
+    """Resource key -> the first asset that needs it (for error messages)."""
+    needed: dict[str, str] = {}
+    for key in selected:
+        item = graph.by_key[key]
+        if not isinstance(item, AssetsDefinition):
+            continue
+        name = key.to_user_string()
+        needed.setdefault(item.io_manager_key, name)
+        for rk in sorted(item.required_resource_keys):
+            needed.setdefault(rk, name)
+        for inp in item.inputs:
+            needed.setdefault(io_manager_key_of(graph, inp.key), name)
+    return needed
+
+
+def with_default_io_manager(resources: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The resources, with the default ``FilesystemIOManager`` under ``io_manager`` if absent."""
+    out = dict(resources or {})
+    if DEFAULT_IO_MANAGER_KEY not in out:
+        from wharf._io.filesystem import FilesystemIOManager
+
+        out[DEFAULT_IO_MANAGER_KEY] = FilesystemIOManager()
+    return out
+
+
+def check_resource_keys(graph: AssetGraph, resources: Collection[str]) -> None:
+    """Every io_manager_key, required resource and resource parameter has a resource."""
+    for key, asset_name in needed_resource_keys(graph, graph.by_key).items():
+        if key not in resources:
+            item = graph.by_key[AssetKey.from_user_string(asset_name)]
+            assert isinstance(item, AssetsDefinition)
+            role = "io_manager_key" if key == item.io_manager_key else "resource"
+            if role == "resource" and key in item.resource_params:
+                role = "resource parameter"
+            elif role == "resource" and key not in item.required_resource_keys:
+                role = "io_manager_key of an upstream input"
+            known = ", ".join(sorted(resources)) or "none"
+            msg = (
+                f"asset {asset_name!r} needs the {role} {key!r}, but no resource has that key: "
+                f"expected one of [{known}]. Add resources={{{key!r}: ...}} to the definitions"
+            )
+            raise MissingResourceError(msg, asset=asset_name, io_manager=key, expected=known, got=key)
+
+
+def _is_configurable(obj: Any) -> bool:
+    config = sys.modules.get("wharf._core.config")
+    return config is not None and isinstance(obj, config.ConfigurableResource)
+
+
+class RunResources:
+    """Resolve and set up the resources a run needs; a context manager that tears them down."""
+
+    def __init__(self, resources: Mapping[str, Any], keys: Iterable[str], run_id: str) -> None:
+        self.definitions = dict(resources)
+        self.keys = sorted(set(keys) & set(resources))
+        self.run_id = run_id
+        self.instances: dict[str, Any] = {}
+        self.configs: dict[str, dict[str, Any]] = {}
+        self._stack = ExitStack()
+
+    def __enter__(self) -> RunResources:
+        # Resolve every EnvVar first, so a missing variable fails before anything is set up.
+        resolved = {
+            k: (v.resolve_env(k) if _is_configurable(v) else v)
+            for k, v in self.definitions.items()
+            if k in self.keys
+        }
+        try:
+            for key, res in resolved.items():
+                self.instances[key] = self._set_up(key, res)
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def _set_up(self, key: str, res: Any) -> Any:
+        from wharf._core.contexts import Resources
+
+        config = res.resource_config if _is_configurable(res) else getattr(res, "config", {})
+        self.configs[key] = dict(config or {})
+        if _is_configurable(res):
+            from wharf._core.config import InitResourceContext
+            from wharf._io.configurable import ConfigurableIOManagerFactory
+
+            ctx = InitResourceContext(
+                resource_config=self.configs[key], resources=Resources(self.instances),
+                run_id=self.run_id, resource_key=key,
+            )  # fmt: skip
+            if isinstance(res, ConfigurableIOManagerFactory):
+                return res.create_io_manager(ctx)
+            return self._stack.enter_context(res.yield_for_execution(ctx))
+        if isinstance(res, IOManagerDefinition):
+            from wharf._core.config import InitResourceContext
+
+            ctx = InitResourceContext(
+                resource_config=self.configs[key], resources=Resources(self.instances),
+                run_id=self.run_id, resource_key=key,
+            )  # fmt: skip
+            return res.build(ctx)
+        return res
+
+    def io_manager(self, key: str, *, asset: str) -> IOManager:
+        manager = self.instances.get(key)
+        if not isinstance(manager, IOManager):
+            got = type(manager).__name__ if key in self.instances else "nothing"
+            msg = (
+                f"asset {asset!r} uses io_manager_key {key!r}, but that resource is not an I/O "
+                f"manager: expected an IOManager (e.g. FilesystemIOManager), got {got}"
+            )
+            raise MissingResourceError(msg, asset=asset, io_manager=key, expected="IOManager", got=got)
+        return manager
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stack.close()

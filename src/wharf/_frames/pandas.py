@@ -1,0 +1,145 @@
+"""pandas: ``pd.DataFrame`` to and from Arrow.
+
+Out, ``pa.Table.from_pandas`` converts the frame and records each column's pandas dtype in the
+schema's ``pandas`` metadata. Back in, when that metadata survived the store (memory, Parquet
+and Arrow IPC stores keep it), ``Table.to_pandas`` restores the exact dtypes: nullable
+``Int64``/``boolean``/``string``, ``str``, categoricals, tz-aware and naive datetimes (with their
+unit), ``datetime.date`` and ``Decimal`` objects, all-null ``object`` columns.
+
+**The index.** An unnamed index (the default ``RangeIndex``, or the leftover labels of a filter
+or sort) is not stored and comes back as a default ``RangeIndex``; this matches Dagster's SQL
+handlers (``index=False``) and keeps ``__index_level_0__`` columns out of every table. A named
+index (any named level of a ``MultiIndex``) is data: its levels are stored as ordinary columns
+named after them, restored as the index while the pandas metadata survives, and plain columns
+when it does not (a database).
+
+**Without pandas metadata** (rows that came back from a database) the dtype follows the Arrow
+type, with one data-dependent rule that never loses a value:
+
+=====================================  ==============================================
+Arrow type                             pandas dtype
+=====================================  ==============================================
+int*/uint*, no nulls                   numpy int of the same width (``int64``, ...)
+int*/uint*, some nulls                 nullable ``Int64``/``UInt8``/... (never float)
+bool, no nulls / some nulls            ``bool`` / nullable ``boolean``
+float16/32/64                          numpy float, nulls become ``NaN``
+string, large_string, string_view      the default string dtype (``str`` in pandas 3)
+dictionary                             ``category``
+timestamp[unit, tz]                    ``datetime64[unit, tz]`` (naive without tz)
+date32/date64                          ``object`` of ``datetime.date``
+decimal128/256                         ``object`` of ``decimal.Decimal``
+null                                   ``object`` of ``None``
+=====================================  ==============================================
+
+The nullable rule is also applied when the metadata says ``int64`` but nulls turned up (a
+partition written later). Known losses: column labels become strings; the storage of the
+``string`` dtype (python or pyarrow) is not kept, only its values and ``NA``; ``Decimal``
+objects come back at the column's common scale (``Decimal("1.1")`` as ``Decimal("1.10")``,
+equal in value); floats lose the difference between null and ``NaN``, as pandas has none.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from wharf._deps import require
+from wharf._frames.base import as_reader, check_value, matches_any
+from wharf.errors import AssetTypeError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+__all__ = ["PandasAdapter"]
+
+
+class PandasAdapter:
+    """``pandas.DataFrame``, eager; round-trips losslessly through Arrow (see module notes).
+
+    Examples:
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"n": pd.array([1, None], dtype="Int64"), "s": ["a", "é"]})
+        >>> adapter = PandasAdapter()
+        >>> back = adapter.from_arrow(adapter.to_arrow(df), pd.DataFrame)
+        >>> back.equals(df), str(back["n"].dtype)
+        (True, 'Int64')
+    """
+
+    name: str = "pandas"
+    lazy: bool = False
+    _paths = frozenset({"pandas.core.frame.DataFrame", "pandas.DataFrame"})
+
+    def matches_type(self, tp: type) -> bool:
+        """Whether ``tp`` is ``pd.DataFrame`` or a subclass."""
+        return matches_any(tp, self._paths)
+
+    def to_arrow(self, obj: Any) -> pa.RecordBatchReader:
+        """Convert with ``pa.Table.from_pandas``; only a named index is stored."""
+        check_value(self, obj)
+        pa = require("pyarrow", purpose="converting pandas to Arrow")
+        keep_index = any(name is not None for name in obj.index.names)
+        try:
+            table = pa.Table.from_pandas(obj, preserve_index=keep_index)
+        except (pa.ArrowException, ValueError, TypeError) as exc:
+            expected = "a pandas.DataFrame whose columns Arrow can represent"
+            msg = f"Cannot convert this pandas.DataFrame to Arrow: {exc}"
+            raise AssetTypeError(msg, expected=expected, got="pandas.DataFrame") from exc
+        return table.to_reader()
+
+    def from_arrow(self, reader: pa.RecordBatchReader, tp: type) -> Any:
+        """Read all batches and build a ``pd.DataFrame`` (pandas metadata first, then rules)."""
+        pd = require("pandas", purpose="loading a pandas.DataFrame")
+        table = as_reader(reader).read_all()
+        frame = table.to_pandas()
+        _keep_integer_nulls(table, frame, pd)
+        _string_categories_when_empty(table, frame, pd)
+        return frame
+
+    def type_names(self) -> tuple[str, ...]:
+        """``("pandas.DataFrame",)``."""
+        return ("pandas.DataFrame",)
+
+
+def _own_column(frame: pd.DataFrame, name: str) -> bool:
+    """Whether ``name`` labels exactly one column of ``frame``."""
+    return name in frame.columns and isinstance(frame.columns.get_loc(name), int)
+
+
+def _keep_integer_nulls(table: pa.Table, frame: pd.DataFrame, pd: Any) -> None:
+    """Give int/bool columns with nulls a nullable dtype instead of float64/object."""
+    pa = require("pyarrow")
+    nullable = {
+        pa.int8(): pd.Int8Dtype(),
+        pa.int16(): pd.Int16Dtype(),
+        pa.int32(): pd.Int32Dtype(),
+        pa.int64(): pd.Int64Dtype(),
+        pa.uint8(): pd.UInt8Dtype(),
+        pa.uint16(): pd.UInt16Dtype(),
+        pa.uint32(): pd.UInt32Dtype(),
+        pa.uint64(): pd.UInt64Dtype(),
+        pa.bool_(): pd.BooleanDtype(),
+    }
+    for field, column in zip(table.schema, table.columns, strict=True):
+        dtype = nullable.get(field.type)
+        if dtype is None or column.null_count == 0 or not _own_column(frame, field.name):
+            continue
+        if not isinstance(frame[field.name].dtype, pd.api.extensions.ExtensionDtype):
+            frame[field.name] = dtype.__from_arrow__(column)
+
+
+def _string_categories_when_empty(table: pa.Table, frame: pd.DataFrame, pd: Any) -> None:
+    """An empty dictionary of strings gives ``object`` categories; use the string dtype."""
+    pa = require("pyarrow")
+    for field in table.schema:
+        if not pa.types.is_dictionary(field.type) or not _own_column(frame, field.name):
+            continue
+        value_type = field.type.value_type
+        is_text = pa.types.is_string(value_type) or pa.types.is_large_string(value_type)
+        if not (is_text or pa.types.is_string_view(value_type)):
+            continue
+        column = frame[field.name]
+        if not isinstance(column.dtype, pd.CategoricalDtype):
+            continue
+        categories = column.cat.categories
+        if len(categories) == 0 and categories.dtype == object:
+            frame[field.name] = column.cat.set_categories(pd.Index([], dtype="str"))

@@ -1,0 +1,193 @@
+"""What every table store speaks: Arrow record batches in, Arrow record batches out.
+
+A table store keeps named tables (:class:`TableRef`) and moves data as a
+``pyarrow.RecordBatchReader`` in both directions, so a value larger than memory streams through.
+Writes are atomic: a whole-table write replaces the table, a partition write replaces the rows a
+:class:`PartitionFilter` selects; a failure at any point leaves the previous value readable.
+
+This module imports neither pyarrow nor any database client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+
+from wharf._deps import require
+from wharf.errors import AssetTypeError, DefinitionError, UnsafeNameError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    import pyarrow as pa
+
+__all__ = [
+    "PartitionFilter",
+    "SchemaPolicy",
+    "TableRef",
+    "TableStore",
+    "WriteResult",
+    "as_reader",
+    "check_name",
+    "column_diff",
+    "schema_dict",
+]
+
+SchemaPolicy = Literal["error", "evolve"]
+"""What a partition write does when the data's columns differ from the stored table's:
+``"error"`` raises a :class:`~wharf.errors.StorageError` showing the diff, ``"evolve"`` adds the
+new columns (old rows get nulls) and fills columns the data lacks with nulls."""
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """Where a table lives: a schema (namespace) and a table name.
+
+    Examples:
+        >>> TableRef("public", "raw_sales_data").display()
+        'public.raw_sales_data'
+    """
+
+    schema: str
+    table: str
+
+    def display(self) -> str:
+        """The ``schema.table`` text used in metadata and error messages."""
+        return f"{self.schema}.{self.table}"
+
+
+@dataclass(frozen=True)
+class PartitionFilter:
+    """The rows of one or more partitions: ``column IN values`` and/or ``start <= column < end``.
+
+    Values are always bound as parameters, never pasted into SQL. ``None`` among ``values``
+    selects rows where the column is null.
+
+    Examples:
+        >>> PartitionFilter("region", values=("eu", "us")).describe()
+        "region IN ('eu', 'us')"
+        >>> PartitionFilter("day", start="2024-01-01", end="2024-01-02").describe()
+        "'2024-01-01' <= day < '2024-01-02'"
+    """
+
+    column: str
+    values: tuple[object, ...] | None = None
+    start: object | None = None
+    end: object | None = None
+
+    def __post_init__(self) -> None:
+        if self.values is not None and not isinstance(self.values, tuple):
+            object.__setattr__(self, "values", tuple(self.values))
+        if self.values is None and self.start is None and self.end is None:
+            msg = f"PartitionFilter on column {self.column!r} needs values, a start or an end"
+            raise DefinitionError(msg, expected="values or start/end", got="nothing")
+
+    def describe(self) -> str:
+        """A readable form of the filter for messages (not SQL)."""
+        parts = []
+        if self.values is not None:
+            parts.append(f"{self.column} IN ({', '.join(repr(v) for v in self.values)})")
+        if self.start is not None or self.end is not None:
+            low = "" if self.start is None else f"{self.start!r} <= "
+            high = "" if self.end is None else f" < {self.end!r}"
+            parts.append(f"{low}{self.column}{high}")
+        return " AND ".join(parts)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What a write stored, reported as metadata with the same keys for every store.
+
+    Examples:
+        >>> WriteResult(2, {"a": "int64"}, '"main"."public"."t"').row_count
+        2
+    """
+
+    row_count: int
+    schema: dict[str, str]
+    location: str
+    bytes: int | None = None
+
+
+@runtime_checkable
+class TableStore(Protocol):
+    """A place that keeps Arrow tables. See the module docstring for the guarantees."""
+
+    name: str
+
+    def write(
+        self, ref: TableRef, data: pa.RecordBatchReader, *, partition: PartitionFilter | None = None
+    ) -> WriteResult:
+        """Replace the table (or the rows ``partition`` selects) with ``data``, atomically."""
+        ...
+
+    def read(
+        self,
+        ref: TableRef,
+        *,
+        columns: Sequence[str] | None = None,
+        partition: PartitionFilter | None = None,
+    ) -> pa.RecordBatchReader:
+        """Stream the table (only ``columns``, only the rows ``partition`` selects)."""
+        ...
+
+    def exists(self, ref: TableRef) -> bool:
+        """Whether the table is stored."""
+        ...
+
+    def delete(self, ref: TableRef) -> None:
+        """Remove the table; removing a missing table does nothing."""
+        ...
+
+    def location(self, ref: TableRef) -> str:
+        """The fully qualified table name or the URI where the table is kept."""
+        ...
+
+
+def check_name(name: str, what: str) -> str:
+    """Return ``name`` if it can be a table, schema or column name, else raise.
+
+    Examples:
+        >>> check_name("select", "column")
+        'select'
+        >>> check_name("a\\x00b", "column")
+        Traceback (most recent call last):
+        ...
+        wharf.errors.UnsafeNameError: column name 'a\\x00b' contains a NUL character
+    """
+    if not isinstance(name, str) or not name:
+        msg = f"{what} name {name!r} must be a non-empty string"
+        raise UnsafeNameError(msg, expected="a non-empty string", got=repr(name))
+    if "\x00" in name:
+        msg = f"{what} name {name!r} contains a NUL character"
+        raise UnsafeNameError(msg, expected="no NUL character", got=repr(name))
+    return name
+
+
+def as_reader(data: object) -> pa.RecordBatchReader:
+    """Accept a ``RecordBatchReader`` or anything exporting ``__arrow_c_stream__``."""
+    pa = require("pyarrow", purpose="table stores")
+    if isinstance(data, pa.RecordBatchReader):
+        return data
+    if hasattr(data, "__arrow_c_stream__"):
+        return pa.RecordBatchReader.from_stream(data)
+    msg = f"a table store needs an Arrow record batch stream, got {type(data).__name__}"
+    raise AssetTypeError(msg, expected="pyarrow.RecordBatchReader", got=type(data).__name__)
+
+
+def schema_dict(schema: pa.Schema) -> dict[str, str]:
+    """Column name -> Arrow type name, for :attr:`WriteResult.schema`."""
+    return {field.name: str(field.type) for field in schema}
+
+
+def column_diff(stored: Iterable[str], incoming: Iterable[str]) -> str:
+    """Describe how two column lists differ, by name.
+
+    Examples:
+        >>> column_diff(["a", "b"], ["b", "c"])
+        "only in the stored table: ['a']; only in the new data: ['c']"
+    """
+    old, new = list(stored), list(incoming)
+    gone = [c for c in old if c not in new]
+    added = [c for c in new if c not in old]
+    return f"only in the stored table: {gone}; only in the new data: {added}"
