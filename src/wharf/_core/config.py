@@ -27,7 +27,8 @@ _PLAIN_INIT = contextvars.ContextVar("wharf_plain_init", default=False)
 class InitResourceContext:
     """What a resource or I/O manager factory sees when a run sets it up."""
 
-    resource_config: Mapping[str, Any] = field(default_factory=dict)
+    # repr=False: the config may hold secrets resolved from EnvVars.
+    resource_config: Mapping[str, Any] = field(default_factory=dict, repr=False)
     resources: Any = None
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("wharf"))
     run_id: str | None = None
@@ -35,7 +36,7 @@ class InitResourceContext:
 
 
 def _unknown_field_error(cls: type[BaseModel], unknown: list[str]) -> ConfigError:
-    known = sorted(cls.model_fields)
+    known = sorted(info.alias or name for name, info in cls.model_fields.items())
     hints = []
     for name in unknown:
         close = difflib.get_close_matches(name, known, n=1)
@@ -75,7 +76,9 @@ class ConfigurableResource(BaseModel):
         wharf.errors.ConfigError: Api got unknown config field 'tokn' (did you mean 'token'?): expected only token, url
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, arbitrary_types_allowed=True, populate_by_name=True
+    )
 
     _wharf_secrets: frozenset[str] = PrivateAttr(default=frozenset())
 
@@ -84,9 +87,10 @@ class ConfigurableResource(BaseModel):
         if _PLAIN_INIT.get():
             super().__init__(**data)
             return
-        unknown = [k for k in data if k not in cls.model_fields]
+        unknown = [k for k in data if k not in _field_names(cls)]
         if unknown:
             raise _unknown_field_error(cls, unknown)
+        data = {_ALIASES.get((cls, k), k): v for k, v in data.items()} if _has_alias(cls) else data
         env_fields = {k for k, v in data.items() if isinstance(v, EnvVar)}
         try:
             if not env_fields:
@@ -171,6 +175,28 @@ class ConfigurableResource(BaseModel):
         return {name: getattr(self, name) for name in type(self).model_fields}
 
     def __repr_args__(self) -> Any:
+        fields = type(self).model_fields
         for name, value in super().__repr_args__():
-            yield name, (_MASK if name in self._wharf_secrets else value)
+            shown = fields[name].alias if name in fields and fields[name].alias else name
+            yield shown, (_MASK if name in self._wharf_secrets else value)
+
+
+# (class, alias) -> field name, for fields such as ``schema_`` that users spell ``schema``.
+_ALIASES: dict[tuple[type[BaseModel], str], str] = {}
+
+
+def _has_alias(cls: type[BaseModel]) -> bool:
+    found = False
+    for name, info in cls.model_fields.items():
+        if info.alias and info.alias != name:
+            _ALIASES[(cls, info.alias)] = name
+            found = True
+    return found
+
+
+def _field_names(cls: type[BaseModel]) -> set[str]:
+    """Field names and their aliases: both are accepted as config keys."""
+    names = set(cls.model_fields)
+    names.update(info.alias for info in cls.model_fields.values() if info.alias)
+    return names
 

@@ -71,9 +71,15 @@ class ExecuteInProcessResult:
         ]
 
     def asset_value(self, asset_key: Any, python_type: Any = Any) -> Any:
-        """Load the value the run stored for ``asset_key`` through its I/O manager."""
+        """Load the value the run stored for ``asset_key`` through its I/O manager.
+
+        Without ``python_type`` the asset's return annotation says what type to load as.
+        """
         key = to_asset_key(asset_key)
         self.outcome(key)
+        item = self._run.graph.by_key[key]
+        if python_type is Any and isinstance(item, AssetsDefinition):
+            python_type = item.return_annotation
         return load_asset_input(self._run, key, annotation=python_type)
 
     def output_for_node(self, node_str: str, output_name: str = "result") -> Any:
