@@ -22,14 +22,26 @@ class InMemoryIOManager(IOManager):
 
     def __init__(self) -> None:
         self.values: dict[tuple[str, ...], Any] = {}
+        self._streams: set[tuple[str, ...]] = set()  # stored as a table, loaded as a stream
 
     def handle_output(self, context: OutputContext, obj: Any) -> None:
-        self.values[tuple(context.get_identifier())] = obj
+        from wharf._frames import adapter_for_value
+
+        ident = tuple(context.get_identifier())
+        adapter = adapter_for_value(obj)
+        is_stream = adapter is not None and adapter.name == "arrow-reader"
+        if is_stream:  # a one-shot stream: keep it whole, so it can be loaded more than once
+            obj = obj.read_all()
+        self.values[ident] = obj
+        if is_stream:
+            self._streams.add(ident)
+        else:
+            self._streams.discard(ident)
 
     def load_input(self, context: InputContext) -> Any:
         ident = tuple(context.get_identifier())
         try:
-            return self.values[ident]
+            value = self.values[ident]
         except KeyError:
             name = "/".join(ident)
             msg = (
@@ -39,3 +51,34 @@ class InMemoryIOManager(IOManager):
             raise StoredValueNotFoundError(
                 msg, asset=name, io_manager="InMemoryIOManager", expected="a stored value", got="nothing"
             ) from None
+        return self._as_requested(context, value, ident in self._streams)
+
+    def _as_requested(self, context: InputContext, value: Any, was_stream: bool) -> Any:
+        """A table converted to the annotated frame type and projected to ``columns``."""
+        from wharf._frames import adapter_for_annotation, adapter_for_value
+        from wharf._io.filesystem import strip_optional
+
+        source = adapter_for_value(value)
+        if source is None:
+            return value
+        annotation = context.dagster_type.typing_type
+        columns = context.definition_metadata.get("columns")
+        target = adapter_for_annotation(annotation)
+        if target is None:
+            if was_stream and not columns:
+                return value.to_reader()
+            target = source
+        if target is source and not columns:
+            return value
+        reader = source.to_arrow(value)
+        if columns:
+            reader = _project(reader, list(columns))
+        return target.from_arrow(reader, strip_optional(annotation))
+
+
+def _project(reader: Any, columns: list[str]) -> Any:
+    from wharf._deps import require
+
+    pa = require("pyarrow")
+    schema = pa.schema([reader.schema.field(c) for c in columns], reader.schema.metadata)
+    return pa.RecordBatchReader.from_batches(schema, (b.select(columns) for b in reader))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from abc import abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,10 @@ from wharf.errors import StoredValueNotFoundError
 
 
 def _is_local(path: Any) -> bool:
-    protocol = getattr(path, "protocol", "")
-    return isinstance(path, Path) and protocol in ("", "file", "local")
+    """A path on the local disk: a pathlib path, or a ``file://`` / ``local://`` UPath."""
+    if isinstance(path, Path):
+        return True
+    return getattr(path, "protocol", None) in ("file", "local")
 
 
 class UPathIOManager(IOManager):
@@ -93,31 +96,45 @@ class UPathIOManager(IOManager):
     # -- the contract ----------------------------------------------------------------
     def handle_output(self, context: OutputContext, obj: Any) -> None:
         path = self._get_path(context)
-        self.make_directory(path.parent)
-        if _is_local(path):
-            tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-            try:
-                self.dump_to_path(context, obj, tmp)
-                os.replace(tmp, path)
-            finally:
-                if tmp.exists():
-                    tmp.unlink()
-        else:
-            self.dump_to_path(context, obj, path)
+        self.write_atomically(context, obj, path, self.dump_to_path)
         meta: dict[str, Any] = {"path": MetadataValue.path(str(path))}
         if _is_local(path):
             meta["bytes"] = path.stat().st_size
         context.add_output_metadata({**meta, **self.get_metadata(context, obj)})
 
+    def write_atomically(
+        self, context: OutputContext, obj: Any, path: Any, dump: Callable[[OutputContext, Any, Any], None]
+    ) -> None:
+        """Call ``dump`` so that ``path`` shows either the old value or the complete new one.
+
+        Local paths: dump to a temp file in the same folder, then rename over ``path``. Object
+        stores: dump straight to ``path``; the object is published only when its upload completes.
+        """
+        self.make_directory(path.parent)
+        if not _is_local(path):
+            dump(context, obj, path)
+            return
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            dump(context, obj, tmp)
+            os.replace(tmp, path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+
+    def missing(self, context: InputContext, path: Any) -> StoredValueNotFoundError:
+        """The error for an input whose value was never stored at ``path``."""
+        name = context.asset_key.to_user_string() if context.has_asset_key else path.name
+        msg = (
+            f"asset {name!r} has no stored value at {path} ({type(self).__name__}): expected "
+            "it to be materialized before it is loaded, got no file there. Materialize it first"
+        )
+        return StoredValueNotFoundError(
+            msg, asset=name, io_manager=type(self).__name__, expected=str(path), got="missing"
+        )
+
     def load_input(self, context: InputContext) -> Any:
         path = self._get_path(context)
         if not self.path_exists(path):
-            name = context.asset_key.to_user_string() if context.has_asset_key else path.name
-            msg = (
-                f"asset {name!r} has no stored value at {path} ({type(self).__name__}): expected "
-                "it to be materialized before it is loaded, got no file there. Materialize it first"
-            )
-            raise StoredValueNotFoundError(
-                msg, asset=name, io_manager=type(self).__name__, expected=str(path), got="missing"
-            )
+            raise self.missing(context, path)
         return self.load_from_path(context, path)

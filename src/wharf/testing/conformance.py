@@ -53,7 +53,7 @@ def base_table(rows: int = 5) -> Any:
     return pa.table(
         {
             "id": pa.array(range(rows), pa.int64()),
-            "name": pa.array([None if i == 1 else f"näme-{i}-✓" for i in range(rows)]),
+            "name": pa.array([None if i == 1 else f"näme-{i}-✓" for i in range(rows)], pa.string()),
             "amount": pa.array([None if i == 2 else i * 1.5 for i in range(rows)], pa.float64()),
             "ts": pa.array(
                 [dt.datetime(2024, 1, 1 + i, 12, tzinfo=utc) for i in range(rows)],
