@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS materializations (
 );
 CREATE INDEX IF NOT EXISTS by_asset ON materializations (asset_key, started_at);
 """
+_NEWEST = "ORDER BY started_at DESC, rowid DESC"
 
 
 def wharf_home() -> Path:
@@ -32,6 +33,20 @@ def wharf_home() -> Path:
 
 @dataclass(frozen=True)
 class HistoryRecord:
+    """One materialization attempt as the history stored it.
+
+    Attributes:
+        run_id: the run the attempt belonged to.
+        asset_key: the asset's key as ``a/b`` text.
+        partition_key: the partition, if the run had one.
+        status: ``success``, ``failed`` or ``skipped``.
+        started_at: when the attempt started (seconds since the epoch).
+        duration_s: how long it took, in seconds.
+        io_manager: the resource key of the asset's I/O manager.
+        metadata: the materialization metadata (JSON values).
+        error: the traceback of a failure, or why the asset was skipped.
+    """
+
     run_id: str
     asset_key: str
     partition_key: str | None
@@ -92,28 +107,66 @@ class RunHistory:
         if not self.path.exists():
             return []
         rows = self._connect().execute(sql, params).fetchall()
-        return [HistoryRecord(*r[:7], json.loads(r[7]), r[8]) for r in rows]
+        return [
+            HistoryRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), r[8])
+            for r in rows
+        ]
 
     def last(self, asset_key: str, *, status: str | None = "success") -> HistoryRecord | None:
         """The newest record for ``asset_key`` (with that status, unless ``status`` is None)."""
         where = "asset_key = ?" + (" AND status = ?" if status else "")
         params = (asset_key, status) if status else (asset_key,)
-        rows = self._rows(
-            f"SELECT * FROM materializations WHERE {where} ORDER BY started_at DESC, rowid DESC LIMIT 1",
-            params,
-        )
+        rows = self._rows(f"SELECT * FROM materializations WHERE {where} {_NEWEST} LIMIT 1", params)
         return rows[0] if rows else None
 
     def for_asset(self, asset_key: str, limit: int = 20) -> list[HistoryRecord]:
+        """The newest ``limit`` records of ``asset_key``, newest first."""
         return self._rows(
-            "SELECT * FROM materializations WHERE asset_key = ? ORDER BY started_at DESC, rowid DESC LIMIT ?",
+            f"SELECT * FROM materializations WHERE asset_key = ? {_NEWEST} LIMIT ?",
             (asset_key, limit),
         )
 
     def for_run(self, run_id: str) -> list[HistoryRecord]:
-        return self._rows("SELECT * FROM materializations WHERE run_id = ? ORDER BY rowid", (run_id,))
+        """Every record of one run, in the order the assets finished."""
+        return self._rows(
+            "SELECT * FROM materializations WHERE run_id = ? ORDER BY rowid", (run_id,)
+        )
+
+    def asset_keys(self) -> list[str]:
+        """Every asset key with at least one record, sorted."""
+        if not self.path.exists():
+            return []
+        rows = self._connect().execute("SELECT DISTINCT asset_key FROM materializations").fetchall()
+        return sorted(str(r[0]) for r in rows)
+
+    def latest_by_asset(self) -> dict[str, HistoryRecord]:
+        """The newest record (any status) of every asset, by asset key.
+
+        Examples:
+            >>> import tempfile, pathlib
+            >>> h = RunHistory(pathlib.Path(tempfile.mkdtemp()) / "history.sqlite")
+            >>> for run, status in (("r1", "success"), ("r2", "failed")):
+            ...     h.record(run_id=run, asset_key="a", status=status, started_at=0.0,
+            ...              duration_s=0.1, metadata="{}")
+            >>> h.latest_by_asset()["a"].run_id
+            'r2'
+            >>> h.close()
+        """
+        rows = self._rows(
+            "SELECT * FROM materializations m WHERE rowid = (SELECT rowid FROM materializations "
+            f"WHERE asset_key = m.asset_key {_NEWEST} LIMIT 1)",
+            (),
+        )
+        return {r.asset_key: r for r in rows}
+
+    def __enter__(self) -> RunHistory:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def close(self) -> None:
+        """Close the database connection (reads and writes reopen it)."""
         if self._conn is not None:
             self._conn.close()
             self._conn = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from wharf._frames.base import as_reader, check_value, matches_any
+from wharf._frames.base import as_reader, check_value, matches_any, table_reader
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -36,9 +36,9 @@ class ArrowTableAdapter:
         return matches_any(tp, self._paths)
 
     def to_arrow(self, obj: Any) -> pa.RecordBatchReader:
-        """Return a reader over the table's record batches (no copy)."""
+        """Return a reader over the table's record batches (no copy; see :func:`table_reader`)."""
         check_value(self, obj)
-        return obj.to_reader()
+        return table_reader(obj)
 
     def from_arrow(self, reader: pa.RecordBatchReader, tp: type) -> Any:
         """Read every batch into one ``pa.Table``."""

@@ -21,7 +21,15 @@ if TYPE_CHECKING:
 
     import pyarrow as pa
 
-__all__ = ["FrameAdapter", "as_reader", "check_value", "class_paths", "matches_any", "type_label"]
+__all__ = [
+    "FrameAdapter",
+    "as_reader",
+    "check_value",
+    "class_paths",
+    "matches_any",
+    "table_reader",
+    "type_label",
+]
 
 
 @runtime_checkable
@@ -131,3 +139,23 @@ def as_reader(data: Any) -> pa.RecordBatchReader:
     got = type_label(data)
     msg = f"Expected an Arrow stream ({expected} or an object with __arrow_c_stream__), got {got}."
     raise AssetTypeError(msg, expected=expected, got=got)
+
+
+def table_reader(table: pa.Table) -> pa.RecordBatchReader:
+    """A reader over ``table``'s chunks that yields one empty batch when it has no rows.
+
+    ``Table.to_reader()`` yields no batch at all for an empty table, which loses every
+    dictionary (the category list of an empty categorical); one empty batch carries them.
+
+    Examples:
+        >>> import pyarrow as pa
+        >>> empty = pa.table({"c": pa.array(["a"]).dictionary_encode()}).slice(0, 0)
+        >>> [batch.column(0).dictionary.to_pylist() for batch in table_reader(empty)]
+        [['a']]
+    """
+    pa = require("pyarrow", purpose="Arrow conversion")
+    if table.num_rows:
+        return table.to_reader()
+    arrays = [col.chunk(0) if col.num_chunks else pa.array([], col.type) for col in table.columns]
+    batch = pa.RecordBatch.from_arrays(arrays, schema=table.schema)
+    return pa.RecordBatchReader.from_batches(table.schema, [batch])

@@ -5,9 +5,9 @@ A relation is lazy: it is a query, run when its rows are pulled. Going out it st
 busy (DuckDB 2 refuses a new query on it), so consumers should read it to the end promptly.
 
 Coming back, the relation lives on a dedicated in-memory connection (see
-:meth:`DuckDBRelationAdapter.from_arrow`). Fidelity is DuckDB's type system: dictionaries become
-``ENUM``, tz-aware timestamps become ``TIMESTAMPTZ`` (the instant is kept, the zone name is
-not: they come back in the connection's ``TimeZone``).
+:meth:`DuckDBRelationAdapter.from_arrow`). Fidelity is DuckDB's type system: dictionaries
+(categoricals) become ``VARCHAR``; tz-aware timestamps become ``TIMESTAMPTZ``, which keeps the
+instant but not the zone name (they come back in the connection's ``TimeZone``).
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from wharf._deps import require
-from wharf._frames.base import as_reader, check_value, matches_any
+from wharf._frames.base import as_reader, check_value, matches_any, table_reader
 from wharf.errors import AssetTypeError
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ class PandasAdapter:
             expected = "a pandas.DataFrame whose columns Arrow can represent"
             msg = f"Cannot convert this pandas.DataFrame to Arrow: {exc}"
             raise AssetTypeError(msg, expected=expected, got="pandas.DataFrame") from exc
-        return table.to_reader()
+        return table_reader(_type_empty_string_categories(obj, table))
 
     def from_arrow(self, reader: pa.RecordBatchReader, tp: type) -> Any:
         """Read all batches and build a ``pd.DataFrame`` (pandas metadata first, then rules)."""
@@ -103,6 +103,26 @@ class PandasAdapter:
 def _own_column(frame: pd.DataFrame, name: str) -> bool:
     """Whether ``name`` labels exactly one column of ``frame``."""
     return name in frame.columns and isinstance(frame.columns.get_loc(name), int)
+
+
+def _type_empty_string_categories(frame: pd.DataFrame, table: pa.Table) -> pa.Table:
+    """Arrow types a categorical without categories as ``dictionary<null>``; keep it a string
+    dictionary when its (empty) categories have the string dtype, so it comes back as such."""
+    pa = require("pyarrow")
+    for index, field in enumerate(table.schema):
+        kind = field.type
+        if not (pa.types.is_dictionary(kind) and pa.types.is_null(kind.value_type)):
+            continue
+        if not _own_column(frame, field.name) or frame[field.name].cat.categories.dtype == object:
+            continue
+        words = pa.dictionary(kind.index_type, pa.large_string(), kind.ordered)
+        no_words = pa.array([], pa.large_string())
+        chunks = [
+            pa.DictionaryArray.from_arrays(chunk.indices, no_words, ordered=kind.ordered)
+            for chunk in table.column(index).chunks
+        ]
+        table = table.set_column(index, field.with_type(words), pa.chunked_array(chunks, words))
+    return table
 
 
 def _keep_integer_nulls(table: pa.Table, frame: pd.DataFrame, pd: Any) -> None:

@@ -52,6 +52,8 @@ class PolarsAdapter:
         """Export the frame's chunks through ``__arrow_c_stream__`` (no copy)."""
         check_value(self, obj)
         pa = require("pyarrow", purpose="converting polars to Arrow")
+        if _has_categories(obj.schema):
+            return _portable(obj).to_reader()
         return pa.RecordBatchReader.from_stream(obj)
 
     def from_arrow(self, reader: pa.RecordBatchReader, tp: type) -> Any:
@@ -87,6 +89,12 @@ class PolarsLazyAdapter:
         """A reader that runs the query on the streaming engine as batches are pulled."""
         check_value(self, obj)
         pa = require("pyarrow", purpose="converting polars to Arrow")
+        if _has_categories(obj.collect_schema()):
+            schema = _portable(obj.clear().collect()).schema
+            chunks = (_portable(df) for df in obj.collect_batches(lazy=True))
+            return pa.RecordBatchReader.from_batches(
+                schema, (batch for chunk in chunks for batch in chunk.to_batches())
+            )
         return pa.RecordBatchReader.from_stream(obj.collect_batches(lazy=True))
 
     def from_arrow(self, reader: pa.RecordBatchReader, tp: type) -> Any:
@@ -96,6 +104,23 @@ class PolarsLazyAdapter:
     def type_names(self) -> tuple[str, ...]:
         """``("polars.LazyFrame",)``."""
         return ("polars.LazyFrame",)
+
+
+def _has_categories(schema: Any) -> bool:
+    """Whether a polars schema holds Categorical or Enum columns (at the top level)."""
+    pl = require("polars")
+    return any(isinstance(t, pl.Categorical | pl.Enum) for t in schema.values())
+
+
+def _portable(df: Any) -> Any:
+    """``df`` as a ``pa.Table`` whose dictionaries have ``large_string`` values.
+
+    polars exports Categorical/Enum as ``dictionary<string_view>``, which DuckDB and Parquet
+    cannot take; the oldest compat level gives ``dictionary<large_string>`` (and keeps the
+    polars field metadata, so they come back as Categorical/Enum).
+    """
+    pl = require("polars")
+    return df.to_arrow(compat_level=pl.CompatLevel.oldest())
 
 
 def _scan_spilled(reader: pa.RecordBatchReader) -> pl.LazyFrame:

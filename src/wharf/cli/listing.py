@@ -1,0 +1,55 @@
+"""``wharf list``: the assets of a code location with their last materialization."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from wharf.cli.common import fmt_time, print_table
+from wharf.cli.load import load_definitions
+
+
+def manager_class_name(resources: dict[str, Any], key: str) -> str:
+    """The class of the I/O manager under ``key``; never its config (it may hold secrets)."""
+    from wharf._core.resources import DEFAULT_IO_MANAGER_KEY
+    from wharf._io.base import IOManagerDefinition
+
+    if key not in resources:
+        return "FilesystemIOManager" if key == DEFAULT_IO_MANAGER_KEY else "missing"
+    res = resources[key]
+    if isinstance(res, IOManagerDefinition):
+        return f"@io_manager {getattr(res.fn, '__name__', '?')}"
+    return type(res).__name__
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print one row per asset: key, group, I/O manager, upstream, last materialization."""
+    from wharf._core.assets import AssetsDefinition
+    from wharf._core.history import RunHistory
+    from wharf._core.resources import io_manager_key_of
+
+    defs, where = load_definitions(args.module, args.file, args.attribute)
+    graph = defs.asset_graph
+    with RunHistory() as history:
+        latest = history.latest_by_asset()
+    rows = []
+    for key in graph.toposort():
+        item = graph.by_key[key]
+        name = key.to_user_string()
+        im_key = io_manager_key_of(graph, key)
+        upstream = ", ".join(k.to_user_string() for k in graph.upstream(key)) or "-"
+        record = latest.get(name)
+        external = not isinstance(item, AssetsDefinition)
+        status = record.status if record else ("external" if external else "never")
+        rows.append([
+            name,
+            item.group_name or "default",
+            f"{im_key} ({manager_class_name(defs.resources, im_key)})",
+            upstream,
+            fmt_time(record.started_at) if record else "-",
+            status,
+        ])  # fmt: skip
+    title = f"{len(rows)} asset{'s' if len(rows) != 1 else ''} in {where}"
+    headers = ["key", "group", "I/O manager", "upstream", "last materialization", "status"]
+    print_table(title, headers, rows)
+    return 0

@@ -1,0 +1,156 @@
+"""The ``wharf`` entry point: argument parsing and exit codes.
+
+Exit codes: 0 success; 1 an asset failed or was skipped, or a run could not finish;
+2 a usage or definition problem (bad arguments, missing file, no ``Definitions``, unknown
+asset key, invalid definitions or resource configuration).
+
+Only :mod:`argparse` is imported up front so ``wharf --help`` stays fast; each command's
+module (and rich) loads when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+
+from wharf.cli.common import CliError, describe_error, error
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _common_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--traceback", action="store_true", help="print full tracebacks of errors and failed assets"
+    )
+    return common
+
+
+def add_location_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    """``-m MODULE | -f FILE`` and ``-a NAME``: where the Definitions are."""
+    group = parser.add_argument_group("code location" + ("" if required else " (optional)"))
+    where = group.add_mutually_exclusive_group(required=required)
+    where.add_argument(
+        "-m", "--module", metavar="MODULE", help="import MODULE (the cwd is on sys.path)"
+    )
+    where.add_argument("-f", "--file", metavar="FILE", help="load the Python file FILE")
+    group.add_argument(
+        "-a", "--attribute", metavar="NAME",
+        help="the module-level variable holding the Definitions (needed if there are several)",
+    )  # fmt: skip
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Options of a run; ``wharf.cli.materialize.run_kwargs`` maps them to keywords.
+
+    Later run options (``--partition KEY``, ``--executor NAME``) are added here.
+    """
+    group = parser.add_argument_group("run options")
+    group.add_argument(
+        "--select", action="extend", nargs="+", metavar="KEY",
+        help="materialize only these assets (a/b for multi-part keys; repeat or comma-separate)",
+    )  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``wharf`` parser; each subcommand names its handler as ``module:function``."""
+    from wharf import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="wharf", description="Materialize and inspect wharf assets."
+    )
+    parser.add_argument("--version", action="version", version=f"wharf {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = _common_options()
+
+    mat = commands.add_parser(
+        "materialize", parents=[common],
+        help="run the assets of a code location", description="Run assets with live progress.",
+    )  # fmt: skip
+    add_location_options(mat, required=True)
+    add_run_options(mat)
+    mat.set_defaults(handler="wharf.cli.materialize:run")
+
+    lst = commands.add_parser(
+        "list", parents=[common],
+        help="list assets with their last materialization",
+        description="List the assets of a code location with their last materialization.",
+    )  # fmt: skip
+    add_location_options(lst, required=True)
+    lst.set_defaults(handler="wharf.cli.listing:run")
+
+    show = commands.add_parser(
+        "show", parents=[common],
+        help="show an asset's last materialization from the run history",
+        description="Show an asset's last materialization (or recent runs) from the run history.",
+    )  # fmt: skip
+    add_location_options(show, required=False)
+    show.add_argument("key", metavar="KEY", help="the asset key (a/b for multi-part keys)")
+    show.add_argument("--history", action="store_true", help="list the asset's recent runs")
+    show.add_argument(
+        "--limit",
+        type=_positive_int,
+        default=20,
+        metavar="N",
+        help="how many runs --history lists (20)",
+    )
+    show.set_defaults(handler="wharf.cli.show:run")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        msg = f"expected a positive number, got {text}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _handler(spec: str) -> Handler:
+    module, _, name = spec.partition(":")
+    func: Handler = getattr(importlib.import_module(module), name)
+    return func
+
+
+def _exit_code(exc: Exception) -> int:
+    """2 for definition, selection and configuration errors; 1 for other failures."""
+    from wharf.errors import ConfigError, DefinitionError, MissingDependencyError, UnknownAssetError
+
+    bad_input = (DefinitionError, UnknownAssetError, ConfigError, MissingDependencyError)
+    return 2 if isinstance(exc, bad_input) else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``wharf`` with ``argv`` (default ``sys.argv[1:]``) and return the exit code.
+
+    Usage errors from argparse exit (code 2) through ``SystemExit``.
+    """
+    from wharf.errors import WharfError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return _handler(args.handler)(args)
+    except CliError as exc:
+        error(exc.message)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        error("interrupted")
+        return 130
+    except Exception as exc:
+        if args.traceback:
+            traceback.print_exception(exc, file=sys.stderr)
+        elif isinstance(exc, WharfError):
+            error(exc.message)
+        else:
+            error(describe_error(exc))
+        if not args.traceback:
+            for note in getattr(exc, "__notes__", ()):
+                print(f"  {note}", file=sys.stderr)
+        return _exit_code(exc)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""``wharf materialize``: run the selected assets with live progress, then a summary."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from wharf.cli.common import describe_error, fmt_duration, line
+from wharf.cli.load import load_definitions
+
+
+def selection_from_args(args: argparse.Namespace) -> list[str] | None:
+    """The ``--select`` keys (repeated and/or comma-separated), or None for every asset."""
+    if not args.select:
+        return None
+    return [key.strip() for item in args.select for key in item.split(",") if key.strip()]
+
+
+def run_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments for ``Definitions.materialize`` from the run options.
+
+    New run options (``--partition``, ``--executor``) map to keywords here.
+    """
+    return {"selection": selection_from_args(args), "raise_on_error": False}
+
+
+@contextmanager
+def _quiet_wharf_log() -> Iterator[None]:
+    """The CLI reports failures itself: keep the ``wharf`` logger's fallback output away."""
+    logger = logging.getLogger("wharf")
+    handler = logging.NullHandler()
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Materialize; exit 0 when every asset succeeded, 1 when one failed or was skipped."""
+    from wharf.cli.progress import make_progress
+
+    defs, where = load_definitions(args.module, args.file, args.attribute)
+    kwargs = run_kwargs(args)
+    planned = defs.asset_graph.resolve_selection(kwargs["selection"])
+    if not planned:
+        line(f"nothing to materialize: {where!r} has no assets to run")
+        return 0
+    started = time.perf_counter()
+    with _quiet_wharf_log(), make_progress(planned) as progress:
+        result = defs.materialize(listener=progress, **kwargs)
+    _report(result, time.perf_counter() - started, show_traceback=args.traceback)
+    return 0 if result.success else 1
+
+
+def _report(result: Any, elapsed: float, *, show_traceback: bool) -> None:
+    outcomes = result.outcomes
+    failed = [o for o in outcomes if o.status == "failed"]
+    skipped = [o for o in outcomes if o.status == "skipped"]
+    done = len(outcomes) - len(failed) - len(skipped)
+    for o in failed:
+        line()
+        line(f"asset {o.key.to_user_string()!r} failed:", "bold red")
+        exc = o.error
+        if exc is None:
+            line(f"  {o.reason}")
+            continue
+        if show_traceback:
+            for text in traceback.format_exception(exc):
+                line(text.rstrip("\n"))
+            continue
+        message = str(exc).splitlines() or [""]
+        line(f"  {type(exc).__name__}: {message[0]}".rstrip())
+        for text in message[1:]:
+            line(f"  {text}")
+        for note in getattr(exc, "__notes__", ()):
+            line(f"  {note}", "dim")
+    line()
+    counts = f"{done} done, {len(failed)} failed, {len(skipped)} skipped"
+    style = "bold green" if result.success else "bold red"
+    line(f"run {result.run_id}: {counts} in {fmt_duration(elapsed)}", style)
+    for o in failed:
+        detail = describe_error(o.error) if o.error is not None else o.reason
+        line(f"  failed   {o.key.to_user_string()}: {detail}", "red")
+    for o in skipped:
+        line(f"  skipped  {o.key.to_user_string()}: {o.reason}", "yellow")
+    if failed and not show_traceback:
+        line("full tracebacks: rerun with --traceback, or see `wharf show KEY`", "dim")
