@@ -12,16 +12,19 @@ help: ## list the targets
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	@$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip -q
+	@$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip >/dev/null
 	$(BIN)/python -m pip install -q --disable-pip-version-check uv
 	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/uv pip install -q -e '.[dev]'
 	@touch $@
 
 venv: $(STAMP) ## create .venv with wharf and its dev tools
 
+DEMO_ENV := cd examples && WHARF_HOME=$(CURDIR)/examples/.wharf
 demo: venv ## run the example sales pipeline on DuckDB + local files
-	cd examples && WHARF_HOME=$(CURDIR)/examples/.wharf ../$(BIN)/wharf materialize -f sales_pipeline.py
-	cd examples && WHARF_HOME=$(CURDIR)/examples/.wharf ../$(BIN)/wharf show sales_summary
+	$(DEMO_ENV) ../$(BIN)/wharf materialize -f sales_pipeline.py
+	$(DEMO_ENV) ../$(BIN)/wharf show sales_summary
+	@$(DEMO_ENV) ../$(BIN)/python -c 'import sales_pipeline as p; \
+	  print("\nsales_summary:"); print(p.defs.load_asset_value("sales_summary").to_string(index=False))'
 
 test: lint ## lint, type-check, then run every test
 	$(BIN)/pytest -q
