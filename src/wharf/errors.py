@@ -15,7 +15,7 @@ Exception tree::
     ├── UnknownAssetError (KeyError)        a name or selection names no asset
     ├── ConfigError (ValueError)            bad resource configuration, unknown field
     │   └── MissingEnvVarError              an EnvVar is not set when the run starts
-    ├── AssetTypeError (TypeError)          a value is not of the type an annotation or store expects
+    ├── AssetTypeError (TypeError)          a value does not fit its annotation or its store
     ├── StorageError (OSError)              a store failed to read or write; the old value is intact
     │   ├── StoredValueNotFoundError (FileNotFoundError)  an input was never stored
     │   └── StoreLockedError                another process holds the store's lock

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import sys
 import typing
@@ -183,11 +184,12 @@ class AssetsDefinition:
         return tuple(seen)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self.context_param and self.context_param not in kwargs and len(args) < 1 + len(
-            self.inputs
-        ):
-            from wharf._core.contexts import build_asset_context
+        from wharf._core.contexts import AssetExecutionContext, build_asset_context
 
+        # Build a context unless the caller passed one (counting args would miscount
+        # resource parameters).
+        given = kwargs.get(self.context_param or "") or (args[0] if args else None)
+        if self.context_param and not isinstance(given, AssetExecutionContext):
             args = (build_asset_context(asset_key=self.key), *args)
         return self.fn(*args, **kwargs)
 
@@ -202,12 +204,10 @@ def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
     except Exception:
         out: dict[str, Any] = {}
         for name, ann in getattr(fn, "__annotations__", {}).items():
-            if isinstance(ann, str):
-                try:
-                    ann = eval(ann, fn.__globals__)  # noqa: S307 - the user's own annotation
-                except Exception:
-                    pass
             out[name] = ann
+            if isinstance(ann, str):
+                with contextlib.suppress(Exception):  # the user's own annotation
+                    out[name] = eval(ann, fn.__globals__)
         return out
 
 
@@ -249,13 +249,17 @@ def build_asset(
         msg = f"asset {fn_name!r}: give either key= or name=/key_prefix=, not both"
         raise DefinitionError(msg, asset=fn_name, expected="key or name/key_prefix", got="both")
     prefix = [key_prefix] if isinstance(key_prefix, str) else list(key_prefix or [])
-    asset_key = to_asset_key(key) if key is not None else AssetKey([*prefix, name or fn_name])
+    # name="" must be rejected as unsafe, not silently replaced by the function name.
+    own_name = fn_name if name is None else name
+    asset_key = to_asset_key(key) if key is not None else AssetKey([*prefix, own_name])
     label = asset_key.to_user_string()
     hints = _hints(fn)
     ins = dict(ins or {})
     params = list(inspect.signature(fn).parameters.values())
     context_param = None
-    if params and (params[0].name == "context" or _is_context_annotation(hints.get(params[0].name))):
+    if params and (
+        params[0].name == "context" or _is_context_annotation(hints.get(params[0].name))
+    ):
         context_param = params[0].name
         params = params[1:]
     inputs: list[AssetInput] = []
@@ -351,7 +355,10 @@ def asset(
     }  # fmt: skip
     unknown = set(kwargs) - known - tolerated
     if unknown:
-        msg = f"@asset got unknown argument(s) {', '.join(sorted(unknown))}: expected {', '.join(sorted(known))}"
+        msg = (
+            f"@asset got unknown argument(s) {', '.join(sorted(unknown))}: "
+            f"expected {', '.join(sorted(known))}"
+        )
         raise TypeError(msg)
     used = {k: v for k, v in kwargs.items() if k in known}
 

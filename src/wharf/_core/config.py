@@ -45,7 +45,9 @@ def _unknown_field_error(cls: type[BaseModel], unknown: list[str]) -> ConfigErro
         f"{cls.__name__} got unknown config field{'s' if len(unknown) > 1 else ''} "
         f"{', '.join(hints)}: expected only {', '.join(known) or 'no fields'}"
     )
-    return ConfigError(msg, io_manager=cls.__name__, expected=", ".join(known), got=", ".join(unknown))
+    return ConfigError(
+        msg, io_manager=cls.__name__, expected=", ".join(known), got=", ".join(unknown)
+    )
 
 
 def _validation_error(cls: type[BaseModel], errors: list[Any]) -> ConfigError:
@@ -70,10 +72,10 @@ class ConfigurableResource(BaseModel):
         ...     token: str
         >>> Api(url="http://x", token=EnvVar("API_TOKEN"))
         Api(url='http://x', token=EnvVar('API_TOKEN'))
-        >>> Api(url="http://x", tokn="t")
+        >>> Api(url="http://x", tokn="t")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        wharf.errors.ConfigError: Api got unknown config field 'tokn' (did you mean 'token'?): expected only token, url
+        wharf.errors.ConfigError: Api got unknown config field 'tokn' (did you mean 'token'?): ...
     """
 
     model_config = ConfigDict(
@@ -199,4 +201,3 @@ def _field_names(cls: type[BaseModel]) -> set[str]:
     names = set(cls.model_fields)
     names.update(info.alias for info in cls.model_fields.values() if info.alias)
     return names
-

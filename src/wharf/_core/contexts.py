@@ -53,7 +53,8 @@ class _ContextBase:
     asset_key_or_none: AssetKey | None = None
     definition_metadata: dict[str, Any] = field(default_factory=dict)
     dagster_type: TypeInfo = field(default_factory=TypeInfo)
-    resource_config: dict[str, Any] = field(default_factory=dict)
+    # repr=False: the config may hold secrets resolved from EnvVars.
+    resource_config: dict[str, Any] = field(default_factory=dict, repr=False)
     resources: Resources = field(default_factory=Resources)
     log: logging.Logger = _LOG
     step_key: str | None = None
@@ -113,7 +114,9 @@ class OutputContext(_ContextBase):
         return out
 
     def get_identifier(self) -> list[str]:
-        return self.get_asset_identifier() if self.has_asset_key else [self.step_key or "", self.name]
+        return (
+            self.get_asset_identifier() if self.has_asset_key else [self.step_key or "", self.name]
+        )
 
 
 @dataclass

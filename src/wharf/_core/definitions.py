@@ -23,7 +23,8 @@ class Definitions:
         >>> @dg.asset
         ... def numbers() -> list[int]:
         ...     return [1, 2, 3]
-        >>> defs = dg.Definitions(assets=[numbers], resources={"io_manager": dg.InMemoryIOManager()})
+        >>> io = dg.InMemoryIOManager()
+        >>> defs = dg.Definitions(assets=[numbers], resources={"io_manager": io})
         >>> defs.materialize().success
         True
     """
@@ -54,7 +55,10 @@ class Definitions:
         item = self.asset_graph.by_key.get(asset_key)
         if not isinstance(item, AssetsDefinition):
             known = ", ".join(sorted(k.to_user_string() for k in self.asset_graph.by_key))
-            msg = f"no asset {asset_key.to_user_string()!r} in these definitions: expected one of [{known}]"
+            msg = (
+                f"no asset {asset_key.to_user_string()!r} in these definitions: "
+                f"expected one of [{known}]"
+            )
             raise UnknownAssetError(msg, asset=asset_key.to_user_string(), expected=known)
         return item
 
@@ -64,7 +68,9 @@ class Definitions:
 
         return materialize(self.assets, self.resources, selection, **kwargs)
 
-    def load_asset_value(self, asset_key: Any, *, python_type: Any = Any, partition_key: str | None = None) -> Any:
+    def load_asset_value(
+        self, asset_key: Any, *, python_type: Any = Any, partition_key: str | None = None
+    ) -> Any:
         """Load an asset's stored value through its I/O manager, outside any run."""
         from wharf._core.execution import RunContext, load_asset_input, new_run_id
         from wharf._core.resources import RunResources, io_manager_key_of, with_default_io_manager

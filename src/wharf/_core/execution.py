@@ -30,7 +30,7 @@ from wharf._core.results import (
     metadata_to_json,
     normalize_metadata,
 )
-from wharf._core.typecheck import matches_annotation, type_name
+from wharf._core.typecheck import matches_annotation, type_name, value_annotation
 from wharf.errors import AssetTypeError
 
 _LOG = logging.getLogger("wharf")
@@ -99,8 +99,7 @@ class RunContext:
 
 def _output_context(run: RunContext, key: AssetKey, im_key: str) -> OutputContext:
     item = run.graph.by_key[key]
-    is_asset = isinstance(item, AssetsDefinition)
-    ann = item.return_annotation if is_asset else Any
+    ann = value_annotation(item.return_annotation) if isinstance(item, AssetsDefinition) else Any
     return OutputContext(
         asset_key_or_none=key,
         name="result",
@@ -162,9 +161,13 @@ def run_asset(run: RunContext, asset: AssetsDefinition) -> StepOutcome:
     label = asset.key.to_user_string()
     kwargs: dict[str, Any] = {
         inp.param: load_asset_input(
-            run, inp.key, annotation=inp.annotation, name=inp.param,
-            metadata=inp.metadata, for_asset=label,
-        )  # fmt: skip
+            run,
+            inp.key,
+            annotation=inp.annotation,
+            name=inp.param,
+            metadata=inp.metadata,
+            for_asset=label,
+        )
         for inp in asset.inputs
     }
     for param, rkey in asset.resource_params.items():
@@ -184,8 +187,8 @@ def run_asset(run: RunContext, asset: AssetsDefinition) -> StepOutcome:
     if exec_ctx is not None:
         metadata = {**exec_ctx._added_metadata, **metadata}
     if store:
-        ann = asset.return_annotation
-        if not isinstance(result, Output | MaterializeResult) and not matches_annotation(value, ann):
+        ann = value_annotation(asset.return_annotation)  # Output[X] -> X
+        if not matches_annotation(value, ann):
             im = asset.io_manager_key
             msg = (
                 f"asset {label!r} returned {type_name(type(value))}, but its return annotation "
@@ -230,7 +233,9 @@ def execute_in_process(
             except Exception as exc:
                 exc.add_note(f"while materializing asset {key.to_user_string()!r}")
                 _LOG.error("asset %s failed: %s", key.to_user_string(), exc)
-                outcome = StepOutcome(key, "failed", error=exc, reason=f"{type(exc).__name__}: {exc}")
+                outcome = StepOutcome(
+                    key, "failed", error=exc, reason=f"{type(exc).__name__}: {exc}"
+                )
                 failed[key] = "failed"
         outcome.duration_s = outcome.duration_s or (time.time() - started_at)
         outcomes.append(outcome)

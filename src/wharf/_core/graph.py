@@ -32,7 +32,10 @@ class AssetGraph:
         self.by_key: dict[AssetKey, AnyAsset] = {}
         for item in assets:
             if not isinstance(item, AssetsDefinition | AssetSpec):
-                msg = f"expected an asset (from @asset) or an AssetSpec, got {type(item).__name__}: {item!r}"
+                msg = (
+                    "expected an asset (from @asset) or an AssetSpec, "
+                    f"got {type(item).__name__}: {item!r}"
+                )
                 raise TypeError(msg)
             if item.key in self.by_key:
                 other = self.by_key[item.key]
@@ -40,7 +43,9 @@ class AssetGraph:
                     f"two assets have the key {item.key.to_user_string()!r} "
                     f"({_describe(other)} and {_describe(item)}): expected each key once"
                 )
-                raise DuplicateKeyError(msg, asset=item.key.to_user_string(), expected="unique keys")
+                raise DuplicateKeyError(
+                    msg, asset=item.key.to_user_string(), expected="unique keys"
+                )
             self.by_key[item.key] = item
         self._check_inputs()
         self._order = self._toposort()
@@ -71,7 +76,7 @@ class AssetGraph:
                     )
 
     def _toposort(self) -> list[AssetKey]:
-        indegree = {k: 0 for k in self.by_key}
+        indegree = dict.fromkeys(self.by_key, 0)
         children: dict[AssetKey, list[AssetKey]] = {k: [] for k in self.by_key}
         for key in self.by_key:
             for up in self.upstream(key):
@@ -119,10 +124,17 @@ class AssetGraph:
             key = AssetKey.from_user_string(item) if isinstance(item, str) else to_asset_key(item)
             if key not in self.by_key:
                 known = ", ".join(sorted(k.to_user_string() for k in self.by_key))
-                msg = f"selection names {key.to_user_string()!r}, which is no asset: expected one of [{known}]"
-                raise UnknownAssetError(msg, asset=key.to_user_string(), expected=known, got="no such asset")
+                msg = (
+                    f"selection names {key.to_user_string()!r}, which is no asset: "
+                    f"expected one of [{known}]"
+                )
+                raise UnknownAssetError(
+                    msg, asset=key.to_user_string(), expected=known, got="no such asset"
+                )
             wanted.add(key)
-        return [k for k in self._order if k in wanted and isinstance(self.by_key[k], AssetsDefinition)]
+        return [
+            k for k in self._order if k in wanted and isinstance(self.by_key[k], AssetsDefinition)
+        ]
 
 
 def _describe(item: AnyAsset) -> str:

@@ -41,7 +41,9 @@ class ExecuteInProcessResult:
     @property
     def failures(self) -> dict[AssetKey, BaseException | str]:
         """Failed or skipped assets with the error (or the reason they were skipped)."""
-        return {o.key: o.error or o.reason or o.status for o in self.outcomes if o.status != "success"}
+        return {
+            o.key: o.error or o.reason or o.status for o in self.outcomes if o.status != "success"
+        }
 
     def outcome(self, key: Any) -> StepOutcome:
         wanted = to_asset_key(key)
@@ -172,4 +174,6 @@ def materialize_to_memory(
 
 
 def _uses_as_io_manager(graph: AssetGraph, key: str) -> bool:
-    return any(isinstance(a, AssetsDefinition) and a.io_manager_key == key for a in graph.by_key.values())
+    return any(
+        isinstance(a, AssetsDefinition) and a.io_manager_key == key for a in graph.by_key.values()
+    )

@@ -64,7 +64,9 @@ def check_resource_keys(graph: AssetGraph, resources: Collection[str]) -> None:
                 f"asset {asset_name!r} needs the {role} {key!r}, but no resource has that key: "
                 f"expected one of [{known}]. Add resources={{{key!r}: ...}} to the definitions"
             )
-            raise MissingResourceError(msg, asset=asset_name, io_manager=key, expected=known, got=key)
+            raise MissingResourceError(
+                msg, asset=asset_name, io_manager=key, expected=known, got=key
+            )
 
 
 def _is_configurable(obj: Any) -> bool:
@@ -77,7 +79,7 @@ class RunResources:
 
     def __init__(self, resources: Mapping[str, Any], keys: Iterable[str], run_id: str) -> None:
         self.definitions = dict(resources)
-        self.keys = sorted(set(keys) & set(resources))
+        self.keys = self._setup_order(sorted(set(keys) & set(resources)))
         self.run_id = run_id
         self.instances: dict[str, Any] = {}
         self.configs: dict[str, dict[str, Any]] = {}
@@ -87,8 +89,7 @@ class RunResources:
         # Resolve every EnvVar first, so a missing variable fails before anything is set up.
         resolved = {
             k: (v.resolve_env(k) if _is_configurable(v) else v)
-            for k, v in self.definitions.items()
-            if k in self.keys
+            for k, v in ((k, self.definitions[k]) for k in self.keys)
         }
         try:
             for key, res in resolved.items():
@@ -97,6 +98,30 @@ class RunResources:
             self._stack.close()
             raise
         return self
+
+    def _setup_order(self, keys: list[str]) -> list[str]:
+        """``keys`` plus the resources their I/O manager factories require, dependencies first."""
+        order: list[str] = []
+
+        def visit(key: str, chain: tuple[str, ...]) -> None:
+            if key in order or key in chain:
+                return
+            res = self.definitions[key]
+            required = res.required_resource_keys if isinstance(res, IOManagerDefinition) else ()
+            for dep in sorted(required):
+                if dep not in self.definitions:
+                    known = ", ".join(sorted(self.definitions)) or "none"
+                    msg = (
+                        f"I/O manager {key!r} requires the resource {dep!r}, but no resource has "
+                        f"that key: expected one of [{known}]"
+                    )
+                    raise MissingResourceError(msg, io_manager=key, expected=known, got=dep)
+                visit(dep, (*chain, key))
+            order.append(key)
+
+        for key in keys:
+            visit(key, ())
+        return order
 
     def _set_up(self, key: str, res: Any) -> Any:
         from wharf._core.contexts import Resources
@@ -132,7 +157,9 @@ class RunResources:
                 f"asset {asset!r} uses io_manager_key {key!r}, but that resource is not an I/O "
                 f"manager: expected an IOManager (e.g. FilesystemIOManager), got {got}"
             )
-            raise MissingResourceError(msg, asset=asset, io_manager=key, expected="IOManager", got=got)
+            raise MissingResourceError(
+                msg, asset=asset, io_manager=key, expected="IOManager", got=got
+            )
         return manager
 
     def __exit__(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from wharf._core.keys import AssetKey, CoercibleToAssetKey, to_asset_key
 
@@ -92,18 +92,21 @@ def metadata_to_json(metadata: Mapping[str, MetadataValue]) -> str:
 
 
 _UNSET: Any = object()
+T = TypeVar("T")
 
 
 @dataclass
-class Output:
+class Output(Generic[T]):
     """A returned value with metadata for the I/O manager and the materialization event.
+
+    Annotate the asset ``-> Output[list[int]]`` to have the value checked against ``list[int]``.
 
     Examples:
         >>> Output([1, 2], metadata={"n": 2}).value
         [1, 2]
     """
 
-    value: Any
+    value: T
     output_name: str = "result"
     metadata: Mapping[str, Any] | None = None
     data_version: Any = None
@@ -111,7 +114,7 @@ class Output:
 
 
 @dataclass
-class MaterializeResult:
+class MaterializeResult(Generic[T]):
     """Report a materialization without (or with) a value for the I/O manager.
 
     Without ``value``, the I/O manager is not called: the asset stored its data itself.

@@ -39,3 +39,20 @@ def type_name(tp: Any) -> str:
         module = tp.__module__.split(".")[0]
         return tp.__qualname__ if module == "builtins" else f"{module}.{tp.__qualname__}"
     return str(tp).replace("typing.", "")
+
+
+def value_annotation(annotation: Any) -> Any:
+    """The annotation the stored value must fit: ``X`` for ``Output[X]``, ``Any`` for ``Output``.
+
+    Examples:
+        >>> from wharf._core.results import Output
+        >>> value_annotation(Output[int]), value_annotation(Output), value_annotation(str)
+        (<class 'int'>, typing.Any, <class 'str'>)
+    """
+    from wharf._core.results import MaterializeResult, Output
+
+    if annotation in (Output, MaterializeResult):
+        return Any
+    if typing.get_origin(annotation) in (Output, MaterializeResult):
+        return typing.get_args(annotation)[0]
+    return annotation

@@ -29,11 +29,11 @@ class PickledObjectFilesystemIOManager(UPathIOManager):
         except Exception as exc:
             name = context.asset_key.to_user_string() if context.has_asset_key else "?"
             msg = (
-                f"asset {name!r} returned a {type(obj).__name__} that {type(self).__name__} cannot "
+                f"asset {name!r} returned a {type(obj).__name__} that {self.manager_name} cannot "
                 f"pickle ({exc}): expected a picklable value; the stored value is unchanged"
             )
             raise AssetTypeError(
-                msg, asset=name, io_manager=type(self).__name__, expected="picklable value",
+                msg, asset=name, io_manager=self.manager_name, expected="picklable value",
                 got=type(obj).__name__,
             ) from exc  # fmt: skip
         with path.open("wb") as f:
@@ -59,7 +59,9 @@ class FilesystemIOManager(ConfigurableIOManagerFactory):
 
     def create_io_manager(self, context: InitResourceContext) -> PickledObjectFilesystemIOManager:
         base = self.base_dir if self.base_dir is not None else str(wharf_home() / "storage")
-        return ParquetOrPickleIOManager(base_path=base)
+        manager = ParquetOrPickleIOManager(base_path=base)
+        manager._manager_name = type(self).__name__
+        return manager
 
 
 class ParquetOrPickleIOManager(PickledObjectFilesystemIOManager):
@@ -103,7 +105,7 @@ class ParquetOrPickleIOManager(PickledObjectFilesystemIOManager):
         base = self._get_path(context)
         table_path = base.with_name(base.name + ".parquet")
         if self.path_exists(table_path):
-            return load_parquet(context, table_path, manager=type(self).__name__)
+            return load_parquet(context, table_path, manager=self.manager_name)
         if self.path_exists(base):
             return self.load_from_path(context, base)
         raise self.missing(context, base)

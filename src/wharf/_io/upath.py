@@ -45,11 +45,17 @@ class UPathIOManager(IOManager):
     """
 
     extension: str | None = None
+    _manager_name: str | None = None
 
     def __init__(self, base_path: Any = None) -> None:
         from upath import UPath
 
         self._base_path = UPath(base_path) if base_path is not None else UPath(".")
+
+    @property
+    def manager_name(self) -> str:
+        """How error messages name this manager (the configured class, for factories)."""
+        return self._manager_name or type(self).__name__
 
     @property
     def base_path(self) -> Any:
@@ -126,11 +132,11 @@ class UPathIOManager(IOManager):
         """The error for an input whose value was never stored at ``path``."""
         name = context.asset_key.to_user_string() if context.has_asset_key else path.name
         msg = (
-            f"asset {name!r} has no stored value at {path} ({type(self).__name__}): expected "
+            f"asset {name!r} has no stored value at {path} ({self.manager_name}): expected "
             "it to be materialized before it is loaded, got no file there. Materialize it first"
         )
         return StoredValueNotFoundError(
-            msg, asset=name, io_manager=type(self).__name__, expected=str(path), got="missing"
+            msg, asset=name, io_manager=self.manager_name, expected=str(path), got="missing"
         )
 
     def load_input(self, context: InputContext) -> Any:

@@ -33,7 +33,7 @@ def _pandas_columns() -> dict[str, Any]:
         "str (unicode)": pd.Series(["a", "ü✓", "日本"]),
         "str with nulls": pd.Series(["a", None, "c"]),
         "datetime64 naive": pd.Series(pd.to_datetime(["2024-01-01", "2024-06-01", "2025-01-01"])),
-        "datetime64 UTC": pd.Series(pd.to_datetime(["2024-01-01", "2024-06-01", None], utc=True)),
+        "datetime64 UTC": pd.Series(pd.to_datetime(pd.Series(["2024-01-01", "2024-06-01", None]), utc=True)),
         "datetime64 Europe/Paris": pd.Series(
             pd.to_datetime(["2024-01-01", "2024-06-01", "2025-01-01"]).tz_localize("Europe/Paris")
         ),
@@ -127,8 +127,8 @@ def fidelity_rows() -> list[tuple[str, str, dict[str, str]]]:
         cells = {s.name: _cell(s, frame, pd.DataFrame, _exact_pandas) for s in LOCAL_STORES}
         rows.append(("pandas", name, cells))
     for name, series in _polars_columns().items():
-        frame = pl.DataFrame({"c": series})
-        cells = {s.name: _cell(s, frame, pl.DataFrame, _exact_polars) for s in LOCAL_STORES}
+        pl_frame = pl.DataFrame({"c": series})
+        cells = {s.name: _cell(s, pl_frame, pl.DataFrame, _exact_polars) for s in LOCAL_STORES}
         rows.append(("polars", name, cells))
     return rows
 
