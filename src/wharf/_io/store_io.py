@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from wharf._stores.base import TableStore, WriteResult
 
 
-def table_ref(key: AssetKey, definition_metadata: dict[str, Any], default_schema: str | None) -> TableRef:
+def table_ref(
+    key: AssetKey, definition_metadata: dict[str, Any], default_schema: str | None
+) -> TableRef:
     """Where an asset's table lives.
 
     The table is the key's last part. The schema comes from the asset's ``schema`` metadata,
@@ -66,7 +68,8 @@ class TableIOManager(ConfigurableIOManager):
             expected = ", ".join(supported_type_names())
             msg = (
                 f"asset {label!r} returned {type_name(type(obj))}, which {type(self).__name__} "
-                f"cannot store as a table: expected one of {expected}; the stored table is unchanged"
+                f"cannot store as a table: expected one of {expected}; "
+                "the stored table is unchanged"
             )
             raise AssetTypeError(
                 msg, asset=label, io_manager=type(self).__name__, expected=expected,
@@ -81,7 +84,9 @@ class TableIOManager(ConfigurableIOManager):
     def load_input(self, context: InputContext) -> Any:
         annotation = context.dagster_type.typing_type
         adapter = self._load_adapter(context, annotation)
-        upstream_meta = context.upstream_output.definition_metadata if context.upstream_output else {}
+        upstream_meta = (
+            context.upstream_output.definition_metadata if context.upstream_output else {}
+        )
         ref = table_ref(context.asset_key, upstream_meta, self.default_schema())
         columns = context.definition_metadata.get("columns")
         reader = self.table_store().read(ref, columns=list(columns) if columns else None)

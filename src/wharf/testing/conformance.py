@@ -49,7 +49,7 @@ def base_table(rows: int = 5) -> Any:
     """A small table with ints, floats with nulls, unicode strings and tz-aware timestamps."""
     import pyarrow as pa
 
-    utc = dt.timezone.utc
+    utc = dt.UTC
     return pa.table(
         {
             "id": pa.array(range(rows), pa.int64()),
@@ -204,6 +204,8 @@ CHECKS: tuple[Check, ...] = (
     Check("projection", check_projection, needs=frozenset({"projection"})),
     Check("schema_change", check_schema_change),
     Check("column_order", check_column_order),
-    Check("crash_atomicity", check_crash_atomicity, per_kind=False, needs=frozenset({"crash_atomic"})),
+    Check(
+        "crash_atomicity", check_crash_atomicity, per_kind=False, needs=frozenset({"crash_atomic"})
+    ),
     Check("errors", check_errors, per_kind=False),
 )

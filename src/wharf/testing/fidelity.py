@@ -23,7 +23,7 @@ from wharf.testing.stores import LOCAL_STORES
 def _pandas_columns() -> dict[str, Any]:
     import pandas as pd
 
-    utc = dt.timezone.utc
+    utc = dt.UTC
     return {
         "int64": pd.Series([1, 2, 3], dtype="int64"),
         "nullable Int64": pd.Series([1, None, 3], dtype="Int64"),
@@ -33,7 +33,9 @@ def _pandas_columns() -> dict[str, Any]:
         "str (unicode)": pd.Series(["a", "ü✓", "日本"]),
         "str with nulls": pd.Series(["a", None, "c"]),
         "datetime64 naive": pd.Series(pd.to_datetime(["2024-01-01", "2024-06-01", "2025-01-01"])),
-        "datetime64 UTC": pd.Series(pd.to_datetime(pd.Series(["2024-01-01", "2024-06-01", None]), utc=True)),
+        "datetime64 UTC": pd.Series(
+            pd.to_datetime(pd.Series(["2024-01-01", "2024-06-01", None]), utc=True)
+        ),
         "datetime64 Europe/Paris": pd.Series(
             pd.to_datetime(["2024-01-01", "2024-06-01", "2025-01-01"]).tz_localize("Europe/Paris")
         ),
@@ -58,10 +60,16 @@ def _polars_columns() -> dict[str, Any]:
         "Float64 with NaN and null": pl.Series([1.5, float("nan"), None]),
         "String (unicode)": pl.Series(["a", "ü✓", None]),
         "Datetime naive": pl.Series([dt.datetime(2024, 1, 1), None, dt.datetime(2025, 1, 1)]),
-        "Datetime UTC": pl.Series([dt.datetime(2024, 1, 1), None, dt.datetime(2025, 1, 1)]).dt.replace_time_zone("UTC"),
-        "Datetime Asia/Tokyo": pl.Series([dt.datetime(2024, 1, 1), None, dt.datetime(2025, 1, 1)]).dt.replace_time_zone("Asia/Tokyo"),
+        "Datetime UTC": pl.Series(
+            [dt.datetime(2024, 1, 1), None, dt.datetime(2025, 1, 1)]
+        ).dt.replace_time_zone("UTC"),
+        "Datetime Asia/Tokyo": pl.Series(
+            [dt.datetime(2024, 1, 1), None, dt.datetime(2025, 1, 1)]
+        ).dt.replace_time_zone("Asia/Tokyo"),
         "Date": pl.Series([dt.date(2024, 1, 1), None, dt.date(2024, 3, 1)]),
-        "Decimal(10,2)": pl.Series([decimal.Decimal("1.10"), None, decimal.Decimal("2.25")], dtype=pl.Decimal(10, 2)),
+        "Decimal(10,2)": pl.Series(
+            [decimal.Decimal("1.10"), None, decimal.Decimal("2.25")], dtype=pl.Decimal(10, 2)
+        ),
         "Categorical": pl.Series(["x", "y", "x"], dtype=pl.Categorical),
         "Enum": pl.Series(["x", "y", "x"], dtype=pl.Enum(["x", "y", "z"])),
         "List(Int64)": pl.Series([[1, 2], [], None]),
@@ -146,4 +154,4 @@ def markdown_table() -> str:
 
 
 if __name__ == "__main__":
-    print(markdown_table())  # noqa: T201
+    print(markdown_table())

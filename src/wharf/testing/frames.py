@@ -89,7 +89,12 @@ def _reader_of(table: Any) -> Any:
 FRAME_KINDS: tuple[FrameKind, ...] = (
     FrameKind("pandas", _pandas, _from_pandas, _pandas_to_table),
     FrameKind("polars", _pl_df, _from_polars, lambda df: df.to_arrow()),
-    FrameKind("polars-lazy", _pl_lazy, lambda t: _from_polars(t).lazy(), lambda lf: lf.collect().to_arrow()),
+    FrameKind(
+        "polars-lazy",
+        _pl_lazy,
+        lambda t: _from_polars(t).lazy(),
+        lambda lf: lf.collect().to_arrow(),
+    ),
     FrameKind("arrow-table", _pa_table, lambda t: t, lambda t: t),
     FrameKind("arrow-reader", _pa_reader, _reader_of, lambda r: r.read_all()),
     FrameKind("duckdb", _relation, _make_relation, lambda rel: rel.to_arrow_table()),
