@@ -63,7 +63,7 @@ class DuckDBResource(ConfigurableResource):
     @contextmanager
     def get_connection(self) -> Iterator[Any]:
         """A DuckDB connection, closed when the block ends (also when it raises)."""
-        conn = _store(self.database, self.connection_config, self.lock_timeout)._connect()
+        conn = _store(self.database, self.connection_config, self.lock_timeout).connect()
         try:
             if self.schema_:
                 quoted = '"' + self.schema_.replace('"', '""') + '"'

@@ -10,14 +10,16 @@ This module imports neither pyarrow nor any database client.
 
 from __future__ import annotations
 
+import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from wharf._deps import require
-from wharf.errors import AssetTypeError, DefinitionError, UnsafeNameError
+from wharf.errors import AssetTypeError, DefinitionError, StorageError, UnsafeNameError, WharfError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
     import pyarrow as pa
 
@@ -31,6 +33,8 @@ __all__ = [
     "check_name",
     "column_diff",
     "schema_dict",
+    "store_errors",
+    "stream",
 ]
 
 SchemaPolicy = Literal["error", "evolve"]
@@ -169,6 +173,8 @@ def as_reader(data: object) -> pa.RecordBatchReader:
     pa = require("pyarrow", purpose="table stores")
     if isinstance(data, pa.RecordBatchReader):
         return data
+    if isinstance(data, pa.Table):  # not via the C stream, which cuts names at a NUL
+        return data.to_reader()
     if hasattr(data, "__arrow_c_stream__"):
         return pa.RecordBatchReader.from_stream(data)
     msg = f"a table store needs an Arrow record batch stream, got {type(data).__name__}"
@@ -191,3 +197,69 @@ def column_diff(stored: Iterable[str], incoming: Iterable[str]) -> str:
     gone = [c for c in old if c not in new]
     added = [c for c in new if c not in old]
     return f"only in the stored table: {gone}; only in the new data: {added}"
+
+
+@contextmanager
+def store_errors(
+    message: str,
+    errors: Callable[[], tuple[type[BaseException], ...]],
+    source_error: Callable[[], BaseException | None] = lambda: None,
+) -> Iterator[None]:
+    """Translate a driver's exceptions into :class:`StorageError`, once, at the store boundary.
+
+    ``errors`` is called only when something was raised (driver modules are imported lazily).
+    If the incoming data stream raised (``source_error``), that exception is the cause.
+
+    Examples:
+        >>> with store_errors("demo could not write t", lambda: (KeyError,)):
+        ...     raise KeyError("x")
+        Traceback (most recent call last):
+        ...
+        wharf.errors.StorageError: demo could not write t: 'x'
+    """
+    try:
+        yield
+    except WharfError:
+        raise
+    except errors() as exc:
+        source = source_error()
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if source is not None:
+            detail = f"the incoming data stream raised {source!r}"
+        msg = f"{message}: {detail}"
+        raise StorageError(msg, expected="the store to accept the operation", got=detail) from (
+            source or exc
+        )
+
+
+def stream(
+    schema: pa.Schema,
+    batches: Iterator[pa.RecordBatch],
+    close: Callable[[], object],
+    message: str,
+    errors: Callable[[], tuple[type[BaseException], ...]],
+) -> pa.RecordBatchReader:
+    """Wrap ``batches`` in a reader that calls ``close`` exactly once: when exhausted, on error,
+    or when the reader is garbage-collected (even if never read).
+
+    Examples:
+        >>> import pyarrow as pa
+        >>> closed = []
+        >>> batch = pa.record_batch({"a": [1, 2]})
+        >>> r = stream(batch.schema, iter([batch]), lambda: closed.append(1), "m", lambda: ())
+        >>> r.read_all().num_rows, closed
+        (2, [1])
+    """
+    pa = require("pyarrow", purpose="table stores")
+    done: list[Any] = []
+
+    def generate() -> Iterator[Any]:
+        try:
+            with store_errors(message, errors):
+                yield from batches
+        finally:
+            done[0]()
+
+    gen = generate()
+    done.append(weakref.finalize(gen, close))
+    return pa.RecordBatchReader.from_batches(schema, gen)

@@ -1,0 +1,221 @@
+"""DuckDB as a table store: its :class:`~wharf._stores.sql.Dialect` row and connection factory.
+
+Arrow goes in through a registered view over the incoming ``RecordBatchReader`` (DuckDB scans it
+without a copy in Python) and comes out through ``con.sql(...).to_arrow_reader()``.
+
+A database file can be open for writing in one process at a time. Each operation opens and
+closes its own connection, so processes take turns; a connection refused because another
+process holds the file is retried with capped exponential back-off for ``lock_timeout`` seconds,
+then :class:`~wharf.errors.StoreLockedError` names the file and the holder (with its PID).
+``":memory:"`` is one in-memory database per :class:`DuckDBConnector`; each operation gets a
+cursor on it.
+
+What does not round-trip exactly (everything else comes back as written, because the written
+Arrow schema and categorical dictionaries are kept in the table comment):
+
+- ``month_day_nano_interval``: DuckDB's INTERVAL keeps microseconds; nanoseconds are lost.
+- ``list_view`` / ``large_list_view`` come back as ``list`` (Arrow cannot cast back); any
+  other type Arrow cannot cast back also reads as DuckDB returns it.
+- Types DuckDB cannot hold are stored as another type and restored on read, but SQL sees the
+  stand-in: ``float16`` as FLOAT, ``duration`` as BIGINT (a count of its unit), ``decimal256``
+  as DECIMAL (precision <= 38) or VARCHAR, extension types (``arrow.uuid``) as their storage
+  type (BLOB). Inside lists and structs these fail the write.
+- Column names that differ only in case cannot share a table (DuckDB names are case-insensitive).
+- A table not written by wharf (no comment) reads with DuckDB's own types: TIMESTAMPTZ in UTC,
+  categoricals as strings, large types as their normal variants.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+from wharf._deps import require
+from wharf._stores.base import SchemaPolicy
+from wharf._stores.sql import Dialect, SqlStore
+
+__all__ = ["DUCKDB", "DuckDBConnector", "duckdb_store"]
+
+_LOCK = re.compile(
+    r"Could not set lock on file .*?(?:Conflicting lock is held in (.+?)(?:\. See|$)|$)"
+)
+
+
+def _duckdb() -> Any:
+    return require("duckdb", purpose="the DuckDB store")
+
+
+def _storage_type(arrow_type: Any) -> Any:
+    pa = require("pyarrow", purpose="the DuckDB store")
+    if isinstance(arrow_type, pa.BaseExtensionType):  # e.g. arrow.uuid: keep its bytes
+        return _storage_type(arrow_type.storage_type)
+    if pa.types.is_float16(arrow_type):
+        return pa.float32()
+    if pa.types.is_duration(arrow_type):
+        return pa.int64()
+    if pa.types.is_decimal256(arrow_type):
+        precision, scale = arrow_type.precision, arrow_type.scale
+        return pa.decimal128(precision, scale) if precision <= 38 else pa.string()
+    return arrow_type
+
+
+def _attach(con: Any, name: str, reader: Any) -> str:
+    con.register(name, reader)
+    return DUCKDB.quote_name(name)
+
+
+def _detach(con: Any, name: str) -> None:
+    con.unregister(name)
+
+
+def _fetch(con: Any, sql: str, params: list[object], batch_size: int) -> Any:
+    return con.sql(sql, params=params or None).to_arrow_reader(batch_size)
+
+
+def _execute(con: Any, sql: str, params: list[object]) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = con.execute(sql, params).fetchall()
+    return rows
+
+
+def _errors() -> tuple[type[BaseException], ...]:
+    return (_duckdb().Error,)
+
+
+def _lock_holder(exc: BaseException) -> str | None:
+    found = _LOCK.search(str(exc))
+    if found is None:
+        return None
+    return found.group(1) or "another process"
+
+
+_TYPE_NAMES = {
+    "null": "INTEGER",
+    "bool": "BOOLEAN",
+    **{
+        f"int{n}": t for n, t in [(8, "TINYINT"), (16, "SMALLINT"), (32, "INTEGER"), (64, "BIGINT")]
+    },
+    **{
+        f"uint{n}": f"U{t}"
+        for n, t in [(8, "TINYINT"), (16, "SMALLINT"), (32, "INTEGER"), (64, "BIGINT")]
+    },
+    "float": "FLOAT",
+    "double": "DOUBLE",
+    **dict.fromkeys(["string", "large_string", "string_view"], "VARCHAR"),
+    **dict.fromkeys(["binary", "large_binary", "binary_view"], "BLOB"),
+    **dict.fromkeys(["date32[day]", "date64[ms]"], "DATE"),
+    **dict.fromkeys(["time32[s]", "time32[ms]", "time64[us]"], "TIME"),
+    "time64[ns]": "TIME_NS",
+    "timestamp[s]": "TIMESTAMP_S",
+    "timestamp[ms]": "TIMESTAMP_MS",
+    "timestamp[us]": "TIMESTAMP",
+    "timestamp[ns]": "TIMESTAMP_NS",
+    **dict.fromkeys(["timestamp[s, tz]", "timestamp[ms, tz]", "timestamp[us, tz]"], "TIMESTAMPTZ"),
+    "timestamp[ns, tz]": "TIMESTAMPTZ_NS",
+    "decimal": "DECIMAL({precision},{scale})",
+    "list": "{item}[]",
+    "struct": "STRUCT({fields})",
+}
+
+_HERE = "table_catalog = current_database() AND lower(table_schema) = lower(?)"
+
+DUCKDB = Dialect(
+    name="duckdb",
+    attach=_attach,
+    detach=_detach,
+    fetch=_fetch,
+    execute=_execute,
+    errors=_errors,
+    columns_sql=(
+        f"SELECT column_name FROM information_schema.columns WHERE {_HERE} "
+        "AND lower(table_name) = lower(?) ORDER BY ordinal_position"
+    ),
+    storage_type=_storage_type,
+    lock_holder=_lock_holder,
+    type_names=_TYPE_NAMES,
+    comment_get_sql=(
+        "SELECT comment FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND lower(schema_name) = lower(?) AND lower(table_name) = lower(?)"
+    ),
+    comment_set_sql="COMMENT ON TABLE {target} IS '{text}'",
+)
+"""The DuckDB row: names are quoted with ``"``, values bound with ``?``."""
+
+
+class DuckDBConnector:
+    """Opens DuckDB connections for a :class:`~wharf._stores.sql.SqlStore`.
+
+    A file database gets a new connection per call (closed by the store), so the file is open
+    only while in use. ``":memory:"`` gets a cursor on one database kept by this object.
+
+    Args:
+        database: a file path, or ``":memory:"``.
+        config: passed to ``duckdb.connect(config=...)`` (e.g. ``{"threads": 2}``).
+
+    Examples:
+        >>> DuckDBConnector("data/sales.duckdb").catalog
+        'sales'
+        >>> con = DuckDBConnector(":memory:")()
+        >>> con.sql("SELECT 42").fetchall()
+        [(42,)]
+    """
+
+    def __init__(
+        self, database: str | os.PathLike[str] = ":memory:", config: dict[str, Any] | None = None
+    ) -> None:
+        self.database = os.fspath(database)
+        self.config = dict(config or {})
+        self._root: Any = None
+        self._guard = threading.Lock()
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether this is an in-memory database."""
+        return self.database == ":memory:"
+
+    @property
+    def catalog(self) -> str:
+        """DuckDB's name for the database: the file name without extension, or ``memory``."""
+        return "memory" if self.in_memory else Path(self.database).stem
+
+    def __call__(self) -> Any:
+        duckdb = _duckdb()
+        if not self.in_memory:
+            Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+            return duckdb.connect(self.database, config=self.config)
+        with self._guard:
+            if self._root is None:
+                self._root = duckdb.connect(":memory:", config=self.config)
+            return self._root.cursor()
+
+
+def duckdb_store(
+    database: str | os.PathLike[str] = ":memory:",
+    *,
+    connection_config: dict[str, Any] | None = None,
+    lock_timeout: float = 30.0,
+    schema_policy: SchemaPolicy = "error",
+) -> SqlStore:
+    """A table store on a DuckDB database file (or ``":memory:"``).
+
+    Examples:
+        >>> import pyarrow as pa
+        >>> from wharf._stores.base import TableRef
+        >>> store = duckdb_store(":memory:")
+        >>> store.write(TableRef("public", "t"), pa.table({"a": [1, 2]}).to_reader()).row_count
+        2
+        >>> store.read(TableRef("public", "t"), columns=["a"]).read_all().column("a").to_pylist()
+        [1, 2]
+    """
+    connector = DuckDBConnector(database, connection_config)
+    where = connector.database if connector.in_memory else str(Path(connector.database).resolve())
+    return SqlStore(
+        DUCKDB,
+        connector,
+        database=where,
+        catalog=connector.catalog,
+        schema_policy=schema_policy,
+        lock_timeout=lock_timeout,
+    )

@@ -1,0 +1,362 @@
+"""Parquet files in a local directory as a table store.
+
+Layout under ``base_dir``::
+
+    <schema>/<table>.parquet                     a whole table
+    <schema>/<table>/<value>.parquet             one file per partition value
+    <schema>/<table>/range=<start>..<end>.parquet  a range partition (start <= column < end)
+
+Names become paths only after a check (no separators, no ``.``/``..``, no NUL); partition
+values are percent-encoded (also ``.``), so any value is one safe file name. Every file is
+written batch by batch to a temporary file in its own directory, flushed, then moved into place
+with ``os.replace``: a crash leaves the previous file. A write of several partition values
+replaces each file atomically, not the set at once.
+
+Reads stream ``ParquetFile.iter_batches``. A partition read by values reads those files; a range
+read (or a read of a table that only has partition files) scans every partition file, keeping
+the rows in range. The Arrow schema, pandas metadata and categorical dictionaries are kept by
+Parquet itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import uuid
+from contextlib import suppress
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from wharf._deps import require
+from wharf._stores.base import (
+    PartitionFilter,
+    SchemaPolicy,
+    TableRef,
+    WriteResult,
+    as_reader,
+    check_name,
+    column_diff,
+    schema_dict,
+    store_errors,
+    stream,
+)
+from wharf.errors import StorageError, StoredValueNotFoundError, UnsafeNameError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    import pyarrow as pa
+
+__all__ = ["ParquetStore"]
+
+
+def _path_part(name: str, what: str) -> str:
+    check_name(name, what)
+    if name in {".", ".."} or any(sep in name for sep in ("/", "\\", os.sep)):
+        msg = f"{what} name {name!r} cannot be a file name (separator, '.' or '..')"
+        raise UnsafeNameError(msg, expected="a name without path separators", got=repr(name))
+    return name
+
+
+def _key(value: object) -> str:
+    """A partition value as a file name: percent-encoded, never hidden, never a separator."""
+    if value is None:
+        return "%null"  # quote() never emits '%n'
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    if not text:
+        msg = "an empty partition value cannot name a file"
+        raise UnsafeNameError(msg, expected="a non-empty partition value", got=repr(value))
+    return quote(text, safe="").replace(".", "%2E")
+
+
+class ParquetStore:
+    """A :class:`~wharf._stores.base.TableStore` of Parquet files under ``base_dir``.
+
+    Args:
+        base_dir: the local directory holding ``<schema>/<table>.parquet`` files.
+        schema_policy: partition files whose columns differ from the others': ``"error"`` or
+            ``"evolve"`` (reads then fill missing columns with nulls).
+        batch_size: rows per batch when reading.
+
+    Examples:
+        >>> import tempfile, pyarrow as pa
+        >>> store = ParquetStore(tempfile.mkdtemp())
+        >>> store.write(TableRef("public", "t"), pa.table({"a": [1, 2]}).to_reader()).row_count
+        2
+        >>> store.read(TableRef("public", "t")).read_all().column("a").to_pylist()
+        [1, 2]
+    """
+
+    name = "parquet"
+
+    def __init__(
+        self,
+        base_dir: str | os.PathLike[str],
+        *,
+        schema_policy: SchemaPolicy = "error",
+        batch_size: int = 65_536,
+    ) -> None:
+        self.base_dir = Path(base_dir).resolve()
+        self.schema_policy, self.batch_size = schema_policy, batch_size
+
+    def __repr__(self) -> str:
+        return f"ParquetStore({str(self.base_dir)!r})"
+
+    def location(self, ref: TableRef) -> str:
+        """The ``file://`` URI of the table's file."""
+        return self._file(ref).as_uri()
+
+    def exists(self, ref: TableRef) -> bool:
+        """Whether the table file, or any partition file, exists."""
+        return self._file(ref).is_file() or bool(self._parts(ref))
+
+    def delete(self, ref: TableRef) -> None:
+        """Remove the table file and its partition files, if any."""
+        with store_errors(f"parquet could not delete {self.location(ref)}", _errors):
+            self._file(ref).unlink(missing_ok=True)
+            shutil.rmtree(self._dir(ref), ignore_errors=True)
+
+    def write(
+        self, ref: TableRef, data: pa.RecordBatchReader, *, partition: PartitionFilter | None = None
+    ) -> WriteResult:
+        """Write ``data`` to the table's file (or its partition files), atomically per file."""
+        reader, failed = as_reader(data), list[BaseException]()
+        for name in reader.schema.names:
+            check_name(name, "column")
+        if partition is None:
+            targets: dict[Path, object] = {self._file(ref): None}
+        else:
+            if partition.column not in reader.schema.names:
+                names = reader.schema.names
+                msg = f"partition column {partition.column!r} is not in the data's columns {names}"
+                raise StorageError(msg, expected=partition.column, got=str(reader.schema.names))
+            keys = [None] if partition.values is None else list(partition.values)
+            targets = {self._part_file(ref, partition, k): k for k in keys}
+            self._check_columns(ref, reader.schema.names, set(targets))
+        location = (next(iter(targets)) if len(targets) == 1 else self._dir(ref)).as_uri()
+        message = f"parquet could not write {location}"
+        with store_errors(
+            message,
+            lambda: (*_errors(), *(type(e) for e in failed)),
+            lambda: failed[0] if failed else None,
+        ):
+            batches = _pull(reader, failed)
+            rows, size = self._write_files(reader, batches, targets, partition, message)
+        return WriteResult(rows, schema_dict(reader.schema), location, size)
+
+    def read(
+        self,
+        ref: TableRef,
+        *,
+        columns: Sequence[str] | None = None,
+        partition: PartitionFilter | None = None,
+    ) -> pa.RecordBatchReader:
+        """Stream the table file, or the partition files ``partition`` selects."""
+        pa, pq = require("pyarrow"), require("pyarrow.parquet")
+        message = f"parquet could not read {self.location(ref)}"
+        with store_errors(message, _errors):
+            files = self._files(ref, partition)
+            schemas = [_written_schema(f) for f in files]
+            schema = schemas[0]
+            if not all(s.equals(schema) for s in schemas):
+                schema = pa.unify_schemas(schemas, promote_options="permissive")
+        wanted = list(schema.names if columns is None else columns)
+        asked = wanted + ([partition.column] if partition else [])
+        unknown = [c for c in asked if c not in schema.names]
+        if unknown or not wanted:
+            msg = f"{message}: no column(s) {unknown}; its columns are {schema.names}"
+            raise StorageError(msg, expected=f"columns of {schema.names}", got=str(asked))
+        ranged = partition is not None and partition.values is None
+        fetch = pa.schema([schema.field(c) for c in dict.fromkeys(asked if ranged else wanted)])
+        out = pa.schema([schema.field(c) for c in wanted], metadata=schema.metadata)
+
+        def batches() -> Iterator[Any]:
+            for path in files:
+                with pq.ParquetFile(path) as pf:
+                    here = [c for c in fetch.names if c in pf.schema_arrow.names]
+                    for raw in pf.iter_batches(self.batch_size, columns=here):
+                        batch = _conform(raw, fetch)
+                        if ranged:
+                            batch = batch.filter(_matches(batch, partition))  # type: ignore[arg-type]
+                        yield pa.RecordBatch.from_arrays(
+                            [batch.column(c) for c in wanted], schema=out
+                        )
+
+        return stream(out, batches(), lambda: None, message, _errors)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _file(self, ref: TableRef) -> Path:
+        schema, table = _path_part(ref.schema, "schema"), _path_part(ref.table, "table")
+        return self.base_dir / schema / f"{table}.parquet"
+
+    def _dir(self, ref: TableRef) -> Path:
+        return self._file(ref).with_suffix("")
+
+    def _part_file(self, ref: TableRef, partition: PartitionFilter, value: object) -> Path:
+        if partition.values is not None:
+            return self._dir(ref) / f"{_key(value)}.parquet"
+        low = "" if partition.start is None else _key(partition.start)
+        high = "" if partition.end is None else _key(partition.end)
+        return self._dir(ref) / f"range={low}..{high}.parquet"
+
+    def _parts(self, ref: TableRef) -> list[Path]:
+        folder = self._dir(ref)
+        return sorted(folder.glob("[!.]*.parquet")) if folder.is_dir() else []
+
+    def _files(self, ref: TableRef, partition: PartitionFilter | None) -> list[Path]:
+        if partition is not None and partition.values is not None:
+            files = [self._part_file(ref, partition, v) for v in partition.values]
+        elif partition is None and self._file(ref).is_file():
+            files = [self._file(ref)]
+        else:
+            whole = [self._file(ref)] if self._file(ref).is_file() else []
+            files = self._parts(ref) or whole
+        missing = [f for f in files if not f.is_file()]
+        if missing or not files:
+            what = ", ".join(str(f) for f in missing) or str(self._file(ref))
+            msg = f"parquet has no stored value at {what}; was its asset (partition) materialized?"
+            raise StoredValueNotFoundError(msg, expected=ref.display(), got="no file")
+        return files
+
+    def _check_columns(self, ref: TableRef, names: list[str], replacing: set[Path]) -> None:
+        others = [p for p in self._parts(ref) if p not in replacing]
+        if not others or self.schema_policy == "evolve":
+            return
+        old = require("pyarrow.parquet").read_schema(others[0]).names
+        if set(old) != set(names):
+            msg = (
+                f"cannot write a partition of parquet table {self._dir(ref).as_uri()}: the data's "
+                f"columns differ from the stored partitions' ({column_diff(old, names)}); "
+                "use schema_policy='evolve' to allow it"
+            )
+            raise StorageError(msg, expected=str(old), got=str(names))
+
+    def _write_files(
+        self,
+        reader: Any,
+        batches: Iterator[Any],
+        targets: dict[Path, object],
+        partition: PartitionFilter | None,
+        message: str,
+    ) -> tuple[int, int]:
+        pa, pq = require("pyarrow"), require("pyarrow.parquet")
+        staged: dict[Path, tuple[Path, Any, Any]] = {}
+        rows = 0
+        try:
+            for path in targets:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+                handle = tmp.open("wb")
+                staged[path] = (tmp, handle, pq.ParquetWriter(handle, reader.schema))
+            for batch in batches:
+                rows += batch.num_rows
+                if partition is not None:
+                    _check_rows(batch, partition, message)
+                for path, key in targets.items():
+                    part = (
+                        batch
+                        if partition is None or partition.values is None
+                        else batch.filter(_equal(batch.column(partition.column), key, pa))
+                    )
+                    if part.num_rows:
+                        staged[path][2].write_batch(part)
+            for _, handle, writer in staged.values():
+                writer.close()
+                handle.flush()
+                os.fsync(handle.fileno())
+                handle.close()
+            for path, (tmp, _, _) in staged.items():
+                os.replace(tmp, path)
+            return rows, sum(path.stat().st_size for path in targets)
+        finally:
+            for tmp, handle, writer in staged.values():
+                if writer.is_open:  # a failed write: finish the footer, then drop the file
+                    with suppress(Exception):
+                        writer.close()
+                handle.close()
+                tmp.unlink(missing_ok=True)
+
+
+def _written_schema(path: Path) -> Any:
+    """The Arrow schema as written: Parquet reads ``timestamp[s]`` as ms, ``date64`` as date32
+    and renames list items; pyarrow keeps the original in the ``ARROW:schema`` key."""
+    pa, pq = require("pyarrow"), require("pyarrow.parquet")
+    meta = pq.read_metadata(path)
+    read_as = meta.schema.to_arrow_schema()
+    with suppress(KeyError, TypeError, ValueError, pa.ArrowException):
+        written = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(meta.metadata[b"ARROW:schema"])))
+        if written.names == read_as.names:
+            return written
+    return read_as
+
+
+def _errors() -> tuple[type[BaseException], ...]:
+    return (OSError, require("pyarrow").ArrowException)
+
+
+def _pull(reader: Any, failed: list[BaseException]) -> Iterator[Any]:
+    """Iterate ``reader``, remembering an exception raised by the data's producer."""
+    batches = iter(reader)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except Exception as exc:
+            failed.append(exc)
+            raise
+        yield batch
+
+
+def _equal(column: Any, value: object, pa: Any) -> Any:
+    pc = require("pyarrow.compute")
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    if value is None:
+        return pc.is_null(column)
+    return pc.fill_null(pc.equal(column, pa.scalar(value).cast(column.type)), False)
+
+
+def _matches(batch: Any, partition: PartitionFilter) -> Any:
+    """The rows of ``batch`` inside ``partition``."""
+    pa, pc = require("pyarrow"), require("pyarrow.compute")
+    column = batch.column(partition.column)
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    mask = pa.array([True] * batch.num_rows, pa.bool_())
+    if partition.values is not None:
+        hits = [_equal(column, v, pa) for v in partition.values] or [pc.invert(mask)]
+        for hit in hits[1:]:
+            hits[0] = pc.or_(hits[0], hit)
+        mask = hits[0]
+    for bound, compare in ((partition.start, pc.greater_equal), (partition.end, pc.less)):
+        if bound is not None:
+            found = compare(column, pa.scalar(bound).cast(column.type))
+            mask = pc.and_(mask, pc.fill_null(found, False))
+    return mask
+
+
+def _check_rows(batch: Any, partition: PartitionFilter, message: str) -> None:
+    inside = require("pyarrow.compute").sum(_matches(batch, partition)).as_py() or 0
+    if inside != batch.num_rows:
+        msg = (
+            f"{message}: {batch.num_rows - inside} of {batch.num_rows} rows are outside the "
+            f"partition {partition.describe()}; every row of a partition write must belong to it"
+        )
+        raise StorageError(msg, expected=partition.describe(), got="rows outside the partition")
+
+
+def _conform(batch: Any, schema: Any) -> Any:
+    """``batch`` with ``schema``'s columns: missing ones null, others cast (evolved files)."""
+    pa = require("pyarrow")
+    arrays = []
+    for f in schema:
+        if f.name not in batch.schema.names:
+            arrays.append(pa.nulls(batch.num_rows, f.type))
+        else:
+            column = batch.column(f.name)
+            arrays.append(column if column.type == f.type else column.cast(f.type))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)

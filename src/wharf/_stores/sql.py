@@ -1,0 +1,537 @@
+"""One table store for every SQL database; what differs between databases is a :class:`Dialect`.
+
+A whole-table write is atomic::
+
+    BEGIN
+      CREATE TABLE <schema>.<stage> AS SELECT <columns> FROM <attached Arrow stream>
+      COMMENT ON TABLE <stage> IS '<the written Arrow schema>'
+      DROP TABLE IF EXISTS <target>; ALTER TABLE <stage> RENAME TO <table>
+    COMMIT
+
+If anything fails (the incoming stream raises, the process is killed) nothing commits: the old
+table is untouched and no stage table remains. A partition write is ``BEGIN; DELETE ... WHERE
+<filter>; INSERT INTO <target> (<columns by name>) SELECT ...; COMMIT``. The stored row count is
+checked against the rows that streamed through, so a stream scanned twice, or rows outside the
+partition, fail the write instead of losing data silently.
+
+Connection lifetime: each operation opens its own connection and closes it when done; a read's
+connection closes when its reader is exhausted, closed or garbage-collected. An undrained reader
+never blocks another operation, and a database file is open only while in use.
+
+Fidelity: the written Arrow schema (types, metadata such as pandas', and the dictionaries of
+categorical columns) is kept as the table comment and restored on read. The docstring of
+:mod:`wharf._stores.duckdb` lists what still cannot round-trip.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from wharf._deps import require
+from wharf._stores.base import (
+    PartitionFilter,
+    SchemaPolicy,
+    TableRef,
+    WriteResult,
+    as_reader,
+    check_name,
+    column_diff,
+    schema_dict,
+    store_errors,
+    stream,
+)
+from wharf.errors import StorageError, StoredValueNotFoundError, StoreLockedError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["Dialect", "SqlStore", "sql_type"]
+
+_COMMENT_PREFIX = "wharf.arrow-schema.v1:"
+
+
+def _no_lock(exc: BaseException) -> str | None:
+    return None
+
+
+def _same_type(arrow_type: Any) -> Any:
+    return arrow_type
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """One SQL database as data: SQL templates, a type map and a few driver hooks.
+
+    Templates use ``{target}`` (quoted ``schema.table``), ``{stage}``, ``{table}`` (quoted bare
+    name), ``{schema}``, ``{columns}``, ``{source}``, ``{where}``. Values are always bound.
+
+    Attributes:
+        attach: ``(con, name, reader) -> SQL`` makes an Arrow stream queryable (a view, a temp
+            table) and returns how to name it in SQL; ``detach(con, name)`` undoes it.
+        fetch: ``(con, sql, params, batch_size) -> pa.RecordBatchReader`` streams a query.
+        execute: ``(con, sql, params) -> rows`` runs one statement.
+        errors: returns the driver's exception classes (imported lazily).
+        columns_sql: parameters schema, table; rows ``(column_name,)`` in table order.
+        storage_type: the Arrow type to send in place of one the database cannot hold exactly.
+        lock_holder: describes who holds the lock if an exception means "locked", else None.
+        type_names: Arrow type -> SQL type for added columns (see :func:`sql_type`).
+        begin_sql: ``None`` if DDL is not transactional; a failed write then drops its stage.
+        comment_get_sql: parameters schema, table; one row ``(comment,)``.
+        comment_set_sql: with ``{target}`` and ``{text}``, a checked base64 literal (SQL
+            comments take no parameters).
+
+    Examples:
+        >>> d = Dialect("toy", attach=..., detach=..., fetch=..., execute=..., errors=...,
+        ...             columns_sql="...")
+        >>> d.quote_name('my "odd" name')
+        '"my ""odd"" name"'
+    """
+
+    name: str
+    attach: Callable[[Any, str, Any], str]
+    detach: Callable[[Any, str], None]
+    fetch: Callable[[Any, str, list[object], int], Any]
+    execute: Callable[[Any, str, list[object]], list[tuple[Any, ...]]]
+    errors: Callable[[], tuple[type[BaseException], ...]]
+    columns_sql: str
+    storage_type: Callable[[Any], Any] = _same_type
+    lock_holder: Callable[[BaseException], str | None] = _no_lock
+    type_names: Mapping[str, str] = field(default_factory=dict)
+    quote: str = '"'
+    placeholder: str = "?"
+    begin_sql: str | None = "BEGIN TRANSACTION"
+    commit_sql: str = "COMMIT"
+    rollback_sql: str = "ROLLBACK"
+    create_schema_sql: str = "CREATE SCHEMA IF NOT EXISTS {schema}"
+    create_sql: str = "CREATE TABLE {stage} AS SELECT {columns} FROM {source}"
+    replace_sql: tuple[str, ...] = (
+        "DROP TABLE IF EXISTS {target}",
+        "ALTER TABLE {stage} RENAME TO {table}",
+    )
+    insert_sql: str = "INSERT INTO {target} ({columns}) SELECT {columns} FROM {source}"
+    delete_rows_sql: str = "DELETE FROM {target} WHERE {where}"
+    count_sql: str = "SELECT count(*) FROM {target} WHERE {where}"
+    drop_sql: str = "DROP TABLE IF EXISTS {target}"
+    add_column_sql: str = "ALTER TABLE {target} ADD COLUMN {column} {type}"
+    comment_get_sql: str | None = None
+    comment_set_sql: str | None = None
+
+    def quote_name(self, name: str) -> str:
+        """Quote an identifier (rejecting NUL), doubling the quote character inside it."""
+        q = self.quote
+        return q + check_name(name, "SQL").replace(q, q + q) + q
+
+
+def sql_type(dialect: Dialect, arrow_type: Any) -> str:
+    """The SQL type for an Arrow type, from ``dialect.type_names``.
+
+    Keys are Arrow type names (``"int64"``; ``"timestamp[us, tz]"`` for any zone) and the
+    templates ``"decimal"`` (``{precision}``, ``{scale}``), ``"list"`` (``{item}``) and
+    ``"struct"`` (``{fields}``).
+
+    Examples:
+        >>> import pyarrow as pa
+        >>> from wharf._stores.duckdb import DUCKDB
+        >>> sql_type(DUCKDB, pa.list_(pa.timestamp("us", tz="Europe/Paris")))
+        'TIMESTAMPTZ[]'
+    """
+    pa = require("pyarrow", purpose="SQL stores")
+    t = dialect.storage_type(arrow_type)
+    if pa.types.is_dictionary(t):
+        return sql_type(dialect, t.value_type)
+    names, key = dialect.type_names, str(t)
+    if pa.types.is_timestamp(t):
+        key = f"timestamp[{t.unit}{', tz' if t.tz else ''}]"
+    if key in names:
+        return names[key]
+    if pa.types.is_decimal(t) and "decimal" in names:
+        return names["decimal"].format(precision=t.precision, scale=t.scale)
+    if (pa.types.is_list(t) or pa.types.is_large_list(t)) and "list" in names:
+        return names["list"].format(item=sql_type(dialect, t.value_type))
+    if pa.types.is_struct(t) and "struct" in names:
+        inner = (f"{dialect.quote_name(f.name)} {sql_type(dialect, f.type)}" for f in t)
+        return names["struct"].format(fields=", ".join(inner))
+    msg = f"{dialect.name} has no column type for the Arrow type {t}"
+    raise StorageError(msg, expected="a supported Arrow type", got=str(t))
+
+
+class SqlStore:
+    """A :class:`~wharf._stores.base.TableStore` on any SQL database.
+
+    Args:
+        dialect: the database's :class:`Dialect` row.
+        connect: opens a new DB-API connection; the store closes it.
+        database: how messages name the database (a path, an account).
+        catalog: the catalog shown in :meth:`location`, if any.
+        schema_policy: partition writes whose columns differ: ``"error"`` or ``"evolve"``.
+        lock_timeout: seconds to retry (capped exponential back-off) while locked.
+        batch_size: rows per batch when reading.
+
+    Examples:
+        >>> from wharf._stores.duckdb import duckdb_store
+        >>> duckdb_store(":memory:").location(TableRef("public", "t"))
+        '"memory"."public"."t"'
+    """
+
+    def __init__(
+        self,
+        dialect: Dialect,
+        connect: Callable[[], Any],
+        *,
+        database: str,
+        catalog: str | None = None,
+        schema_policy: SchemaPolicy = "error",
+        lock_timeout: float = 30.0,
+        batch_size: int = 122_880,
+    ) -> None:
+        self.dialect, self.name, self._open = dialect, dialect.name, connect
+        self.database, self.catalog, self.schema_policy = database, catalog, schema_policy
+        self.lock_timeout, self.batch_size = lock_timeout, batch_size
+
+    def __repr__(self) -> str:
+        return f"SqlStore({self.name!r}, database={self.database!r})"
+
+    def location(self, ref: TableRef) -> str:
+        """The fully qualified, quoted table name."""
+        prefix = f"{self.dialect.quote_name(self.catalog)}." if self.catalog else ""
+        return prefix + self._target(ref)
+
+    def exists(self, ref: TableRef) -> bool:
+        """Whether the table exists."""
+        with self._session(f"check table {self.location(ref)}") as con:
+            return bool(self._columns(con, ref))
+
+    def delete(self, ref: TableRef) -> None:
+        """Drop the table if it exists."""
+        with self._session(f"drop table {self.location(ref)}") as con:
+            self._run(con, self.dialect.drop_sql, target=self._target(ref))
+
+    def write(
+        self, ref: TableRef, data: pa.RecordBatchReader, *, partition: PartitionFilter | None = None
+    ) -> WriteResult:
+        """Replace the table, or the rows of ``partition``, with ``data`` in one transaction."""
+        d, reader = self.dialect, as_reader(data)
+        names = [check_name(n, "column") for n in reader.schema.names]
+        tap = _Tap(reader, d.storage_type)
+        source = f"__wharf_src_{uuid.uuid4().hex[:12]}"
+        stage = self._target(TableRef(ref.schema, f"__wharf_stage_{uuid.uuid4().hex[:12]}"))
+        with self._session(f"write table {self.location(ref)}", tap) as con:
+            try:  # a concurrent creator may win; a real problem fails the CREATE TABLE
+                self._run(con, d.create_schema_sql, schema=d.quote_name(ref.schema))
+            except d.errors():
+                pass
+            src = d.attach(con, source, tap.reader())
+            try:
+                self._transaction(con, ref, src, stage, names, tap, partition)
+            finally:
+                d.detach(con, source)
+        return WriteResult(tap.rows, schema_dict(reader.schema), self.location(ref))
+
+    def read(
+        self,
+        ref: TableRef,
+        *,
+        columns: Sequence[str] | None = None,
+        partition: PartitionFilter | None = None,
+    ) -> pa.RecordBatchReader:
+        """Stream the table; its connection closes when the reader is done or dropped."""
+        where, params = self._where(partition) if partition else ("", [])
+        message = f"{self.name} could not read table {self.location(ref)} ({self.database})"
+        with store_errors(message, self._errors):
+            con = self.connect()
+            try:
+                existing = self._columns(con, ref)
+                if not existing:
+                    msg = (
+                        f"table {self.location(ref)} does not exist in the {self.name} "
+                        f"database {self.database}; was its asset materialized?"
+                    )
+                    raise StoredValueNotFoundError(msg, expected=ref.display(), got="no table")
+                wanted = list(existing if columns is None else columns)
+                asked = wanted + ([partition.column] if partition else [])
+                if (unknown := [c for c in asked if c not in existing]) or not wanted:
+                    msg = (
+                        f"{self.name} table {self.location(ref)} has no column(s) {unknown}; "
+                        f"its columns are {existing}"
+                    )
+                    raise StorageError(msg, expected=f"columns of {existing}", got=str(asked))
+                stored = self._stored_schema(con, ref, existing)
+                cols = ", ".join(self.dialect.quote_name(c) for c in wanted)
+                sql = f"SELECT {cols} FROM {self._target(ref)}" + (f" WHERE {where}" * bool(where))
+                batches = self.dialect.fetch(con, sql, params, self.batch_size)
+            except BaseException:
+                con.close()
+                raise
+        if stored is None:
+            return stream(batches.schema, iter(batches), con.close, message, self._errors)
+        pa = require("pyarrow")
+        fields = [_restorable(got, stored[0].field(got.name)) for got in batches.schema]
+        schema = pa.schema(fields, metadata=stored[0].metadata)
+        restored = (_restore(b, schema, stored[1]) for b in batches)
+        return stream(schema, restored, con.close, message, self._errors)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _transaction(  # noqa: PLR0917
+        self,
+        con: Any,
+        ref: TableRef,
+        src: str,
+        stage: str,
+        names: list[str],
+        tap: _Tap,
+        partition: PartitionFilter | None,
+    ) -> None:
+        d, target = self.dialect, self._target(ref)
+        cols = ", ".join(d.quote_name(n) for n in names)
+        if d.begin_sql:
+            self._run(con, d.begin_sql)
+        try:
+            existing = self._columns(con, ref) if partition else []
+            if not existing:  # a whole-table write, or the first partition creates the table
+                self._run(con, d.create_sql, stage=stage, columns=cols, source=src)
+                self._check_count(con, stage, ("TRUE", []), tap.rows, "the staged table")
+                self._set_comment(con, stage, _encode_schema(tap.schema, tap.dictionaries))
+                for statement in d.replace_sql:
+                    self._run(
+                        con, statement, stage=stage, target=target, table=d.quote_name(ref.table)
+                    )
+            else:
+                self._evolve(con, ref, names, existing, tap)
+                where, params = self._where(partition)  # type: ignore[arg-type]
+                self._run(con, d.delete_rows_sql, params, target=target, where=where)
+                self._run(con, d.insert_sql, target=target, columns=cols, source=src)
+            if partition:
+                self._check_count(
+                    con, target, self._where(partition), tap.rows, partition.describe()
+                )
+            if d.begin_sql:
+                self._run(con, d.commit_sql)
+        except BaseException:
+            with suppress(Exception):  # the original error is the one to report
+                self._run(con, d.rollback_sql if d.begin_sql else d.drop_sql, target=stage)
+            raise
+
+    def _evolve(self, con: Any, ref: TableRef, names: list[str], old: list[str], tap: _Tap) -> None:
+        if set(names) == set(old):
+            return
+        if self.schema_policy != "evolve":
+            msg = (
+                f"cannot write a partition of {self.name} table {self.location(ref)}: the data's "
+                f"columns differ from the table's ({column_diff(old, names)}); write the whole "
+                "table, or use schema_policy='evolve'"
+            )
+            raise StorageError(msg, expected=str(old), got=str(names))
+        stored = self._stored_schema(con, ref, old)
+        for name in (n for n in names if n not in old):
+            new = tap.schema.field(name)
+            kind, column = sql_type(self.dialect, new.type), self.dialect.quote_name(name)
+            self._run(
+                con, self.dialect.add_column_sql, target=self._target(ref), column=column, type=kind
+            )
+            stored = stored and (stored[0].append(new), stored[1])
+        if stored:
+            self._set_comment(con, self._target(ref), _encode_schema(*stored))
+
+    def _check_count(
+        self, con: Any, target: str, where: tuple[str, list[object]], rows: int, what: str
+    ) -> None:
+        found = self._run(con, self.dialect.count_sql, where[1], target=target, where=where[0])
+        if found[0][0] != rows:
+            msg = (
+                f"{self.name} could not write {target} ({self.database}): {rows} rows streamed in "
+                f"but {found[0][0]} rows of {what} were stored; every row of a partition write "
+                "must belong to its partition, and a stream is read once"
+            )
+            raise StorageError(msg, expected=f"{rows} rows", got=f"{found[0][0]} rows")
+
+    def _where(self, partition: PartitionFilter) -> tuple[str, list[object]]:
+        col, parts, params = self.dialect.quote_name(partition.column), [], []
+
+        def bind(value: object) -> str:
+            params.append(value)
+            return self.dialect.placeholder.format(n=len(params))
+
+        if partition.values is not None:
+            present = [v for v in partition.values if v is not None]
+            alts = [f"{col} IN ({', '.join(bind(v) for v in present)})"] if present else []
+            alts += [f"{col} IS NULL"] if len(present) < len(partition.values) else []
+            parts.append(f"({' OR '.join(alts)})" if alts else "FALSE")
+        if partition.start is not None:
+            parts.append(f"{col} >= {bind(partition.start)}")
+        if partition.end is not None:
+            parts.append(f"{col} < {bind(partition.end)}")
+        return " AND ".join(parts), params
+
+    def _stored_schema(self, con: Any, ref: TableRef, existing: list[str]) -> Any:
+        if not self.dialect.comment_get_sql:
+            return None
+        rows = self.dialect.execute(con, self.dialect.comment_get_sql, [ref.schema, ref.table])
+        return _decode_schema(rows[0][0] if rows else None, existing)
+
+    def _set_comment(self, con: Any, target: str, text: str) -> None:
+        if self.dialect.comment_set_sql and re.fullmatch(r"[\w+/=:.-]*", text, re.ASCII):
+            self._run(con, self.dialect.comment_set_sql, target=target, text=text)
+
+    def _columns(self, con: Any, ref: TableRef) -> list[str]:
+        rows = self.dialect.execute(con, self.dialect.columns_sql, [ref.schema, ref.table])
+        return [row[0] for row in rows]
+
+    def _run(self, con: Any, sql: str, params: list[Any] | None = None, **parts: str) -> Any:
+        return self.dialect.execute(con, sql.format(**parts), params or [])
+
+    def _target(self, ref: TableRef) -> str:
+        return f"{self.dialect.quote_name(ref.schema)}.{self.dialect.quote_name(ref.table)}"
+
+    def _errors(self) -> tuple[type[BaseException], ...]:
+        return (*self.dialect.errors(), require("pyarrow").ArrowException)
+
+    @contextmanager
+    def _session(self, action: str, tap: _Tap | None = None) -> Iterator[Any]:
+        message = f"{self.name} could not {action} (database {self.database})"
+        with store_errors(message, self._errors, lambda: tap.error if tap else None):
+            con = self.connect()
+            try:
+                yield con
+            finally:
+                con.close()
+
+    def connect(self) -> Any:
+        """A new connection (the caller closes it), retrying with capped exponential back-off
+        while another process holds the database's lock."""
+        deadline, delay = time.monotonic() + self.lock_timeout, 0.01
+        while True:
+            try:
+                return self._open()
+            except self.dialect.errors() as exc:
+                holder, left = self.dialect.lock_holder(exc), deadline - time.monotonic()
+                if holder is None:
+                    raise
+                if left <= 0:
+                    msg = (
+                        f"the {self.name} database {self.database} is locked by {holder}; gave "
+                        f"up after {self.lock_timeout:g} s (raise lock_timeout to wait longer)"
+                    )
+                    raise StoreLockedError(
+                        msg, expected="an unlocked database", got=holder
+                    ) from exc
+                time.sleep(min(delay * random.uniform(0.5, 1.0), left))
+                delay = min(delay * 2, 0.25)
+
+    _connect = connect
+
+
+class _Tap:
+    """Passes the incoming stream through once: counts rows, notes the dictionaries of
+    categorical columns, casts to storage types and remembers an exception of the source."""
+
+    def __init__(self, reader: Any, storage_type: Callable[[Any], Any]) -> None:
+        pa = require("pyarrow", purpose="SQL stores")
+        self.schema, self._source = reader.schema, reader
+        self.storage = pa.schema([f.with_type(storage_type(f.type)) for f in self.schema])
+        self.rows: int = 0
+        self.error: BaseException | None = None
+        self.dictionaries: dict[str, Any] = {}
+
+    def reader(self) -> pa.RecordBatchReader:
+        pa = require("pyarrow")
+        return pa.RecordBatchReader.from_batches(self.storage, self._batches())
+
+    def _batches(self) -> Iterator[pa.RecordBatch]:
+        pa, source = require("pyarrow"), iter(self._source)
+        same = self.storage.equals(self.schema)
+        while True:
+            try:
+                batch = next(source)
+            except StopIteration:
+                return
+            except BaseException as exc:
+                self.error = exc
+                raise
+            for i, f in enumerate(self.schema):
+                if pa.types.is_dictionary(f.type):
+                    self._note(f.name, batch.column(i).dictionary)
+            self.rows += batch.num_rows
+            yield batch if same else batch.cast(self.storage)
+
+    def _note(self, name: str, new: Any) -> None:
+        old = self.dictionaries.setdefault(name, new)
+        if old is None or old is new:
+            return
+        short, long = sorted((old, new), key=len)  # a grown dictionary still covers the old
+        self.dictionaries[name] = long if long[: len(short)].equals(short) else None
+
+
+def _encode_schema(schema: Any, dictionaries: dict[str, Any]) -> str:
+    """One row of nulls in an IPC stream: keeps the schema and each dictionary column's values."""
+    pa = require("pyarrow")
+    columns = [pa.nulls(1, f.type) for f in schema]
+    for i, f in enumerate(schema):
+        if pa.types.is_dictionary(f.type) and dictionaries.get(f.name) is not None:
+            index = pa.nulls(1, f.type.index_type)
+            columns[i] = pa.DictionaryArray.from_arrays(index, dictionaries[f.name])
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, schema) as writer:
+        writer.write_batch(pa.RecordBatch.from_arrays(columns, schema=schema))
+    return _COMMENT_PREFIX + base64.b64encode(sink.getvalue().to_pybytes()).decode("ascii")
+
+
+def _decode_schema(text: object, columns: list[str]) -> tuple[Any, dict[str, Any]] | None:
+    """The stored schema and dictionaries, if the comment holds one matching ``columns``."""
+    if not isinstance(text, str) or not text.startswith(_COMMENT_PREFIX):
+        return None
+    pa = require("pyarrow")
+    try:
+        raw = base64.b64decode(text[len(_COMMENT_PREFIX) :], validate=True)
+        table = pa.ipc.open_stream(raw).read_all()
+    except (ValueError, pa.ArrowException):
+        return None
+    if table.schema.names != columns:
+        return None  # the table was changed by someone else: trust the database's types
+    dictionaries = {
+        f.name: table.column(i).chunks[0].dictionary
+        for i, f in enumerate(table.schema)
+        if pa.types.is_dictionary(f.type) and table.column(i).num_chunks
+    }
+    return table.schema, dictionaries
+
+
+def _restorable(got: Any, written: Any) -> Any:
+    """The written field if Arrow can cast the fetched type to it, else the fetched field."""
+    pa = require("pyarrow")
+    target = written.type
+    if pa.types.is_dictionary(target):
+        target = target.value_type
+    try:
+        pa.nulls(0, got.type).cast(target)
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
+        return got.with_metadata(written.metadata)
+    return written
+
+
+def _restore(batch: Any, schema: Any, dictionaries: dict[str, Any]) -> Any:
+    """Cast a fetched batch back to the written schema, re-using the written dictionaries."""
+    pa, pc = require("pyarrow"), require("pyarrow.compute")
+    arrays = []
+    for f, column in zip(schema, batch.columns, strict=True):
+        if not pa.types.is_dictionary(f.type):
+            arrays.append(column if column.type == f.type else column.cast(f.type))
+            continue
+        values = column.cast(f.type.value_type)
+        known = dictionaries.get(f.name)
+        if known is None:
+            known = pc.unique(values.drop_null())
+        unseen = pc.and_(pc.is_null(pc.index_in(values, value_set=known)), pc.is_valid(values))
+        if pc.any(unseen).as_py():  # e.g. a later partition brought new categories
+            known = pa.concat_arrays([known, pc.unique(values.filter(unseen))])
+        index = pc.index_in(values, value_set=known).cast(f.type.index_type)
+        arrays.append(pa.DictionaryArray.from_arrays(index, known, ordered=f.type.ordered))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
