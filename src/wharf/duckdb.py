@@ -21,6 +21,8 @@ from wharf._core.config import ConfigurableResource
 from wharf._io.store_io import TableIOManager
 
 if TYPE_CHECKING:
+    from wharf._frames.base import FrameAdapter
+    from wharf._stores.base import TableRef
     from wharf._stores.sql import SqlStore
 
 __all__ = [
@@ -125,6 +127,16 @@ class DuckDBIOManager(TableIOManager):
 
     def default_schema(self) -> str | None:
         return self.schema_
+
+    def read_table(
+        self, ref: TableRef, adapter: FrameAdapter, annotation: Any, columns: list[str] | None
+    ) -> Any:
+        """A ``DuckDBPyRelation`` input is a relation on this database itself: nothing is read
+        until it is used, and returning it (or a relation built on it) copies inside DuckDB."""
+        if adapter.name != "duckdb":
+            return super().read_table(ref, adapter, annotation, columns)
+        con, sql, params = self.table_store().query(ref, columns=columns)
+        return con.sql(sql, params=params or None)
 
 
 class DuckDBPandasIOManager(DuckDBIOManager):

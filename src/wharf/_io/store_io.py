@@ -77,7 +77,9 @@ class TableIOManager(ConfigurableIOManager):
             )  # fmt: skip
         ref = table_ref(context.asset_key, context.definition_metadata, self.default_schema())
         start = time.perf_counter()
-        result = self.table_store().write(ref, adapter.to_arrow(obj))
+        # a DuckDB relation goes as itself: a store on the same database copies it natively
+        source = obj if adapter.name == "duckdb" else adapter.to_arrow(obj)
+        result = self.table_store().write(ref, source)
         context.add_output_metadata(_metadata(result, time.perf_counter() - start))
 
     # -- loading ----------------------------------------------------------------------
@@ -89,8 +91,16 @@ class TableIOManager(ConfigurableIOManager):
         )
         ref = table_ref(context.asset_key, upstream_meta, self.default_schema())
         columns = context.definition_metadata.get("columns")
-        reader = self.table_store().read(ref, columns=list(columns) if columns else None)
-        return adapter.from_arrow(reader, _unwrap_optional(annotation))
+        wanted = list(columns) if columns else None
+        return self.read_table(ref, adapter, _unwrap_optional(annotation), wanted)
+
+    def read_table(
+        self, ref: TableRef, adapter: FrameAdapter, annotation: Any, columns: list[str] | None
+    ) -> Any:
+        """Load ``ref`` as ``annotation`` through Arrow; a store with native lazy values (a
+        DuckDB relation) overrides this."""
+        reader = self.table_store().read(ref, columns=columns)
+        return adapter.from_arrow(reader, annotation)
 
     def _load_adapter(self, context: InputContext, annotation: Any) -> FrameAdapter:
         adapter = adapter_for_annotation(annotation)

@@ -67,6 +67,22 @@ def _attach(con: Any, name: str, reader: Any) -> str:
     return DUCKDB.quote_name(name)
 
 
+def _attach_native(con: Any, name: str, value: Any) -> str | None:
+    """Register a DuckDB relation as a view when it reads this connection's database.
+
+    DuckDB refuses (``InvalidInputException``) a relation of another database; the caller then
+    streams it through Arrow.
+    """
+    duckdb = _duckdb()
+    if not isinstance(value, duckdb.DuckDBPyRelation):
+        return None
+    try:
+        con.register(name, value)
+    except duckdb.InvalidInputException:
+        return None
+    return DUCKDB.quote_name(name)
+
+
 def _detach(con: Any, name: str) -> None:
     con.unregister(name)
 
@@ -124,6 +140,7 @@ _HERE = "table_catalog = current_database() AND lower(table_schema) = lower(?)"
 DUCKDB = Dialect(
     name="duckdb",
     attach=_attach,
+    attach_native=_attach_native,
     detach=_detach,
     fetch=_fetch,
     execute=_execute,

@@ -79,6 +79,9 @@ class Dialect:
         fetch: ``(con, sql, params, batch_size) -> pa.RecordBatchReader`` streams a query.
         execute: ``(con, sql, params) -> rows`` runs one statement.
         errors: returns the driver's exception classes (imported lazily).
+        attach_native: ``(con, name, value) -> SQL | None`` makes a value the database can read
+            itself (a DuckDB relation on the same database) queryable without Arrow; None when
+            it cannot, and the value is streamed through Arrow instead.
         columns_sql: parameters schema, table; rows ``(column_name,)`` in table order.
         storage_type: the Arrow type to send in place of one the database cannot hold exactly.
         lock_holder: describes who holds the lock if an exception means "locked", else None.
@@ -103,6 +106,7 @@ class Dialect:
     errors: Callable[[], tuple[type[BaseException], ...]]
     columns_sql: str
     storage_type: Callable[[Any], Any] = _same_type
+    attach_native: Callable[[Any, str, Any], str | None] | None = None
     lock_holder: Callable[[BaseException], str | None] = _no_lock
     type_names: Mapping[str, str] = field(default_factory=dict)
     quote: str = '"'
@@ -217,23 +221,35 @@ class SqlStore:
     def write(
         self, ref: TableRef, data: pa.RecordBatchReader, *, partition: PartitionFilter | None = None
     ) -> WriteResult:
-        """Replace the table, or the rows of ``partition``, with ``data`` in one transaction."""
-        d, reader = self.dialect, as_reader(data)
-        names = [check_name(n, "column") for n in reader.schema.names]
-        tap = _Tap(reader, d.storage_type)
+        """Replace the table, or the rows of ``partition``, with ``data`` in one transaction.
+
+        ``data`` is an Arrow stream, or anything exporting ``__arrow_c_stream__``. A whole-table
+        write of a value the database reads itself (``Dialect.attach_native``: a DuckDB relation
+        on the same database) runs inside the database, without Arrow.
+        """
+        d = self.dialect
         source = f"__wharf_src_{uuid.uuid4().hex[:12]}"
         stage = self._target(TableRef(ref.schema, f"__wharf_stage_{uuid.uuid4().hex[:12]}"))
+        tap: _Tap | _Native | None = None
+        if partition is None and d.attach_native is not None and not _is_reader(data):
+            tap = _Native(data)
+        else:
+            tap = _Tap(as_reader(data), d.storage_type)
         with self._session(f"write table {self.location(ref)}", tap) as con:
             try:  # a concurrent creator may win; a real problem fails the CREATE TABLE
                 self._run(con, d.create_schema_sql, schema=d.quote_name(ref.schema))
             except d.errors():
                 pass
-            src = d.attach(con, source, tap.reader())
+            src = tap.attach(con, source, d)
+            if src is None:  # the database cannot read it itself: stream it through Arrow
+                tap = _Tap(as_reader(data), d.storage_type)
+                src = d.attach(con, source, tap.reader())
+            names = [check_name(n, "column") for n in tap.schema.names]
             try:
                 self._transaction(con, ref, src, stage, names, tap, partition)
             finally:
                 d.detach(con, source)
-        return WriteResult(tap.rows, schema_dict(reader.schema), self.location(ref))
+        return WriteResult(tap.rows or 0, schema_dict(tap.schema), self.location(ref))
 
     def read(
         self,
@@ -243,29 +259,11 @@ class SqlStore:
         partition: PartitionFilter | None = None,
     ) -> pa.RecordBatchReader:
         """Stream the table; its connection closes when the reader is done or dropped."""
-        where, params = self._where(partition) if partition else ("", [])
         message = f"{self.name} could not read table {self.location(ref)} ({self.database})"
         with store_errors(message, self._errors):
             con = self.connect()
             try:
-                existing = self._columns(con, ref)
-                if not existing:
-                    msg = (
-                        f"table {self.location(ref)} does not exist in the {self.name} "
-                        f"database {self.database}; was its asset materialized?"
-                    )
-                    raise StoredValueNotFoundError(msg, expected=ref.display(), got="no table")
-                wanted = list(existing if columns is None else columns)
-                asked = wanted + ([partition.column] if partition else [])
-                if (unknown := [c for c in asked if c not in existing]) or not wanted:
-                    msg = (
-                        f"{self.name} table {self.location(ref)} has no column(s) {unknown}; "
-                        f"its columns are {existing}"
-                    )
-                    raise StorageError(msg, expected=f"columns of {existing}", got=str(asked))
-                stored = self._stored_schema(con, ref, existing)
-                cols = ", ".join(self.dialect.quote_name(c) for c in wanted)
-                sql = f"SELECT {cols} FROM {self._target(ref)}" + (f" WHERE {where}" * bool(where))
+                sql, params, stored = self._select(con, ref, columns, partition)
                 batches = self.dialect.fetch(con, sql, params, self.batch_size)
             except BaseException:
                 con.close()
@@ -278,7 +276,54 @@ class SqlStore:
         restored = (_restore(b, schema, stored[1]) for b in batches)
         return stream(schema, restored, con.close, message, self._errors)
 
+    def query(
+        self,
+        ref: TableRef,
+        *,
+        columns: Sequence[str] | None = None,
+        partition: PartitionFilter | None = None,
+    ) -> tuple[Any, str, list[object]]:
+        """An open connection (the caller closes it) and the bound ``SELECT`` that :meth:`read`
+        would run, for stores that hand out their own lazy values (DuckDB relations)."""
+        message = f"{self.name} could not read table {self.location(ref)} ({self.database})"
+        with store_errors(message, self._errors):
+            con = self.connect()
+            try:
+                sql, params, _ = self._select(con, ref, columns, partition)
+            except BaseException:
+                con.close()
+                raise
+        return con, sql, params
+
     # -- internals ------------------------------------------------------------------------
+    def _select(
+        self,
+        con: Any,
+        ref: TableRef,
+        columns: Sequence[str] | None,
+        partition: PartitionFilter | None,
+    ) -> tuple[str, list[object], Any]:
+        """The bound ``SELECT`` of a read, and the stored Arrow schema (or None)."""
+        where, params = self._where(partition) if partition else ("", [])
+        existing = self._columns(con, ref)
+        if not existing:
+            msg = (
+                f"table {self.location(ref)} does not exist in the {self.name} "
+                f"database {self.database}; was its asset materialized?"
+            )
+            raise StoredValueNotFoundError(msg, expected=ref.display(), got="no table")
+        wanted = list(existing if columns is None else columns)
+        asked = wanted + ([partition.column] if partition else [])
+        if (unknown := [c for c in asked if c not in existing]) or not wanted:
+            msg = (
+                f"{self.name} table {self.location(ref)} has no column(s) {unknown}; "
+                f"its columns are {existing}"
+            )
+            raise StorageError(msg, expected=f"columns of {existing}", got=str(asked))
+        stored = self._stored_schema(con, ref, existing)
+        cols = ", ".join(self.dialect.quote_name(c) for c in wanted)
+        sql = f"SELECT {cols} FROM {self._target(ref)}" + (f" WHERE {where}" * bool(where))
+        return sql, params, stored
 
     def _transaction(  # noqa: PLR0917
         self,
@@ -287,7 +332,7 @@ class SqlStore:
         src: str,
         stage: str,
         names: list[str],
-        tap: _Tap,
+        tap: _Tap | _Native,
         partition: PartitionFilter | None,
     ) -> None:
         d, target = self.dialect, self._target(ref)
@@ -298,7 +343,9 @@ class SqlStore:
             existing = self._columns(con, ref) if partition else []
             if not existing:  # a whole-table write, or the first partition creates the table
                 self._run(con, d.create_sql, stage=stage, columns=cols, source=src)
-                self._check_count(con, stage, ("TRUE", []), tap.rows, "the staged table")
+                if tap.rows is None:  # read natively: count what was staged
+                    tap.rows = self._run(con, d.count_sql, target=stage, where="TRUE")[0][0]
+                self._check_count(con, stage, ("TRUE", []), tap.rows or 0, "the staged table")
                 self._set_comment(con, stage, _encode_schema(tap.schema, tap.dictionaries))
                 for statement in d.replace_sql:
                     self._run(
@@ -311,7 +358,7 @@ class SqlStore:
                 self._run(con, d.insert_sql, target=target, columns=cols, source=src)
             if partition:
                 self._check_count(
-                    con, target, self._where(partition), tap.rows, partition.describe()
+                    con, target, self._where(partition), tap.rows or 0, partition.describe()
                 )
             if d.begin_sql:
                 self._run(con, d.commit_sql)
@@ -320,7 +367,9 @@ class SqlStore:
                 self._run(con, d.rollback_sql if d.begin_sql else d.drop_sql, target=stage)
             raise
 
-    def _evolve(self, con: Any, ref: TableRef, names: list[str], old: list[str], tap: _Tap) -> None:
+    def _evolve(
+        self, con: Any, ref: TableRef, names: list[str], old: list[str], tap: _Tap | _Native
+    ) -> None:
         if set(names) == set(old):
             return
         if self.schema_policy != "evolve":
@@ -395,7 +444,7 @@ class SqlStore:
         return (*self.dialect.errors(), require("pyarrow").ArrowException)
 
     @contextmanager
-    def _session(self, action: str, tap: _Tap | None = None) -> Iterator[Any]:
+    def _session(self, action: str, tap: _Tap | _Native | None = None) -> Iterator[Any]:
         message = f"{self.name} could not {action} (database {self.database})"
         with store_errors(message, self._errors, lambda: tap.error if tap else None):
             con = self.connect()
@@ -429,6 +478,29 @@ class SqlStore:
     _connect = connect
 
 
+def _is_reader(data: object) -> bool:
+    pa = require("pyarrow", purpose="SQL stores")
+    return isinstance(data, pa.RecordBatchReader)
+
+
+class _Native:
+    """A value the database may read itself; rows are counted once staged."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self.rows: int | None = None
+        self.error: BaseException | None = None
+        self.dictionaries: dict[str, Any] = {}
+        self.schema: Any = None
+
+    def attach(self, con: Any, name: str, dialect: Dialect) -> str | None:
+        assert dialect.attach_native is not None
+        src = dialect.attach_native(con, name, self.value)
+        if src is not None:
+            self.schema = dialect.fetch(con, f"SELECT * FROM {src} LIMIT 0", [], 1).schema
+        return src
+
+
 class _Tap:
     """Passes the incoming stream through once: counts rows, notes the dictionaries of
     categorical columns, casts to storage types and remembers an exception of the source."""
@@ -437,9 +509,12 @@ class _Tap:
         pa = require("pyarrow", purpose="SQL stores")
         self.schema, self._source = reader.schema, reader
         self.storage = pa.schema([f.with_type(storage_type(f.type)) for f in self.schema])
-        self.rows: int = 0
+        self.rows: int | None = 0
         self.error: BaseException | None = None
         self.dictionaries: dict[str, Any] = {}
+
+    def attach(self, con: Any, name: str, dialect: Dialect) -> str | None:
+        return dialect.attach(con, name, self.reader())
 
     def reader(self) -> pa.RecordBatchReader:
         pa = require("pyarrow")
@@ -459,7 +534,7 @@ class _Tap:
             for i, f in enumerate(self.schema):
                 if pa.types.is_dictionary(f.type):
                     self._note(f.name, batch.column(i).dictionary)
-            self.rows += batch.num_rows
+            self.rows = (self.rows or 0) + batch.num_rows
             yield batch if same else batch.cast(self.storage)
 
     def _note(self, name: str, new: Any) -> None:

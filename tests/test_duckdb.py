@@ -1,0 +1,193 @@
+"""wharf.duckdb: the resource, the one I/O manager for every frame type, and its native paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pytest
+
+import wharf as dg
+import wharf._stores.sql as sql_module
+from wharf.duckdb import (
+    DuckDBIOManager,
+    DuckDBPandasIOManager,
+    DuckDBPolarsIOManager,
+    DuckDBResource,
+)
+from wharf.errors import AssetTypeError, ConfigError
+
+
+def test_resource_honours_schema_and_closes_on_error(tmp_path: Path) -> None:
+    resource = DuckDBResource(database=str(tmp_path / "r.duckdb"), schema="sales")
+    kept: list[Any] = []
+
+    def use_and_fail() -> None:
+        with resource.get_connection() as conn:
+            conn.execute("CREATE TABLE t AS SELECT 1 AS x")
+            kept.append(conn)
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        use_and_fail()
+    with pytest.raises(duckdb.ConnectionException):
+        kept[0].execute("SELECT 1")
+    with resource.get_connection() as conn:
+        assert conn.sql('SELECT x FROM "sales"."t"').fetchall() == [(1,)]
+
+
+def test_misspelt_field_is_an_error() -> None:
+    with pytest.raises(ConfigError, match="did you mean 'database'"):
+        DuckDBResource(databse="x.duckdb")  # type: ignore[call-arg]
+    with pytest.raises(ConfigError, match="databse"):
+        DuckDBPandasIOManager(databse="x.duckdb")  # type: ignore[call-arg]
+
+
+def test_presets_differ_only_in_default_load_type(tmp_path: Path) -> None:
+    db = str(tmp_path / "p.duckdb")
+
+    @dg.asset
+    def table() -> pd.DataFrame:
+        return pd.DataFrame({"a": [1, 2]})
+
+    seen: list[Any] = []
+
+    @dg.asset
+    def unannotated(table) -> None:  # type: ignore[no-untyped-def]
+        seen.append(table)
+
+    for manager, kind in [
+        (DuckDBPandasIOManager, pd.DataFrame),
+        (DuckDBPolarsIOManager, pl.DataFrame),
+    ]:
+        dg.materialize([table, unannotated], resources={"io_manager": manager(database=db)})
+        assert isinstance(seen.pop(), kind)
+
+
+def test_pandas_upstream_polars_downstream_and_optional(tmp_path: Path) -> None:
+    @dg.asset
+    def orders() -> pd.DataFrame:
+        return pd.DataFrame({"id": [1, 2, 3], "amount": [1.0, None, 3.0]})
+
+    @dg.asset
+    def as_polars(orders: pl.DataFrame | None) -> pl.DataFrame:
+        assert isinstance(orders, pl.DataFrame)
+        return orders.fill_null(0.0)
+
+    io = DuckDBIOManager(database=str(tmp_path / "x.duckdb"))
+    result = dg.materialize([orders, as_polars], resources={"io_manager": io})
+    assert result.asset_value("as_polars")["amount"].to_list() == [1.0, 0.0, 3.0]
+
+
+def test_wrong_type_names_asset_manager_and_types(tmp_path: Path) -> None:
+    @dg.asset
+    def numbers():  # type: ignore[no-untyped-def]
+        return [1, 2, 3]
+
+    io = DuckDBIOManager(database=str(tmp_path / "x.duckdb"))
+    with pytest.raises(AssetTypeError) as info:
+        dg.materialize([numbers], resources={"io_manager": io})
+    text = str(info.value)
+    assert "'numbers'" in text
+    assert "DuckDBIOManager" in text
+    assert "list" in text
+    assert "pandas.DataFrame" in text
+
+
+def test_loading_a_non_frame_annotation_is_a_clear_error(tmp_path: Path) -> None:
+    @dg.asset
+    def t() -> pa.Table:
+        return pa.table({"a": [1]})
+
+    @dg.asset
+    def wants_int(t: int) -> None: ...
+
+    io = DuckDBIOManager(database=str(tmp_path / "x.duckdb"))
+    with pytest.raises(AssetTypeError, match=r"annotated int.*DuckDBIOManager"):
+        dg.materialize([t, wants_int], resources={"io_manager": io})
+
+
+class _TapSpy:
+    """Counts how many writes went through the Arrow tap (i.e. not natively)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        real = sql_module._Tap
+
+        def spy(*args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(sql_module, "_Tap", spy)
+
+
+@pytest.mark.parametrize("database", ["file", ":memory:"])
+def test_relation_in_relation_out_stays_inside_duckdb(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database: str
+) -> None:
+    db = str(tmp_path / "n.duckdb") if database == "file" else ":memory:"
+    io = DuckDBIOManager(database=db, schema="lake")
+
+    @dg.asset
+    def numbers() -> pa.Table:
+        return pa.table({"n": list(range(1000)), "label": [f"x{i}" for i in range(1000)]})
+
+    @dg.asset
+    def evens(numbers: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+        assert isinstance(numbers, duckdb.DuckDBPyRelation)
+        return numbers.filter("n % 2 = 0").project("n, label")
+
+    dg.materialize([numbers], resources={"io_manager": io})
+    spy = _TapSpy(monkeypatch)
+    result = dg.materialize([numbers, evens], resources={"io_manager": io}, selection=[evens.key])
+    assert spy.count == 0, "the relation was streamed through Arrow instead of copied natively"
+    stored = result.asset_value("evens", pa.Table)
+    assert stored.num_rows == 500
+    assert stored.column("n").to_pylist()[:3] == [0, 2, 4]
+    meta = result.get_asset_materialization_events()[0].materialization.metadata
+    assert meta["row_count"].value == 500
+    assert meta["schema"].value == {"n": "int64", "label": "string"}
+
+
+def test_relation_of_another_database_streams_through_arrow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = duckdb.connect()
+    other.execute("CREATE TABLE src AS SELECT range AS n FROM range(10)")
+
+    @dg.asset
+    def copied() -> duckdb.DuckDBPyRelation:
+        return other.sql("SELECT n FROM src WHERE n < 4")
+
+    spy = _TapSpy(monkeypatch)
+    io = DuckDBIOManager(database=str(tmp_path / "x.duckdb"))
+    result = dg.materialize([copied], resources={"io_manager": io})
+    assert spy.count == 1
+    assert result.asset_value("copied", pa.Table).column("n").to_pylist() == [0, 1, 2, 3]
+
+
+def test_lazy_inputs_and_outputs_stream(tmp_path: Path) -> None:
+    io = DuckDBIOManager(database=str(tmp_path / "x.duckdb"))
+
+    @dg.asset
+    def source() -> pa.Table:
+        return pa.table({"v": list(range(10_000))})
+
+    @dg.asset
+    def doubled(source: pa.RecordBatchReader) -> pa.RecordBatchReader:
+        schema = pa.schema([("v", pa.int64())])
+        batches = (
+            pa.record_batch([pa.compute.multiply(b.column(0), 2)], schema=schema) for b in source
+        )
+        return pa.RecordBatchReader.from_batches(schema, batches)
+
+    @dg.asset
+    def total(doubled: pl.LazyFrame) -> pl.LazyFrame:
+        return doubled.select(pl.col("v").sum())
+
+    result = dg.materialize([source, doubled, total], resources={"io_manager": io})
+    assert result.asset_value("total", pl.DataFrame).item() == 2 * sum(range(10_000))
