@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 
 from wharf.testing.conformance import CHECKS, FRAME_KINDS, Check, FrameKind, StoreCase
+from wharf.testing.properties import PROPERTY_CHECKS
 from wharf.testing.stores import LOCAL_STORES
 
 CASES = [
     pytest.param(store, check, kind, id=f"{store.name}-{check.name}-{kind.name}")
     for store in LOCAL_STORES
-    for check in CHECKS
+    for check in (*CHECKS, *PROPERTY_CHECKS)
     if check.needs <= store.capabilities
     for kind in (FRAME_KINDS if check.per_kind else FRAME_KINDS[-2:-1])
 ]

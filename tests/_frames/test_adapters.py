@@ -20,7 +20,6 @@ import polars.testing
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from wharf._frames import (
     FrameAdapter,
@@ -31,6 +30,7 @@ from wharf._frames import (
 )
 from wharf._frames.registry import ADAPTERS
 from wharf.errors import AssetTypeError
+from wharf.testing.strategies import pandas_frames, polars_frames
 
 BY_NAME: dict[str, FrameAdapter] = {adapter.name: adapter for adapter in ADAPTERS}
 PANDAS, POLARS, LAZY = BY_NAME["pandas"], BY_NAME["polars"], BY_NAME["polars-lazy"]
@@ -268,47 +268,6 @@ def pandas_round_trip(df: pd.DataFrame) -> pd.DataFrame:
     return result
 
 
-TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=8)
-LABELS = st.sampled_from(["a", "b", "ç", "日本", "", " "])
-TIMEZONES = st.sampled_from(["UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata"])
-DECIMALS = st.decimals(
-    min_value=-(10**9), max_value=10**9, places=3, allow_nan=False, allow_infinity=False
-)
-
-
-@st.composite
-def pandas_frames(draw: st.DrawFn) -> pd.DataFrame:
-    n = draw(st.integers(0, 12))
-
-    def cells(values: st.SearchStrategy[Any], nulls: bool = True) -> list[Any]:
-        either = st.one_of(st.none(), values) if nulls else values
-        return draw(st.lists(either, min_size=n, max_size=n))
-
-    categories = draw(st.lists(LABELS, unique=True))
-    naive = pd.Series(cells(st.datetimes()), dtype="datetime64[us]")
-    return pd.DataFrame(
-        {
-            "int": pd.array(cells(st.integers(-(2**63), 2**63 - 1)), dtype="Int64"),
-            "int_plain": pd.Series(cells(st.integers(-(2**63), 2**63 - 1), False), dtype="int64"),
-            "uint8": pd.array(cells(st.integers(0, 255)), dtype="UInt8"),
-            "bool": pd.array(cells(st.booleans()), dtype="boolean"),
-            "float": pd.Series(cells(st.floats()), dtype="float64"),
-            "naive": naive,
-            "aware": naive.dt.tz_localize("UTC").dt.tz_convert(draw(TIMEZONES)),
-            "date": pd.Series(cells(st.dates()), dtype=object),
-            "decimal": pd.Series(cells(DECIMALS), dtype=object),
-            "category": pd.Categorical(
-                cells(st.sampled_from(categories)) if categories else [None] * n,
-                categories=pd.Index(categories, dtype="str"),
-                ordered=draw(st.booleans()),
-            ),
-            "str": pd.Series(cells(TEXT), dtype="str"),
-            "string": pd.array(cells(TEXT), dtype="string"),
-            "null": pd.Series([None] * n, dtype=object),
-        }
-    )
-
-
 @PROPERTY
 @given(pandas_frames())
 def test_pandas_round_trip_is_lossless(df: pd.DataFrame) -> None:
@@ -398,37 +357,6 @@ def test_pandas_metadata_int64_with_new_nulls_becomes_nullable() -> None:
 
 
 # --- polars fidelity ---------------------------------------------------------------------------
-
-
-@st.composite
-def polars_frames(draw: st.DrawFn) -> pl.DataFrame:
-    n = draw(st.integers(0, 12))
-
-    def cells(values: st.SearchStrategy[Any]) -> list[Any]:
-        return draw(st.lists(st.one_of(st.none(), values), min_size=n, max_size=n))
-
-    categories = draw(st.lists(LABELS, unique=True, min_size=1))
-    aware = pl.Series(cells(st.datetimes()), dtype=pl.Datetime("us"))
-    nanos = st.datetimes(min_value=dt.datetime(1678, 1, 1), max_value=dt.datetime(2262, 1, 1))
-    return pl.DataFrame(
-        {
-            "int": pl.Series(cells(st.integers(-(2**63), 2**63 - 1)), dtype=pl.Int64),
-            "uint8": pl.Series(cells(st.integers(0, 255)), dtype=pl.UInt8),
-            "float": pl.Series(cells(st.floats()), dtype=pl.Float64),  # NaN and null differ
-            "bool": pl.Series(cells(st.booleans()), dtype=pl.Boolean),
-            "str": pl.Series(cells(TEXT), dtype=pl.String),
-            "cat": pl.Series(cells(st.sampled_from(categories)), dtype=pl.Categorical),
-            "enum": pl.Series(cells(st.sampled_from(categories)), dtype=pl.Enum(categories)),
-            "decimal": pl.Series(cells(DECIMALS), dtype=pl.Decimal(20, 3)),
-            "aware": aware.dt.replace_time_zone("UTC").dt.convert_time_zone(draw(TIMEZONES)),
-            "naive_ns": pl.Series(cells(nanos), dtype=pl.Datetime("ns")),
-            "date": pl.Series(cells(st.dates()), dtype=pl.Date),
-            "list": pl.Series(
-                cells(st.lists(st.integers(-5, 5), max_size=3)), dtype=pl.List(pl.Int64)
-            ),
-            "null": pl.Series([None] * n, dtype=pl.Null),
-        }
-    )
 
 
 @PROPERTY
