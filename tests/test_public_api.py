@@ -7,6 +7,7 @@ import pytest
 import wharf as dg
 
 EXPECTED_ALL = [
+    "AllPartitionMapping",
     "AssetExecutionContext",
     "AssetIn",
     "AssetKey",
@@ -16,21 +17,39 @@ EXPECTED_ALL = [
     "ConfigurableIOManager",
     "ConfigurableIOManagerFactory",
     "ConfigurableResource",
+    "DagsterInstance",
+    "DailyPartitionsDefinition",
     "Definitions",
+    "DynamicPartitionsDefinition",
     "EnvVar",
     "ExecuteInProcessResult",
     "FilesystemIOManager",
+    "HourlyPartitionsDefinition",
     "IOManager",
     "IOManagerDefinition",
+    "IdentityPartitionMapping",
     "InMemoryIOManager",
     "InitResourceContext",
     "InputContext",
+    "LastPartitionMapping",
     "MaterializeResult",
     "MetadataValue",
+    "MonthlyPartitionsDefinition",
+    "MultiPartitionKey",
+    "MultiPartitionsDefinition",
     "Output",
     "OutputContext",
+    "PartitionKeyRange",
+    "PartitionMapping",
+    "PartitionsDefinition",
     "ResourceParam",
+    "StaticPartitionMapping",
+    "StaticPartitionsDefinition",
+    "TimeWindow",
+    "TimeWindowPartitionMapping",
+    "TimeWindowPartitionsDefinition",
     "UPathIOManager",
+    "WeeklyPartitionsDefinition",
     "asset",
     "build_asset_context",
     "build_input_context",
@@ -132,6 +151,8 @@ def test_errors_module_tree() -> None:
     assert issubclass(e.CycleError, e.DefinitionError)
     assert issubclass(e.DuplicateKeyError, e.DefinitionError)
     assert issubclass(e.UnsafeNameError, e.DefinitionError)
+    assert issubclass(e.UnknownPartitionError, e.DefinitionError)
+    assert issubclass(e.UnknownPartitionError, KeyError)
     assert issubclass(e.MissingResourceError, KeyError)
     assert issubclass(e.MissingResourceError, e.DefinitionError)
     assert issubclass(e.UnknownAssetError, KeyError)

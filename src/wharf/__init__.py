@@ -23,9 +23,34 @@ from wharf._core.contexts import (
 from wharf._core.definitions import Definitions
 from wharf._core.env import EnvVar
 from wharf._core.execution import AssetMaterialization
+from wharf._core.instance import DagsterInstance
 from wharf._core.keys import AssetKey
 from wharf._core.materialize import ExecuteInProcessResult, materialize, materialize_to_memory
+from wharf._core.partition_mappings import (
+    AllPartitionMapping,
+    IdentityPartitionMapping,
+    LastPartitionMapping,
+    PartitionMapping,
+    StaticPartitionMapping,
+    TimeWindowPartitionMapping,
+)
+from wharf._core.partitions import (
+    DynamicPartitionsDefinition,
+    MultiPartitionKey,
+    MultiPartitionsDefinition,
+    PartitionKeyRange,
+    PartitionsDefinition,
+    StaticPartitionsDefinition,
+)
 from wharf._core.results import MaterializeResult, MetadataValue, Output
+from wharf._core.time_windows import (
+    DailyPartitionsDefinition,
+    HourlyPartitionsDefinition,
+    MonthlyPartitionsDefinition,
+    TimeWindow,
+    TimeWindowPartitionsDefinition,
+    WeeklyPartitionsDefinition,
+)
 from wharf._io.base import IOManager, IOManagerDefinition, io_manager
 from wharf._io.memory import InMemoryIOManager
 from wharf._io.upath import UPathIOManager
@@ -47,6 +72,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "AllPartitionMapping",
     "AssetExecutionContext",
     "AssetIn",
     "AssetKey",
@@ -56,21 +82,39 @@ __all__ = [
     "ConfigurableIOManager",
     "ConfigurableIOManagerFactory",
     "ConfigurableResource",
+    "DagsterInstance",
+    "DailyPartitionsDefinition",
     "Definitions",
+    "DynamicPartitionsDefinition",
     "EnvVar",
     "ExecuteInProcessResult",
     "FilesystemIOManager",
+    "HourlyPartitionsDefinition",
     "IOManager",
     "IOManagerDefinition",
+    "IdentityPartitionMapping",
     "InMemoryIOManager",
     "InitResourceContext",
     "InputContext",
+    "LastPartitionMapping",
     "MaterializeResult",
     "MetadataValue",
+    "MonthlyPartitionsDefinition",
+    "MultiPartitionKey",
+    "MultiPartitionsDefinition",
     "Output",
     "OutputContext",
+    "PartitionKeyRange",
+    "PartitionMapping",
+    "PartitionsDefinition",
     "ResourceParam",
+    "StaticPartitionMapping",
+    "StaticPartitionsDefinition",
+    "TimeWindow",
+    "TimeWindowPartitionMapping",
+    "TimeWindowPartitionsDefinition",
     "UPathIOManager",
+    "WeeklyPartitionsDefinition",
     "asset",
     "build_asset_context",
     "build_input_context",

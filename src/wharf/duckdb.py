@@ -1,9 +1,10 @@
 """DuckDB: a resource for your own SQL, and one I/O manager for every dataframe type.
 
 ``DuckDBIOManager`` stores pandas and polars DataFrames, polars LazyFrames, pyarrow Tables and
-RecordBatchReaders and DuckDB relations as tables, and loads a table as whatever type the input
-is annotated with. ``DuckDBPandasIOManager`` and ``DuckDBPolarsIOManager`` are the same manager
-with a different default for unannotated inputs; they exist so Dagster code moves over unchanged.
+RecordBatchReaders, DuckDB relations and Spark DataFrames as tables, and loads a table as
+whatever type the input is annotated with. ``DuckDBPandasIOManager``, ``DuckDBPolarsIOManager``
+and ``DuckDBPySparkIOManager`` are the same manager with a different default for unannotated
+inputs; they exist so Dagster code moves over unchanged.
 
 Writes are atomic (stage, then swap in one transaction), columns are matched by name, empty
 frames keep their schema, and processes that share a database file take turns on its lock.
@@ -22,13 +23,14 @@ from wharf._io.store_io import TableIOManager
 
 if TYPE_CHECKING:
     from wharf._frames.base import FrameAdapter
-    from wharf._stores.base import TableRef
+    from wharf._stores.base import Partition, TableRef
     from wharf._stores.sql import SqlStore
 
 __all__ = [
     "DuckDBIOManager",
     "DuckDBPandasIOManager",
     "DuckDBPolarsIOManager",
+    "DuckDBPySparkIOManager",
     "DuckDBResource",
 ]
 
@@ -129,13 +131,18 @@ class DuckDBIOManager(TableIOManager):
         return self.schema_
 
     def read_table(
-        self, ref: TableRef, adapter: FrameAdapter, annotation: Any, columns: list[str] | None
+        self,
+        ref: TableRef,
+        adapter: FrameAdapter,
+        annotation: Any,
+        columns: list[str] | None,
+        partition: Partition | None = None,
     ) -> Any:
         """A ``DuckDBPyRelation`` input is a relation on this database itself: nothing is read
         until it is used, and returning it (or a relation built on it) copies inside DuckDB."""
         if adapter.name != "duckdb":
-            return super().read_table(ref, adapter, annotation, columns)
-        con, sql, params = self.table_store().query(ref, columns=columns)
+            return super().read_table(ref, adapter, annotation, columns, partition)
+        con, sql, params = self.table_store().query(ref, columns=columns, partition=partition)
         return con.sql(sql, params=params or None)
 
 
@@ -149,3 +156,13 @@ class DuckDBPolarsIOManager(DuckDBIOManager):
     """:class:`DuckDBIOManager` whose unannotated inputs load as ``polars.DataFrame``."""
 
     default_load_type: ClassVar[str] = "polars"
+
+
+class DuckDBPySparkIOManager(DuckDBIOManager):
+    """:class:`DuckDBIOManager` whose unannotated inputs load as ``pyspark.sql.DataFrame``.
+
+    A Spark DataFrame is stored through Arrow, streamed partition by partition, and a table
+    loads into the active ``SparkSession`` (see :mod:`wharf._frames.pyspark`).
+    """
+
+    default_load_type: ClassVar[str] = "pyspark"

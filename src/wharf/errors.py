@@ -11,6 +11,7 @@ Exception tree::
     │   ├── CycleError                      assets depend on each other in a loop
     │   ├── DuplicateKeyError               two assets share one key
     │   ├── UnsafeNameError                 a key or partition cannot be a path or table name
+    │   ├── UnknownPartitionError (KeyError) a partition key is not one of the asset's partitions
     │   └── MissingResourceError (KeyError) an io_manager_key / resource key has no resource
     ├── UnknownAssetError (KeyError)        a name or selection names no asset
     ├── ConfigError (ValueError)            bad resource configuration, unknown field
@@ -39,6 +40,7 @@ __all__ = [
     "StoreLockedError",
     "StoredValueNotFoundError",
     "UnknownAssetError",
+    "UnknownPartitionError",
     "UnsafeNameError",
     "WharfError",
 ]
@@ -94,6 +96,14 @@ class DuplicateKeyError(DefinitionError):
 
 class UnsafeNameError(DefinitionError):
     """An asset key or partition key cannot safely become a path or table name."""
+
+
+class UnknownPartitionError(DefinitionError, KeyError):
+    """A partition key (given to a run, or produced by a partition mapping) is not one of the
+    partitions of the asset's ``partitions_def``."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.message
 
 
 class MissingResourceError(DefinitionError, KeyError):

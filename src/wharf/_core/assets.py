@@ -17,6 +17,8 @@ from wharf._core.keys import (
     check_safe_name,
     to_asset_key,
 )
+from wharf._core.partition_mappings import PartitionMapping
+from wharf._core.partitions import PartitionsDefinition, check_partitions_def
 from wharf.errors import DefinitionError
 
 T = TypeVar("T")
@@ -57,6 +59,11 @@ class AssetIn:
         object.__setattr__(self, "metadata", dict(metadata or {}))
         object.__setattr__(self, "key_prefix", key_prefix)
         object.__setattr__(self, "dagster_type", dagster_type)
+        if partition_mapping is not None and not isinstance(partition_mapping, PartitionMapping):
+            msg = f"AssetIn(partition_mapping={partition_mapping!r}): expected a PartitionMapping"
+            raise DefinitionError(
+                msg, expected="a PartitionMapping", got=type(partition_mapping).__name__
+            )
         object.__setattr__(self, "partition_mapping", partition_mapping)
 
 
@@ -68,7 +75,7 @@ class AssetInput:
     key: AssetKey
     annotation: Any
     metadata: Mapping[str, Any]
-    partition_mapping: Any = None
+    partition_mapping: PartitionMapping | None = None
 
 
 @dataclass
@@ -89,7 +96,7 @@ class AssetSpec:
     tags: dict[str, str] = field(default_factory=dict)
     owners: list[str] = field(default_factory=list)
     kinds: set[str] = field(default_factory=set)
-    partitions_def: Any = None
+    partitions_def: PartitionsDefinition | None = None
 
     def __init__(
         self,
@@ -116,7 +123,7 @@ class AssetSpec:
         self.tags = dict(tags or {})
         self.owners = list(owners or ())
         self.kinds = set(kinds or ())
-        self.partitions_def = partitions_def
+        self.partitions_def = check_partitions_def(partitions_def, asset=self.key.to_user_string())
 
 
 class AssetsDefinition:
@@ -158,7 +165,7 @@ class AssetsDefinition:
         self.description = description
         self.code_version = code_version
         self.tags = dict(tags)
-        self.partitions_def = partitions_def
+        self.partitions_def = check_partitions_def(partitions_def, asset=key.to_user_string())
 
     @property
     def keys(self) -> set[AssetKey]:

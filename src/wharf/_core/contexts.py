@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from wharf._core import partition_info as parts
 from wharf._core.keys import AssetKey, CoercibleToAssetKey, to_asset_key
+from wharf._core.partitions import PartitionKeyRange, PartitionsDefinition
 from wharf._core.results import MetadataValue, normalize_metadata
 from wharf.errors import MissingResourceError
+
+if TYPE_CHECKING:
+    from wharf._core.time_windows import TimeWindow
 
 _LOG = logging.getLogger("wharf")
 
@@ -59,7 +64,14 @@ class _ContextBase:
     log: logging.Logger = _LOG
     step_key: str | None = None
     run_id: str | None = None
+    #: the run's partition key (for an input: the downstream asset's partition)
     partition_key: str | None = None
+    #: the partitions of this context's asset (for an input: the upstream partitions to load);
+    #: None when the asset is not partitioned
+    asset_partition_keys_or_none: tuple[str, ...] | None = None
+    asset_partitions_def: PartitionsDefinition | None = None
+    #: the :class:`~wharf._core.instance.DagsterInstance` of the run
+    instance: Any = field(default=None, repr=False)
 
     @property
     def asset_key(self) -> AssetKey:
@@ -79,23 +91,48 @@ class _ContextBase:
 
     @property
     def has_partition_key(self) -> bool:
+        """Whether the run has a partition key."""
         return self.partition_key is not None
 
     @property
     def has_asset_partitions(self) -> bool:
-        return self.partition_key is not None
+        """Whether this context's asset is partitioned (its partitions are being stored/loaded)."""
+        return self.asset_partition_keys_or_none is not None
+
+    def _label(self) -> str:
+        return (
+            f"asset {self.asset_key_or_none.to_user_string()!r}"
+            if self.asset_key_or_none
+            else "this context"
+        )
+
+    @property
+    def asset_partition_keys(self) -> list[str]:
+        """The asset's partitions to store or load (``MultiPartitionKey`` for multi)."""
+        if self.asset_partition_keys_or_none is None:
+            raise parts.not_partitioned(self._label())
+        return parts.typed_keys(self.asset_partitions_def, self.asset_partition_keys_or_none)
 
     @property
     def asset_partition_key(self) -> str:
-        if self.partition_key is None:
-            msg = f"asset {self.asset_key_or_none} is not partitioned in this run"
-            raise ValueError(msg)
-        return self.partition_key
+        """The asset's one partition (an error when it has several, or none)."""
+        return parts.one_key(self.asset_partition_keys, self._label())
+
+    @property
+    def asset_partition_key_range(self) -> PartitionKeyRange:
+        return parts.key_range(self.asset_partition_keys, self._label())
+
+    @property
+    def asset_partitions_time_window(self) -> TimeWindow:
+        """From the start of the first partition's window to the end of the last one's."""
+        return parts.time_window(
+            self.asset_partitions_def, self.asset_partition_keys, self._label()
+        )
 
     def get_asset_identifier(self) -> list[str]:
-        """The asset key parts, plus the partition key when there is one."""
-        parts = list(self.asset_key.path)
-        return [*parts, self.partition_key] if self.partition_key is not None else parts
+        """The asset key parts, plus the partition key when the asset is partitioned."""
+        path = list(self.asset_key.path)
+        return [*path, self.asset_partition_key] if self.has_asset_partitions else path
 
 
 @dataclass
@@ -149,10 +186,26 @@ class AssetExecutionContext:
     partition_key_or_none: str | None = None
     input_keys: dict[str, AssetKey] = field(default_factory=dict)
     _added_metadata: dict[str, MetadataValue] = field(default_factory=dict)
+    #: the asset's partitions definition (None: not partitioned)
+    partitions_def: PartitionsDefinition | None = None
+    #: input name -> (upstream partition keys loaded, upstream partitions definition)
+    input_partitions: dict[str, tuple[tuple[str, ...] | None, PartitionsDefinition | None]] = field(
+        default_factory=dict
+    )
+    #: the :class:`~wharf._core.instance.DagsterInstance` of the run
+    instance: Any = field(default=None, repr=False)
+    partition_keys_or_none: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.partition_keys_or_none is None and self.partition_key_or_none is not None:
+            self.partition_keys_or_none = (self.partition_key_or_none,)
 
     @property
     def op_execution_context(self) -> AssetExecutionContext:
         return self
+
+    def _label(self) -> str:
+        return f"asset {self.asset_key.to_user_string()!r}" if self.asset_key else "this asset"
 
     @property
     def has_partition_key(self) -> bool:
@@ -160,10 +213,75 @@ class AssetExecutionContext:
 
     @property
     def partition_key(self) -> str:
+        """The run's partition key (``MultiPartitionKey`` for a multi-partitioned asset)."""
         if self.partition_key_or_none is None:
-            msg = f"asset {self.asset_key} is not partitioned in this run: no partition_key"
+            msg = f"{self._label()} is not partitioned in this run: no partition_key"
             raise ValueError(msg)
-        return self.partition_key_or_none
+        return parts.typed_keys(self.partitions_def, [self.partition_key_or_none])[0]
+
+    @property
+    def partition_keys(self) -> list[str]:
+        """The partitions this run materializes (one per run in wharf)."""
+        if self.partition_keys_or_none is None:
+            raise parts.not_partitioned(self._label())
+        return parts.typed_keys(self.partitions_def, self.partition_keys_or_none)
+
+    @property
+    def partition_key_range(self) -> PartitionKeyRange:
+        return parts.key_range(self.partition_keys, self._label())
+
+    @property
+    def partition_time_window(self) -> TimeWindow:
+        """The time window of the run's partition (time-window partitions only)."""
+        return parts.time_window(self.partitions_def, self.partition_keys, self._label())
+
+    @property
+    def has_partition_key_range(self) -> bool:
+        return self.partition_keys_or_none is not None
+
+    # Dagster's per-output names; an asset has one output, so they equal the above.
+    def asset_partition_key_for_output(self, output_name: str = "result") -> str:
+        return self.partition_key
+
+    def asset_partition_keys_for_output(self, output_name: str = "result") -> list[str]:
+        return self.partition_keys
+
+    def asset_partitions_time_window_for_output(self, output_name: str = "result") -> TimeWindow:
+        return self.partition_time_window
+
+    def asset_partition_key_range_for_output(
+        self, output_name: str = "result"
+    ) -> PartitionKeyRange:
+        return self.partition_key_range
+
+    def asset_partitions_def_for_output(
+        self, output_name: str = "result"
+    ) -> PartitionsDefinition | None:
+        return self.partitions_def
+
+    def _input(self, input_name: str) -> tuple[tuple[str, ...], PartitionsDefinition | None]:
+        keys, pdef = self.input_partitions.get(input_name, (None, None))
+        if keys is None:
+            raise parts.not_partitioned(f"input {input_name!r} of {self._label()}")
+        return keys, pdef
+
+    def asset_partition_keys_for_input(self, input_name: str) -> list[str]:
+        """The upstream partitions loaded for ``input_name`` (chosen by its partition mapping)."""
+        keys, pdef = self._input(input_name)
+        return parts.typed_keys(pdef, keys)
+
+    def asset_partition_key_for_input(self, input_name: str) -> str:
+        return parts.one_key(self.asset_partition_keys_for_input(input_name), input_name)
+
+    def asset_partition_key_range_for_input(self, input_name: str) -> PartitionKeyRange:
+        return parts.key_range(self.asset_partition_keys_for_input(input_name), input_name)
+
+    def asset_partitions_time_window_for_input(self, input_name: str) -> TimeWindow:
+        keys, pdef = self._input(input_name)
+        return parts.time_window(pdef, keys, f"input {input_name!r}")
+
+    def asset_partitions_def_for_input(self, input_name: str) -> PartitionsDefinition | None:
+        return self.input_partitions.get(input_name, (None, None))[1]
 
     def asset_key_for_input(self, input_name: str) -> AssetKey:
         return self.input_keys[input_name]
@@ -179,12 +297,35 @@ def build_asset_context(
     resources: Mapping[str, Any] | None = None,
     partition_key: str | None = None,
     asset_key: CoercibleToAssetKey | None = None,
+    *,
+    partition_key_range: PartitionKeyRange | None = None,
+    partitions_def: PartitionsDefinition | None = None,
+    instance: Any = None,
 ) -> AssetExecutionContext:
-    """An :class:`AssetExecutionContext` for calling an asset function directly in a test."""
+    """An :class:`AssetExecutionContext` for calling an asset function directly in a test.
+
+    ``partitions_def`` (a wharf extra) gives ``partition_time_window`` something to compute with.
+
+    Examples:
+        >>> from wharf._core.time_windows import DailyPartitionsDefinition
+        >>> days = DailyPartitionsDefinition(start_date="2024-01-01")
+        >>> ctx = build_asset_context(partition_key="2024-01-02", partitions_def=days)
+        >>> ctx.partition_time_window.end.date().isoformat()
+        '2024-01-03'
+    """
+    keys = None
+    if partition_key_range is not None:
+        if partitions_def is not None:
+            keys = tuple(partitions_def.get_partition_keys_in_range(partition_key_range))
+        else:
+            keys = tuple(dict.fromkeys(partition_key_range))
     return AssetExecutionContext(
         asset_key=to_asset_key(asset_key) if asset_key is not None else None,
         resources=Resources(resources),
         partition_key_or_none=partition_key,
+        partitions_def=partitions_def,
+        instance=instance,
+        partition_keys_or_none=keys,
     )
 
 
@@ -200,6 +341,7 @@ def build_output_context(
     step_key: str | None = None,
     run_id: str | None = None,
     partition_key: str | None = None,
+    asset_partitions_def: PartitionsDefinition | None = None,
 ) -> OutputContext:
     """An :class:`OutputContext` for testing an I/O manager's ``handle_output`` directly.
 
@@ -217,6 +359,8 @@ def build_output_context(
         step_key=step_key,
         run_id=run_id,
         partition_key=partition_key,
+        asset_partition_keys_or_none=(partition_key,) if partition_key is not None else None,
+        asset_partitions_def=asset_partitions_def,
     )
 
 
@@ -231,8 +375,14 @@ def build_input_context(
     resource_config: Mapping[str, Any] | None = None,
     resources: Mapping[str, Any] | None = None,
     partition_key: str | None = None,
+    asset_partition_key_range: PartitionKeyRange | None = None,
+    asset_partitions_def: PartitionsDefinition | None = None,
+    asset_partition_keys: Sequence[str] | None = None,
 ) -> InputContext:
     """An :class:`InputContext` for testing an I/O manager's ``load_input`` directly.
+
+    The upstream partitions to load are ``asset_partition_keys`` (a wharf extra), else the keys
+    of ``asset_partition_key_range`` (in ``asset_partitions_def``), else ``partition_key``.
 
     Examples:
         >>> ctx = build_input_context(asset_key="sales", dagster_type=int)
@@ -242,6 +392,17 @@ def build_input_context(
     key = to_asset_key(asset_key) if asset_key is not None else None
     if key is None and upstream_output is not None and upstream_output.has_asset_key:
         key = upstream_output.asset_key
+    keys: tuple[str, ...] | None = None
+    if asset_partition_keys is not None:
+        keys = tuple(asset_partition_keys)
+    elif asset_partition_key_range is not None:
+        rng = asset_partition_key_range
+        found = (
+            asset_partitions_def.get_partition_keys_in_range(rng) if asset_partitions_def else rng
+        )
+        keys = tuple(dict.fromkeys(found))
+    elif partition_key is not None:
+        keys = (partition_key,)
     return InputContext(
         asset_key_or_none=key,
         name=name or "input",
@@ -251,4 +412,6 @@ def build_input_context(
         resource_config=dict(resource_config or {}),
         resources=Resources(resources),
         partition_key=partition_key,
+        asset_partition_keys_or_none=keys,
+        asset_partitions_def=asset_partitions_def,
     )

@@ -69,14 +69,23 @@ class Definitions:
         return materialize(self.assets, self.resources, selection, **kwargs)
 
     def load_asset_value(
-        self, asset_key: Any, *, python_type: Any = Any, partition_key: str | None = None
+        self,
+        asset_key: Any,
+        *,
+        python_type: Any = Any,
+        partition_key: str | None = None,
+        instance: Any = None,
     ) -> Any:
-        """Load an asset's stored value through its I/O manager, outside any run."""
+        """Load an asset's stored value through its I/O manager, outside any run.
+
+        For a partitioned asset: ``partition_key``'s partition, or every partition without one.
+        """
         from wharf._core.execution import RunContext, load_asset_input, new_run_id
         from wharf._core.resources import RunResources, io_manager_key_of, with_default_io_manager
 
         key = self.get_assets_def(asset_key).key
         im_key = io_manager_key_of(self.asset_graph, key)
         with RunResources(with_default_io_manager(self.resources), [im_key], new_run_id()) as res:
-            run = RunContext(self.asset_graph, res, res.run_id, partition_key)
-            return load_asset_input(run, key, annotation=python_type)
+            run = RunContext(self.asset_graph, res, res.run_id, partition_key, instance)
+            partitions = run.upstream_partitions(key, None)
+            return load_asset_input(run, key, annotation=python_type, partitions=partitions)

@@ -9,6 +9,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from wharf._core.assets import AssetsDefinition
@@ -22,6 +23,7 @@ from wharf._core.contexts import (
 from wharf._core.graph import AssetGraph
 from wharf._core.history import RunHistory
 from wharf._core.keys import AssetKey
+from wharf._core.partition_runs import upstream_partition_keys
 from wharf._core.resources import RunResources, io_manager_key_of, needed_resource_keys
 from wharf._core.results import (
     MaterializeResult,
@@ -95,9 +97,31 @@ class RunContext:
     resources: RunResources
     run_id: str
     partition_key: str | None = None
+    #: the DagsterInstance that holds dynamic partitions (None: the persistent default)
+    instance: Any = None
+    #: "now" for time-window partitions, fixed once per run
+    current_time: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def own_partitions(self, key: AssetKey) -> tuple[str, ...] | None:
+        """The partitions of ``key`` this run stores: the run's key if the asset is partitioned."""
+        if self.graph.by_key[key].partitions_def is None or self.partition_key is None:
+            return None
+        return (self.partition_key,)
+
+    def upstream_partitions(
+        self, key: AssetKey, downstream: AssetsDefinition | None, mapping: Any = None
+    ) -> tuple[str, ...] | None:
+        """The partitions of ``key`` an input of ``downstream`` loads (None: not partitioned).
+
+        Without ``downstream`` (``asset_value``, ``load_asset_value``) the run's own partition
+        of a partitioned asset, or every partition when the run has none.
+        """
+        return upstream_partition_keys(self, key, downstream, mapping)
 
 
-def _output_context(run: RunContext, key: AssetKey, im_key: str) -> OutputContext:
+def _output_context(
+    run: RunContext, key: AssetKey, im_key: str, partitions: tuple[str, ...] | None = None
+) -> OutputContext:
     item = run.graph.by_key[key]
     ann = value_annotation(item.return_annotation) if isinstance(item, AssetsDefinition) else Any
     return OutputContext(
@@ -110,18 +134,22 @@ def _output_context(run: RunContext, key: AssetKey, im_key: str) -> OutputContex
         step_key=key.to_python_identifier(),
         run_id=run.run_id,
         partition_key=run.partition_key,
+        asset_partition_keys_or_none=partitions,
+        asset_partitions_def=item.partitions_def,
+        instance=run.instance,
     )
 
 
 def load_asset_input(
     run: RunContext, key: AssetKey, *, annotation: Any = Any, name: str = "result",
     metadata: Mapping[str, Any] | None = None, for_asset: str | None = None,
+    partitions: tuple[str, ...] | None = None,
 ) -> Any:  # fmt: skip
-    """Load the stored value of ``key`` through its I/O manager."""
+    """Load the stored value of ``key`` (its ``partitions``) through its I/O manager."""
     im_key = io_manager_key_of(run.graph, key)
     label = for_asset or key.to_user_string()
     manager = run.resources.io_manager(im_key, asset=label)
-    upstream = _output_context(run, key, im_key)
+    upstream = _output_context(run, key, im_key, partitions)
     ctx = InputContext(
         asset_key_or_none=key,
         name=name,
@@ -133,6 +161,9 @@ def load_asset_input(
         step_key=upstream.step_key,
         run_id=run.run_id,
         partition_key=run.partition_key,
+        asset_partition_keys_or_none=partitions,
+        asset_partitions_def=upstream.asset_partitions_def,
+        instance=run.instance,
     )
     try:
         return manager.load_input(ctx)
@@ -159,6 +190,9 @@ def run_asset(run: RunContext, asset: AssetsDefinition) -> StepOutcome:
     """Load inputs, call the function, type-check and store the value. Raises on failure."""
     start = time.perf_counter()
     label = asset.key.to_user_string()
+    in_parts = {
+        i.param: run.upstream_partitions(i.key, asset, i.partition_mapping) for i in asset.inputs
+    }
     kwargs: dict[str, Any] = {
         inp.param: load_asset_input(
             run,
@@ -167,6 +201,7 @@ def run_asset(run: RunContext, asset: AssetsDefinition) -> StepOutcome:
             name=inp.param,
             metadata=inp.metadata,
             for_asset=label,
+            partitions=in_parts[inp.param],
         )
         for inp in asset.inputs
     }
@@ -178,8 +213,14 @@ def run_asset(run: RunContext, asset: AssetsDefinition) -> StepOutcome:
             asset_key=asset.key,
             resources=Resources(run.resources.instances),
             run_id=run.run_id,
-            partition_key_or_none=run.partition_key,
+            partition_key_or_none=run.partition_key if asset.partitions_def else None,
             input_keys={i.param: i.key for i in asset.inputs},
+            partitions_def=asset.partitions_def,
+            input_partitions={
+                i.param: (in_parts[i.param], run.graph.by_key[i.key].partitions_def)
+                for i in asset.inputs
+            },
+            instance=run.instance,
         )
         kwargs[asset.context_param] = exec_ctx
     result = asset.fn(**kwargs)
@@ -199,7 +240,9 @@ def run_asset(run: RunContext, asset: AssetsDefinition) -> StepOutcome:
                 msg, asset=label, io_manager=im, expected=type_name(ann), got=type_name(type(value))
             )
         manager = run.resources.io_manager(asset.io_manager_key, asset=label)
-        out_ctx = _output_context(run, asset.key, asset.io_manager_key)
+        out_ctx = _output_context(
+            run, asset.key, asset.io_manager_key, run.own_partitions(asset.key)
+        )
         manager.handle_output(out_ctx, value)
         metadata = {**metadata, **out_ctx.consume_logged_metadata()}
     return StepOutcome(asset.key, "success", time.perf_counter() - start, metadata, stored=store)
@@ -255,7 +298,8 @@ def _record(
     history.record(
         run_id=run.run_id, asset_key=o.key.to_user_string(), status=o.status, started_at=t0,
         duration_s=o.duration_s, metadata=metadata_to_json(o.metadata),
-        partition_key=run.partition_key, io_manager=asset.io_manager_key,
+        partition_key=run.partition_key if asset.partitions_def else None,
+        io_manager=asset.io_manager_key,
         error=error or o.reason,
     )  # fmt: skip
 
@@ -276,12 +320,16 @@ def run_graph(
     listener: RunListener | None = None,
     history: RunHistory | None = None,
     executor: Executor = execute_in_process,
+    instance: Any = None,
+    current_time: datetime | None = None,
 ) -> tuple[RunContext, list[StepOutcome]]:
     """Set up resources, run the selected assets, tear resources down."""
     run_id = new_run_id()
     keys = needed_resource_keys(graph, selected)
     run_resources = RunResources(resources, keys, run_id)
-    run = RunContext(graph, run_resources, run_id, partition_key)
+    run = RunContext(graph, run_resources, run_id, partition_key, instance)
+    if current_time is not None:
+        run.current_time = current_time
     with run_resources:
         outcomes = executor(run, selected, listener=listener, history=history)
     return run, outcomes

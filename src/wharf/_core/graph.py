@@ -8,7 +8,8 @@ from typing import Any
 
 from wharf._core.assets import AssetsDefinition, AssetSpec
 from wharf._core.keys import AssetKey, to_asset_key
-from wharf.errors import CycleError, DuplicateKeyError, UnknownAssetError
+from wharf._core.partition_mappings import infer_partition_mapping
+from wharf.errors import CycleError, DuplicateKeyError, UnknownAssetError, WharfError
 
 AnyAsset = AssetsDefinition | AssetSpec
 
@@ -74,6 +75,24 @@ class AssetGraph:
                     raise UnknownAssetError(
                         msg, asset=name, expected=inp.key.to_user_string(), got="no such asset"
                     )
+                self._check_mapping(item, inp.key, inp.partition_mapping, inp.param)
+
+    def _check_mapping(
+        self, item: AssetsDefinition, key: AssetKey, mapping: Any, param: str
+    ) -> None:
+        """The input's partition mapping can join the two assets' partitions definitions."""
+        upstream = self.by_key[key].partitions_def
+        try:
+            found = infer_partition_mapping(mapping, item.partitions_def, upstream)
+            if found is not None:
+                found.check_definitions(item.partitions_def, upstream)
+        except WharfError as exc:
+            name = item.key.to_user_string()
+            exc.add_note(
+                f"in input {param!r} of asset {name!r} (upstream {key.to_user_string()!r})"
+            )
+            exc.asset = exc.asset or name
+            raise
 
     def _toposort(self) -> list[AssetKey]:
         indegree = dict.fromkeys(self.by_key, 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,12 @@ CREATE TABLE IF NOT EXISTS materializations (
     error TEXT
 );
 CREATE INDEX IF NOT EXISTS by_asset ON materializations (asset_key, started_at);
+CREATE TABLE IF NOT EXISTS dynamic_partitions (
+    name TEXT NOT NULL,
+    partition_key TEXT NOT NULL,
+    added_at REAL NOT NULL,
+    PRIMARY KEY (name, partition_key)
+);
 """
 _NEWEST = "ORDER BY started_at DESC, rowid DESC"
 
@@ -158,6 +165,28 @@ class RunHistory:
             (),
         )
         return {r.asset_key: r for r in rows}
+
+    # -- dynamic partitions (see wharf._core.instance) -----------------------------------------
+    def add_dynamic_partitions(self, name: str, keys: Sequence[str], added_at: float) -> None:
+        """Add partition keys of the dynamic partitions definition ``name`` (existing stay)."""
+        rows = [(name, key, added_at) for key in keys]
+        self._connect().executemany(
+            "INSERT OR IGNORE INTO dynamic_partitions VALUES (?, ?, ?)", rows
+        )
+
+    def dynamic_partitions(self, name: str) -> list[str]:
+        """The keys of ``name``, in the order they were first added."""
+        if not self.path.exists():
+            return []
+        sql = "SELECT partition_key FROM dynamic_partitions WHERE name = ? ORDER BY rowid"
+        return [str(r[0]) for r in self._connect().execute(sql, (name,)).fetchall()]
+
+    def delete_dynamic_partition(self, name: str, key: str) -> None:
+        """Remove one key of ``name`` (nothing happens if it is not there)."""
+        if self.path.exists():
+            self._connect().execute(
+                "DELETE FROM dynamic_partitions WHERE name = ? AND partition_key = ?", (name, key)
+            )
 
     def __enter__(self) -> RunHistory:
         return self

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from wharf._core.assets import AssetsDefinition
@@ -16,8 +17,9 @@ from wharf._core.execution import (
     run_graph,
 )
 from wharf._core.graph import AssetGraph
-from wharf._core.history import RunHistory
+from wharf._core.instance import DagsterInstance
 from wharf._core.keys import AssetKey, to_asset_key
+from wharf._core.partition_runs import check_run_partition
 from wharf._core.resources import (
     check_resource_keys,
     needed_resource_keys,
@@ -53,17 +55,26 @@ class ExecuteInProcessResult:
         msg = f"asset {wanted.to_user_string()!r} was not part of run {self.run_id}"
         raise UnknownAssetError(msg, asset=wanted.to_user_string(), expected="an asset of the run")
 
+    @property
+    def partition_key(self) -> str | None:
+        """The run's partition key (None for an unpartitioned run)."""
+        return self._run.partition_key
+
     def get_asset_materialization_events(self) -> list[RunEvent]:
         return [
             RunEvent(
                 "ASSET_MATERIALIZATION",
                 o.key,
                 o.key.to_python_identifier(),
-                AssetMaterialization(o.key, dict(o.metadata), self._run.partition_key),
+                AssetMaterialization(o.key, dict(o.metadata), self._partition_of(o.key)),
             )
             for o in self.outcomes
             if o.status == "success"
         ]
+
+    def _partition_of(self, key: AssetKey) -> str | None:
+        own = self._run.own_partitions(key)
+        return own[0] if own else None
 
     def asset_materializations_for_node(self, node_name: str) -> list[AssetMaterialization]:
         return [
@@ -82,7 +93,8 @@ class ExecuteInProcessResult:
         item = self._run.graph.by_key[key]
         if python_type is Any and isinstance(item, AssetsDefinition):
             python_type = item.return_annotation
-        return load_asset_input(self._run, key, annotation=python_type)
+        partitions = self._run.upstream_partitions(key, None)
+        return load_asset_input(self._run, key, annotation=python_type, partitions=partitions)
 
     def output_for_node(self, node_str: str, output_name: str = "result") -> Any:
         """The stored value of the asset whose node (op) name is ``node_str``."""
@@ -118,6 +130,11 @@ def materialize(
     asset needs them. With ``raise_on_error`` the first failure is raised after every asset that
     could run has run.
 
+    ``partition_key`` is the partition every selected partitioned asset materializes; it is
+    checked (a safe name, one of each asset's partitions) before anything runs. ``instance``
+    (a :class:`~wharf.DagsterInstance`) holds dynamic partition keys and the run history;
+    by default the persistent one under ``$WHARF_HOME``.
+
     Examples:
         >>> import wharf as dg
         >>> @dg.asset
@@ -134,11 +151,14 @@ def materialize(
     all_resources = with_default_io_manager(resources)
     selected = graph.resolve_selection(selection)
     check_resource_keys(graph, all_resources)
-    history = RunHistory() if record_history else None
+    instance = instance if instance is not None else DagsterInstance.get()
+    now = datetime.now(UTC)
+    key = check_run_partition(graph, selected, partition_key, instance=instance, current_time=now)
+    history = instance.run_history() if record_history else None
     try:
         run, outcomes = run_graph(
-            graph, selected, all_resources,
-            partition_key=partition_key, listener=listener, history=history,
+            graph, selected, all_resources, partition_key=key, listener=listener,
+            history=history, instance=instance, current_time=now,
         )  # fmt: skip
     finally:
         if history is not None:
@@ -169,7 +189,7 @@ def materialize_to_memory(
             all_resources[key] = memory
     return materialize(
         assets, all_resources, selection, partition_key=partition_key,
-        raise_on_error=raise_on_error, record_history=False,
+        raise_on_error=raise_on_error, record_history=False, instance=kwargs.get("instance"),
     )  # fmt: skip
 
 

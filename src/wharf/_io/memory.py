@@ -1,10 +1,15 @@
-"""``InMemoryIOManager``: values kept in a dict for the life of the manager (for tests)."""
+"""``InMemoryIOManager``: values kept in a dict for the life of the manager (for tests).
+
+A partitioned asset keeps one value per partition; an input of several partitions gets a dict
+or one frame, as with the path I/O managers (:mod:`wharf._io.partitioned`).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from wharf._core.contexts import InputContext, OutputContext
+from wharf._io import partitioned
 from wharf._io.base import IOManager
 from wharf.errors import StoredValueNotFoundError
 
@@ -39,6 +44,21 @@ class InMemoryIOManager(IOManager):
             self._streams.discard(ident)
 
     def load_input(self, context: InputContext) -> Any:
+        if not context.has_asset_key or not context.has_asset_partitions:
+            return self._load_one(context)
+        loaded: dict[str, Any] = {}
+        missing: dict[str, Any] = {}
+        for key in context.asset_partition_keys:
+            one = partitioned.for_partition(context, key)
+            try:
+                loaded[key] = self._load_one(one)
+            except StoredValueNotFoundError:
+                missing[key] = "/".join(one.get_asset_identifier())
+        if missing and not partitioned.allow_missing(context):
+            raise partitioned.missing_error(context, missing, "InMemoryIOManager")
+        return partitioned.combine(context, loaded, "InMemoryIOManager")
+
+    def _load_one(self, context: InputContext) -> Any:
         ident = tuple(context.get_identifier())
         try:
             value = self.values[ident]
@@ -49,7 +69,11 @@ class InMemoryIOManager(IOManager):
                 "materialized earlier in the same process, got nothing stored"
             )
             raise StoredValueNotFoundError(
-                msg, asset=name, io_manager="InMemoryIOManager", expected="a stored value", got="nothing"
+                msg,
+                asset=name,
+                io_manager="InMemoryIOManager",
+                expected="a stored value",
+                got="nothing",
             ) from None
         return self._as_requested(context, value, ident in self._streams)
 

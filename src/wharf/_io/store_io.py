@@ -17,9 +17,10 @@ from wharf._core.keys import AssetKey
 from wharf._core.results import MetadataValue
 from wharf._core.typecheck import type_name
 from wharf._frames import adapter_for_annotation, adapter_for_value, supported_type_names
+from wharf._io import table_partitions as tp
 from wharf._io.configurable import ConfigurableIOManager
-from wharf._stores.base import TableRef
-from wharf.errors import AssetTypeError
+from wharf._stores.base import Partition, TableRef, describe_filters
+from wharf.errors import AssetTypeError, StoredValueNotFoundError
 
 if TYPE_CHECKING:
     from wharf._frames.base import FrameAdapter
@@ -77,30 +78,96 @@ class TableIOManager(ConfigurableIOManager):
             )  # fmt: skip
         ref = table_ref(context.asset_key, context.definition_metadata, self.default_schema())
         start = time.perf_counter()
-        # a DuckDB relation goes as itself: a store on the same database copies it natively
-        source = obj if adapter.name == "duckdb" else adapter.to_arrow(obj)
-        result = self.table_store().write(ref, source)
+        if context.has_asset_partitions and context.asset_partitions_def is not None:
+            # one partition's rows are replaced inside one transaction; the others stay
+            reader = adapter.to_arrow(obj)
+            name = type(self).__name__
+            dims = tp.dimensions(
+                context.asset_partitions_def, context.definition_metadata, asset=label, manager=name
+            )
+            tp.check_columns(dims, reader.schema.names, asset=label, manager=name)
+            types = {f.name: f.type for f in reader.schema}
+            partition = tp.filters_for(dims, [context.asset_partition_key], types)
+            result = self.table_store().write(ref, reader, partition=partition)
+        else:
+            # a DuckDB relation goes as itself: a store on the same database copies it natively
+            source = obj if adapter.name == "duckdb" else adapter.to_arrow(obj)
+            result = self.table_store().write(ref, source)
         context.add_output_metadata(_metadata(result, time.perf_counter() - start))
 
     # -- loading ----------------------------------------------------------------------
     def load_input(self, context: InputContext) -> Any:
         annotation = context.dagster_type.typing_type
-        adapter = self._load_adapter(context, annotation)
         upstream_meta = (
             context.upstream_output.definition_metadata if context.upstream_output else {}
         )
         ref = table_ref(context.asset_key, upstream_meta, self.default_schema())
         columns = context.definition_metadata.get("columns")
         wanted = list(columns) if columns else None
+        if context.has_asset_partitions and context.asset_partitions_def is not None:
+            return self._load_partitions(context, ref, upstream_meta, wanted)
+        adapter = self._load_adapter(context, annotation)
         return self.read_table(ref, adapter, _unwrap_optional(annotation), wanted)
 
     def read_table(
-        self, ref: TableRef, adapter: FrameAdapter, annotation: Any, columns: list[str] | None
+        self,
+        ref: TableRef,
+        adapter: FrameAdapter,
+        annotation: Any,
+        columns: list[str] | None,
+        partition: Partition | None = None,
     ) -> Any:
-        """Load ``ref`` as ``annotation`` through Arrow; a store with native lazy values (a
-        DuckDB relation) overrides this."""
-        reader = self.table_store().read(ref, columns=columns)
+        """Load ``ref`` (the rows of ``partition``) as ``annotation`` through Arrow; a store with
+        native lazy values (a DuckDB relation) overrides this."""
+        reader = self.table_store().read(ref, columns=columns, partition=partition)
         return adapter.from_arrow(reader, annotation)
+
+    def _load_partitions(
+        self, context: InputContext, ref: TableRef, meta: dict[str, Any], columns: list[str] | None
+    ) -> Any:
+        """Upstream partitions: one query per run of consecutive partitions (usually one); a
+        dict by partition key for a ``dict[str, X]`` input."""
+        from wharf._io import partitioned
+
+        assert context.asset_partitions_def is not None
+        name, label = type(self).__name__, context.asset_key.to_user_string()
+        dims = tp.dimensions(context.asset_partitions_def, meta, asset=label, manager=name)
+        keys, store = list(context.asset_partition_keys), self.table_store()
+        annotation = context.dagster_type.typing_type
+        as_dict = partitioned.is_dict_annotation(annotation)
+        value_type = _unwrap_optional(partitioned.value_annotation(annotation))
+        adapter = self._load_adapter(context, value_type)
+        try:
+            schema = store.schema(ref)
+        except StoredValueNotFoundError:
+            if not partitioned.allow_missing(context):
+                where = dict.fromkeys(keys, store.location(ref))
+                raise partitioned.missing_error(context, where, name) from None
+            return {} if as_dict else adapter.from_arrow(_empty(None, columns), value_type)
+        types = {f.name: f.type for f in schema}
+        groups = tp.plan_reads(dims, keys, types)
+        present = tp.present_keys(store, ref, dims, groups, types)
+        if missing := [k for k in keys if k not in present]:
+            if not partitioned.allow_missing(context):
+                at = store.location(ref)
+                where = {
+                    k: f"{at} WHERE {describe_filters(tp.filters_for(dims, [k], types))}"
+                    for k in missing
+                }
+                raise partitioned.missing_error(context, where, name)
+            keys = [k for k in keys if k in present]
+        if as_dict:
+            return {
+                k: self.read_table(
+                    ref, adapter, value_type, columns, tp.filters_for(dims, [k], types)
+                )
+                for k in keys
+            }
+        groups = tp.plan_reads(dims, keys, types)
+        if len(groups) == 1:
+            return self.read_table(ref, adapter, value_type, columns, groups[0][1])
+        reader = _empty(schema, columns) if not groups else _chain(store, ref, columns, groups)
+        return adapter.from_arrow(reader, value_type)
 
     def _load_adapter(self, context: InputContext, annotation: Any) -> FrameAdapter:
         adapter = adapter_for_annotation(annotation)
@@ -120,6 +187,34 @@ class TableIOManager(ConfigurableIOManager):
             msg, asset=label, io_manager=type(self).__name__, expected=expected,
             got=type_name(annotation),
         )  # fmt: skip
+
+
+def _empty(schema: Any, columns: list[str] | None) -> Any:
+    """An empty stream with the table's columns (no columns when the table does not exist)."""
+    from wharf._deps import require
+
+    pa = require("pyarrow")
+    schema = schema if schema is not None else pa.schema([])
+    if columns:
+        schema = pa.schema([schema.field(c) for c in columns], schema.metadata)
+    return schema.empty_table().to_reader()
+
+
+def _chain(
+    store: TableStore, ref: TableRef, columns: list[str] | None, groups: list[tp.Group]
+) -> Any:
+    """One stream over several reads, each opened only when the previous one is done."""
+    from wharf._deps import require
+
+    pa = require("pyarrow")
+    first = store.read(ref, columns=columns, partition=groups[0][1])
+
+    def batches() -> Any:
+        yield from first
+        for _, filters in groups[1:]:
+            yield from store.read(ref, columns=columns, partition=filters)
+
+    return pa.RecordBatchReader.from_batches(first.schema, batches())
 
 
 def _is_unspecified(annotation: Any) -> bool:

@@ -4,10 +4,17 @@ Paths are ``base_path / <key parts> [/ <partition>] + extension`` on any fsspec 
 (local, ``s3://``, ``gs://``, ``abfs://``, ...) through universal-pathlib. Local writes go to a
 temp file in the target folder and are renamed into place, so a failed dump leaves the old
 value intact; object stores publish an object only when its upload completes.
+
+A partitioned asset stores one object per partition: ``<key parts>/<partition>`` (a
+multi-partition key is one folder level per dimension, dimensions ordered by name, as in
+Dagster). An input that loads several upstream partitions gets a ``dict`` of partition key to
+value, or one concatenated frame when it is annotated with a frame type; see
+:mod:`wharf._io.partitioned`.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from abc import abstractmethod
@@ -17,9 +24,13 @@ from typing import Any
 
 from wharf._core.contexts import InputContext, OutputContext
 from wharf._core.keys import check_safe_name
+from wharf._core.partitions import MultiPartitionKey, check_partition_key
 from wharf._core.results import MetadataValue
+from wharf._io import partitioned
 from wharf._io.base import IOManager
 from wharf.errors import StoredValueNotFoundError
+
+_LOG = logging.getLogger("wharf")
 
 
 def _is_local(path: Any) -> bool:
@@ -76,15 +87,46 @@ class UPathIOManager(IOManager):
         parts = [check_safe_name(p, what="asset key part") for p in context.asset_key.path]
         return UPath(*parts)
 
-    def _get_path(self, context: InputContext | OutputContext) -> Any:
+    def _get_path_without_extension(self, context: InputContext | OutputContext) -> Any:
         if context.has_asset_key:
             rel = self.get_asset_relative_path(context)
-            path = self._base_path.joinpath(*rel.parts)
-        else:
-            path = self._base_path.joinpath(*context.get_identifier())
-        if context.partition_key is not None:
-            path = path / check_safe_name(context.partition_key, what="partition key")
+            return self._base_path.joinpath(*rel.parts)
+        path = self._base_path.joinpath(*context.get_identifier())
+        if context.partition_key is not None:  # an op output of a partitioned run
+            path = path / check_partition_key(context.partition_key)
+        return path
+
+    def _with_extension(self, path: Any) -> Any:
         return path.with_name(path.name + self.extension) if self.extension else path
+
+    def _get_path(self, context: InputContext | OutputContext) -> Any:
+        """The path of the context's value: the asset's, or its one partition's."""
+        if context.has_asset_key and context.has_asset_partitions:
+            key = context.asset_partition_key
+            return self._get_paths_for_partitions(context, [key])[key]
+        return self._with_extension(self._get_path_without_extension(context))
+
+    def get_path_for_partition(
+        self, context: InputContext | OutputContext, path: Any, partition: str
+    ) -> Any:
+        """Where one partition lives below the asset's path (before the extension is added);
+        ``partition`` is the key, or ``<dim 1 key>/<dim 2 key>`` for a multi-partition key."""
+        return path.joinpath(*partition.split("/"))
+
+    def _get_paths_for_partitions(
+        self, context: InputContext | OutputContext, keys: list[str] | None = None
+    ) -> dict[str, Any]:
+        """Partition key -> path, for ``keys`` (default: the context's asset partitions)."""
+        base = self._get_path_without_extension(context)
+        paths = {}
+        for key in context.asset_partition_keys if keys is None else keys:
+            if isinstance(key, MultiPartitionKey):
+                parts = list(key.keys_by_dimension.values())  # ordered by dimension name
+            else:
+                parts = [key]
+            safe = "/".join(check_partition_key(p) for p in parts)
+            paths[key] = self._with_extension(self.get_path_for_partition(context, base, safe))
+        return paths
 
     def get_metadata(self, context: OutputContext, obj: Any) -> dict[str, Any]:
         """Extra metadata for the materialization; override to add your own."""
@@ -109,13 +151,18 @@ class UPathIOManager(IOManager):
         context.add_output_metadata({**meta, **self.get_metadata(context, obj)})
 
     def write_atomically(
-        self, context: OutputContext, obj: Any, path: Any, dump: Callable[[OutputContext, Any, Any], None]
+        self,
+        context: OutputContext,
+        obj: Any,
+        path: Any,
+        dump: Callable[[OutputContext, Any, Any], None],
     ) -> None:
         """Call ``dump`` so that ``path`` shows either the old value or the complete new one.
 
         Local paths: dump to a temp file in the same folder, then rename over ``path``. Object
         stores: dump straight to ``path``; the object is published only when its upload completes.
         """
+        self.replace_unpartitioned(context, path)
         self.make_directory(path.parent)
         if not _is_local(path):
             dump(context, obj, path)
@@ -127,6 +174,20 @@ class UPathIOManager(IOManager):
         finally:
             if tmp.exists():
                 tmp.unlink()
+
+    def replace_unpartitioned(self, context: OutputContext, path: Any) -> None:
+        """Before the first partition of an asset that used to be unpartitioned is written: the
+        old value is a file where the partitions' folder must go, so it is removed (as Dagster
+        does)."""
+        if not context.has_asset_partitions or not context.has_asset_key:
+            return
+        folder = self._get_path_without_extension(context)
+        if _is_local(folder) and folder.is_file():
+            _LOG.warning(
+                "asset %s is now partitioned: removing its unpartitioned value at %s",
+                context.asset_key.to_user_string(), folder,
+            )  # fmt: skip
+            folder.unlink()
 
     def missing(self, context: InputContext, path: Any) -> StoredValueNotFoundError:
         """The error for an input whose value was never stored at ``path``."""
@@ -140,7 +201,34 @@ class UPathIOManager(IOManager):
         )
 
     def load_input(self, context: InputContext) -> Any:
+        if not context.has_asset_key or not context.has_asset_partitions:
+            return self.load_one(context)
+        return self.load_partitions(context)
+
+    def load_one(self, context: InputContext) -> Any:
+        """Load one stored value: the asset's, or its one partition's.
+
+        Raises:
+            FileNotFoundError: (a :class:`StoredValueNotFoundError`) nothing is stored there.
+        """
         path = self._get_path(context)
         if not self.path_exists(path):
             raise self.missing(context, path)
         return self.load_from_path(context, path)
+
+    def load_partitions(self, context: InputContext) -> Any:
+        """Load every upstream partition of the input, one :meth:`load_one` each, and combine
+        them: one value, a dict by partition key, or one frame (:mod:`wharf._io.partitioned`)."""
+        loaded: dict[str, Any] = {}
+        missing: dict[str, Any] = {}
+        paths = self._get_paths_for_partitions(context)
+        for key, path in paths.items():
+            try:
+                loaded[key] = self.load_one(partitioned.for_partition(context, key))
+            except FileNotFoundError:
+                missing[key] = path
+        if missing and not partitioned.allow_missing(context):
+            raise partitioned.missing_error(context, missing, self.manager_name)
+        for key in missing:
+            _LOG.warning("skipping missing partition %s (allow_missing_partitions)", key)
+        return partitioned.combine(context, loaded, self.manager_name)

@@ -11,6 +11,7 @@ This module imports neither pyarrow nor any database client.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
@@ -19,19 +20,22 @@ from wharf._deps import require
 from wharf.errors import AssetTypeError, DefinitionError, StorageError, UnsafeNameError, WharfError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator
 
     import pyarrow as pa
 
 __all__ = [
+    "Partition",
     "PartitionFilter",
     "SchemaPolicy",
     "TableRef",
     "TableStore",
     "WriteResult",
+    "as_filters",
     "as_reader",
     "check_name",
     "column_diff",
+    "describe_filters",
     "schema_dict",
     "store_errors",
     "stream",
@@ -90,12 +94,49 @@ class PartitionFilter:
         """A readable form of the filter for messages (not SQL)."""
         parts = []
         if self.values is not None:
-            parts.append(f"{self.column} IN ({', '.join(repr(v) for v in self.values)})")
+            parts.append(f"{self.column} IN ({', '.join(_show(v) for v in self.values)})")
         if self.start is not None or self.end is not None:
-            low = "" if self.start is None else f"{self.start!r} <= "
-            high = "" if self.end is None else f" < {self.end!r}"
+            low = "" if self.start is None else f"{_show(self.start)} <= "
+            high = "" if self.end is None else f" < {_show(self.end)}"
             parts.append(f"{low}{self.column}{high}")
         return " AND ".join(parts)
+
+
+def _show(value: object) -> str:
+    """A value for messages: dates and times in ISO form (``'2024-01-01'``), others as repr."""
+    iso = getattr(value, "isoformat", None)
+    return repr(iso()) if callable(iso) else repr(value)
+
+
+Partition = PartitionFilter | Sequence[PartitionFilter]
+"""The rows of a partition: one filter, or several that must all hold (one per dimension of a
+multi-partitioned asset, e.g. ``day`` in a range AND ``region IN ('eu')``)."""
+
+
+def as_filters(partition: Partition | None) -> tuple[PartitionFilter, ...]:
+    """The filters of ``partition`` as a tuple (empty: the whole table).
+
+    Examples:
+        >>> as_filters(PartitionFilter("k", values=("a",)))
+        (PartitionFilter(column='k', values=('a',), start=None, end=None),)
+        >>> as_filters(None)
+        ()
+    """
+    if partition is None:
+        return ()
+    if isinstance(partition, PartitionFilter):
+        return (partition,)
+    filters = tuple(partition)
+    for f in filters:
+        if not isinstance(f, PartitionFilter):
+            msg = f"a partition is a PartitionFilter or a sequence of them, got {f!r}"
+            raise DefinitionError(msg, expected="PartitionFilter", got=type(f).__name__)
+    return filters
+
+
+def describe_filters(partition: Partition | None) -> str:
+    """Every filter of ``partition``, joined with AND, for messages."""
+    return " AND ".join(f.describe() for f in as_filters(partition)) or "the whole table"
 
 
 @dataclass(frozen=True)
@@ -120,9 +161,13 @@ class TableStore(Protocol):
     name: str
 
     def write(
-        self, ref: TableRef, data: pa.RecordBatchReader, *, partition: PartitionFilter | None = None
+        self, ref: TableRef, data: pa.RecordBatchReader, *, partition: Partition | None = None
     ) -> WriteResult:
-        """Replace the table (or the rows ``partition`` selects) with ``data``, atomically."""
+        """Replace the table (or the rows ``partition`` selects) with ``data``, atomically.
+
+        Every row of a partition write must lie inside ``partition`` (all its filters); the
+        rows of other partitions are untouched.
+        """
         ...
 
     def read(
@@ -130,9 +175,13 @@ class TableStore(Protocol):
         ref: TableRef,
         *,
         columns: Sequence[str] | None = None,
-        partition: PartitionFilter | None = None,
+        partition: Partition | None = None,
     ) -> pa.RecordBatchReader:
         """Stream the table (only ``columns``, only the rows ``partition`` selects)."""
+        ...
+
+    def schema(self, ref: TableRef) -> pa.Schema:
+        """The stored table's Arrow schema, reading no rows."""
         ...
 
     def exists(self, ref: TableRef) -> bool:

@@ -5,6 +5,7 @@ Layout under ``base_dir``::
     <schema>/<table>.parquet                     a whole table
     <schema>/<table>/<value>.parquet             one file per partition value
     <schema>/<table>/range=<start>..<end>.parquet  a range partition (start <= column < end)
+    <schema>/<table>/<value>/<value 2>.parquet   several filters (one folder level per filter)
 
 Names become paths only after a check (no separators, no ``.``/``..``, no NUL); partition
 values are percent-encoded (also ``.``), so any value is one safe file name. Every file is
@@ -21,6 +22,7 @@ Parquet itself.
 from __future__ import annotations
 
 import base64
+import itertools
 import os
 import shutil
 import uuid
@@ -31,13 +33,16 @@ from urllib.parse import quote
 
 from wharf._deps import require
 from wharf._stores.base import (
+    Partition,
     PartitionFilter,
     SchemaPolicy,
     TableRef,
     WriteResult,
+    as_filters,
     as_reader,
     check_name,
     column_diff,
+    describe_filters,
     schema_dict,
     store_errors,
     stream,
@@ -119,21 +124,25 @@ class ParquetStore:
             shutil.rmtree(self._dir(ref), ignore_errors=True)
 
     def write(
-        self, ref: TableRef, data: pa.RecordBatchReader, *, partition: PartitionFilter | None = None
+        self, ref: TableRef, data: pa.RecordBatchReader, *, partition: Partition | None = None
     ) -> WriteResult:
         """Write ``data`` to the table's file (or its partition files), atomically per file."""
         reader, failed = as_reader(data), list[BaseException]()
+        filters = as_filters(partition)
         for name in reader.schema.names:
             check_name(name, "column")
-        if partition is None:
-            targets: dict[Path, object] = {self._file(ref): None}
+        if not filters:
+            targets: dict[Path, tuple[object, ...]] = {self._file(ref): ()}
         else:
-            if partition.column not in reader.schema.names:
-                names = reader.schema.names
-                msg = f"partition column {partition.column!r} is not in the data's columns {names}"
-                raise StorageError(msg, expected=partition.column, got=str(reader.schema.names))
-            keys = [None] if partition.values is None else list(partition.values)
-            targets = {self._part_file(ref, partition, k): k for k in keys}
+            for f in filters:
+                if f.column not in reader.schema.names:
+                    names = reader.schema.names
+                    msg = f"partition column {f.column!r} is not in the data's columns {names}"
+                    raise StorageError(msg, expected=f.column, got=str(reader.schema.names))
+            choices = [[None] if f.values is None else list(f.values) for f in filters]
+            targets = {
+                self._part_file(ref, filters, combo): combo for combo in itertools.product(*choices)
+            }
             self._check_columns(ref, reader.schema.names, set(targets))
         location = (next(iter(targets)) if len(targets) == 1 else self._dir(ref)).as_uri()
         message = f"parquet could not write {location}"
@@ -143,7 +152,7 @@ class ParquetStore:
             lambda: failed[0] if failed else None,
         ):
             batches = _pull(reader, failed)
-            rows, size = self._write_files(reader, batches, targets, partition, message)
+            rows, size = self._write_files(reader, batches, targets, filters, message)
         return WriteResult(rows, schema_dict(reader.schema), location, size)
 
     def read(
@@ -151,24 +160,25 @@ class ParquetStore:
         ref: TableRef,
         *,
         columns: Sequence[str] | None = None,
-        partition: PartitionFilter | None = None,
+        partition: Partition | None = None,
     ) -> pa.RecordBatchReader:
         """Stream the table file, or the partition files ``partition`` selects."""
         pa, pq = require("pyarrow"), require("pyarrow.parquet")
+        filters = as_filters(partition)
         message = f"parquet could not read {self.location(ref)}"
         with store_errors(message, _errors):
-            files = self._files(ref, partition)
+            files = self._files(ref, filters)
             schemas = [_written_schema(f) for f in files]
             schema = schemas[0]
             if not all(s.equals(schema) for s in schemas):
                 schema = pa.unify_schemas(schemas, promote_options="permissive")
         wanted = list(schema.names if columns is None else columns)
-        asked = wanted + ([partition.column] if partition else [])
+        asked = wanted + [f.column for f in filters]
         unknown = [c for c in asked if c not in schema.names]
         if unknown or not wanted:
             msg = f"{message}: no column(s) {unknown}; its columns are {schema.names}"
             raise StorageError(msg, expected=f"columns of {schema.names}", got=str(asked))
-        ranged = partition is not None and partition.values is None
+        ranged = any(f.values is None for f in filters)
         fetch = pa.schema([schema.field(c) for c in dict.fromkeys(asked if ranged else wanted)])
         out = pa.schema([schema.field(c) for c in wanted], metadata=schema.metadata)
 
@@ -179,12 +189,17 @@ class ParquetStore:
                     for raw in pf.iter_batches(self.batch_size, columns=here):
                         batch = _conform(raw, fetch)
                         if ranged:
-                            batch = batch.filter(_matches(batch, partition))  # type: ignore[arg-type]
+                            batch = batch.filter(_matches(batch, filters))
                         yield pa.RecordBatch.from_arrays(
                             [batch.column(c) for c in wanted], schema=out
                         )
 
         return stream(out, batches(), lambda: None, message, _errors)
+
+    def schema(self, ref: TableRef) -> pa.Schema:
+        """The table's Arrow schema, from the files' footers (no rows are read)."""
+        schema: pa.Schema = self.read(ref).schema
+        return schema
 
     # -- internals ------------------------------------------------------------------------
 
@@ -195,21 +210,30 @@ class ParquetStore:
     def _dir(self, ref: TableRef) -> Path:
         return self._file(ref).with_suffix("")
 
-    def _part_file(self, ref: TableRef, partition: PartitionFilter, value: object) -> Path:
-        if partition.values is not None:
-            return self._dir(ref) / f"{_key(value)}.parquet"
-        low = "" if partition.start is None else _key(partition.start)
-        high = "" if partition.end is None else _key(partition.end)
-        return self._dir(ref) / f"range={low}..{high}.parquet"
+    def _part_file(
+        self, ref: TableRef, filters: tuple[PartitionFilter, ...], combo: tuple[object, ...]
+    ) -> Path:
+        names = []
+        for f, value in zip(filters, combo, strict=True):
+            if f.values is not None:
+                names.append(_key(value))
+            else:
+                low = "" if f.start is None else _key(f.start)
+                high = "" if f.end is None else _key(f.end)
+                names.append(f"range={low}..{high}")
+        return self._dir(ref).joinpath(*names[:-1], f"{names[-1]}.parquet")
 
     def _parts(self, ref: TableRef) -> list[Path]:
         folder = self._dir(ref)
-        return sorted(folder.glob("[!.]*.parquet")) if folder.is_dir() else []
+        if not folder.is_dir():
+            return []
+        return sorted(p for p in folder.rglob("*.parquet") if not p.name.startswith("."))
 
-    def _files(self, ref: TableRef, partition: PartitionFilter | None) -> list[Path]:
-        if partition is not None and partition.values is not None:
-            files = [self._part_file(ref, partition, v) for v in partition.values]
-        elif partition is None and self._file(ref).is_file():
+    def _files(self, ref: TableRef, filters: tuple[PartitionFilter, ...]) -> list[Path]:
+        if filters and all(f.values is not None for f in filters):
+            choices = [list(f.values or ()) for f in filters]
+            files = [self._part_file(ref, filters, c) for c in itertools.product(*choices)]
+        elif not filters and self._file(ref).is_file():
             files = [self._file(ref)]
         else:
             whole = [self._file(ref)] if self._file(ref).is_file() else []
@@ -238,11 +262,11 @@ class ParquetStore:
         self,
         reader: Any,
         batches: Iterator[Any],
-        targets: dict[Path, object],
-        partition: PartitionFilter | None,
+        targets: dict[Path, tuple[object, ...]],
+        filters: tuple[PartitionFilter, ...],
         message: str,
     ) -> tuple[int, int]:
-        pa, pq = require("pyarrow"), require("pyarrow.parquet")
+        pq = require("pyarrow.parquet")
         staged: dict[Path, tuple[Path, Any, Any]] = {}
         rows = 0
         try:
@@ -253,13 +277,11 @@ class ParquetStore:
                 staged[path] = (tmp, handle, pq.ParquetWriter(handle, reader.schema))
             for batch in batches:
                 rows += batch.num_rows
-                if partition is not None:
-                    _check_rows(batch, partition, message)
-                for path, key in targets.items():
+                if filters:
+                    _check_rows(batch, filters, message)
+                for path, combo in targets.items():
                     part = (
-                        batch
-                        if partition is None or partition.values is None
-                        else batch.filter(_equal(batch.column(partition.column), key, pa))
+                        batch if len(targets) == 1 else batch.filter(_same(batch, filters, combo))
                     )
                     if part.num_rows:
                         staged[path][2].write_batch(part)
@@ -320,33 +342,45 @@ def _equal(column: Any, value: object, pa: Any) -> Any:
     return pc.fill_null(pc.equal(column, pa.scalar(value).cast(column.type)), False)
 
 
-def _matches(batch: Any, partition: PartitionFilter) -> Any:
-    """The rows of ``batch`` inside ``partition``."""
+def _same(batch: Any, filters: tuple[PartitionFilter, ...], combo: tuple[object, ...]) -> Any:
+    """The rows of ``batch`` whose value-filter columns equal ``combo`` (range filters: any)."""
     pa, pc = require("pyarrow"), require("pyarrow.compute")
-    column = batch.column(partition.column)
-    if pa.types.is_dictionary(column.type):
-        column = column.dictionary_decode()
     mask = pa.array([True] * batch.num_rows, pa.bool_())
-    if partition.values is not None:
-        hits = [_equal(column, v, pa) for v in partition.values] or [pc.invert(mask)]
-        for hit in hits[1:]:
-            hits[0] = pc.or_(hits[0], hit)
-        mask = hits[0]
-    for bound, compare in ((partition.start, pc.greater_equal), (partition.end, pc.less)):
-        if bound is not None:
-            found = compare(column, pa.scalar(bound).cast(column.type))
-            mask = pc.and_(mask, pc.fill_null(found, False))
+    for f, value in zip(filters, combo, strict=True):
+        if f.values is not None:
+            mask = pc.and_(mask, _equal(batch.column(f.column), value, pa))
     return mask
 
 
-def _check_rows(batch: Any, partition: PartitionFilter, message: str) -> None:
-    inside = require("pyarrow.compute").sum(_matches(batch, partition)).as_py() or 0
+def _matches(batch: Any, filters: tuple[PartitionFilter, ...]) -> Any:
+    """The rows of ``batch`` inside every filter of ``filters``."""
+    pa, pc = require("pyarrow"), require("pyarrow.compute")
+    mask = pa.array([True] * batch.num_rows, pa.bool_())
+    for partition in filters:
+        column = batch.column(partition.column)
+        if pa.types.is_dictionary(column.type):
+            column = column.dictionary_decode()
+        if partition.values is not None:
+            hits = [_equal(column, v, pa) for v in partition.values] or [pc.invert(mask)]
+            for hit in hits[1:]:
+                hits[0] = pc.or_(hits[0], hit)
+            mask = pc.and_(mask, hits[0])
+        for bound, compare in ((partition.start, pc.greater_equal), (partition.end, pc.less)):
+            if bound is not None:
+                found = compare(column, pa.scalar(bound).cast(column.type))
+                mask = pc.and_(mask, pc.fill_null(found, False))
+    return mask
+
+
+def _check_rows(batch: Any, filters: tuple[PartitionFilter, ...], message: str) -> None:
+    inside = require("pyarrow.compute").sum(_matches(batch, filters)).as_py() or 0
     if inside != batch.num_rows:
+        where = describe_filters(filters)
         msg = (
             f"{message}: {batch.num_rows - inside} of {batch.num_rows} rows are outside the "
-            f"partition {partition.describe()}; every row of a partition write must belong to it"
+            f"partition {where}; every row of a partition write must belong to it"
         )
-        raise StorageError(msg, expected=partition.describe(), got="rows outside the partition")
+        raise StorageError(msg, expected=where, got="rows outside the partition")
 
 
 def _conform(batch: Any, schema: Any) -> Any:

@@ -46,12 +46,21 @@ def add_location_options(parser: argparse.ArgumentParser, *, required: bool) -> 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """Options of a run; ``wharf.cli.materialize.run_kwargs`` maps them to keywords.
 
-    Later run options (``--partition KEY``, ``--executor NAME``) are added here.
+    Later run options (``--executor NAME``) are added here.
     """
     group = parser.add_argument_group("run options")
     group.add_argument(
         "--select", action="extend", nargs="+", metavar="KEY",
         help="materialize only these assets (a/b for multi-part keys; repeat or comma-separate)",
+    )  # fmt: skip
+    which = group.add_mutually_exclusive_group()
+    which.add_argument(
+        "--partition", metavar="KEY",
+        help="the partition the selected partitioned assets materialize (a|b for multi-partitions)",
+    )  # fmt: skip
+    which.add_argument(
+        "--partitions", metavar="A...B|A,B,C",
+        help="backfill: one run per partition, in order: a range A...B (both included) or a list",
     )  # fmt: skip
 
 

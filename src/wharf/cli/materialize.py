@@ -24,13 +24,17 @@ def selection_from_args(args: argparse.Namespace) -> list[str] | None:
 def run_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """Keyword arguments for ``Definitions.materialize`` from the run options.
 
-    New run options (``--partition``, ``--executor``) map to keywords here.
+    New run options (``--executor``) map to keywords here.
     """
-    return {"selection": selection_from_args(args), "raise_on_error": False}
+    return {
+        "selection": selection_from_args(args),
+        "raise_on_error": False,
+        "partition_key": getattr(args, "partition", None),
+    }
 
 
 @contextmanager
-def _quiet_wharf_log() -> Iterator[None]:
+def quiet_wharf_log() -> Iterator[None]:
     """The CLI reports failures itself: keep the ``wharf`` logger's fallback output away."""
     logger = logging.getLogger("wharf")
     handler = logging.NullHandler()
@@ -51,14 +55,19 @@ def run(args: argparse.Namespace) -> int:
     if not planned:
         line(f"nothing to materialize: {where!r} has no assets to run")
         return 0
+    if getattr(args, "partitions", None):
+        from wharf.cli.backfill import backfill
+
+        return backfill(defs, planned, args.partitions, show_traceback=args.traceback)
     started = time.perf_counter()
-    with _quiet_wharf_log(), make_progress(planned) as progress:
+    with quiet_wharf_log(), make_progress(planned) as progress:
         result = defs.materialize(listener=progress, **kwargs)
-    _report(result, time.perf_counter() - started, show_traceback=args.traceback)
+    report(result, time.perf_counter() - started, show_traceback=args.traceback)
     return 0 if result.success else 1
 
 
-def _report(result: Any, elapsed: float, *, show_traceback: bool) -> None:
+def report(result: Any, elapsed: float, *, show_traceback: bool) -> None:
+    """The failures of a run (with their messages), then its one-line summary."""
     outcomes = result.outcomes
     failed = [o for o in outcomes if o.status == "failed"]
     skipped = [o for o in outcomes if o.status == "skipped"]
@@ -83,7 +92,8 @@ def _report(result: Any, elapsed: float, *, show_traceback: bool) -> None:
     line()
     counts = f"{done} done, {len(failed)} failed, {len(skipped)} skipped"
     style = "bold green" if result.success else "bold red"
-    line(f"run {result.run_id}: {counts} in {fmt_duration(elapsed)}", style)
+    part = f" (partition {result.partition_key})" if result.partition_key is not None else ""
+    line(f"run {result.run_id}{part}: {counts} in {fmt_duration(elapsed)}", style)
     for o in failed:
         detail = describe_error(o.error) if o.error is not None else o.reason
         line(f"  failed   {o.key.to_user_string()}: {detail}", "red")

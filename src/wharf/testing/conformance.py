@@ -15,6 +15,7 @@ from typing import Any
 
 import wharf as dg
 from wharf.errors import AssetTypeError, StoredValueNotFoundError
+from wharf.testing import partition_checks as pc
 from wharf.testing.frames import FRAME_KINDS, FrameKind
 
 __all__ = ["CHECKS", "FRAME_KINDS", "Check", "FrameKind", "StoreCase"]
@@ -29,12 +30,18 @@ class StoreCase:
         io_manager: builds the I/O manager given a fresh folder (servers come from the caller).
         capabilities: what the store supports; a check that needs a missing one is skipped.
         tables_only: the store refuses values that are not tables (no pickle fallback).
+        fixture: the pytest fixture that provides the store's server, if it needs one;
+            ``io_manager`` is then called as ``io_manager(folder, server=<fixture value>)``.
+        nul_in_text: strings may hold NUL (U+0000); False for stores whose text type cannot
+            (PostgreSQL), whose property checks then generate strings without it.
     """
 
     name: str
-    io_manager: Callable[[Path], Any]
+    io_manager: Callable[..., Any]
     capabilities: frozenset[str] = frozenset({"projection", "crash_atomic"})
     tables_only: bool = True
+    fixture: str | None = None
+    nul_in_text: bool = True
 
 
 @dataclass(frozen=True)
@@ -208,4 +215,19 @@ CHECKS: tuple[Check, ...] = (
         "crash_atomicity", check_crash_atomicity, per_kind=False, needs=frozenset({"crash_atomic"})
     ),
     Check("errors", check_errors, per_kind=False),
+    # partitions (wharf.testing.partition_checks)
+    Check("partitions_write_overwrite", pc.check_write_and_overwrite),
+    Check("partitions_load_all", pc.check_load_all),
+    Check("partitions_load_dict", pc.check_load_dict, per_kind=False),
+    Check("partitions_time_window", pc.check_time_window, per_kind=False),
+    Check("partitions_multi", pc.check_multi),
+    Check("partitions_missing", pc.check_missing, per_kind=False),
+    Check("partitions_schema_change", pc.check_schema_change, per_kind=False),
+    Check(
+        "partitions_crash_atomicity",
+        pc.check_crash_atomicity,
+        per_kind=False,
+        needs=frozenset({"crash_atomic"}),
+    ),
+    Check("partitions_dynamic_keys", pc.check_dynamic_keys, per_kind=False),
 )

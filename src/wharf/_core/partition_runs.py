@@ -1,0 +1,206 @@
+"""Partitions in runs: the key a run materializes, the keys each input loads, backfill plans.
+
+A run has at most one partition key. Every selected partitioned asset materializes that
+partition (the key must be one of its partitions); selected unpartitioned assets run as usual.
+A backfill (``wharf materialize --partitions A...B``) is one run per key, in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from wharf._core.partition_mappings import (
+    IdentityPartitionMapping,
+    StaticPartitionMapping,
+    infer_partition_mapping,
+)
+from wharf._core.partitions import PartitionKeyRange, PartitionsDefinition, check_partition_key
+from wharf.errors import DefinitionError, UnknownPartitionError
+
+if TYPE_CHECKING:
+    from wharf._core.assets import AssetsDefinition
+    from wharf._core.execution import RunContext
+    from wharf._core.graph import AssetGraph
+    from wharf._core.keys import AssetKey
+
+
+def upstream_partition_keys(
+    run: RunContext, key: AssetKey, downstream: AssetsDefinition | None, mapping: Any = None
+) -> tuple[str, ...] | None:
+    """The partitions of ``key`` that an input of ``downstream`` loads (None: unpartitioned)."""
+    upstream = run.graph.by_key[key].partitions_def
+    if upstream is None:
+        return None
+    store, now = run.instance, run.current_time
+    if downstream is None:  # result.asset_value / Definitions.load_asset_value
+        if run.partition_key is not None:
+            return (upstream.check_key(run.partition_key, dynamic_partitions_store=store),)
+        return tuple(upstream.get_partition_keys(now, store))
+    found = infer_partition_mapping(mapping, downstream.partitions_def, upstream)
+    assert found is not None
+    down_key = run.partition_key if downstream.partitions_def is not None else None
+    keys = found.upstream_partition_keys(
+        down_key, downstream.partitions_def, upstream, current_time=now,
+        dynamic_partitions_store=store,
+    )  # fmt: skip
+    checked = isinstance(found, IdentityPartitionMapping | StaticPartitionMapping) and down_key
+    unknown = [k for k in keys if not upstream.has_partition_key(k, now, store)] if checked else []
+    if unknown:
+        up, down = key.to_user_string(), downstream.key.to_user_string()
+        msg = (
+            f"asset {down!r} (partition {down_key!r}) loads partitions {unknown} of {up!r} "
+            f"through {found!r}, but {up!r} has {upstream.describe()} without them: expected "
+            "a partition_mapping that maps to existing partitions"
+        )
+        raise UnknownPartitionError(msg, asset=down, expected=up, got=str(unknown))
+    return tuple(keys)
+
+
+def _partitioned(graph: AssetGraph, selected: Sequence[AssetKey]) -> list[AssetsDefinition]:
+    from wharf._core.assets import AssetsDefinition
+
+    items = [graph.by_key[k] for k in selected]
+    return [a for a in items if isinstance(a, AssetsDefinition) and a.partitions_def is not None]
+
+
+def check_run_partition(
+    graph: AssetGraph,
+    selected: Sequence[AssetKey],
+    partition_key: object,
+    *,
+    instance: Any = None,
+    current_time: datetime | None = None,
+) -> str | None:
+    """The run's partition key, checked against every selected partitioned asset."""
+    partitioned = _partitioned(graph, selected)
+    if partition_key is None:
+        if partitioned:
+            first = partitioned[0]
+            assert first.partitions_def is not None
+            pdef, name = first.partitions_def, first.key.to_user_string()
+            last = pdef.get_last_partition_key(current_time, instance)
+            example = f", e.g. partition_key={last!r}" if last else ""
+            msg = (
+                f"asset {name!r} is partitioned ({pdef.describe()}): expected a partition key "
+                f"for the run{example}; got none"
+            )
+            raise DefinitionError(msg, asset=name, expected="a partition key", got="none")
+        return None
+    if not partitioned:
+        key = check_partition_key(partition_key)
+        msg = (
+            f"partition key {key!r} was given, but none of the selected assets is partitioned: "
+            "expected @asset(partitions_def=...) on the assets to run, or no partition key"
+        )
+        raise DefinitionError(msg, expected="a partitioned asset", got="none")
+    keys = {
+        a.partitions_def.check_key(
+            partition_key, asset=a.key.to_user_string(), dynamic_partitions_store=instance,
+            current_time=current_time,
+        )
+        for a in partitioned
+        if a.partitions_def is not None
+    }  # fmt: skip
+    return str(next(iter(keys)))
+
+
+def parse_partition_selection(text: str) -> PartitionKeyRange | list[str]:
+    """``"A...B"`` is a range (both ends included), ``"A,B,C"`` a list, anything else one key.
+
+    Examples:
+        >>> parse_partition_selection("2024-01-01...2024-01-31")
+        PartitionKeyRange(start='2024-01-01', end='2024-01-31')
+        >>> parse_partition_selection("eu, us")
+        ['eu', 'us']
+    """
+    if "..." in text and "," not in text:
+        start, _, end = text.partition("...")
+        return PartitionKeyRange(start.strip(), end.strip())
+    return [k.strip() for k in text.split(",") if k.strip()]
+
+
+@dataclass
+class BackfillPlan:
+    """What a backfill runs: ``before`` once, ``partitioned`` once per key, ``after`` once."""
+
+    keys: list[str]
+    partitioned: list[AssetKey]
+    before: list[AssetKey] = field(default_factory=list)
+    after: list[AssetKey] = field(default_factory=list)
+
+
+def plan_backfill(
+    graph: AssetGraph,
+    selected: Sequence[AssetKey],
+    selection: PartitionKeyRange | Sequence[str],
+    *,
+    instance: Any = None,
+    current_time: datetime | None = None,
+) -> BackfillPlan:
+    """Check the keys against every selected partitioned asset and order the runs."""
+    partitioned = _partitioned(graph, selected)
+    if not partitioned:
+        msg = "a backfill needs partitioned assets: none of the selected assets is partitioned"
+        raise DefinitionError(msg, expected="a partitioned asset", got="none")
+    defs: list[PartitionsDefinition] = []
+    for a in partitioned:
+        if a.partitions_def is not None and a.partitions_def not in defs:
+            defs.append(a.partitions_def)
+    if isinstance(selection, PartitionKeyRange):
+        if len(defs) > 1:
+            names = "; ".join(d.describe() for d in defs)
+            msg = (
+                f"a partition range needs one partitions definition, but the selected assets have "
+                f"{len(defs)} ({names}): select assets that share one, or list the keys"
+            )
+            raise DefinitionError(msg, expected="one partitions definition", got=names)
+        keys = defs[0].get_partition_keys_in_range(selection, instance)
+    else:
+        keys = list(dict.fromkeys(selection))
+        for key in keys:
+            check_run_partition(
+                graph,
+                [a.key for a in partitioned],
+                key,
+                instance=instance,
+                current_time=current_time,
+            )
+    if not keys:
+        msg = "the partition selection names no partition: expected at least one key"
+        raise DefinitionError(msg, expected="one or more keys", got="none")
+    return _order(graph, selected, keys, {a.key for a in partitioned})
+
+
+def _order(
+    graph: AssetGraph, selected: Sequence[AssetKey], keys: list[str], partitioned: set[AssetKey]
+) -> BackfillPlan:
+    plan = BackfillPlan(keys, [k for k in selected if k in partitioned])
+    for key in selected:
+        if key in partitioned:
+            continue
+        above = _ancestors(graph, key) & partitioned
+        below = {p for p in partitioned if key in _ancestors(graph, p)}
+        if above and below:
+            name = key.to_user_string()
+            msg = (
+                f"cannot backfill: unpartitioned asset {name!r} is downstream of partitioned "
+                f"{sorted(k.to_user_string() for k in above)} and upstream of partitioned "
+                f"{sorted(k.to_user_string() for k in below)}: materialize it in a separate run"
+            )
+            raise DefinitionError(msg, asset=name, expected="a separate run", got="both")
+        (plan.after if above else plan.before).append(key)
+    return plan
+
+
+def _ancestors(graph: AssetGraph, key: AssetKey) -> set[AssetKey]:
+    seen: set[AssetKey] = set()
+    todo = list(graph.upstream(key))
+    while todo:
+        up = todo.pop()
+        if up not in seen:
+            seen.add(up)
+            todo.extend(graph.upstream(up))
+    return seen

@@ -1,0 +1,384 @@
+"""Time-window partitions: hourly, daily, weekly and monthly windows in a time zone.
+
+Window ``n`` runs from boundary ``n`` to boundary ``n + 1``. Daily, weekly and monthly
+boundaries are wall-clock times in the definition's time zone (so a day is 23 or 25 hours long
+across a DST change); hourly boundaries are whole hours of real time. A partition exists once
+its window has ended (``end_offset`` adds or removes windows at the end) and, with ``end_date``,
+if it ends by then. The key is the window's start formatted with ``fmt``; the second of two
+hours with the same wall-clock time (DST fall-back) gets its UTC offset appended, as in Dagster.
+Standard library only (``datetime``, ``zoneinfo``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import ClassVar, NamedTuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from wharf._core.partitions import DynamicPartitionsStore, PartitionKeyRange, PartitionsDefinition
+from wharf.errors import DefinitionError
+
+DEFAULT_DATE_FORMAT = "%Y-%m-%d"
+DEFAULT_HOURLY_FORMAT = "%Y-%m-%d-%H:%M"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_UNITS = ("hourly", "daily", "weekly", "monthly")
+
+
+class TimeWindow(NamedTuple):
+    """``start <= t < end``, both time-zone aware."""
+
+    start: datetime
+    end: datetime
+
+
+class TimeWindowPartitionsDefinition(PartitionsDefinition):
+    """Partitions that are consecutive time windows.
+
+    Args:
+        start: the first window starts at the first boundary at or after ``start``.
+        fmt: ``strftime`` format of the keys.
+        end: windows must end by ``end`` (exclusive of later windows).
+        schedule_type: ``"hourly"``, ``"daily"``, ``"weekly"`` or ``"monthly"``.
+        timezone: an IANA name (default ``"UTC"``).
+        end_offset: extra windows past the last complete one (negative: fewer).
+        minute_offset / hour_offset / day_offset: where boundaries fall (``day_offset`` is the
+            weekday for weekly, 0 = Sunday, and the day of the month for monthly).
+        cron_schedule: instead of ``schedule_type``; only ``M * * * *``, ``M H * * *``,
+            ``M H * * D`` and ``M H D * *`` (one number per field) are understood.
+    """
+
+    is_time_window: ClassVar[bool] = True
+
+    def __init__(  # noqa: PLR0917
+        self,
+        start: datetime | str,
+        fmt: str,
+        end: datetime | str | None = None,
+        schedule_type: str | None = None,
+        timezone: str | None = None,
+        end_offset: int = 0,
+        minute_offset: int | None = None,
+        hour_offset: int | None = None,
+        day_offset: int | None = None,
+        cron_schedule: str | None = None,
+    ) -> None:
+        self.timezone = timezone or "UTC"
+        try:
+            self._tz = ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            msg = (
+                f"time zone {self.timezone!r} is unknown: expected an IANA name like 'Europe/Paris'"
+            )
+            raise DefinitionError(msg, expected="an IANA time zone", got=self.timezone) from exc
+        if cron_schedule is not None:
+            schedule_type, minute_offset, hour_offset, day_offset = _from_cron(cron_schedule)
+        unit = str(getattr(schedule_type, "name", schedule_type) or "").lower()
+        if unit not in _UNITS:
+            msg = f"schedule_type {schedule_type!r} is not supported: expected one of {_UNITS}"
+            raise DefinitionError(msg, expected=str(_UNITS), got=repr(schedule_type))
+        self.schedule_type, self.fmt, self.end_offset = unit, fmt, int(end_offset)
+        self.minute_offset, self.hour_offset = minute_offset or 0, hour_offset or 0
+        self.day_offset = (1 if unit == "monthly" else 0) if day_offset is None else day_offset
+        _check_offsets(unit, self.minute_offset, self.hour_offset, self.day_offset)
+        self._at = time(self.hour_offset, self.minute_offset)
+        self.start = self._parse_time(start, "start")
+        self.end = self._parse_time(end, "end") if end is not None else None
+        first = self._index(self.start)
+        self._first = first + (self._boundary(first).astimezone(UTC) < self.start.astimezone(UTC))
+        self.check_key_safe(self._key(self._first))  # e.g. fmt="%Y/%m/%d" is an unsafe name
+
+    # -- boundaries ----------------------------------------------------------------------
+    def _local(self, naive: datetime) -> datetime:
+        """A wall-clock time in the zone (a time skipped by DST moves forward)."""
+        return naive.replace(tzinfo=self._tz).astimezone(UTC).astimezone(self._tz)
+
+    def _boundary(self, n: int) -> datetime:
+        if self.schedule_type == "hourly":
+            shift = (self.minute_offset - self._zone_minutes()) % 60
+            return (_EPOCH + timedelta(hours=n, minutes=shift)).astimezone(self._tz)
+        if self.schedule_type == "monthly":
+            day = date(n // 12, n % 12 + 1, self.day_offset)
+        elif self.schedule_type == "weekly":
+            day = date.fromordinal(7 * n + (self.day_offset - 1) % 7 + 1)
+        else:
+            day = date.fromordinal(n)
+        return self._local(datetime.combine(day, self._at))
+
+    def _zone_minutes(self) -> int:
+        offset = datetime(2000, 1, 1, tzinfo=self._tz).utcoffset() or timedelta()
+        return int(offset.total_seconds() // 60) % 60
+
+    def _index(self, moment: datetime) -> int:
+        """The window that contains ``moment``: the largest n with boundary(n) <= moment."""
+        moment = moment.astimezone(UTC)  # aware datetimes of one zone compare by wall clock
+        if self.schedule_type == "hourly":
+            return int((moment - self._boundary(0).astimezone(UTC)) // timedelta(hours=1))
+        local = moment.astimezone(self._tz)
+        if self.schedule_type == "monthly":
+            n = local.year * 12 + local.month - 1
+        elif self.schedule_type == "weekly":
+            n = (local.date().toordinal() - (self.day_offset - 1) % 7 - 1) // 7
+        else:
+            n = local.date().toordinal()
+        while self._boundary(n).astimezone(UTC) > moment:
+            n -= 1
+        while self._boundary(n + 1).astimezone(UTC) <= moment:
+            n += 1
+        return n
+
+    def _key(self, n: int) -> str:
+        start = self._boundary(n)
+        key = start.strftime(self.fmt)
+        return key + start.strftime("%z") if start.fold and "%z" not in self.fmt else key
+
+    def _parse_time(self, value: datetime | str, what: str) -> datetime:
+        if isinstance(value, datetime):
+            return self._local(value) if value.tzinfo is None else value.astimezone(self._tz)
+        for fmt in (self.fmt, DEFAULT_DATE_FORMAT, DEFAULT_HOURLY_FORMAT, "%Y-%m-%d %H:%M"):
+            try:
+                return self._parse_time(datetime.strptime(value, fmt), what)
+            except ValueError:
+                continue
+        try:
+            return self._parse_time(datetime.fromisoformat(value), what)
+        except (TypeError, ValueError):
+            msg = f"{what} date {value!r} is not a date: expected {self.fmt!r} or ISO 8601"
+            raise DefinitionError(msg, expected=self.fmt, got=repr(value)) from None
+
+    def _key_index(self, key: str) -> int | None:
+        """The window whose key is ``key``, or None if no window has that key."""
+        for fmt in (self.fmt, self.fmt + "%z"):
+            try:
+                parsed = datetime.strptime(key, fmt)
+            except (TypeError, ValueError):
+                continue
+            moment = self._local(parsed) if parsed.tzinfo is None else parsed
+            n = self._index(moment)  # the key may show less than the boundary (no hour_offset)
+            for candidate in (n, n + 1):
+                if self._key(candidate) == key:
+                    return candidate
+        return None
+
+    def _last(self, current_time: datetime | None) -> int:
+        now = current_time or datetime.now(UTC)
+        now = self._local(now) if now.tzinfo is None else now
+        last = self._index(now) - 1 + self.end_offset
+        if self.end is not None:
+            last = min(last, self._index(self.end) - 1)
+        return last
+
+    # -- the PartitionsDefinition API ----------------------------------------------------
+    def get_partition_keys(
+        self,
+        current_time: datetime | None = None,
+        dynamic_partitions_store: DynamicPartitionsStore | None = None,
+    ) -> list[str]:
+        return [self._key(n) for n in range(self._first, self._last(current_time) + 1)]
+
+    def has_partition_key(
+        self,
+        partition_key: str,
+        current_time: datetime | None = None,
+        dynamic_partitions_store: DynamicPartitionsStore | None = None,
+    ) -> bool:
+        n = self._key_index(partition_key)
+        return n is not None and self._first <= n <= self._last(current_time)
+
+    def get_partition_keys_in_range(
+        self,
+        partition_key_range: PartitionKeyRange,
+        dynamic_partitions_store: DynamicPartitionsStore | None = None,
+    ) -> list[str]:
+        bounds = []
+        for key in partition_key_range:
+            if not self.has_partition_key(key):
+                raise self.unknown_key(key, keys=self.get_partition_keys())
+            bounds.append(self._key_index(key))
+        low, high = bounds
+        assert low is not None
+        assert high is not None
+        if low > high:
+            from wharf._core.partitions import _range_between
+
+            _range_between([], 1, 0, partition_key_range)
+        return [self._key(n) for n in range(low, high + 1)]
+
+    def get_last_partition_key(
+        self,
+        current_time: datetime | None = None,
+        dynamic_partitions_store: DynamicPartitionsStore | None = None,
+    ) -> str | None:
+        last = self._last(current_time)
+        return self._key(last) if last >= self._first else None
+
+    def time_window_for_partition_key(self, partition_key: str) -> TimeWindow:
+        n = self._key_index(partition_key)
+        if n is None:
+            raise self.unknown_key(partition_key, keys=self.get_partition_keys())
+        return TimeWindow(self._boundary(n), self._boundary(n + 1))
+
+    def keys_in_time_window(
+        self, window: TimeWindow, current_time: datetime | None = None
+    ) -> tuple[list[str], list[str]]:
+        """(existing, nonexistent): the keys of every window that overlaps ``window``."""
+        first, last = self._index(window.start), self._index(window.end - timedelta(microseconds=1))
+        existing: list[str] = []
+        missing: list[str] = []
+        limit = self._last(current_time)
+        for n in range(first, last + 1):
+            (existing if self._first <= n <= limit else missing).append(self._key(n))
+        return existing, missing
+
+    def shifted_window(self, partition_key: str, start_offset: int, end_offset: int) -> TimeWindow:
+        """The window of ``partition_key`` widened by whole windows at each end."""
+        n = self._key_index(partition_key)
+        if n is None:
+            raise self.unknown_key(partition_key, keys=self.get_partition_keys())
+        return TimeWindow(self._boundary(n + start_offset), self._boundary(n + 1 + end_offset))
+
+    def describe(self) -> str:
+        name = {"hourly": "Hourly", "daily": "Daily", "weekly": "Weekly", "monthly": "Monthly"}
+        zone = "" if self.timezone == "UTC" else f" in {self.timezone}"
+        return f"{name[self.schedule_type]}PartitionsDefinition from {self._key(self._first)}{zone}"
+
+    def _identity(self) -> tuple[object, ...]:
+        return (
+            self.schedule_type, self.start, self.end, self.timezone, self.fmt, self.end_offset,
+            self.minute_offset, self.hour_offset, self.day_offset,
+        )  # fmt: skip
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, TimeWindowPartitionsDefinition)
+            and self._identity() == other._identity()
+        )
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
+
+    def __repr__(self) -> str:
+        return f"{self.describe()} (fmt={self.fmt!r})"
+
+
+def _check_offsets(unit: str, minute: int, hour: int, day: int) -> None:
+    limits = {"minute_offset": (minute, 0, 59), "hour_offset": (hour, 0, 23)}
+    if unit == "weekly":
+        limits["day_offset"] = (day, 0, 6)
+    elif unit == "monthly":
+        limits["day_offset"] = (day, 1, 28)
+    for name, (value, low, high) in limits.items():
+        if not isinstance(value, int) or not low <= value <= high:
+            msg = f"{name}={value!r} for {unit} partitions: expected {low}..{high}"
+            raise DefinitionError(msg, expected=f"{low}..{high}", got=repr(value))
+
+
+def _from_cron(cron: str) -> tuple[str, int, int, int | None]:
+    fields = cron.split()
+    shapes: dict[tuple[str, ...], str] = {
+        ("n", "*", "*", "*", "*"): "hourly",
+        ("n", "n", "*", "*", "*"): "daily",
+        ("n", "n", "*", "*", "n"): "weekly",
+        ("n", "n", "n", "*", "*"): "monthly",
+    }
+    shape = tuple("n" if f.isdigit() else f for f in fields)
+    unit = shapes.get(shape)
+    if unit is None:
+        msg = (
+            f"cron_schedule {cron!r} is not supported: expected 'M * * * *', 'M H * * *', "
+            "'M H * * D' or 'M H D * *'"
+        )
+        raise DefinitionError(msg, expected="an hourly/daily/weekly/monthly cron", got=cron)
+    numbers = [int(f) if f.isdigit() else None for f in fields]
+    day = numbers[4] if unit == "weekly" else numbers[2]
+    return unit, numbers[0] or 0, numbers[1] or 0, day
+
+
+class HourlyPartitionsDefinition(TimeWindowPartitionsDefinition):
+    """One partition per hour; keys like ``2024-01-01-13:00``.
+
+    Examples:
+        >>> hours = HourlyPartitionsDefinition(start_date="2024-01-01-00:00")
+        >>> hours.get_partition_keys(current_time=datetime(2024, 1, 1, 2, 30))
+        ['2024-01-01-00:00', '2024-01-01-01:00']
+    """
+
+    def __init__(  # noqa: PLR0917
+        self,
+        start_date: datetime | str,
+        end_date: datetime | str | None = None,
+        minute_offset: int = 0,
+        timezone: str | None = None,
+        fmt: str | None = None,
+        end_offset: int = 0,
+    ) -> None:
+        super().__init__(
+            start_date, fmt or DEFAULT_HOURLY_FORMAT, end_date, "hourly", timezone, end_offset,
+            minute_offset=minute_offset,
+        )  # fmt: skip
+
+
+class DailyPartitionsDefinition(TimeWindowPartitionsDefinition):
+    """One partition per day; keys like ``2024-01-01``.
+
+    Examples:
+        >>> days = DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-01-04")
+        >>> days.get_partition_keys()
+        ['2024-01-01', '2024-01-02', '2024-01-03']
+        >>> days.time_window_for_partition_key("2024-01-02").start.isoformat()
+        '2024-01-02T00:00:00+00:00'
+    """
+
+    def __init__(  # noqa: PLR0917
+        self,
+        start_date: datetime | str,
+        end_date: datetime | str | None = None,
+        minute_offset: int = 0,
+        hour_offset: int = 0,
+        timezone: str | None = None,
+        fmt: str | None = None,
+        end_offset: int = 0,
+    ) -> None:
+        super().__init__(
+            start_date, fmt or DEFAULT_DATE_FORMAT, end_date, "daily", timezone, end_offset,
+            minute_offset=minute_offset, hour_offset=hour_offset,
+        )  # fmt: skip
+
+
+class WeeklyPartitionsDefinition(TimeWindowPartitionsDefinition):
+    """One partition per week, starting on ``day_offset`` (0 = Sunday); keys like ``2024-01-07``."""
+
+    def __init__(  # noqa: PLR0917
+        self,
+        start_date: datetime | str,
+        end_date: datetime | str | None = None,
+        minute_offset: int = 0,
+        hour_offset: int = 0,
+        day_offset: int = 0,
+        timezone: str | None = None,
+        fmt: str | None = None,
+        end_offset: int = 0,
+    ) -> None:
+        super().__init__(
+            start_date, fmt or DEFAULT_DATE_FORMAT, end_date, "weekly", timezone, end_offset,
+            minute_offset=minute_offset, hour_offset=hour_offset, day_offset=day_offset,
+        )  # fmt: skip
+
+
+class MonthlyPartitionsDefinition(TimeWindowPartitionsDefinition):
+    """One partition per month, starting on day ``day_offset`` (1..28); keys like ``2024-02-01``."""
+
+    def __init__(  # noqa: PLR0917
+        self,
+        start_date: datetime | str,
+        end_date: datetime | str | None = None,
+        minute_offset: int = 0,
+        hour_offset: int = 0,
+        day_offset: int = 1,
+        timezone: str | None = None,
+        fmt: str | None = None,
+        end_offset: int = 0,
+    ) -> None:
+        super().__init__(
+            start_date, fmt or DEFAULT_DATE_FORMAT, end_date, "monthly", timezone, end_offset,
+            minute_offset=minute_offset, hour_offset=hour_offset, day_offset=day_offset,
+        )  # fmt: skip

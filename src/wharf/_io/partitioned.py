@@ -1,0 +1,152 @@
+"""Loading several partitions of one input, shared by the path and memory I/O managers.
+
+An input that loads several upstream partitions gets, as in Dagster, a ``dict`` of partition key
+to value; when it is annotated with a frame type (``pd.DataFrame``, ``pl.LazyFrame``, ...) it gets
+one frame instead: the partitions concatenated through Arrow, in partition order, with columns
+unified by name (a column missing from some partitions is null there). An input annotated
+``dict[str, X]`` always gets a dict, even of one partition.
+
+A partition that was never stored is an error listing every missing partition, unless the input
+says ``AssetIn(metadata={"allow_missing_partitions": True})``: then it is left out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from wharf._core.contexts import InputContext, TypeInfo
+from wharf._core.typecheck import type_name
+from wharf.errors import AssetTypeError, StoredValueNotFoundError
+
+
+def allow_missing(context: InputContext) -> bool:
+    """Whether the input skips missing partitions (``allow_missing_partitions`` metadata)."""
+    return bool(context.definition_metadata.get("allow_missing_partitions", False))
+
+
+def is_dict_annotation(annotation: Any) -> bool:
+    return annotation in (dict, Mapping) or typing.get_origin(annotation) in (
+        dict,
+        Mapping,
+        typing.Mapping,
+    )
+
+
+def value_annotation(annotation: Any) -> Any:
+    """What one partition loads as: ``X`` for ``dict[str, X]``, else the annotation itself."""
+    if is_dict_annotation(annotation):
+        args = typing.get_args(annotation)
+        return args[1] if len(args) == 2 else Any
+    return annotation
+
+
+def frame_adapter(annotation: Any) -> Any:
+    """The frame adapter of a frame annotation (None for anything else)."""
+    if is_dict_annotation(annotation):
+        return None
+    from wharf._frames import adapter_for_annotation
+
+    return adapter_for_annotation(annotation)
+
+
+def for_partition(context: InputContext, key: str) -> InputContext:
+    """``context`` narrowed to one upstream partition, typed as one partition's value."""
+    annotation = value_annotation(context.dagster_type.typing_type)
+    upstream = context.upstream_output
+    if upstream is not None:
+        upstream = dataclasses.replace(upstream, asset_partition_keys_or_none=(key,))
+    return dataclasses.replace(
+        context,
+        asset_partition_keys_or_none=(key,),
+        dagster_type=TypeInfo(annotation),
+        upstream_output=upstream,
+    )
+
+
+def missing_error(
+    context: InputContext, missing: Mapping[str, object], manager: str
+) -> StoredValueNotFoundError:
+    """The error for partitions that were never stored (``missing``: key -> where it was looked)."""
+    name = context.asset_key.to_user_string()
+    keys = list(missing)
+    where = ", ".join(str(v) for v in list(missing.values())[:3])
+    more = f" and {len(keys) - 3} more" if len(keys) > 3 else ""
+    msg = (
+        f"asset {name!r} has no stored value for partition(s) {keys} ({manager}; looked at "
+        f"{where}{more}): expected them to be materialized before they are loaded. Materialize "
+        "them, or skip them with AssetIn(metadata={'allow_missing_partitions': True})"
+    )
+    return StoredValueNotFoundError(
+        msg, asset=name, io_manager=manager, expected=str(keys), got="missing"
+    )
+
+
+def combine(context: InputContext, values: dict[str, Any], manager: str) -> Any:
+    """The input's value from its loaded partitions (see the module docstring)."""
+    annotation = context.dagster_type.typing_type
+    adapter = frame_adapter(annotation)
+    if adapter is not None:
+        return concat_frames(context, values, adapter, manager)
+    if is_dict_annotation(annotation) or len(context.asset_partition_keys) != 1:
+        return values
+    return next(iter(values.values()), None)
+
+
+def concat_frames(context: InputContext, values: dict[str, Any], adapter: Any, manager: str) -> Any:
+    """One frame of the annotated type from every partition's frame, via Arrow."""
+    from wharf._deps import require
+    from wharf._frames import adapter_for_value
+
+    pa = require("pyarrow", purpose="combining partitions into one frame")
+    readers = []
+    for key, value in values.items():
+        source = adapter_for_value(value)
+        if source is None:
+            label = context.asset_key.to_user_string()
+            msg = (
+                f"partition {key!r} of asset {label!r} loaded as {type_name(type(value))}, which "
+                f"{manager} cannot combine into one {type_name(context.dagster_type.typing_type)}"
+                ": expected every partition to be a table"
+            )
+            raise AssetTypeError(
+                msg, asset=label, io_manager=manager, expected="a table",
+                got=type_name(type(value)),
+            )  # fmt: skip
+        readers.append(source.to_arrow(value))
+    schema = unified_schema([r.schema for r in readers], pa)
+    reader = pa.RecordBatchReader.from_batches(schema, _conformed(readers, schema, pa))
+    return adapter.from_arrow(reader, _strip_optional(context.dagster_type.typing_type))
+
+
+def _strip_optional(annotation: Any) -> Any:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return members[0] if len(members) == 1 else annotation
+    return annotation
+
+
+def unified_schema(schemas: list[Any], pa: Any) -> Any:
+    """Every column of every schema (first seen first), types promoted to fit them all."""
+    if not schemas:
+        return pa.schema([])
+    if all(s.equals(schemas[0]) for s in schemas):
+        return schemas[0]
+    unified = pa.unify_schemas(schemas, promote_options="permissive")
+    return unified.with_metadata(schemas[0].metadata)
+
+
+def _conformed(readers: Iterable[Any], schema: Any, pa: Any) -> Iterator[Any]:
+    for reader in readers:
+        for batch in reader:
+            arrays = []
+            for f in schema:
+                if f.name in batch.schema.names:
+                    column = batch.column(f.name)
+                    arrays.append(column if column.type == f.type else column.cast(f.type))
+                else:
+                    arrays.append(pa.nulls(batch.num_rows, f.type))
+            yield pa.RecordBatch.from_arrays(arrays, schema=schema)

@@ -1,0 +1,250 @@
+"""Partitions in table stores: partition keys become filters on the ``partition_expr`` columns.
+
+``partition_expr`` metadata on the asset names the column that holds its partition:
+``@asset(partitions_def=daily, metadata={"partition_expr": "day"})``. A multi-partitioned asset
+names one column per dimension: ``{"partition_expr": {"date": "day", "region": "region"}}``.
+It is a column name, quoted as an identifier: never SQL text.
+
+A static or dynamic key becomes ``column IN (key, ...)``; time windows become one range
+``start <= column < end`` per run of consecutive windows, with bounds typed like the column:
+aware timestamps for a time-zone aware column, wall-clock times of the partitions' time zone for
+a naive one (as Dagster compares), dates for a DATE column, ``YYYY-MM-DD`` (at midnight) or
+``YYYY-MM-DD HH:MM:SS`` text for a text column.
+Values are always bound parameters.
+
+A table store knows a partition by its rows: :func:`present_keys` reads only the partition
+columns (stopping once every asked partition is seen) to find partitions that were never
+written. A partition written with no rows therefore reads as missing.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from wharf._core.partitions import MultiPartitionsDefinition, PartitionsDefinition
+from wharf._deps import require
+from wharf._stores.base import PartitionFilter, TableRef, TableStore, check_name
+from wharf.errors import DefinitionError
+
+Group = tuple[list[str], list[PartitionFilter]]
+"""Partition keys read together, and the filters (ANDed) that select exactly their rows."""
+
+
+@dataclass(frozen=True)
+class Dim:
+    """One partition dimension of a table: its name (multi only), column and definition."""
+
+    name: str | None
+    column: str
+    pdef: PartitionsDefinition
+    multi: MultiPartitionsDefinition | None = None
+
+    def key_of(self, key: str) -> str:
+        """This dimension's part of a (multi-)partition key."""
+        if self.name is None or self.multi is None:
+            return key
+        return self.multi.get_partition_key_from_str(key).keys_by_dimension[self.name]
+
+
+def dimensions(
+    pdef: PartitionsDefinition, metadata: Mapping[str, Any], *, asset: str, manager: str
+) -> list[Dim]:
+    """The partition columns of an asset from its ``partition_expr`` metadata."""
+    expr = metadata.get("partition_expr")
+    if isinstance(pdef, MultiPartitionsDefinition):
+        names = pdef.partition_dimension_names
+        if not isinstance(expr, Mapping) or set(expr) != set(names):
+            example = {n: f"<{n} column>" for n in names}
+            msg = (
+                f"asset {asset!r} is multi-partitioned ({pdef.describe()}), so {manager} needs "
+                f"metadata partition_expr={example}: expected one column per dimension, got "
+                f"{expr!r}"
+            )
+            raise DefinitionError(msg, asset=asset, io_manager=manager, expected=str(example))
+        return [
+            Dim(d.name, check_name(str(expr[d.name]), "partition column"), d.partitions_def, pdef)
+            for d in pdef.partitions_defs
+        ]
+    if not isinstance(expr, str) or not expr:
+        msg = (
+            f"asset {asset!r} is partitioned ({pdef.describe()}), so {manager} needs metadata "
+            f"partition_expr='<column>' naming the column that holds the partition: got {expr!r}"
+        )
+        raise DefinitionError(msg, asset=asset, io_manager=manager, expected="a column name")
+    return [Dim(None, check_name(expr, "partition column"), pdef)]
+
+
+def check_columns(dims: Sequence[Dim], names: Sequence[str], *, asset: str, manager: str) -> None:
+    """The data to store has every partition column."""
+    if missing := [d.column for d in dims if d.column not in names]:
+        msg = (
+            f"asset {asset!r} is partitioned by column(s) {missing} (partition_expr), but its "
+            f"data has the columns {list(names)}: expected the partition column(s) in the data; "
+            f"{manager} stored nothing"
+        )
+        raise DefinitionError(msg, asset=asset, io_manager=manager, expected=str(missing))
+
+
+def typed_bound(moment: datetime, arrow_type: Any) -> object:
+    """A window boundary typed like the column it is compared with (see the module docstring)."""
+    pa = require("pyarrow")
+    if pa.types.is_dictionary(arrow_type):
+        arrow_type = arrow_type.value_type
+    if pa.types.is_timestamp(arrow_type):
+        return moment if arrow_type.tz else moment.replace(tzinfo=None)
+    midnight = moment.time() == datetime.min.time()
+    if pa.types.is_date(arrow_type) and midnight:
+        return moment.date()
+    text = (pa.types.is_string, pa.types.is_large_string, getattr(pa.types, "is_string_view", None))
+    if any(check is not None and check(arrow_type) for check in text):
+        return moment.strftime("%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M:%S")
+    return moment.replace(tzinfo=None)
+
+
+def _window(dim: Dim, key: str, types: Mapping[str, Any]) -> tuple[object, object]:
+    window = dim.pdef.time_window_for_partition_key(dim.key_of(key))
+    kind = types[dim.column]
+    return typed_bound(window.start, kind), typed_bound(window.end, kind)
+
+
+def filters_for(
+    dims: Sequence[Dim], keys: Sequence[str], types: Mapping[str, Any]
+) -> list[PartitionFilter]:
+    """One filter per dimension selecting ``keys`` (a product; time windows consecutive)."""
+    filters = []
+    for dim in dims:
+        parts = list(dict.fromkeys(dim.key_of(k) for k in keys))
+        if dim.pdef.is_time_window:
+            start, _ = _window(dim, keys[0], types)
+            _, end = _window(dim, keys[-1], types)
+            filters.append(PartitionFilter(dim.column, start=start, end=end))
+        else:
+            filters.append(PartitionFilter(dim.column, values=tuple(parts)))
+    return filters
+
+
+def plan_reads(dims: Sequence[Dim], keys: Sequence[str], types: Mapping[str, Any]) -> list[Group]:
+    """As few reads as select exactly ``keys``: usually one ``IN`` or one range."""
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return []
+    time_dims = [d for d in dims if d.pdef.is_time_window]
+    if time_dims:
+        dim = time_dims[0]
+        keys.sort(
+            key=lambda k: dim.pdef.time_window_for_partition_key(dim.key_of(k)).start.timestamp()
+        )
+    per_dim = [list(dict.fromkeys(d.key_of(k) for k in keys)) for d in dims]
+    is_product = len(list(itertools.product(*per_dim))) == len(keys)
+    if is_product and all(_consecutive(d, parts) for d, parts in zip(dims, per_dim, strict=True)):
+        return [(keys, filters_for(dims, keys, types))]
+    if len(dims) == 1:  # gaps between time windows: one range per run of consecutive windows
+        return [(run, filters_for(dims, run, types)) for run in _runs(dims[0], keys)]
+    return [([k], filters_for(dims, [k], types)) for k in keys]
+
+
+def _consecutive(dim: Dim, parts: Sequence[str]) -> bool:
+    if not dim.pdef.is_time_window:
+        return True
+    windows = [dim.pdef.time_window_for_partition_key(p) for p in parts]
+    return all(a.end.timestamp() == b.start.timestamp() for a, b in itertools.pairwise(windows))
+
+
+def _runs(dim: Dim, keys: list[str]) -> Iterator[list[str]]:
+    run: list[str] = []
+    for key in keys:
+        if run and not _consecutive(dim, [run[-1], key]):
+            yield run
+            run = []
+        run.append(key)
+    yield run
+
+
+def present_keys(
+    store: TableStore,
+    ref: TableRef,
+    dims: Sequence[Dim],
+    groups: Sequence[Group],
+    types: Mapping[str, Any],
+) -> set[str]:
+    """The keys of ``groups`` with at least one row, reading only the partition columns."""
+    found: set[str] = set()
+    columns = list(dict.fromkeys(d.column for d in dims))
+    for keys, filters in groups:
+        wanted = {k: tuple(d.key_of(k) for d in dims) for k in keys}
+        reader = store.read(ref, columns=columns, partition=filters)
+        try:
+            for batch in reader:
+                found |= _present(batch, dims, wanted, types)
+                wanted = {k: v for k, v in wanted.items() if k not in found}
+                if not wanted:
+                    break
+        finally:
+            reader.close()
+    return found
+
+
+def _present(
+    batch: Any, dims: Sequence[Dim], wanted: dict[str, tuple[str, ...]], types: Mapping[str, Any]
+) -> set[str]:
+    pa, pc = require("pyarrow"), require("pyarrow.compute")
+    value_dims = [i for i, d in enumerate(dims) if not d.pdef.is_time_window]
+    time_dims = [i for i, d in enumerate(dims) if d.pdef.is_time_window]
+    texts = {i: _as_text(batch.column(dims[i].column), pa, pc) for i in value_dims}
+    combos: list[tuple[str, ...]] = [()]
+    if value_dims:
+        table = pa.table({str(i): texts[i] for i in value_dims})
+        distinct = table.group_by([str(i) for i in value_dims]).aggregate([])
+        combos = [tuple(row[str(i)] for i in value_dims) for row in distinct.to_pylist()]
+    found: set[str] = set()
+    for combo in combos:
+        keys = [k for k, parts in wanted.items() if tuple(parts[i] for i in value_dims) == combo]
+        if not keys:
+            continue
+        if not time_dims:
+            found.update(keys)
+            continue
+        dim = dims[time_dims[0]]
+        column = batch.column(dim.column)
+        if value_dims:
+            mask = pa.array([True] * batch.num_rows)
+            for i, value in zip(value_dims, combo, strict=True):
+                mask = pc.and_(mask, pc.fill_null(pc.equal(texts[i], value), False))
+            column = column.filter(mask)
+        found |= _hits(column, {k: _window(dim, k, types) for k in keys}, pa, pc)
+    return found
+
+
+def _as_text(column: Any, pa: Any, pc: Any) -> Any:
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    return pc.cast(column, pa.string())
+
+
+def _hits(column: Any, windows: dict[str, tuple[object, object]], pa: Any, pc: Any) -> set[str]:
+    """The windows (key -> [low, high)) that hold at least one value of ``column``."""
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    if getattr(pa.types, "is_string_view", lambda _: False)(column.type):
+        column = column.cast(pa.large_string())  # no sort kernel for string views
+    values = pc.drop_null(column)
+    if len(values) == 0:
+        return set()
+    ordered = values.take(pc.sort_indices(values))
+    found = set()
+    for key, (low, high) in windows.items():
+        low_s, high_s = pa.scalar(low).cast(ordered.type), pa.scalar(high).cast(ordered.type)
+        lo, hi = 0, len(ordered)
+        while lo < hi:  # the first value >= low
+            mid = (lo + hi) // 2
+            if pc.less(ordered[mid], low_s).as_py():
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < len(ordered) and pc.less(ordered[lo], high_s).as_py():
+            found.add(key)
+    return found

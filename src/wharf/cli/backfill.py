@@ -1,0 +1,88 @@
+"""``wharf materialize --partitions A...B``: one run per partition, in order, then a summary.
+
+The keys are checked against every selected partitioned asset before anything runs. Selected
+unpartitioned assets run once: before the partitions when they are upstream of them, after
+when downstream. A failed partition does not stop the others; the summary lists the failed
+partitions and the exit code is 1 if any failed.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from wharf.cli.common import describe_error, fmt_duration, line
+from wharf.cli.materialize import quiet_wharf_log, report
+
+if TYPE_CHECKING:
+    from wharf._core.definitions import Definitions
+    from wharf._core.keys import AssetKey
+
+
+def backfill(defs: Definitions, planned: list[AssetKey], text: str, *, show_traceback: bool) -> int:
+    """Run the backfill ``text`` (``A...B`` or ``A,B,C``) of the ``planned`` assets."""
+    from wharf._core.instance import DagsterInstance
+    from wharf._core.partition_runs import parse_partition_selection, plan_backfill
+
+    instance = DagsterInstance.get()
+    plan = plan_backfill(
+        defs.asset_graph, planned, parse_partition_selection(text), instance=instance
+    )
+    names = ", ".join(k.to_user_string() for k in plan.partitioned)
+    span = plan.keys[0] if len(plan.keys) == 1 else f"{plan.keys[0]} ... {plan.keys[-1]}"
+    count = f"{len(plan.keys)} partition{'s' if len(plan.keys) != 1 else ''}"
+    line(f"backfill of {count} ({span}) of {names}", "bold")
+    started = time.perf_counter()
+    if plan.before and not _run(defs, plan.before, None, "unpartitioned assets", show_traceback):
+        line("the unpartitioned assets upstream of the partitions failed: no partition was run")
+        return 1
+    failed: dict[str, str] = {}
+    for i, key in enumerate(plan.keys, start=1):
+        label = f"[{i}/{len(plan.keys)}] partition {key}"
+        result = _run_result(defs, plan.partitioned, key, label, show_traceback)
+        if not result.success:
+            failed[key] = _first_failure(result)
+    ok = (
+        _run(defs, plan.after, None, "unpartitioned assets", show_traceback) if plan.after else True
+    )
+    line()
+    done = len(plan.keys) - len(failed)
+    style = "bold green" if not failed and ok else "bold red"
+    took = fmt_duration(time.perf_counter() - started)
+    total = len(plan.keys)
+    line(f"backfill: {done} of {total} partitions succeeded, {len(failed)} failed in {took}", style)
+    for key, why in failed.items():
+        line(f"  failed   {key}: {why}", "red")
+    if not ok:
+        line("  the unpartitioned assets downstream of the partitions failed", "red")
+    return 0 if not failed and ok else 1
+
+
+def _run_result(
+    defs: Definitions, keys: list[AssetKey], partition: str | None, label: str, tb: bool
+) -> Any:
+    from wharf.cli.progress import make_progress
+
+    line()
+    line(label, "bold")
+    started = time.perf_counter()
+    with quiet_wharf_log(), make_progress(keys) as progress:
+        result = defs.materialize(
+            selection=keys, partition_key=partition, raise_on_error=False, listener=progress
+        )
+    report(result, time.perf_counter() - started, show_traceback=tb)
+    return result
+
+
+def _run(
+    defs: Definitions, keys: list[AssetKey], partition: str | None, label: str, tb: bool
+) -> bool:
+    return bool(_run_result(defs, keys, partition, label, tb).success)
+
+
+def _first_failure(result: Any) -> str:
+    for outcome in result.outcomes:
+        if outcome.status == "failed":
+            what = describe_error(outcome.error) if outcome.error else outcome.reason
+            return f"asset {outcome.key.to_user_string()!r} failed: {what}"
+    return "an asset was skipped"
