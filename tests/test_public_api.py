@@ -54,10 +54,13 @@ EXPECTED_ALL = [
     "build_asset_context",
     "build_input_context",
     "build_output_context",
+    "dask_executor",
     "errors",
+    "in_process_executor",
     "io_manager",
     "materialize",
     "materialize_to_memory",
+    "multiprocess_executor",
 ]
 
 

@@ -23,6 +23,7 @@ from wharf._core.contexts import (
 from wharf._core.definitions import Definitions
 from wharf._core.env import EnvVar
 from wharf._core.execution import AssetMaterialization
+from wharf._core.executors import in_process_executor, multiprocess_executor
 from wharf._core.instance import DagsterInstance
 from wharf._core.keys import AssetKey
 from wharf._core.materialize import ExecuteInProcessResult, materialize, materialize_to_memory
@@ -57,6 +58,7 @@ from wharf._io.upath import UPathIOManager
 
 if TYPE_CHECKING:
     from wharf._core.config import ConfigurableResource, InitResourceContext
+    from wharf._core.dask_executor import dask_executor
     from wharf._io.configurable import ConfigurableIOManager, ConfigurableIOManagerFactory
     from wharf._io.filesystem import FilesystemIOManager
 
@@ -69,6 +71,7 @@ _LAZY = {
     "ConfigurableIOManager": "wharf._io.configurable",
     "ConfigurableIOManagerFactory": "wharf._io.configurable",
     "FilesystemIOManager": "wharf._io.filesystem",
+    "dask_executor": "wharf._core.dask_executor",
 }
 
 __all__ = [
@@ -85,6 +88,9 @@ __all__ = [
     "DagsterInstance",
     "DailyPartitionsDefinition",
     "Definitions",
+    "dask_executor",
+    "in_process_executor",
+    "multiprocess_executor",
     "DynamicPartitionsDefinition",
     "EnvVar",
     "ExecuteInProcessResult",

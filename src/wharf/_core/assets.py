@@ -271,23 +271,32 @@ def build_asset(
         params = params[1:]
     inputs: list[AssetInput] = []
     resource_params: dict[str, str] = {}
+
+    def add_input(name: str, spec: AssetIn, ann: Any) -> None:
+        in_key = spec.key
+        if in_key is None:
+            in_prefix = spec.key_prefix if spec.key_prefix is not None else prefix
+            parts = [in_prefix] if isinstance(in_prefix, str) else list(in_prefix)
+            in_key = AssetKey([*parts, check_safe_name(name, what="input name", asset=label)])
+        load_type = spec.dagster_type if spec.dagster_type is not None else ann
+        inputs.append(
+            AssetInput(name, in_key, load_type, dict(spec.metadata or {}), spec.partition_mapping)
+        )
+
+    var_keyword = None
     for p in params:
+        if p.kind == p.VAR_KEYWORD:
+            var_keyword = p
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
         ann = hints.get(p.name, p.annotation)
         if p.name not in ins and _is_resource_annotation(ann):
             resource_params[p.name] = p.name
             continue
-        spec = ins.pop(p.name, None) or AssetIn()
-        in_key = spec.key
-        if in_key is None:
-            in_prefix = spec.key_prefix if spec.key_prefix is not None else prefix
-            parts = [in_prefix] if isinstance(in_prefix, str) else list(in_prefix)
-            in_key = AssetKey([*parts, check_safe_name(p.name, what="input name", asset=label)])
-        load_type = spec.dagster_type if spec.dagster_type is not None else ann
-        inputs.append(
-            AssetInput(p.name, in_key, load_type, dict(spec.metadata or {}), spec.partition_mapping)
-        )
+        add_input(p.name, ins.pop(p.name) if p.name in ins else AssetIn(), ann)
+    if var_keyword is not None:  # ins= beyond the named parameters arrive as **kwargs
+        for extra in list(ins):
+            add_input(extra, ins.pop(extra), hints.get(var_keyword.name, Any))
     if ins:
         msg = (
             f"asset {label!r}: ins= names {', '.join(map(repr, ins))}, which "

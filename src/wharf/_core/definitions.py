@@ -66,6 +66,7 @@ class Definitions:
         """Materialize these definitions' assets (or a selection) with their resources."""
         from wharf._core.materialize import materialize
 
+        kwargs.setdefault("executor", self.executor)
         return materialize(self.assets, self.resources, selection, **kwargs)
 
     def load_asset_value(

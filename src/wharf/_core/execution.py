@@ -283,13 +283,13 @@ def execute_in_process(
         outcome.duration_s = outcome.duration_s or (time.time() - started_at)
         outcomes.append(outcome)
         if history is not None:
-            _record(history, run, asset, outcome, started_at)
+            record_outcome(history, run, asset, outcome, started_at)
         if listener:
             listener.on_finish(outcome)
     return outcomes
 
 
-def _record(
+def record_outcome(
     history: RunHistory, run: RunContext, asset: AssetsDefinition, o: StepOutcome, t0: float
 ) -> None:
     error = None
@@ -330,6 +330,13 @@ def run_graph(
     run = RunContext(graph, run_resources, run_id, partition_key, instance)
     if current_time is not None:
         run.current_time = current_time
+    if getattr(executor, "isolated", False):
+        # each worker sets up its own resources; here only fail early on a missing EnvVar
+        run_resources.resolve_env()
+        outcomes = executor(run, selected, listener=listener, history=history)
+        with run_resources:  # so the result can load what the workers stored
+            pass
+        return run, outcomes
     with run_resources:
         outcomes = executor(run, selected, listener=listener, history=history)
     return run, outcomes

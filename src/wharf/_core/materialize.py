@@ -16,6 +16,7 @@ from wharf._core.execution import (
     load_asset_input,
     run_graph,
 )
+from wharf._core.executors import check_resources_cross_process, resolve_executor
 from wharf._core.graph import AssetGraph
 from wharf._core.instance import DagsterInstance
 from wharf._core.keys import AssetKey, to_asset_key
@@ -123,6 +124,7 @@ def materialize(
     tags: Mapping[str, str] | None = None,
     listener: RunListener | None = None,
     record_history: bool = True,
+    executor: Any = None,
 ) -> ExecuteInProcessResult:
     """Materialize ``assets`` (or the ``selection`` of them) and return the result.
 
@@ -133,7 +135,8 @@ def materialize(
     ``partition_key`` is the partition every selected partitioned asset materializes; it is
     checked (a safe name, one of each asset's partitions) before anything runs. ``instance``
     (a :class:`~wharf.DagsterInstance`) holds dynamic partition keys and the run history;
-    by default the persistent one under ``$WHARF_HOME``.
+    by default the persistent one under ``$WHARF_HOME``. ``executor`` runs the steps:
+    in-process by default, or ``multiprocess_executor(max_concurrent=)`` / ``dask_executor()``.
 
     Examples:
         >>> import wharf as dg
@@ -151,6 +154,13 @@ def materialize(
     all_resources = with_default_io_manager(resources)
     selected = graph.resolve_selection(selection)
     check_resource_keys(graph, all_resources)
+    run_executor = resolve_executor(executor)
+    if getattr(run_executor, "isolated", False):
+        needed = needed_resource_keys(graph, selected)
+        used = {k: v for k, v in all_resources.items() if k in needed}
+        check_resources_cross_process(used, getattr(run_executor, "name", "this"))
+        if hasattr(run_executor, "check_resources"):
+            run_executor.check_resources(used)
     instance = instance if instance is not None else DagsterInstance.get()
     now = datetime.now(UTC)
     key = check_run_partition(graph, selected, partition_key, instance=instance, current_time=now)
@@ -158,7 +168,7 @@ def materialize(
     try:
         run, outcomes = run_graph(
             graph, selected, all_resources, partition_key=key, listener=listener,
-            history=history, instance=instance, current_time=now,
+            history=history, instance=instance, current_time=now, executor=run_executor,
         )  # fmt: skip
     finally:
         if history is not None:

@@ -85,12 +85,16 @@ class RunResources:
         self.configs: dict[str, dict[str, Any]] = {}
         self._stack = ExitStack()
 
-    def __enter__(self) -> RunResources:
-        # Resolve every EnvVar first, so a missing variable fails before anything is set up.
-        resolved = {
+    def resolve_env(self) -> dict[str, Any]:
+        """Every needed resource with its ``EnvVar``s read; a missing variable raises."""
+        return {
             k: (v.resolve_env(k) if _is_configurable(v) else v)
             for k, v in ((k, self.definitions[k]) for k in self.keys)
         }
+
+    def __enter__(self) -> RunResources:
+        # Resolve every EnvVar first, so a missing variable fails before anything is set up.
+        resolved = self.resolve_env()
         try:
             for key, res in resolved.items():
                 self.instances[key] = self._set_up(key, res)

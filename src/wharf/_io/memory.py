@@ -29,6 +29,10 @@ class InMemoryIOManager(IOManager):
         self.values: dict[tuple[str, ...], Any] = {}
         self._streams: set[tuple[str, ...]] = set()  # stored as a table, loaded as a stream
 
+    def is_process_local(self) -> bool:
+        """Values live in this process only: executors that use workers refuse it."""
+        return True
+
     def handle_output(self, context: OutputContext, obj: Any) -> None:
         from wharf._frames import adapter_for_value
 

@@ -53,6 +53,17 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         "--select", action="extend", nargs="+", metavar="KEY",
         help="materialize only these assets (a/b for multi-part keys; repeat or comma-separate)",
     )  # fmt: skip
+    group.add_argument(
+        "--executor", choices=["in_process", "multiprocess", "dask"], default=None,
+        help="how assets run: in this process (default), one process each, or on Dask",
+    )  # fmt: skip
+    group.add_argument(
+        "--max-concurrent", type=int, metavar="N", help="most assets running at once"
+    )
+    group.add_argument(
+        "--dask-address", metavar="tcp://HOST:PORT",
+        help="the Dask scheduler to use (default: start a local cluster)",
+    )  # fmt: skip
     which = group.add_mutually_exclusive_group()
     which.add_argument(
         "--partition", metavar="KEY",

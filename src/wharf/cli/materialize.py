@@ -26,11 +26,23 @@ def run_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
     New run options (``--executor``) map to keywords here.
     """
-    return {
+    kwargs: dict[str, Any] = {
         "selection": selection_from_args(args),
         "raise_on_error": False,
         "partition_key": getattr(args, "partition", None),
     }
+    name = getattr(args, "executor", None)
+    if name is not None or getattr(args, "dask_address", None):
+        from wharf._core.executors import named_executor
+
+        kwargs["executor"] = named_executor(
+            name or "dask", max_concurrent=args.max_concurrent, address=args.dask_address
+        )
+    elif getattr(args, "max_concurrent", None):
+        from wharf._core.executors import named_executor
+
+        kwargs["executor"] = named_executor("multiprocess", max_concurrent=args.max_concurrent)
+    return kwargs
 
 
 @contextmanager

@@ -1,0 +1,308 @@
+"""Executors: how the steps of a run are scheduled. In-process (the default) and multiprocess.
+
+An executor is a callable ``(run, selected, *, listener, history) -> list[StepOutcome]``. The
+multiprocess executor runs each asset in its own worker process as soon as its upstream assets
+are done, at most ``max_concurrent`` at a time. Values cross processes only through the I/O
+managers: a worker sets up its own resources, loads its inputs from the stores, and stores its
+output; the parent only schedules and records. A worker that raises, or dies (killed, out of
+memory), fails its asset; its dependants are skipped and the others run on. Stores write
+atomically, so a killed worker leaves the old value or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import signal
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from wharf._core.assets import AssetsDefinition
+from wharf._core.execution import (
+    RunContext,
+    RunListener,
+    StepOutcome,
+    execute_in_process,
+    record_outcome,
+    run_asset,
+)
+from wharf._core.history import RunHistory
+from wharf._core.keys import AssetKey
+from wharf._core.resources import RunResources, needed_resource_keys
+from wharf.errors import DefinitionError
+
+__all__ = [
+    "MultiprocessExecutor",
+    "check_resources_cross_process",
+    "in_process_executor",
+    "multiprocess_executor",
+]
+
+
+def check_resources_cross_process(run_resources: Mapping[str, Any], executor: str) -> None:
+    """Fail before a run when a resource cannot work in another process.
+
+    An ``InMemoryIOManager`` keeps values in one process's memory; a resource that cannot be
+    pickled cannot be sent to a worker.
+    """
+    from wharf._io.memory import InMemoryIOManager
+
+    for key, resource in run_resources.items():
+        if isinstance(resource, InMemoryIOManager) or _process_local(resource):
+            msg = (
+                f"resource {key!r} ({type(resource).__name__}) keeps values inside one process, "
+                f"but the {executor} executor runs each asset in its own process: expected an I/O "
+                "manager whose values outlive a process (FilesystemIOManager, DuckDBIOManager, "
+                "ObjectStoreIOManager, ...)"
+            )
+            raise DefinitionError(
+                msg, io_manager=key, expected="a shared store", got=type(resource).__name__
+            )
+        try:
+            pickle.dumps(resource)
+        except Exception as exc:
+            msg = (
+                f"resource {key!r} ({type(resource).__name__}) cannot be pickled ({exc}), but the "
+                f"{executor} executor must send it to worker processes: expected a picklable "
+                "resource (configure it with plain values; open connections in setup_for_execution)"
+            )
+            raise DefinitionError(
+                msg, io_manager=key, expected="picklable", got=type(resource).__name__
+            ) from exc
+
+
+def _process_local(resource: Any) -> bool:
+    """Whether a resource says its values live in one process (``is_process_local()``)."""
+    check = getattr(resource, "is_process_local", None)
+    return bool(check()) if callable(check) else False
+
+
+def _run_in_worker(run: RunContext, key: AssetKey) -> StepOutcome:
+    """Set up this process's own resources, run one asset, tear the resources down."""
+    asset = run.graph.by_key[key]
+    assert isinstance(asset, AssetsDefinition)
+    keys = needed_resource_keys(run.graph, [key])
+    with RunResources(run.resources.definitions, keys, run.run_id) as resources:
+        return run_asset(replace(run, resources=resources), asset)
+
+
+def _portable(outcome: StepOutcome) -> StepOutcome:
+    """The outcome with an error that survives pickling (else its text as a RuntimeError)."""
+    if outcome.error is None:
+        return outcome
+    try:
+        pickle.loads(pickle.dumps(outcome.error))
+    except Exception:
+        text = "".join(traceback.format_exception(outcome.error)).strip()
+        outcome.error = RuntimeError(text)
+    return outcome
+
+
+def _child(conn: Connection, run: RunContext, key: AssetKey) -> None:
+    status = 0
+    try:
+        start = time.perf_counter()
+        try:
+            outcome = _run_in_worker(run, key)
+        except Exception as exc:
+            exc.add_note(
+                f"while materializing asset {key.to_user_string()!r} in process {os.getpid()}"
+            )
+            outcome = StepOutcome(key, "failed", time.perf_counter() - start, error=exc,
+                                  reason=f"{type(exc).__name__}: {exc}")  # fmt: skip
+        conn.send(_portable(outcome))
+    except BaseException:
+        status = 1
+    finally:
+        conn.close()
+        os._exit(status)  # a forked child must not run the parent's exit handlers
+
+
+@dataclass
+class _Worker:
+    key: AssetKey
+    process: Any
+    conn: Connection
+    started_at: float
+
+
+def _died(key: AssetKey, exitcode: int | None, seconds: float) -> StepOutcome:
+    how = f"exit code {exitcode}"
+    if exitcode is not None and exitcode < 0:
+        how = f"killed by {signal.Signals(-exitcode).name}"
+    err = RuntimeError(
+        f"the worker process of asset {key.to_user_string()!r} died ({how}) before it reported; "
+        "its stored value, if any, is the previous one"
+    )
+    return StepOutcome(key, "failed", seconds, error=err, reason=str(err))
+
+
+def schedule(
+    run: RunContext,
+    selected: Sequence[AssetKey],
+    *,
+    start: Callable[[AssetKey], Any],
+    collect: Callable[[list[Any]], list[tuple[Any, StepOutcome]]],
+    limit: int,
+    listener: RunListener | None = None,
+    history: RunHistory | None = None,
+) -> list[StepOutcome]:
+    """Start each asset once its upstream assets are done, at most ``limit`` at a time.
+
+    ``start(key)`` launches an asset and returns a handle; ``collect(handles)`` blocks until at
+    least one finishes and returns ``(handle, outcome)`` pairs. An asset whose upstream failed
+    or was skipped is skipped; the others run on.
+    """
+    chosen, pending = set(selected), list(selected)
+    state: dict[AssetKey, str] = {}
+    running: dict[Any, tuple[AssetKey, float]] = {}
+    outcomes: list[StepOutcome] = []
+
+    def finish(outcome: StepOutcome, started_at: float) -> None:
+        state[outcome.key] = "done" if outcome.status == "success" else outcome.status
+        outcomes.append(outcome)
+        asset = run.graph.by_key[outcome.key]
+        if history is not None and isinstance(asset, AssetsDefinition):
+            record_outcome(history, run, asset, outcome, started_at)
+        if listener:
+            listener.on_finish(outcome)
+
+    while pending or running:
+        for key in list(pending):
+            ups = [u for u in run.graph.upstream(key) if u in chosen]
+            bad = [u for u in ups if state.get(u) in ("failed", "skipped")]
+            ready = all(state.get(u) == "done" for u in ups) and len(running) < limit
+            if not (bad or ready):
+                continue
+            pending.remove(key)
+            if listener:
+                listener.on_start(key)
+            if bad:
+                verb = "failed" if state[bad[0]] == "failed" else "was skipped"
+                reason = f"upstream {bad[0].to_user_string()!r} {verb}"
+                finish(StepOutcome(key, "skipped", reason=reason), time.time())
+            else:
+                running[start(key)] = (key, time.time())
+        if running:
+            for handle, outcome in collect(list(running)):
+                finish(outcome, running.pop(handle)[1])
+    return outcomes
+
+
+@dataclass(frozen=True)
+class MultiprocessExecutor:
+    """Run each asset in its own worker process, ``max_concurrent`` at a time.
+
+    Args:
+        max_concurrent: most workers at once; default the number of CPUs.
+        start_method: ``"fork"`` (fast, the default on Linux) or ``"spawn"``/``"forkserver"``
+            (then assets and resources must be importable or picklable).
+    """
+
+    max_concurrent: int | None = None
+    start_method: str = "fork"
+    name: str = "multiprocess"
+    isolated: bool = True  # workers set up their own resources
+
+    def __call__(
+        self,
+        run: RunContext,
+        selected: Sequence[AssetKey],
+        *,
+        listener: RunListener | None = None,
+        history: RunHistory | None = None,
+    ) -> list[StepOutcome]:
+        ctx: Any = multiprocessing.get_context(self.start_method)
+        workers: dict[Connection, _Worker] = {}
+
+        def start(key: AssetKey) -> Connection:
+            parent_end: Connection
+            parent_end, child_end = ctx.Pipe(duplex=False)
+            process = ctx.Process(target=_child, args=(child_end, run, key), daemon=True)
+            process.start()
+            child_end.close()
+            workers[parent_end] = _Worker(key, process, parent_end, time.time())
+            return parent_end
+
+        def collect(handles: list[Any]) -> list[tuple[Any, StepOutcome]]:
+            finished = []
+            for conn in wait(handles):
+                assert isinstance(conn, Connection)
+                worker = workers.pop(conn)
+                try:
+                    outcome = conn.recv()
+                except (EOFError, OSError):  # the worker died before it reported
+                    worker.process.join()
+                    outcome = _died(
+                        worker.key, worker.process.exitcode, time.time() - worker.started_at
+                    )
+                else:
+                    worker.process.join()
+                conn.close()
+                finished.append((conn, outcome))
+            return finished
+
+        limit = max(1, self.max_concurrent or os.cpu_count() or 1)
+        return schedule(
+            run, selected, start=start, collect=collect, limit=limit,
+            listener=listener, history=history,
+        )  # fmt: skip
+
+
+class _ExecutorFactory:
+    """Dagster's executor shape: usable bare, called with config, or ``.configured({...})``."""
+
+    def __init__(self, build: Callable[..., Any], name: str) -> None:
+        self._build, self.name = build, name
+
+    def __call__(self, **config: Any) -> Any:
+        return self._build(**config)
+
+    def configured(self, config: Mapping[str, Any]) -> Any:
+        return self._build(**dict(config))
+
+    def __repr__(self) -> str:
+        return f"{self.name}_executor"
+
+
+def _in_process(**_: Any) -> Callable[..., list[StepOutcome]]:
+    return execute_in_process
+
+
+in_process_executor = _ExecutorFactory(_in_process, "in_process")
+multiprocess_executor = _ExecutorFactory(MultiprocessExecutor, "multiprocess")
+
+
+def resolve_executor(executor: Any) -> Callable[..., list[StepOutcome]]:
+    """An executor callable from what a user passed (None, a factory, or an executor)."""
+    if executor is None:
+        return execute_in_process
+    if isinstance(executor, _ExecutorFactory):
+        return executor()  # type: ignore[no-any-return]
+    if callable(executor):
+        return executor  # type: ignore[no-any-return]
+    msg = (
+        f"expected an executor (in_process_executor, multiprocess_executor, ...), got {executor!r}"
+    )
+    raise DefinitionError(msg, expected="an executor", got=repr(executor))
+
+
+def named_executor(
+    name: str, *, max_concurrent: int | None = None, address: str | None = None
+) -> Any:
+    """The executor the CLI's ``--executor NAME`` means."""
+    if name == "in_process":
+        return execute_in_process
+    if name == "multiprocess":
+        return MultiprocessExecutor(max_concurrent=max_concurrent)
+    if name == "dask":
+        from wharf._core.dask_executor import dask_executor
+
+        return dask_executor(address, max_concurrent=max_concurrent)
+    msg = f"unknown executor {name!r}: expected in_process, multiprocess or dask"
+    raise DefinitionError(msg, expected="in_process, multiprocess or dask", got=name)

@@ -1,0 +1,214 @@
+"""Executors: multiprocess and Dask give the in-process results, isolate failures, and refuse
+configurations that cannot work across processes before anything runs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+import wharf as dg
+from wharf.duckdb import DuckDBIOManager
+from wharf.errors import DefinitionError
+
+WIDTH = 20
+
+
+def wide_graph() -> list[dg.AssetsDefinition]:
+    """One root, WIDTH children, one sink that reads them all."""
+
+    @dg.asset
+    def root() -> pa.Table:
+        return pa.table({"n": list(range(10))})
+
+    def child(i: int) -> dg.AssetsDefinition:
+        @dg.asset(name=f"child_{i}")
+        def make(root: pa.Table) -> pa.Table:
+            return pa.table({"n": [v * i for v in root.column("n").to_pylist()]})
+
+        return make
+
+    @dg.asset(ins={f"child_{i}": dg.AssetIn() for i in range(WIDTH)})
+    def sink(**children: pa.Table) -> pa.Table:
+        totals = {k: sum(t.column("n").to_pylist()) for k, t in sorted(children.items())}
+        return pa.table({"child": list(totals), "total": list(totals.values())})
+
+    return [root, *(child(i) for i in range(WIDTH)), sink]
+
+
+def stores(tmp_path: Path) -> dict[str, Any]:
+    return {
+        "duckdb": DuckDBIOManager(database=str(tmp_path / "wide.duckdb")),
+        "filesystem": dg.FilesystemIOManager(base_dir=str(tmp_path / "files")),
+    }
+
+
+@pytest.fixture(scope="module")
+def dask_cluster() -> Iterator[str]:
+    import distributed
+
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    )
+    try:
+        yield cluster.scheduler_address
+    finally:
+        cluster.close()
+
+
+@pytest.mark.parametrize("store", ["duckdb", "filesystem"])
+@pytest.mark.parametrize("executor", ["multiprocess", "dask"])
+def test_wide_graph_gives_the_in_process_result(
+    tmp_path: Path, store: str, executor: str, request: pytest.FixtureRequest
+) -> None:
+    assets = wide_graph()
+    expected = dg.materialize(assets, resources={"io_manager": dg.InMemoryIOManager()})
+    want = expected.asset_value("sink").to_pylist()
+    if executor == "multiprocess":
+        run_with: Any = dg.multiprocess_executor(max_concurrent=4)
+    else:
+        run_with = dg.dask_executor(request.getfixturevalue("dask_cluster"))
+    result = dg.materialize(
+        assets, resources={"io_manager": stores(tmp_path)[store]}, executor=run_with
+    )
+    assert result.success
+    assert len(result.outcomes) == WIDTH + 2
+    assert result.asset_value("sink").to_pylist() == want
+
+
+def test_definitions_executor_runs_each_asset_in_another_process(tmp_path: Path) -> None:
+    @dg.asset
+    def first() -> int:
+        return os.getpid()
+
+    @dg.asset
+    def second(first: int) -> tuple[int, int]:
+        return first, os.getpid()
+
+    defs = dg.Definitions(
+        assets=[first, second],
+        resources={"io_manager": dg.FilesystemIOManager(base_dir=str(tmp_path))},
+        executor=dg.multiprocess_executor.configured({"max_concurrent": 2}),
+    )
+    result = defs.materialize()
+    first_pid, second_pid = result.asset_value("second")
+    assert os.getpid() not in (first_pid, second_pid)
+    assert first_pid != second_pid  # one worker per asset
+
+
+def test_killed_worker_fails_its_asset_skips_dependants_and_keeps_the_old_value(
+    tmp_path: Path,
+) -> None:
+    io = DuckDBIOManager(database=str(tmp_path / "k.duckdb"))
+    marker = tmp_path / "die"
+
+    @dg.asset
+    def victim() -> pa.Table:
+        if marker.exists():
+            os.kill(os.getpid(), signal.SIGKILL)
+        return pa.table({"v": [1, 2, 3]})
+
+    @dg.asset
+    def after(victim: pa.Table) -> pa.Table:
+        return victim
+
+    @dg.asset
+    def bystander() -> pa.Table:
+        return pa.table({"b": [0]})
+
+    assets = [victim, after, bystander]
+    run_with = dg.multiprocess_executor(max_concurrent=2)
+    assert dg.materialize(assets, resources={"io_manager": io}, executor=run_with).success
+    marker.touch()
+    result = dg.materialize(
+        assets, resources={"io_manager": io}, executor=run_with, raise_on_error=False
+    )
+    status = {o.key.to_user_string(): o.status for o in result.outcomes}
+    assert status == {"victim": "failed", "after": "skipped", "bystander": "success"}
+    assert "SIGKILL" in str(result.failures[dg.AssetKey("victim")])
+    assert result.asset_value("victim").column("v").to_pylist() == [1, 2, 3]
+
+
+def test_asset_error_keeps_its_type_across_the_process_boundary(tmp_path: Path) -> None:
+    @dg.asset
+    def broken() -> int:
+        raise ValueError("bad input data")
+
+    with pytest.raises(ValueError, match="bad input data"):
+        dg.materialize(
+            [broken],
+            resources={"io_manager": dg.FilesystemIOManager(base_dir=str(tmp_path))},
+            executor=dg.multiprocess_executor(),
+        )
+
+
+def test_eight_concurrent_writers_to_one_duckdb_file(tmp_path: Path) -> None:
+    def writer(i: int) -> dg.AssetsDefinition:
+        @dg.asset(name=f"w{i}")
+        def write() -> pa.Table:
+            return pa.table({"i": [i] * 50_000})
+
+        return write
+
+    assets = [writer(i) for i in range(8)]
+    io = DuckDBIOManager(database=str(tmp_path / "shared.duckdb"))
+    result = dg.materialize(
+        assets, resources={"io_manager": io}, executor=dg.multiprocess_executor(max_concurrent=8)
+    )
+    assert result.success
+    for i in range(8):
+        assert result.asset_value(f"w{i}").num_rows == 50_000
+
+
+@pytest.mark.parametrize(
+    ("resource", "expected"),
+    [
+        (dg.InMemoryIOManager(), "keeps values inside one process"),
+        (DuckDBIOManager(database=":memory:"), "keeps values inside one process"),
+    ],
+)
+def test_process_local_stores_are_refused_before_the_run(resource: Any, expected: str) -> None:
+    ran: list[str] = []
+
+    @dg.asset
+    def a() -> pa.Table:
+        ran.append("a")
+        return pa.table({"x": [1]})
+
+    for run_with in (dg.multiprocess_executor(), dg.dask_executor()):
+        with pytest.raises(DefinitionError, match=expected):
+            dg.materialize([a], resources={"io_manager": resource}, executor=run_with)
+    assert ran == []
+
+
+def test_unpicklable_resource_is_refused_before_the_run(tmp_path: Path) -> None:
+    @dg.asset(required_resource_keys={"lock"})
+    def a() -> int:
+        return 1
+
+    resources = {
+        "io_manager": dg.FilesystemIOManager(base_dir=str(tmp_path)),
+        "lock": threading.Lock(),
+    }
+    with pytest.raises(DefinitionError, match=r"'lock' \(lock\) cannot be pickled"):
+        dg.materialize([a], resources=resources, executor=dg.multiprocess_executor())
+
+
+def test_local_files_with_a_remote_dask_cluster_are_refused(tmp_path: Path) -> None:
+    @dg.asset
+    def a() -> int:
+        return 1
+
+    # the check runs before any connection: nothing is sent to this address
+    remote = dg.dask_executor("tcp://scheduler.example.invalid:8786")
+    with pytest.raises(DefinitionError, match="stores values on this machine"):
+        dg.materialize(
+            [a], resources={"io_manager": dg.FilesystemIOManager(base_dir=str(tmp_path))},
+            executor=remote,
+        )  # fmt: skip
