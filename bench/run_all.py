@@ -1,6 +1,6 @@
 """Run every benchmark: wharf (this venv) against raw DuckDB/pyarrow and Dagster (its own venv).
 
-    .venv/bin/python bench/run_all.py            # overhead + DuckDB I/O at 1e5 and 1e6 rows
+    .venv/bin/python bench/run_all.py            # overhead, DuckDB I/O at 1e5/1e6 rows, executors
     .venv/bin/python bench/run_all.py --quick    # smoke run, < 60 s once the Dagster venv exists
     .venv/bin/python bench/run_all.py --large    # also 1e7 rows and the ~3 GB larger-than-memory run
 
@@ -16,6 +16,7 @@ import time
 
 import _harness as h
 import duckdb_io
+import executors
 import larger_than_memory
 import overhead
 
@@ -43,6 +44,7 @@ def main(argv: list[str]) -> int:
             print(f"  Dagster comparison unavailable: {why}")
     overhead.run(args.quick, args.no_dagster)
     duckdb_io.run(args.quick, args.large, None, args.no_dagster)
+    executors.run(args.quick, args.no_dagster)
     if args.large:
         larger_than_memory.run(
             0.05 if args.quick else args.gb,
