@@ -48,7 +48,7 @@ def build(dg: Any, n: int, work_s: float) -> list[Any]:
 
 # The Dagster side needs a module-level job for its multiprocess executor (reconstructable);
 # its step processes re-import this file, and read the run's spec from the environment.
-SPEC: dict[str, Any] = eval(os.environ.get("WHARF_BENCH_SPEC", "{}"))  # noqa: S307 - our repr
+SPEC: dict[str, Any] = eval(os.environ.get("WHARF_BENCH_SPEC", "{}"))
 
 
 def dagster_job() -> Any:
