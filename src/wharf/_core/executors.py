@@ -34,6 +34,7 @@ from wharf._core.execution import (
 from wharf._core.history import RunHistory
 from wharf._core.keys import AssetKey
 from wharf._core.resources import RunResources, needed_resource_keys
+from wharf._deps import require
 from wharf.errors import DefinitionError
 
 __all__ = [
@@ -103,11 +104,13 @@ def _portable(outcome: StepOutcome) -> StepOutcome:
     return outcome
 
 
-def _child(conn: Connection, run: RunContext, key: AssetKey) -> None:
+def _child(conn: Connection, payload: bytes, key: AssetKey) -> None:
+    """A worker: unpickle the run (cloudpickle: assets may be closures), run one asset, report."""
     status = 0
     try:
         start = time.perf_counter()
         try:
+            run = require("cloudpickle", purpose="the multiprocess executor").loads(payload)
             outcome = _run_in_worker(run, key)
         except Exception as exc:
             exc.add_note(
@@ -120,7 +123,7 @@ def _child(conn: Connection, run: RunContext, key: AssetKey) -> None:
         status = 1
     finally:
         conn.close()
-        os._exit(status)  # a forked child must not run the parent's exit handlers
+        os._exit(status)  # a worker must not run the exit handlers it inherited
 
 
 @dataclass
@@ -198,14 +201,21 @@ def schedule(
 class MultiprocessExecutor:
     """Run each asset in its own worker process, ``max_concurrent`` at a time.
 
+    Workers are forked from a clean server process (``forkserver``), never from the run's own
+    process: forking a process whose DuckDB, polars or gRPC threads are running can crash the
+    child. The server preloads wharf and the dataframe libraries the run has imported, so a
+    worker starts in milliseconds; the run (assets, resources) reaches it through cloudpickle.
+    As with any non-``fork`` start method, a script that runs ``materialize`` itself needs the
+    ``if __name__ == "__main__":`` guard (``wharf materialize`` needs nothing).
+
     Args:
         max_concurrent: most workers at once; default the number of CPUs.
-        start_method: ``"fork"`` (fast, the default on Linux) or ``"spawn"``/``"forkserver"``
-            (then assets and resources must be importable or picklable).
+        start_method: ``"forkserver"`` (default), ``"spawn"``, or ``"fork"`` (fastest, unsafe
+            once threaded libraries are in use).
     """
 
     max_concurrent: int | None = None
-    start_method: str = "fork"
+    start_method: str = "forkserver"
     name: str = "multiprocess"
     isolated: bool = True  # workers set up their own resources
 
@@ -218,12 +228,17 @@ class MultiprocessExecutor:
         history: RunHistory | None = None,
     ) -> list[StepOutcome]:
         ctx: Any = multiprocessing.get_context(self.start_method)
+        if self.start_method == "forkserver":
+            ctx.set_forkserver_preload(_preload(run))
+        fresh = RunResources(run.resources.definitions, run.resources.keys, run.run_id)
+        cloudpickle = require("cloudpickle", purpose="the multiprocess executor")
+        payload = cloudpickle.dumps(replace(run, resources=fresh))
         workers: dict[Connection, _Worker] = {}
 
         def start(key: AssetKey) -> Connection:
             parent_end: Connection
             parent_end, child_end = ctx.Pipe(duplex=False)
-            process = ctx.Process(target=_child, args=(child_end, run, key), daemon=True)
+            process = ctx.Process(target=_child, args=(child_end, payload, key), daemon=True)
             process.start()
             child_end.close()
             workers[parent_end] = _Worker(key, process, parent_end, time.time())
@@ -252,6 +267,24 @@ class MultiprocessExecutor:
             run, selected, start=start, collect=collect, limit=limit,
             listener=listener, history=history,
         )  # fmt: skip
+
+
+_PRELOAD = (
+    "pydantic", "upath", "fsspec", "numpy", "pyarrow", "pyarrow.parquet", "pandas", "polars",
+    "duckdb", "s3fs", "gcsfs", "adlfs",
+)  # fmt: skip
+
+
+def _preload(run: RunContext) -> list[str]:
+    """Modules the fork server imports once, so workers start without importing them: wharf,
+    the heavy libraries this process has loaded, the resources' and the assets' modules."""
+    import sys
+
+    names = {"wharf", "wharf._core.executors", "cloudpickle"}
+    names.update(name for name in _PRELOAD if name in sys.modules)
+    names.update(type(res).__module__ for res in run.resources.definitions.values())
+    names.update(getattr(asset.fn, "__module__", "") for asset in run.graph.executable)
+    return sorted(n for n in names if n in sys.modules and n != "__main__")
 
 
 class _ExecutorFactory:
