@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv demo test lint fmt bench clean
+.PHONY: help venv demo test lint fmt bench clean postgres-server azurite
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
@@ -19,6 +19,39 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP) ## create .venv with wharf and its dev tools
 
+# The BigQuery emulator's own venv: its sqlglot/duckdb pins clash with fakesnow's (backends.md).
+# duckdb 1.5.5 because the spatial extension it insists on ships as a wheel only for that version.
+BQ_VENV := .venv-bq
+BQ_STAMP := $(BQ_VENV)/.installed
+$(BQ_STAMP): $(STAMP)
+	@test -x $(BQ_VENV)/bin/python || $(BIN)/uv venv -q --python "$$(command -v $(PY))" $(BQ_VENV)
+	VIRTUAL_ENV=$(CURDIR)/$(BQ_VENV) $(BIN)/uv pip install -q 'bqemulator==1.4.0' 'duckdb==1.5.5' \
+	  'duckdb-extension-spatial==1.5.5' 'duckdb-extensions==1.5.5' numpy
+	@touch $@
+$(BQ_VENV): $(BQ_STAMP)
+
+# PostgreSQL server binaries for the tests' throw-away server (wharf.testing.postgres): Debian's
+# package, installed only when no /usr/lib/postgresql/*/bin/initdb exists (needs root or sudo).
+PG_STAMP := $(VENV)/.postgres-server
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+$(PG_STAMP): $(STAMP)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing the PostgreSQL server (Debian package postgresql) for the tests"; \
+	  $(SUDO) apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null
+	@touch $@
+postgres-server: $(PG_STAMP) ## ensure PostgreSQL server binaries for the tests (apt-get)
+
+# Azurite, the Azure Blob stand-in the object-store tests start (wharf.testing.servers).
+# Pinned: Azurite 3.36+ needs Node >= 22, this machine kind has Node 20 (backends.md).
+AZURITE_VERSION := 3.35.0
+AZURITE_STAMP := .azurite/.installed-$(AZURITE_VERSION)
+$(AZURITE_STAMP):
+	npm install --prefix .azurite --no-audit --no-fund --loglevel=error azurite@$(AZURITE_VERSION)
+	@touch $@
+azurite: $(AZURITE_STAMP) ## install Azurite (npm) for the object-store tests
+
 DEMO_ENV := cd examples && WHARF_HOME=$(CURDIR)/examples/.wharf
 demo: venv ## run the example sales pipeline on DuckDB + local files
 	$(DEMO_ENV) ../$(BIN)/wharf materialize -f sales_pipeline.py
@@ -26,7 +59,7 @@ demo: venv ## run the example sales pipeline on DuckDB + local files
 	@$(DEMO_ENV) ../$(BIN)/python -c 'import sales_pipeline as p; \
 	  print("\nsales_summary:"); print(p.defs.load_asset_value("sales_summary").to_string(index=False))'
 
-test: lint ## lint, type-check, then run every test
+test: lint $(BQ_STAMP) $(PG_STAMP) $(AZURITE_STAMP) ## lint, type-check, then run every test
 	$(BIN)/pytest -q
 
 lint: venv ## ruff (format + lint) and mypy --strict
@@ -42,4 +75,4 @@ bench: venv ## run the benchmarks (builds a separate Dagster venv for comparison
 	$(BIN)/python bench/run_all.py
 
 clean: ## remove the venvs and caches
-	rm -rf $(VENV) bench/.venv-dagster .pytest_cache .mypy_cache .ruff_cache examples/.wharf
+	rm -rf $(VENV) $(BQ_VENV) .azurite bench/.venv-dagster .pytest_cache .mypy_cache .ruff_cache examples/.wharf

@@ -117,7 +117,10 @@ def main(argv: list[str]) -> int:
 
             raw_store()
             wharf_store()  # warm up: tables exist, connections and imports are hot
-            for op, raw, ours in (("store", raw_store, wharf_store), ("load", raw_load, wharf_load)):
+            for op, raw, ours in (
+                ("store", raw_store, wharf_store),
+                ("load", raw_load, wharf_load),
+            ):
                 r, w = [], []
                 for _ in range(args.repeats):  # alternate, so drift hits both alike
                     r.append(median_of(raw, 1))

@@ -20,6 +20,8 @@ import executors
 import larger_than_memory
 import overhead
 
+import object_stores
+
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
@@ -45,6 +47,7 @@ def main(argv: list[str]) -> int:
     overhead.run(args.quick, args.no_dagster)
     duckdb_io.run(args.quick, args.large, None, args.no_dagster)
     executors.run(args.quick, args.no_dagster)
+    object_stores.run(args.quick)
     if args.large:
         larger_than_memory.run(
             0.05 if args.quick else args.gb,

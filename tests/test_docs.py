@@ -9,14 +9,22 @@ from pathlib import Path
 import pytest
 
 import wharf as dg
+from tests.postgres.fixtures import postgres_server
+from tests.warehouse_fixtures import fakesnow_server, warehouse_env
+from wharf.testing.snowflake import FakeSnowflake
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 SEED = ROOT.parent / "shared" / "seed" / "examples"
+# session fixtures: seed example 3 (Snowflake), the fidelity table's postgres column
+__all__ = ["fakesnow_server", "postgres_server", "warehouse_env"]
 SEED_URL = re.compile(r'"https://[^"]+raw_sales_data\.csv"')
 IMPORTS = {
     "from dagster_duckdb import DuckDBResource": "from wharf.duckdb import DuckDBResource",
     "from dagster_duckdb_pandas import DuckDBPandasIOManager": "from wharf.duckdb import DuckDBPandasIOManager",
+    "from dagster_snowflake_pandas import SnowflakePandasIOManager": (
+        "from wharf.snowflake import SnowflakePandasIOManager"
+    ),
     "import dagster as dg": "import wharf as dg",
 }
 
@@ -34,7 +42,7 @@ def test_readme_python_blocks_run(block: str, sales_csv: Path) -> None:
     exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
 
 
-def test_readme_fidelity_table_is_current() -> None:
+def test_readme_fidelity_table_is_current(postgres_server: object) -> None:
     from wharf.testing.fidelity import markdown_table
 
     published = README.split("<!-- fidelity:start -->\n")[1].split("<!-- fidelity:end -->")[0]
@@ -76,4 +84,23 @@ def test_seed_example_2_duckdb_io_manager(sales_csv: Path) -> None:
     table = events["sales_summary"].materialization.metadata["table"].value
     assert table == '"sales"."public"."sales_summary"'
     # a later run of just the summary loads what the first run stored
+    assert defs.materialize(selection=["sales_summary"]).success
+
+
+def test_seed_example_3_snowflake_swap(
+    sales_csv: Path, fakesnow_server: FakeSnowflake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the imports change; the EnvVars point at the local Snowflake stand-in (fakesnow)."""
+    for name, value in fakesnow_server.env("SALES").items():
+        monkeypatch.setenv(name, value)
+    defs = _seed("3_snowflake_swap.py", sales_csv)["defs"]
+    assert isinstance(defs, dg.Definitions)
+    result = defs.materialize()
+    summary = result.asset_value("sales_summary")
+    assert list(summary.columns) == ["owner", "amount"]
+    assert sorted(summary["owner"]) == ["alice", "bob", "carol", "dan", "erin"]
+    events = {e.asset_key.to_user_string(): e for e in result.get_asset_materialization_events()}
+    table = events["sales_summary"].materialization.metadata["table"].value
+    assert table == '"SALES"."PUBLIC"."SALES_SUMMARY"'
+    # a later run of just the summary loads what the first run stored, from Snowflake
     assert defs.materialize(selection=["sales_summary"]).success

@@ -19,6 +19,16 @@ HEAVY = [
     "google",
     "azure",
     "snowflake",
+    "psycopg",
+    "adbc_driver_postgresql",
+    "adbc_driver_manager",
+    "py4j",
+    "s3fs",
+    "botocore",
+    "aiobotocore",
+    "gcsfs",
+    "adlfs",
+    "aiohttp",
 ]
 
 SCRIPT = """
@@ -55,3 +65,26 @@ def test_import_is_light(statement: str) -> None:
 def test_configurable_names_load_on_first_use() -> None:
     modules = imported_by("import wharf; wharf.ConfigurableResource")
     assert "pydantic" in modules  # the lazy import works, and is the only way pydantic loads
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "import wharf.postgres; wharf.postgres.PostgresIOManager(host='db')",
+        "import wharf.duckdb; wharf.duckdb.DuckDBPySparkIOManager(database=':memory:')",
+        "import wharf._frames.registry",
+        "import wharf.snowflake as s; s.SnowflakePandasIOManager(database='D', account='a', "
+        "user='u', password='p').table_store(); s.SnowflakeResource(user='u')",
+        "import wharf.bigquery as b; b.BigQueryPandasIOManager(project='p').table_store(); "
+        "b.BigQueryResource()",
+        "import wharf.s3 as s; s.S3PickleIOManager(s3_resource=s.S3Resource(), s3_bucket='b')",
+        "import wharf.gcs as g; g.GCSPickleIOManager(gcs=g.GCSResource(), gcs_bucket='b')",
+        "import wharf.adls2 as a; a.ADLS2PickleIOManager(adls2=a.ADLS2Resource("
+        "storage_account='s', credential=a.ADLS2Key(key='k')), adls2_file_system='f')",
+        "import wharf._io.object_store as o; o.ObjectStoreIOManager(base_path='gs://b/p')",
+    ],
+)
+def test_store_modules_load_no_client_or_dataframe_library(statement: str) -> None:
+    modules = imported_by(statement)  # pydantic is fine here: the managers are its models
+    heavy = sorted({m.split(".")[0] for m in modules} & (set(HEAVY) - {"pydantic"}))
+    assert heavy == [], f"{statement!r} imported {heavy}"

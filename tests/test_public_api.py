@@ -37,6 +37,7 @@ EXPECTED_ALL = [
     "MonthlyPartitionsDefinition",
     "MultiPartitionKey",
     "MultiPartitionsDefinition",
+    "ObjectStoreIOManager",
     "Output",
     "OutputContext",
     "PartitionKeyRange",

@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from wharf._core.dask_executor import dask_executor
     from wharf._io.configurable import ConfigurableIOManager, ConfigurableIOManagerFactory
     from wharf._io.filesystem import FilesystemIOManager
+    from wharf._io.object_store import ObjectStoreIOManager
 
 __version__ = "0.1.0"
 
@@ -71,6 +72,7 @@ _LAZY = {
     "ConfigurableIOManager": "wharf._io.configurable",
     "ConfigurableIOManagerFactory": "wharf._io.configurable",
     "FilesystemIOManager": "wharf._io.filesystem",
+    "ObjectStoreIOManager": "wharf._io.object_store",
     "dask_executor": "wharf._core.dask_executor",
 }
 
@@ -108,6 +110,7 @@ __all__ = [
     "MonthlyPartitionsDefinition",
     "MultiPartitionKey",
     "MultiPartitionsDefinition",
+    "ObjectStoreIOManager",
     "Output",
     "OutputContext",
     "PartitionKeyRange",

@@ -15,6 +15,9 @@ EXTRAS: dict[str, str] = {
     "duckdb": "duckdb",
     "pyspark": "spark",
     "s3fs": "s3",
+    "boto3": "s3",
+    "botocore": "s3",
+    "azure.storage.blob": "adls2",
     "gcsfs": "gcs",
     "adlfs": "adls2",
     "snowflake.connector": "snowflake",
@@ -31,15 +34,15 @@ def require(module: str, *, purpose: str = "") -> ModuleType:
     Examples:
         >>> require("json").__name__
         'json'
-        >>> require("no_such_module_xyz", purpose="testing")
+        >>> require("no_such_module_xyz", purpose="testing")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        wharf.errors.MissingDependencyError: testing needs the Python package 'no_such_module_xyz', which is not installed. Install it with: pip install 'wharf[no_such_module_xyz]'
+        wharf.errors.MissingDependencyError: ... pip install 'wharf[no_such_module_xyz]'
     """
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        extra = EXTRAS.get(module, module.split(".")[0])
+        extra = EXTRAS.get(module, module.split(".", maxsplit=1)[0])
         who = purpose or "wharf"
         msg = (
             f"{who} needs the Python package {module!r}, which is not installed. "

@@ -130,6 +130,14 @@ class DuckDBIOManager(TableIOManager):
     def default_schema(self) -> str | None:
         return self.schema_
 
+    def is_machine_local(self) -> bool:
+        """A database file lives on this machine: a remote Dask cluster cannot reach it."""
+        return True
+
+    def is_process_local(self) -> bool:
+        """An in-memory database lives in one process: executors with workers refuse it."""
+        return self.database == ":memory:"
+
     def read_table(
         self,
         ref: TableRef,

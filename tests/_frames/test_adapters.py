@@ -51,11 +51,12 @@ PROPERTY = settings(max_examples=50, deadline=None)
 
 def test_registry_rows_are_adapters_with_unique_names() -> None:
     assert all(isinstance(adapter, FrameAdapter) for adapter in ADAPTERS)
-    assert list(BY_NAME) == list(TYPES)
+    assert list(BY_NAME) == [*TYPES, "pyspark"]  # Spark's own tests: tests/spark (a JVM)
     assert {name for name, a in BY_NAME.items() if a.lazy} == {
         "polars-lazy",
         "arrow-reader",
         "duckdb",
+        "pyspark",
     }
     assert supported_type_names() == [
         "pandas.DataFrame",
@@ -64,6 +65,7 @@ def test_registry_rows_are_adapters_with_unique_names() -> None:
         "pyarrow.Table",
         "pyarrow.RecordBatchReader",
         "duckdb.DuckDBPyRelation",
+        "pyspark.sql.DataFrame",
     ]
 
 

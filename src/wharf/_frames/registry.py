@@ -1,7 +1,7 @@
 """The one place that maps a value or an annotation to its frame adapter.
 
 :data:`ADAPTERS` is a plain tuple, one row per dataframe type; supporting a new library is one
-more row (pyspark will be ``SparkAdapter()``). Building it imports no dataframe library: each
+more row (as pyspark's ``SparkAdapter()`` is). Building it imports no dataframe library: each
 adapter recognises classes by their dotted names and imports its library on first conversion.
 """
 
@@ -17,6 +17,7 @@ from wharf._frames.base import FrameAdapter
 from wharf._frames.duckdb import DuckDBRelationAdapter
 from wharf._frames.pandas import PandasAdapter
 from wharf._frames.polars import PolarsAdapter, PolarsLazyAdapter
+from wharf._frames.pyspark import SparkAdapter
 
 __all__ = [
     "ADAPTERS",
@@ -33,6 +34,7 @@ ADAPTERS: tuple[FrameAdapter, ...] = (
     ArrowTableAdapter(),
     ArrowReaderAdapter(),
     DuckDBRelationAdapter(),
+    SparkAdapter(),
 )
 
 

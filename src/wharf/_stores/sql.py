@@ -26,24 +26,30 @@ categorical columns) is kept as the table comment and restored on read. The docs
 from __future__ import annotations
 
 import base64
+import json
 import random
 import re
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from wharf._deps import require
 from wharf._stores.base import (
+    Partition,
     PartitionFilter,
     SchemaPolicy,
     TableRef,
     WriteResult,
+    as_filters,
     as_reader,
     check_name,
     column_diff,
+    describe_filters,
     schema_dict,
     store_errors,
     stream,
@@ -56,6 +62,7 @@ if TYPE_CHECKING:
 __all__ = ["Dialect", "SqlStore", "sql_type"]
 
 _COMMENT_PREFIX = "wharf.arrow-schema.v1:"
+_ZIPPED_PREFIX = "wharf.arrow-schema.v1z:"  # the same, zlib-compressed (for ``comment_max``)
 
 
 def _no_lock(exc: BaseException) -> str | None:
@@ -71,7 +78,9 @@ class Dialect:
     """One SQL database as data: SQL templates, a type map and a few driver hooks.
 
     Templates use ``{target}`` (quoted ``schema.table``), ``{stage}``, ``{table}`` (quoted bare
-    name), ``{schema}``, ``{columns}``, ``{source}``, ``{where}``. Values are always bound.
+    name), ``{schema}``, ``{columns}``, ``{source}``, ``{where}``; ``replace_sql`` also gets
+    ``{comment}``, the checked base64 text of the written Arrow schema (for databases that set
+    the comment as they replace, in the same statement). Values are always bound.
 
     Attributes:
         attach: ``(con, name, reader) -> SQL`` makes an Arrow stream queryable (a view, a temp
@@ -90,6 +99,16 @@ class Dialect:
         comment_get_sql: parameters schema, table; one row ``(comment,)``.
         comment_set_sql: with ``{target}`` and ``{text}``, a checked base64 literal (SQL
             comments take no parameters).
+        ingest: ``(con, schema, table, reader) -> None`` creates the (stage) table ``table``
+            from an Arrow stream in one pass, inside the write's transaction (PostgreSQL's
+            ADBC bulk COPY). When set, a whole-table write uses it instead of ``attach`` +
+            ``create_sql``, so the rows are copied once; partition writes still ``attach``.
+        describe: ``(con, schema, table) -> (columns, comment)`` reads a table's column names
+            (in table order; empty if there is no table) and comment from the database's own
+            catalog API, in place of ``columns_sql`` and ``comment_get_sql`` (BigQuery's
+            ``tables.get``: no query job, and no dataset name in SQL text).
+        comment_max: the longest comment the database accepts; a longer schema text is not
+            kept (the table then reads with the database's own types).
 
     Examples:
         >>> d = Dialect("toy", attach=..., detach=..., fetch=..., execute=..., errors=...,
@@ -127,6 +146,9 @@ class Dialect:
     add_column_sql: str = "ALTER TABLE {target} ADD COLUMN {column} {type}"
     comment_get_sql: str | None = None
     comment_set_sql: str | None = None
+    ingest: Callable[[Any, str, str, Any], None] | None = None
+    describe: Callable[[Any, str, str], tuple[list[str], str | None]] | None = None
+    comment_max: int | None = None
 
     def quote_name(self, name: str) -> str:
         """Quote an identifier (rejecting NUL), doubling the quote character inside it."""
@@ -219,7 +241,7 @@ class SqlStore:
             self._run(con, self.dialect.drop_sql, target=self._target(ref))
 
     def write(
-        self, ref: TableRef, data: pa.RecordBatchReader, *, partition: PartitionFilter | None = None
+        self, ref: TableRef, data: pa.RecordBatchReader, *, partition: Partition | None = None
     ) -> WriteResult:
         """Replace the table, or the rows of ``partition``, with ``data`` in one transaction.
 
@@ -227,9 +249,11 @@ class SqlStore:
         write of a value the database reads itself (``Dialect.attach_native``: a DuckDB relation
         on the same database) runs inside the database, without Arrow.
         """
+        partition = as_filters(partition) or None
         d = self.dialect
         source = f"__wharf_src_{uuid.uuid4().hex[:12]}"
-        stage = self._target(TableRef(ref.schema, f"__wharf_stage_{uuid.uuid4().hex[:12]}"))
+        stage_name = f"__wharf_stage_{uuid.uuid4().hex[:12]}"
+        stage = self._target(TableRef(ref.schema, stage_name))
         tap: _Tap | _Native | None = None
         if partition is None and d.attach_native is not None and not _is_reader(data):
             tap = _Native(data)
@@ -240,15 +264,21 @@ class SqlStore:
                 self._run(con, d.create_schema_sql, schema=d.quote_name(ref.schema))
             except d.errors():
                 pass
-            src = tap.attach(con, source, d)
+            src: str | None = ""
+            direct = None
+            if d.ingest is not None and partition is None and isinstance(tap, _Tap):
+                direct = partial(d.ingest, con, ref.schema, stage_name, tap.reader())
+            else:
+                src = tap.attach(con, source, d)
             if src is None:  # the database cannot read it itself: stream it through Arrow
                 tap = _Tap(as_reader(data), d.storage_type)
                 src = d.attach(con, source, tap.reader())
             names = [check_name(n, "column") for n in tap.schema.names]
             try:
-                self._transaction(con, ref, src, stage, names, tap, partition)
+                self._transaction(con, ref, src, stage, names, tap, partition, direct)
             finally:
-                d.detach(con, source)
+                if direct is None:
+                    d.detach(con, source)
         return WriteResult(tap.rows or 0, schema_dict(tap.schema), self.location(ref))
 
     def read(
@@ -256,7 +286,7 @@ class SqlStore:
         ref: TableRef,
         *,
         columns: Sequence[str] | None = None,
-        partition: PartitionFilter | None = None,
+        partition: Partition | None = None,
     ) -> pa.RecordBatchReader:
         """Stream the table; its connection closes when the reader is done or dropped."""
         message = f"{self.name} could not read table {self.location(ref)} ({self.database})"
@@ -281,7 +311,7 @@ class SqlStore:
         ref: TableRef,
         *,
         columns: Sequence[str] | None = None,
-        partition: PartitionFilter | None = None,
+        partition: Partition | None = None,
     ) -> tuple[Any, str, list[object]]:
         """An open connection (the caller closes it) and the bound ``SELECT`` that :meth:`read`
         would run, for stores that hand out their own lazy values (DuckDB relations)."""
@@ -295,13 +325,25 @@ class SqlStore:
                 raise
         return con, sql, params
 
+    def schema(self, ref: TableRef) -> Any:
+        """The table's Arrow schema (as written, where the table comment keeps it); no rows."""
+        with self._session(f"read the columns of {self.location(ref)}") as con:
+            existing = self._columns(con, ref)
+        if not existing:
+            msg = (
+                f"table {self.location(ref)} does not exist in the {self.name} "
+                f"database {self.database}; was its asset materialized?"
+            )
+            raise StoredValueNotFoundError(msg, expected=ref.display(), got="no table")
+        return self.read(ref, partition=PartitionFilter(existing[0], values=())).schema
+
     # -- internals ------------------------------------------------------------------------
     def _select(
         self,
         con: Any,
         ref: TableRef,
         columns: Sequence[str] | None,
-        partition: PartitionFilter | None,
+        partition: Partition | None,
     ) -> tuple[str, list[object], Any]:
         """The bound ``SELECT`` of a read, and the stored Arrow schema (or None)."""
         where, params = self._where(partition) if partition else ("", [])
@@ -313,7 +355,7 @@ class SqlStore:
             )
             raise StoredValueNotFoundError(msg, expected=ref.display(), got="no table")
         wanted = list(existing if columns is None else columns)
-        asked = wanted + ([partition.column] if partition else [])
+        asked = wanted + [f.column for f in as_filters(partition)]
         if (unknown := [c for c in asked if c not in existing]) or not wanted:
             msg = (
                 f"{self.name} table {self.location(ref)} has no column(s) {unknown}; "
@@ -333,7 +375,8 @@ class SqlStore:
         stage: str,
         names: list[str],
         tap: _Tap | _Native,
-        partition: PartitionFilter | None,
+        partition: tuple[PartitionFilter, ...] | None,
+        ingest: Callable[[], None] | None = None,
     ) -> None:
         d, target = self.dialect, self._target(ref)
         cols = ", ".join(d.quote_name(n) for n in names)
@@ -342,23 +385,32 @@ class SqlStore:
         try:
             existing = self._columns(con, ref) if partition else []
             if not existing:  # a whole-table write, or the first partition creates the table
-                self._run(con, d.create_sql, stage=stage, columns=cols, source=src)
+                if ingest is not None:  # Dialect.ingest: the stream goes into the stage
+                    ingest()
+                else:
+                    self._run(con, d.create_sql, stage=stage, columns=cols, source=src)
                 if tap.rows is None:  # read natively: count what was staged
                     tap.rows = self._run(con, d.count_sql, target=stage, where="TRUE")[0][0]
                 self._check_count(con, stage, ("TRUE", []), tap.rows or 0, "the staged table")
-                self._set_comment(con, stage, _encode_schema(tap.schema, tap.dictionaries))
+                text = self._comment(_encode_schema(tap.schema, tap.dictionaries))
+                self._set_comment(con, stage, text)
                 for statement in d.replace_sql:
                     self._run(
-                        con, statement, stage=stage, target=target, table=d.quote_name(ref.table)
+                        con,
+                        statement,
+                        stage=stage,
+                        target=target,
+                        table=d.quote_name(ref.table),
+                        comment=text,
                     )
             else:
                 self._evolve(con, ref, names, existing, tap)
-                where, params = self._where(partition)  # type: ignore[arg-type]
+                where, params = self._where(partition or ())
                 self._run(con, d.delete_rows_sql, params, target=target, where=where)
                 self._run(con, d.insert_sql, target=target, columns=cols, source=src)
             if partition:
                 self._check_count(
-                    con, target, self._where(partition), tap.rows or 0, partition.describe()
+                    con, target, self._where(partition), tap.rows or 0, describe_filters(partition)
                 )
             if d.begin_sql:
                 self._run(con, d.commit_sql)
@@ -402,35 +454,56 @@ class SqlStore:
             )
             raise StorageError(msg, expected=f"{rows} rows", got=f"{found[0][0]} rows")
 
-    def _where(self, partition: PartitionFilter) -> tuple[str, list[object]]:
-        col, parts, params = self.dialect.quote_name(partition.column), [], []
+    def _where(self, partition: Partition) -> tuple[str, list[object]]:
+        """``partition`` as SQL (every filter ANDed), with its values as bound parameters."""
+        parts: list[str] = []
+        params: list[object] = []
 
         def bind(value: object) -> str:
             params.append(value)
             return self.dialect.placeholder.format(n=len(params))
 
-        if partition.values is not None:
-            present = [v for v in partition.values if v is not None]
-            alts = [f"{col} IN ({', '.join(bind(v) for v in present)})"] if present else []
-            alts += [f"{col} IS NULL"] if len(present) < len(partition.values) else []
-            parts.append(f"({' OR '.join(alts)})" if alts else "FALSE")
-        if partition.start is not None:
-            parts.append(f"{col} >= {bind(partition.start)}")
-        if partition.end is not None:
-            parts.append(f"{col} < {bind(partition.end)}")
-        return " AND ".join(parts), params
+        for f in as_filters(partition):
+            col = self.dialect.quote_name(f.column)
+            if f.values is not None:
+                present = [v for v in f.values if v is not None]
+                alts = [f"{col} IN ({', '.join(bind(v) for v in present)})"] if present else []
+                alts += [f"{col} IS NULL"] if len(present) < len(f.values) else []
+                parts.append(f"({' OR '.join(alts)})" if alts else "FALSE")
+            if f.start is not None:
+                parts.append(f"{col} >= {bind(f.start)}")
+            if f.end is not None:
+                parts.append(f"{col} < {bind(f.end)}")
+        return " AND ".join(parts) or "TRUE", params
 
     def _stored_schema(self, con: Any, ref: TableRef, existing: list[str]) -> Any:
+        if self.dialect.describe is not None:
+            return _decode_schema(self.dialect.describe(con, ref.schema, ref.table)[1], existing)
         if not self.dialect.comment_get_sql:
             return None
         rows = self.dialect.execute(con, self.dialect.comment_get_sql, [ref.schema, ref.table])
         return _decode_schema(rows[0][0] if rows else None, existing)
 
+    def _comment(self, text: str) -> str:
+        """``text`` if it is safe in a SQL literal and short enough for the database (zipped if
+        that makes it fit), else ''."""
+        limit = self.dialect.comment_max
+        if re.fullmatch(r"[\w+/=:.-]*", text, re.ASCII) is None:
+            return ""
+        if limit is None or len(text) <= limit:
+            return text
+        if text.startswith(_COMMENT_PREFIX):
+            raw = base64.b64decode(text[len(_COMMENT_PREFIX) :])
+            text = _ZIPPED_PREFIX + base64.b64encode(zlib.compress(raw, 9)).decode("ascii")
+        return text if len(text) <= limit else ""
+
     def _set_comment(self, con: Any, target: str, text: str) -> None:
-        if self.dialect.comment_set_sql and re.fullmatch(r"[\w+/=:.-]*", text, re.ASCII):
+        if self.dialect.comment_set_sql and (text := self._comment(text)):
             self._run(con, self.dialect.comment_set_sql, target=target, text=text)
 
     def _columns(self, con: Any, ref: TableRef) -> list[str]:
+        if self.dialect.describe is not None:
+            return self.dialect.describe(con, ref.schema, ref.table)[0]
         rows = self.dialect.execute(con, self.dialect.columns_sql, [ref.schema, ref.table])
         return [row[0] for row in rows]
 
@@ -561,13 +634,14 @@ def _encode_schema(schema: Any, dictionaries: dict[str, Any]) -> str:
 
 def _decode_schema(text: object, columns: list[str]) -> tuple[Any, dict[str, Any]] | None:
     """The stored schema and dictionaries, if the comment holds one matching ``columns``."""
-    if not isinstance(text, str) or not text.startswith(_COMMENT_PREFIX):
+    if not isinstance(text, str) or not text.startswith((_COMMENT_PREFIX, _ZIPPED_PREFIX)):
         return None
     pa = require("pyarrow")
+    zipped = text.startswith(_ZIPPED_PREFIX)
     try:
-        raw = base64.b64decode(text[len(_COMMENT_PREFIX) :], validate=True)
-        table = pa.ipc.open_stream(raw).read_all()
-    except (ValueError, pa.ArrowException):
+        raw = base64.b64decode(text.split(":", 1)[1], validate=True)
+        table = pa.ipc.open_stream(zlib.decompress(raw) if zipped else raw).read_all()
+    except (ValueError, zlib.error, pa.ArrowException):
         return None
     if table.schema.names != columns:
         return None  # the table was changed by someone else: trust the database's types
@@ -579,12 +653,25 @@ def _decode_schema(text: object, columns: list[str]) -> tuple[Any, dict[str, Any
     return table.schema, dictionaries
 
 
+def _json_text(got: Any, target: Any) -> bool:
+    """Whether a written list or struct column came back as JSON text (Snowflake's ARRAY and
+    OBJECT columns do); :func:`_restore` parses it back."""
+    pa = require("pyarrow")
+    nested = pa.types.is_list(target) or pa.types.is_large_list(target)
+    nested = nested or pa.types.is_struct(target)
+    return bool(nested and (pa.types.is_string(got) or pa.types.is_large_string(got)))
+
+
 def _restorable(got: Any, written: Any) -> Any:
     """The written field if Arrow can cast the fetched type to it, else the fetched field."""
     pa = require("pyarrow")
     target = written.type
     if pa.types.is_dictionary(target):
         target = target.value_type
+    if pa.types.is_null(target):  # a column of nulls kept in some SQL type (_restore checks)
+        return written
+    if _json_text(got.type, target):  # lists/structs a database keeps as JSON (Snowflake)
+        return written
     try:
         pa.nulls(0, got.type).cast(target)
     except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
@@ -597,6 +684,13 @@ def _restore(batch: Any, schema: Any, dictionaries: dict[str, Any]) -> Any:
     pa, pc = require("pyarrow"), require("pyarrow.compute")
     arrays = []
     for f, column in zip(schema, batch.columns, strict=True):
+        if pa.types.is_null(f.type) and column.null_count == len(column):
+            arrays.append(pa.nulls(len(column)))
+            continue
+        if _json_text(column.type, f.type):
+            values = [None if v is None else json.loads(v) for v in column.to_pylist()]
+            arrays.append(pa.array(values, type=f.type))
+            continue
         if not pa.types.is_dictionary(f.type):
             arrays.append(column if column.type == f.type else column.cast(f.type))
             continue

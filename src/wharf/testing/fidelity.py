@@ -4,6 +4,10 @@ Each row is one column of one dataframe library; each store writes a frame holdi
 its real I/O manager (``wharf.materialize``) and reads it back as the same library. "exact"
 means ``assert_frame_equal`` with dtype checks passes. Run ``python -m wharf.testing.fidelity``
 to print the table; a test keeps the README's copy equal to it.
+
+The columns are :data:`PUBLISHED_STORES`: the local stores, PostgreSQL, Snowflake (fakesnow) and
+BigQuery (bqemulator), whose servers (``shared_postgres``, ``shared_fakesnow``,
+``shared_bqemulator`` in :mod:`wharf.testing`) start on first use and stop at exit.
 """
 
 from __future__ import annotations
@@ -17,7 +21,42 @@ from typing import Any
 
 import wharf as dg
 from wharf.testing.conformance import StoreCase
-from wharf.testing.stores import LOCAL_STORES
+from wharf.testing.stores import LOCAL_STORES, POSTGRES_STORES, WAREHOUSE_STORES
+
+#: the stores the README's table has a column for, in column order
+PUBLISHED_STORES: tuple[StoreCase, ...] = (*LOCAL_STORES, *POSTGRES_STORES, *WAREHOUSE_STORES)
+
+
+def _postgres_server() -> Any:
+    from wharf.testing.postgres import shared_postgres
+
+    return shared_postgres()
+
+
+def _fakesnow_server() -> Any:
+    from wharf.testing.snowflake import shared_fakesnow
+
+    return shared_fakesnow()
+
+
+def _bigquery_server() -> Any:
+    from wharf.testing.bigquery import shared_bqemulator
+
+    return shared_bqemulator()
+
+
+#: how a store row's ``fixture`` is provided outside pytest
+SERVERS: dict[str, Callable[[], Any]] = {
+    "postgres_server": _postgres_server,
+    "fakesnow_server": _fakesnow_server,
+    "bigquery_server": _bigquery_server,
+}
+
+
+def _manager(store: StoreCase, folder: Path) -> Any:
+    if store.fixture is None:
+        return store.io_manager(folder)
+    return store.io_manager(folder, server=SERVERS[store.fixture]())
 
 
 def _pandas_columns() -> dict[str, Any]:
@@ -110,7 +149,7 @@ def _round_trip(store: StoreCase, frame: Any, annotation: Any, folder: Path) -> 
         seen.append(fidelity)
 
     consume.__annotations__ = {"fidelity": annotation, "return": None}
-    resources = {"io_manager": store.io_manager(folder)}
+    resources = {"io_manager": _manager(store, folder)}
     dg.materialize([produce, dg.asset(consume)], resources=resources, record_history=False)
     return seen[0]
 
@@ -124,7 +163,9 @@ def _cell(store: StoreCase, frame: Any, annotation: Any, same: Callable[[Any, An
         return "exact" if same(got, frame) else "lossy"
 
 
-def fidelity_rows() -> list[tuple[str, str, dict[str, str]]]:
+def fidelity_rows(
+    stores: tuple[StoreCase, ...] = PUBLISHED_STORES,
+) -> list[tuple[str, str, dict[str, str]]]:
     """(library, column, {store: "exact" | "lossy" | "error: ..."}) for every tested column."""
     import pandas as pd
     import polars as pl
@@ -132,24 +173,24 @@ def fidelity_rows() -> list[tuple[str, str, dict[str, str]]]:
     rows = []
     for name, series in _pandas_columns().items():
         frame = pd.DataFrame({"c": series})
-        cells = {s.name: _cell(s, frame, pd.DataFrame, _exact_pandas) for s in LOCAL_STORES}
+        cells = {s.name: _cell(s, frame, pd.DataFrame, _exact_pandas) for s in stores}
         rows.append(("pandas", name, cells))
     for name, series in _polars_columns().items():
         pl_frame = pl.DataFrame({"c": series})
-        cells = {s.name: _cell(s, pl_frame, pl.DataFrame, _exact_polars) for s in LOCAL_STORES}
+        cells = {s.name: _cell(s, pl_frame, pl.DataFrame, _exact_polars) for s in stores}
         rows.append(("polars", name, cells))
     return rows
 
 
-def markdown_table() -> str:
-    """The fidelity table as Markdown."""
-    stores = [s.name for s in LOCAL_STORES]
+def markdown_table(stores: tuple[StoreCase, ...] = PUBLISHED_STORES) -> str:
+    """The fidelity table as Markdown, one column per store."""
+    names = [s.name for s in stores]
     lines = [
-        "| library | column | " + " | ".join(stores) + " |",
-        "|---|---|" + "---|" * len(stores),
+        "| library | column | " + " | ".join(names) + " |",
+        "|---|---|" + "---|" * len(names),
     ]
-    for lib, name, cells in fidelity_rows():
-        lines.append(f"| {lib} | {name} | " + " | ".join(cells[s] for s in stores) + " |")
+    for lib, name, cells in fidelity_rows(stores):
+        lines.append(f"| {lib} | {name} | " + " | ".join(cells[s] for s in names) + " |")
     return "\n".join(lines)
 
 

@@ -9,12 +9,24 @@ from typing import Any
 
 @dataclass(frozen=True)
 class FrameKind:
-    """One dataframe type: how to build it from Arrow, turn it back, and its annotation."""
+    """One dataframe type: how to build it from Arrow, turn it back, and its annotation.
+
+    Attributes:
+        checks: the per-kind checks written as this kind (None: all of them); an expensive
+            kind (Spark: a job per write) runs a few, and every check still reads it back.
+        fixture: the pytest fixture the kind needs (a SparkSession), requested by the suite.
+    """
 
     name: str
     annotation: Callable[[], Any]  # imported lazily: returns the class
     make: Callable[[Any], Any]  # pa.Table -> value
     to_table: Callable[[Any], Any]  # value -> pa.Table
+    checks: frozenset[str] | None = None
+    fixture: str | None = None
+
+    def runs(self, check: str) -> bool:
+        """Whether the per-kind check named ``check`` writes this kind."""
+        return self.checks is None or check in self.checks
 
 
 def _pandas() -> Any:
@@ -82,6 +94,21 @@ def _pandas_to_table(df: Any) -> Any:
     return pa.Table.from_pandas(df, preserve_index=False)
 
 
+def _spark() -> Any:
+    from pyspark.sql import DataFrame
+
+    return DataFrame
+
+
+def _make_spark(table: Any) -> Any:
+    """A Spark DataFrame made the way users make one: ``createDataFrame`` on the session."""
+    from pyspark.sql import SparkSession
+
+    from wharf.testing.spark import local_spark
+
+    return (SparkSession.getActiveSession() or local_spark()).createDataFrame(table)
+
+
 def _reader_of(table: Any) -> Any:
     return table.to_reader(max_chunksize=max(1, table.num_rows // 3 or 1))
 
@@ -96,6 +123,14 @@ FRAME_KINDS: tuple[FrameKind, ...] = (
         lambda lf: lf.collect().to_arrow(),
     ),
     FrameKind("arrow-table", _pa_table, lambda t: t, lambda t: t),
+    FrameKind(
+        "pyspark",
+        _spark,
+        _make_spark,
+        lambda df: df.toArrow(),
+        checks=frozenset({"round_trip", "empty", "projection", "column_order"}),
+        fixture="spark",
+    ),
     FrameKind("arrow-reader", _pa_reader, _reader_of, lambda r: r.read_all()),
     FrameKind("duckdb", _relation, _make_relation, lambda rel: rel.to_arrow_table()),
 )

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 
 import wharf as dg
 from wharf.testing.conformance import Check, FrameKind, StoreCase
-from wharf.testing.strategies import pandas_frames, polars_frames
+from wharf.testing.strategies import TEXT, TEXT_NO_NUL, pandas_frames, polars_frames
 
 EXAMPLES = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -38,7 +38,7 @@ def check_pandas_property(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
     import pandas as pd
 
     @EXAMPLES
-    @given(pandas_frames())
+    @given(pandas_frames(text=TEXT if case.nul_in_text else TEXT_NO_NUL))
     def run(df: pd.DataFrame) -> None:
         got = _round_trip(case, tmp, df, pd.DataFrame)
         pd.testing.assert_frame_equal(got, df, check_exact=True)
@@ -52,7 +52,7 @@ def check_polars_property(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
     from polars.testing import assert_frame_equal
 
     @EXAMPLES
-    @given(polars_frames())
+    @given(polars_frames(text=TEXT if case.nul_in_text else TEXT_NO_NUL))
     def run(df: pl.DataFrame) -> None:
         assert_frame_equal(_round_trip(case, tmp, df, pl.DataFrame), df, check_exact=True)
 

@@ -1,0 +1,557 @@
+"""Tables as Parquet, every other value pickled: one object per asset on any fsspec URL.
+
+:class:`ParquetOrPickleIOManager` is the engine behind ``FilesystemIOManager`` (local paths),
+:class:`ObjectStoreIOManager` (any URL) and the Dagster-named presets in :mod:`wharf.s3`,
+:mod:`wharf.gcs` and :mod:`wharf.adls2`. A table-like value (pandas, polars, pyarrow, a DuckDB
+relation) streams to ``<key>.parquet`` batch by batch through Arrow; anything else is pickled to
+``<key>``. Loading reads the ``.parquet`` object as the input's annotation asks, with only the
+``columns`` an ``AssetIn`` asks for, and falls back to the pickle (so objects written by
+Dagster's pickle managers still load).
+
+**How a write stays atomic.** Local paths: a temp file in the target folder, then
+``os.replace``. Object stores: measured against moto 5.2 (s3fs 2026.9), fake-gcs-server 1.54
+(gcsfs 2026.10) and Azurite 3.35 (adlfs 2026.8), an exception raised inside
+``with fs.open(url, "wb")`` *publishes the partial object* on all three, for a 100-byte and a
+12 MiB write alike: fsspec's ``__exit__`` calls ``close()``, which uploads the buffer and
+completes the multipart upload (S3), finishes the resumable upload (GCS) or commits the staged
+block list (Azure). So nothing streams into the final object. The value is first written to a
+local spool (in memory up to 64 MiB, beyond that a temp file in ``$TMPDIR``, so tables larger
+than memory still stream), then published by one ``pipe_file`` / ``put_file``: a single PUT
+below the multipart threshold, otherwise a multipart / resumable / block-list upload that
+becomes visible only with its final complete or commit request (s3fs aborts the multipart
+upload when a part fails). A source stream that raises, or a value that cannot be pickled,
+never reaches the store; an upload that fails or is cut off leaves the previous object
+readable (tests kill or freeze each server in the middle of a multipart upload).
+
+The spool costs nothing measurable: in ``bench/object_stores.py`` (1e6 rows, 19 MiB of
+Parquet, local servers) a store through wharf took 0.86x, 0.72x and 0.96x the time of
+``pq.write_table`` streamed into ``fs.open(url, "wb")`` on S3, GCS and Azure. A spool on disk
+instead of in memory cost ~25 ms more per 20 MiB, hence memory first.
+
+**Retries and errors.** Each client retries transient failures (5xx, timeouts, throttling,
+dropped connections) a bounded number of times with exponential back-off, as configured by
+the filesystem builders in the store modules; an upload also has an overall deadline, since
+a server that stops reading mid-body is caught by no request timeout
+(:meth:`ParquetOrPickleIOManager.upload_deadline`). What still fails becomes one
+:class:`~wharf.errors.StorageError` naming the asset, the URL and the client's last error,
+with any configured secret masked out.
+
+Examples:
+    >>> import pandas as pd
+    >>> import wharf as dg
+    >>> @dg.asset
+    ... def prices() -> pd.DataFrame:
+    ...     return pd.DataFrame({"sku": ["a", "b"], "eur": [9.5, 3.0]})
+    >>> io = ObjectStoreIOManager(base_path="memory://doc-bucket/prices")
+    >>> result = dg.materialize([prices], resources={"io_manager": io})
+    >>> meta = result.asset_materializations_for_node("prices")[0].metadata
+    >>> meta["uri"].value, meta["row_count"].value
+    ('memory://doc-bucket/prices/prices.parquet', 2)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import pickle
+import sys
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from pydantic import Field
+
+from wharf._core.config import ConfigurableResource, InitResourceContext
+from wharf._core.contexts import InputContext, OutputContext
+from wharf._core.env import EnvVar
+from wharf._core.results import MetadataValue
+from wharf._deps import require
+from wharf._io.configurable import ConfigurableIOManagerFactory
+from wharf._io.parquet_files import load_parquet, matches_unannotated, strip_optional, write_parquet
+from wharf._io.spool import Spool
+from wharf._io.upath import UPathIOManager, _is_local
+from wharf.errors import AssetTypeError, StorageError, WharfError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+__all__ = [
+    "FILESYSTEMS",
+    "MaskedSecrets",
+    "ObjectStoreIOManager",
+    "ParquetOrPickleIOManager",
+    "client_errors",
+    "filesystem_for",
+    "load_parquet",
+    "matches_unannotated",
+    "strip_optional",
+    "write_parquet",
+]  # the Parquet helpers are re-exported from wharf._io.parquet_files
+
+T = TypeVar("T")
+MASK = "**********"
+
+#: URL scheme -> "module:function" that builds the fsspec filesystem with bounded retries.
+FILESYSTEMS: dict[str, str] = {
+    "s3": "wharf.s3:s3_filesystem",
+    "s3a": "wharf.s3:s3_filesystem",
+    "gs": "wharf.gcs:gcs_filesystem",
+    "gcs": "wharf.gcs:gcs_filesystem",
+    "abfs": "wharf.adls2:azure_filesystem",
+    "abfss": "wharf.adls2:azure_filesystem",
+    "az": "wharf.adls2:azure_filesystem",
+}
+
+#: storage option names whose values are credentials; never shown in reprs or messages.
+SECRET_OPTIONS = frozenset(
+    {
+        "key", "secret", "token", "password", "credential", "credentials", "account_key",
+        "sas_token", "connection_string", "client_secret", "session_token",
+        "aws_secret_access_key", "aws_session_token", "aws_access_key_id",
+    }
+)  # fmt: skip
+
+
+def filesystem_for(protocol: str, options: Mapping[str, Any]) -> Any:
+    """The fsspec filesystem for ``protocol`` (``s3``, ``gs``, ``abfs``, ...).
+
+    Cloud protocols go through wharf's builders (bounded retries, timeouts, no listing cache);
+    any other protocol through ``fsspec.filesystem``.
+
+    Examples:
+        >>> type(filesystem_for("memory", {})).__name__
+        'MemoryFileSystem'
+    """
+    target = FILESYSTEMS.get(protocol)
+    if target is None:
+        fsspec = require("fsspec", purpose=f"{protocol}:// paths")
+        return fsspec.filesystem(protocol, **options)
+    module, name = target.split(":")
+    return getattr(importlib.import_module(module), name)(**options)
+
+
+def client_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions a storage client raises for a failed request (only loaded modules)."""
+    found: list[type[BaseException]] = [OSError, TimeoutError, RuntimeError, ValueError]
+    for module, names in (
+        ("botocore.exceptions", ("BotoCoreError", "ClientError")),
+        ("aiohttp", ("ClientError",)),
+        ("gcsfs.retry", ("HttpError", "ChecksumError")),
+        ("google.auth.exceptions", ("GoogleAuthError",)),
+        ("azure.core.exceptions", ("AzureError",)),
+    ):
+        loaded = sys.modules.get(module)
+        found.extend(getattr(loaded, n) for n in names if hasattr(loaded, n))
+    return tuple(found)
+
+
+def _masked(value: Any, secret_names: frozenset[str]) -> Any:
+    if isinstance(value, Mapping):
+        return {
+            k: (MASK if k in secret_names and v is not None and not isinstance(v, EnvVar) else
+                _masked(v, secret_names))
+            for k, v in value.items()
+        }  # fmt: skip
+    return value
+
+
+class MaskedSecrets(ConfigurableResource):
+    """A resource whose credential fields (and such keys in dict fields) never show in reprs.
+
+    The repr lists only the fields that were given, not every default.
+
+    Examples:
+        >>> class Creds(MaskedSecrets):
+        ...     secret_fields = frozenset({"password"})
+        ...     user: str
+        ...     password: str
+        >>> Creds(user="ann", password="hunter2")
+        Creds(user='ann', password='**********')
+    """
+
+    secret_fields: ClassVar[frozenset[str]] = frozenset()
+
+    def __repr_args__(self) -> Any:
+        given = self.model_fields_set
+        for name, value in super().__repr_args__():
+            if name in type(self).model_fields and name not in given:
+                continue
+            if name in self.secret_fields and value is not None and not isinstance(value, EnvVar):
+                yield name, MASK
+            else:
+                yield name, _masked(value, SECRET_OPTIONS)
+
+    def secret_values(self) -> list[str]:
+        """The resolved values of the secret fields, to scrub from error messages."""
+        found = [getattr(self, name, None) for name in self.secret_fields]
+        return [str(v) for v in found if v and not isinstance(v, EnvVar)]
+
+
+class ParquetOrPickleIOManager(UPathIOManager):
+    """Tables as Parquet at ``<key path>.parquet``; every other value pickled at ``<key path>``.
+
+    Args:
+        base_path: a local folder or any fsspec URL (``s3://bucket/prefix``, ``gs://``,
+            ``abfs://container/prefix``, ``memory://``, ...).
+        filesystem: the fsspec filesystem for a remote ``base_path``; by default the one
+            universal-pathlib picks for the URL.
+        secrets: credential values to mask in error messages.
+        upload_options: extra keyword arguments for the filesystem's ``put_file`` (e.g. the
+            multipart ``chunksize`` of s3fs and gcsfs).
+    """
+
+    extension = ""
+    #: bytes per second an upload must at least achieve (see :meth:`upload_deadline`)
+    min_upload_rate: float = 2**20
+    #: values up to this size are spooled in memory before their upload, larger ones on disk
+    spool_in_memory: int = 64 * 2**20
+
+    def __init__(
+        self,
+        base_path: Any = None,
+        *,
+        filesystem: Any = None,
+        secrets: Iterable[str] = (),
+        upload_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(base_path)
+        self._fs = filesystem
+        self._secrets = tuple(s for s in secrets if s)
+        self.upload_options = dict(upload_options or {})
+
+    # -- where things are -----------------------------------------------------------------
+    def filesystem(self, path: Any) -> Any:
+        return self._fs if self._fs is not None else path.fs
+
+    @staticmethod
+    def uri(path: Any) -> str:
+        """The URL of ``path`` (``file://`` for local paths)."""
+        if _is_local(path) and not str(path).startswith("file:"):
+            return Path(os.fspath(path)).absolute().as_uri()
+        return str(path)
+
+    # -- storing --------------------------------------------------------------------------
+    def handle_output(self, context: OutputContext, obj: Any) -> None:
+        from wharf._frames import adapter_for_value
+
+        start = time.perf_counter()
+        base = self._get_path(context)
+        table_path = base.with_name(base.name + ".parquet")
+        adapter = adapter_for_value(obj)
+        meta: dict[str, Any] = {}
+        self.replace_unpartitioned(context, base)
+        if adapter is None:
+            target, stale = base, table_path
+            _, size = self.publish(context, base, lambda p: self.dump_to_path(context, obj, p))
+        else:
+            target, stale = table_path, base
+            reader = adapter.to_arrow(obj)
+            written, size = self.publish(
+                context, table_path, lambda p: write_parquet(reader, p, frame=adapter.name)
+            )
+            meta["row_count"] = MetadataValue.int(written["rows"])
+            meta["schema"] = MetadataValue.table_schema(written["schema"])
+        self.remove(context, stale)
+        local = _is_local(target)
+        meta["path"] = MetadataValue.path(str(target) if local else self.uri(target))
+        meta["uri"] = MetadataValue.url(self.uri(target))
+        meta["bytes"] = MetadataValue.int(size)
+        meta["duration_s"] = MetadataValue.float(round(time.perf_counter() - start, 6))
+        context.add_output_metadata({**meta, **self.get_metadata(context, obj)})
+
+    def write_atomically(
+        self,
+        context: OutputContext,
+        obj: Any,
+        path: Any,
+        dump: Callable[[OutputContext, Any, Any], None],
+    ) -> None:
+        """Call ``dump`` so that ``path`` shows either the old value or the complete new one."""
+        self.replace_unpartitioned(context, path)
+        self.publish(context, path, lambda p: dump(context, obj, p), in_memory=False)
+
+    def publish(
+        self,
+        context: OutputContext,
+        path: Any,
+        write: Callable[[Any], T],
+        *,
+        in_memory: bool = True,
+    ) -> tuple[T, int]:
+        """Run ``write(p)`` on a temporary local spool, then make it ``path`` in one step.
+
+        ``p`` has ``open("wb")``; for an object store it is kept in memory up to
+        :attr:`spool_in_memory` bytes (then in a temp file), unless ``in_memory`` is false:
+        then it is a real local ``Path``, for code that needs one. Returns what ``write``
+        returned and the number of bytes stored.
+        """
+        if _is_local(path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+            try:
+                result = write(tmp)
+                size = os.path.getsize(tmp)
+                os.replace(tmp, path)
+            finally:
+                if tmp.exists():
+                    tmp.unlink()
+            return result, size
+        spool = Spool(self.spool_in_memory if in_memory else 0)
+        try:
+            result = write(spool.path() if not in_memory else spool)
+            size = spool.size()
+            fs = self.filesystem(path)
+            deadline = self.upload_deadline(fs, size)
+            self.attempt(context, "upload", path, lambda: self._put(fs, spool, path, deadline))
+        finally:
+            spool.discard()
+        return result, size
+
+    def upload_deadline(self, fs: Any, size: int) -> float:
+        """Seconds an upload of ``size`` bytes may take in all, retries included.
+
+        Request timeouts only bound the wait for an answer: a server that stops reading in
+        the middle of a request body would stall the upload for ever. So every upload also
+        gets a deadline: the time the client may spend on one request with all its retries
+        (``wharf_retry_budget``, set by wharf's filesystem builders: attempts x timeout plus
+        the back-off sleeps; 5 minutes for other filesystems), plus the time to send ``size``
+        bytes at :attr:`min_upload_rate`.
+        """
+        budget = float(getattr(fs, "wharf_retry_budget", 300.0))
+        return budget + size / self.min_upload_rate
+
+    def _put(self, fs: Any, spool: Spool, path: Any, deadline: float) -> None:
+        if not getattr(fs, "async_impl", False):  # only fsspec's async clients take a timeout
+            spool.upload(fs, path.path, **self.upload_options)
+            return
+        from fsspec.exceptions import FSTimeoutError
+
+        try:
+            spool.upload(fs, path.path, timeout=deadline, **self.upload_options)
+        except FSTimeoutError as exc:
+            rate = self.min_upload_rate / 2**20
+            msg = (
+                f"the upload did not finish within its deadline of {deadline:.1f} s (the "
+                f"client's retry budget, plus the size at {rate:g} MiB/s)"
+            )
+            raise TimeoutError(msg) from exc
+
+    def dump_to_path(self, context: OutputContext, obj: Any, path: Any) -> None:
+        """Pickle ``obj`` to the (local) ``path``."""
+        with path.open("wb") as f:
+            try:
+                pickle.Pickler(f, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+            except OSError:
+                raise
+            except Exception as exc:
+                raise self._unpicklable(context, obj, exc) from exc
+
+    def _unpicklable(self, context: OutputContext, obj: Any, exc: Exception) -> AssetTypeError:
+        name = context.asset_key.to_user_string() if context.has_asset_key else "?"
+        msg = (
+            f"asset {name!r} returned a {type(obj).__name__} that {self.manager_name} cannot "
+            f"pickle ({exc}): expected a picklable value; the stored value is unchanged"
+        )
+        return AssetTypeError(
+            msg, asset=name, io_manager=self.manager_name, expected="picklable value",
+            got=type(obj).__name__,
+        )  # fmt: skip
+
+    def remove(self, context: OutputContext, path: Any) -> None:
+        """Delete ``path`` if it exists (the other form of a value that changed kind)."""
+        if _is_local(path):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            return
+        fs = self.filesystem(path)
+        with contextlib.suppress(FileNotFoundError):  # one DELETE; no HEAD first
+            self.attempt(
+                context, "delete the stale copy of", path, lambda: fs.rm_file(path.path),
+                passthrough=_GONE,
+            )  # fmt: skip
+
+    def replace_unpartitioned(self, context: OutputContext, path: Any) -> None:
+        """Before the first partition of a formerly unpartitioned asset is stored, remove the
+        old value where the partitions' folder goes (local files: the base class does it)."""
+        if _is_local(path) or not (context.has_asset_key and context.has_asset_partitions):
+            super().replace_unpartitioned(context, path)
+            return
+        self.remove(context, self._get_path_without_extension(context))
+
+    # -- loading --------------------------------------------------------------------------
+    def load_one(self, context: InputContext) -> Any:
+        """Load the asset's (or its one partition's) table, or else its pickle.
+
+        On an object store each is simply fetched: a missing object costs one request, not a
+        HEAD before every GET.
+        """
+        base = self._get_path(context)
+        table_path = base.with_name(base.name + ".parquet")
+        if _is_local(base):
+            if table_path.is_file():
+                return self.load_table(context, table_path)
+            if base.is_file():
+                return self.load_from_path(context, base)
+            raise self.missing(context, base)
+        with contextlib.suppress(FileNotFoundError):
+            return self.load_table(context, table_path)
+        try:
+            return self.load_from_path(context, base)
+        except FileNotFoundError:
+            raise self.missing(context, base) from None
+
+    def path_exists(self, path: Any) -> bool:
+        return (
+            bool(path.is_file())
+            if _is_local(path)
+            else bool(self.filesystem(path).isfile(path.path))
+        )
+
+    def make_directory(self, path: Any) -> None:
+        if _is_local(path):  # object stores have no folders
+            path.mkdir(parents=True, exist_ok=True)
+
+    def unlink(self, path: Any) -> None:
+        if _is_local(path):
+            path.unlink()
+        else:
+            self.filesystem(path).rm_file(path.path)
+
+    def load_from_path(self, context: InputContext, path: Any) -> Any:
+        if _is_local(path):
+            with path.open("rb") as f:
+                return pickle.load(f)
+        fs = self.filesystem(path)
+        data = self.attempt(
+            context, "download", path, lambda: fs.cat_file(path.path), passthrough=_GONE
+        )
+        return pickle.loads(data)
+
+    def load_table(self, context: InputContext, path: Any) -> Any:
+        """Open the Parquet object at ``path`` as the input's annotation asks."""
+        from wharf._frames import adapter_for_annotation
+
+        if _is_local(path):
+            return load_parquet(
+                context, lambda: path.open("rb"), where=str(path), manager=self.manager_name
+            )
+        fs = self.filesystem(path)
+        adapter = adapter_for_annotation(context.dagster_type.typing_type)
+        whole = not context.definition_metadata.get("columns") and not (adapter and adapter.lazy)
+        if whole:  # one GET for the whole object, then parse in memory
+            pa = require("pyarrow", purpose="loading Parquet tables")
+            data = self.attempt(
+                context, "download", path, lambda: fs.cat_file(path.path), passthrough=_GONE
+            )
+
+            def source() -> Any:
+                return pa.BufferReader(data)
+        else:  # ranged reads: only the footer and the column chunks that are asked for
+
+            def source() -> Any:
+                return self.attempt(
+                    context, "open", path, lambda: fs.open(path.path, "rb", **_RANGED),
+                    passthrough=_GONE,
+                )  # fmt: skip
+
+        return load_parquet(
+            context, source, where=self.uri(path), manager=self.manager_name, errors=client_errors
+        )
+
+    # -- errors ---------------------------------------------------------------------------
+    def attempt(
+        self,
+        context: InputContext | OutputContext,
+        action: str,
+        path: Any,
+        call: Callable[[], T],
+        passthrough: tuple[type[BaseException], ...] = (),
+    ) -> T:
+        """Run one client call; translate what it raises (after its own retries) into a
+        :class:`StorageError` that names the asset, the URL and the last error.
+
+        Exceptions in ``passthrough`` (a missing object, when the caller handles that) and
+        wharf's own errors are raised as they are.
+        """
+        unchanged: tuple[type[BaseException], ...] = (WharfError, *passthrough)
+        try:
+            return call()
+        except unchanged:
+            raise
+        except client_errors() as exc:
+            raise self.storage_error(context, action, path, exc) from exc
+
+    def storage_error(
+        self, context: InputContext | OutputContext, action: str, path: Any, exc: BaseException
+    ) -> StorageError:
+        name = context.asset_key.to_user_string() if context.has_asset_key else path.name
+        detail = (str(exc).strip().splitlines() or [""])[0] or type(exc).__name__
+        detail = f"{type(exc).__name__}: {detail}"
+        for secret in self._secrets:
+            detail = detail.replace(secret, MASK)
+        writing = action in ("upload", "delete the stale copy of")
+        tail = "; the previously stored value is unchanged" if action == "upload" else ""
+        msg = (
+            f"{self.manager_name} could not {action} asset {name!r} at {self.uri(path)} "
+            f"(the client's retries are used up): last error {detail}{tail}"
+        )
+        expected = f"the store to {'accept' if writing else 'serve'} {self.uri(path)}"
+        return StorageError(
+            msg, asset=name, io_manager=self.manager_name, expected=expected, got=detail
+        )
+
+
+class ObjectStoreIOManager(ConfigurableIOManagerFactory, MaskedSecrets):
+    """Tables as Parquet, other values pickled, under one URL: S3, GCS, Azure or local.
+
+    Every table-like value (pandas, polars, pyarrow, DuckDB relation) is stored as Parquet
+    through Arrow and loads as the input's annotation asks; ``AssetIn(metadata={"columns":
+    [...]})`` reads only those columns, and lazy inputs (``pa.RecordBatchReader``,
+    ``pl.LazyFrame``, DuckDB relations) read the object with ranged requests instead of
+    downloading it whole. Everything else is pickled. A write becomes visible only when it is
+    complete; the previous value stays readable if it fails.
+
+    Args:
+        base_path: ``s3://bucket/prefix``, ``gs://bucket/prefix``, ``abfs://container/prefix``,
+            ``file:///folder``, a local folder, or any other fsspec URL.
+        storage_options: keyword arguments for the fsspec filesystem (endpoint, credentials,
+            ``max_attempts``, ``timeout``); values may be :class:`~wharf.EnvVar`. Credentials
+            never appear in reprs, logs, metadata or error messages.
+
+    Examples:
+        >>> ObjectStoreIOManager(base_path="s3://lake/raw", storage_options={"secret": "x"})
+        ObjectStoreIOManager(base_path='s3://lake/raw', storage_options={'secret': '**********'})
+    """
+
+    base_path: str
+    storage_options: dict[str, Any] = Field(default_factory=dict)
+
+    def create_io_manager(self, context: InitResourceContext) -> ParquetOrPickleIOManager:
+        from upath import UPath
+
+        where = context.resource_key or type(self).__name__
+        options = {
+            k: (
+                v.resolve(resource=where, field=f"storage_options.{k}")
+                if isinstance(v, EnvVar)
+                else v
+            )
+            for k, v in self.storage_options.items()
+        }
+        protocol = UPath(self.base_path).protocol
+        secrets = [str(v) for k, v in options.items() if k in SECRET_OPTIONS and v]
+        if protocol in ("", "file", "local"):
+            manager = ParquetOrPickleIOManager(self.base_path)
+        else:
+            fs = filesystem_for(protocol, options)
+            manager = ParquetOrPickleIOManager(self.base_path, filesystem=fs, secrets=secrets)
+        manager._manager_name = type(self).__name__
+        return manager
+
+
+_GONE = (FileNotFoundError,)  # an object that is not there: the caller decides
+# lazy and projected reads: read ahead in 8 MiB blocks (s3fs would fetch 50 MiB per miss)
+_RANGED: dict[str, Any] = {"cache_type": "readahead", "block_size": 8 * 2**20}

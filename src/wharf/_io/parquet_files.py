@@ -1,0 +1,99 @@
+"""Parquet on any file object: write a stream of Arrow batches, load it as the input asks.
+
+Used by :class:`~wharf._io.object_store.ParquetOrPickleIOManager` for local files and object
+stores alike. The frame type a table was stored as is kept in the Parquet schema metadata, so
+an unannotated input loads as that type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from wharf._core.contexts import InputContext
+from wharf._core.typecheck import type_name
+from wharf._deps import require
+from wharf.errors import AssetTypeError
+
+__all__ = ["load_parquet", "matches_unannotated", "strip_optional", "write_parquet"]
+
+_FRAME_KEY = b"wharf.frame"
+
+
+def write_parquet(reader: Any, path: Any, *, frame: str) -> dict[str, Any]:
+    """Stream ``reader`` into a Parquet file at ``path``; remember the frame type it came as."""
+    pq = require("pyarrow.parquet", purpose="storing tables as Parquet")
+    from wharf._stores.base import schema_dict
+
+    schema = reader.schema.with_metadata({**(reader.schema.metadata or {}), _FRAME_KEY: frame})
+    rows = 0
+    with path.open("wb") as f, pq.ParquetWriter(f, schema) as writer:
+        for batch in reader:
+            writer.write_batch(batch.replace_schema_metadata(schema.metadata))
+            rows += batch.num_rows
+    return {"rows": rows, "schema": schema_dict(reader.schema)}
+
+
+def load_parquet(
+    context: InputContext,
+    source: Callable[[], Any],
+    *,
+    where: str,
+    manager: str,
+    errors: Callable[[], tuple[type[BaseException], ...]] = lambda: (OSError,),
+) -> Any:
+    """Open ``source()`` as a stream of batches and build the input's annotated frame type."""
+    from wharf._frames import adapter_for_annotation, supported_type_names
+    from wharf._frames.registry import ADAPTERS
+    from wharf._stores.base import store_errors, stream
+
+    pq = require("pyarrow.parquet", purpose="loading Parquet tables")
+    annotation = context.dagster_type.typing_type
+    adapter = adapter_for_annotation(annotation)
+    label = context.asset_key.to_user_string() if context.has_asset_key else context.name
+    message = f"{manager} could not read asset {label!r} at {where}"
+    f = source()
+    try:
+        with store_errors(message, errors):  # the footer is read here (ranged reads remotely)
+            parquet = pq.ParquetFile(f)
+        stored = (parquet.schema_arrow.metadata or {}).get(_FRAME_KEY, b"arrow-table").decode()
+        if adapter is None:
+            if not matches_unannotated(annotation):
+                expected = ", ".join(supported_type_names())
+                msg = (
+                    f"input {context.name!r} (asset {label!r}) is annotated {type_name(annotation)}"
+                    f", but {manager} stored it as a table: expected one of {expected}"
+                )
+                raise AssetTypeError(
+                    msg, asset=label, io_manager=manager, expected=expected,
+                    got=type_name(annotation),
+                )  # fmt: skip
+            adapter = next(a for a in ADAPTERS if a.name == stored)
+            annotation = Any
+        columns = context.definition_metadata.get("columns")
+        batches = parquet.iter_batches(columns=list(columns) if columns else None)
+        schema = parquet.schema_arrow
+        if columns:
+            schema = require("pyarrow").schema([schema.field(c) for c in columns], schema.metadata)
+        reader = stream(schema, batches, f.close, message, errors)
+    except BaseException:
+        f.close()
+        raise
+    return adapter.from_arrow(reader, strip_optional(annotation))
+
+
+def matches_unannotated(annotation: Any) -> bool:
+    import inspect
+
+    return annotation in (Any, inspect.Parameter.empty, object, None)
+
+
+def strip_optional(annotation: Any) -> Any:
+    """``X`` for ``Optional[X]`` / ``X | None``; anything else unchanged."""
+    import types
+    import typing
+
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return members[0] if len(members) == 1 else annotation
+    return annotation

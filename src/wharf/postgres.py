@@ -1,0 +1,176 @@
+"""PostgreSQL: a resource for your own SQL, and one I/O manager for every dataframe type.
+
+``PostgresIOManager`` stores pandas and polars DataFrames, polars LazyFrames, pyarrow Tables and
+RecordBatchReaders, DuckDB relations and Spark DataFrames as PostgreSQL tables, and loads a
+table as whatever type the input is annotated with. Data moves as Arrow through ADBC (a binary
+bulk ``COPY`` each way), never row by row.
+
+Writes are atomic: the data is copied into a stage table and swapped in by ``DROP`` + ``RENAME``
+in the same transaction, so readers see the old table or the new one, never a mix, and a failed
+write leaves the old table as it was. Columns are matched by name, names keep their case, empty
+frames keep their columns, and the written Arrow schema (time zones, categoricals, unsigned
+integers, ...) is kept in the table comment and restored on load. See
+:mod:`wharf._stores.postgres` for the few types that cannot round-trip.
+
+The connection is given as fields (``host``, ``port``, ``user``, ``password``, ``database`` and
+libpq ``options`` such as ``sslmode``); pass the password as ``EnvVar("PGPASSWORD")``. It never
+appears in a repr, a message or metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import Field, PrivateAttr
+
+from wharf._core.config import ConfigurableResource
+from wharf._deps import require
+from wharf._io.store_io import TableIOManager
+
+if TYPE_CHECKING:
+    from wharf._stores.sql import SqlStore
+
+__all__ = [
+    "PostgresIOManager",
+    "PostgresPandasIOManager",
+    "PostgresPolarsIOManager",
+    "PostgresPySparkIOManager",
+    "PostgresResource",
+]
+
+
+class _Connection(ConfigurableResource):
+    """The connection fields shared by the resource and the I/O manager."""
+
+    host: str = "localhost"
+    port: int = 5432
+    user: str = "postgres"
+    password: str | None = Field(default=None, repr=False)
+    database: str = "postgres"
+    schema_: str | None = Field(default=None, alias="schema")
+    options: dict[str, str] = Field(default_factory=dict)
+
+    def _uri(self) -> str:
+        from wharf._stores.postgres import postgres_uri
+
+        return postgres_uri(
+            host=self.host, port=int(self.port), user=self.user, password=self.password,
+            database=self.database, options=self.options,
+        )  # fmt: skip
+
+
+class PostgresResource(_Connection):
+    """A PostgreSQL database for assets that run their own SQL.
+
+    Args:
+        host: server host name or address, or a Unix socket folder (``/run/postgresql``).
+        port: server port.
+        user: role to connect as.
+        password: its password; give it as ``EnvVar("PGPASSWORD")``. Never shown.
+        database: database to connect to.
+        schema: created if missing and put first on the ``search_path``.
+        options: more libpq connection parameters (``{"sslmode": "require"}``).
+
+    Examples:
+        >>> import wharf as dg
+        >>> pg = PostgresResource(host="db.internal", password=dg.EnvVar("PGPASSWORD"))
+        >>> "PGPASSWORD" in repr(pg)  # never shown, not even the variable's name
+        False
+        >>> with pg.get_connection() as conn:  # doctest: +SKIP
+        ...     conn.execute("SELECT count(*) FROM orders").fetchone()
+        (42,)
+    """
+
+    @contextmanager
+    def get_connection(self) -> Iterator[Any]:
+        """A ``psycopg`` connection; the block's work is committed when it ends, rolled back
+        if it raises, and the connection is closed either way."""
+        psycopg = require("psycopg", purpose="PostgresResource.get_connection")
+        conn = psycopg.connect(self._uri())
+        try:
+            if self.schema_:
+                name = psycopg.sql.Identifier(self.schema_)
+                conn.execute(psycopg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(name))
+                conn.execute(psycopg.sql.SQL("SET search_path TO {}, public").format(name))
+                conn.commit()
+            yield conn
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            conn.close()
+
+    @contextmanager
+    def get_adbc_connection(self) -> Iterator[Any]:
+        """An ADBC DB-API connection, for Arrow in and out (``cursor.adbc_ingest``,
+        ``cursor.fetch_arrow_table()``); closed when the block ends."""
+        from wharf._stores.postgres import PostgresConnector
+
+        conn = PostgresConnector(self._uri())()
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
+class PostgresIOManager(_Connection, TableIOManager):
+    """Stores any table-like value as a PostgreSQL table; loads it as the input's annotation asks.
+
+    The table is named after the asset key's last part; the schema comes from the asset's
+    ``schema`` metadata, then ``schema`` here, then the key prefix, then ``public``.
+    ``AssetIn(metadata={"columns": [...]})`` loads only those columns.
+
+    Args:
+        host, port, user, password, database, options: the connection (see
+            :class:`PostgresResource`).
+        schema: schema for every asset without its own ``schema`` metadata.
+
+    Examples:
+        >>> import pandas as pd, polars as pl
+        >>> import wharf as dg
+        >>> @dg.asset
+        ... def orders() -> pd.DataFrame:
+        ...     return pd.DataFrame({"id": [1, 2], "amount": [9.5, 3.0]})
+        >>> @dg.asset
+        ... def total(orders: pl.DataFrame) -> pl.DataFrame:
+        ...     return orders.select(pl.col("amount").sum())
+        >>> io = PostgresIOManager(host="db.internal", password=dg.EnvVar("PGPASSWORD"),
+        ...                        database="shop", schema="analytics")
+        >>> dg.materialize([orders, total], resources={"io_manager": io})  # doctest: +SKIP
+    """
+
+    default_load_type: ClassVar[str] = "pandas"
+
+    _store: Any = PrivateAttr(default=None)
+
+    def table_store(self) -> SqlStore:
+        if self._store is None:
+            from wharf._stores.postgres import postgres_store
+
+            self._store = postgres_store(self._uri())
+        store: SqlStore = self._store
+        return store
+
+    def default_schema(self) -> str | None:
+        return self.schema_
+
+
+class PostgresPandasIOManager(PostgresIOManager):
+    """:class:`PostgresIOManager` whose unannotated inputs load as ``pandas.DataFrame``."""
+
+    default_load_type: ClassVar[str] = "pandas"
+
+
+class PostgresPolarsIOManager(PostgresIOManager):
+    """:class:`PostgresIOManager` whose unannotated inputs load as ``polars.DataFrame``."""
+
+    default_load_type: ClassVar[str] = "polars"
+
+
+class PostgresPySparkIOManager(PostgresIOManager):
+    """:class:`PostgresIOManager` whose unannotated inputs load as ``pyspark.sql.DataFrame``."""
+
+    default_load_type: ClassVar[str] = "pyspark"

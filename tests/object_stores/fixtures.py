@@ -1,0 +1,127 @@
+"""Session fixtures: moto (S3), fake-gcs-server (GCS) and Azurite (Azure) on loopback ports.
+
+Imported by ``tests/object_stores/conftest.py`` and by ``tests/test_conformance.py``. Both
+places get the same server process: a server starts on first use, is shared by reference
+count, and is stopped (by its PID) when the last user's session fixture ends. A server that
+cannot start makes its tests fail with the server's log, never skip.
+
+Every fixture runs with fake credentials and the cloud metadata endpoints blocked: any attempt
+to connect to 169.254.169.254 (or another link-local address) raises and is recorded, and the
+session fails if one happened.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wharf.testing.servers import (
+    FAKE_AWS_ENV,
+    LocalServer,
+    start_azurite,
+    start_fake_gcs,
+    start_moto,
+)
+
+BUCKET = "wharf"
+CLOUD_ENV = {
+    **FAKE_AWS_ENV,
+    "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false",  # read when gcsfs is imported
+    "NO_GCE_CHECK": "True",  # google-auth: do not probe the GCE metadata server
+    "GCE_METADATA_HOST": "127.0.0.1:9",  # ... and if it does, a closed loopback port
+    "GCE_METADATA_IP": "127.0.0.1:9",
+    "NO_PROXY": "127.0.0.1,localhost",
+    "no_proxy": "127.0.0.1,localhost",
+}
+#: connection attempts to link-local addresses (cloud metadata services) seen this session
+BLOCKED: list[str] = []
+_RUNNING: dict[str, list[Any]] = {}  # kind -> [server, users]
+
+
+def _link_local(address: Any) -> bool:
+    host = address[0] if isinstance(address, tuple) and address else None
+    try:
+        return isinstance(host, str) and ipaddress.ip_address(host).is_link_local
+    except ValueError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def cloud_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Fake credentials in the environment; link-local connections refused and recorded."""
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def guarded(real: Callable[..., Any]) -> Callable[..., Any]:
+        def connect(self: socket.socket, address: Any) -> Any:
+            if _link_local(address):
+                BLOCKED.append(str(address))
+                msg = f"test tried to reach a cloud metadata address {address}"
+                raise ConnectionRefusedError(msg)
+            return real(self, address)
+
+        return connect
+
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in CLOUD_ENV.items():
+            mp.setenv(name, value)
+        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "GOOGLE_APPLICATION_CREDENTIALS"):
+            mp.delenv(name, raising=False)
+        mp.setattr(socket.socket, "connect", guarded(real_connect))
+        mp.setattr(socket.socket, "connect_ex", guarded(real_connect_ex))
+        yield tmp_path_factory.mktemp("server-logs")
+    assert BLOCKED == [], f"clients tried to reach cloud metadata endpoints: {BLOCKED}"
+
+
+def _shared(kind: str, start: Callable[[Path], LocalServer], logs: Path) -> Iterator[LocalServer]:
+    entry = _RUNNING.get(kind)
+    if entry is None or entry[0].process is None:
+        server = start(logs)
+        server.create_bucket(BUCKET)
+        entry = _RUNNING[kind] = [server, 0]
+    entry[1] += 1
+    try:
+        yield entry[0]
+    finally:
+        entry[1] -= 1
+        if entry[1] == 0:
+            del _RUNNING[kind]
+            entry[0].close()
+
+
+@pytest.fixture(scope="session")
+def s3_server(cloud_env: Path) -> Iterator[LocalServer]:
+    """moto's S3 server with the bucket ``wharf``."""
+    yield from _shared("s3", start_moto, cloud_env)
+
+
+@pytest.fixture(scope="session")
+def gcs_server(cloud_env: Path) -> Iterator[LocalServer]:
+    """fake-gcs-server with the bucket ``wharf``."""
+    yield from _shared("gcs", start_fake_gcs, cloud_env)
+
+
+@pytest.fixture(scope="session")
+def azure_server(cloud_env: Path) -> Iterator[LocalServer]:
+    """Azurite with the container ``wharf``."""
+    yield from _shared("azure", start_azurite, cloud_env)
+
+
+SERVER_FIXTURES = ("s3_server", "gcs_server", "azure_server")
+PROTOCOL = {"s3": "s3", "gcs": "gs", "azure": "abfs"}
+
+
+def url(server: LocalServer, *parts: str) -> str:
+    """``<scheme>://wharf/<parts>`` on ``server``."""
+    return f"{PROTOCOL[server.kind]}://{'/'.join((BUCKET, *parts))}"
+
+
+@pytest.fixture(params=SERVER_FIXTURES, ids=["s3", "gcs", "azure"])
+def server(request: pytest.FixtureRequest) -> LocalServer:
+    """Each of the three servers in turn."""
+    found: LocalServer = request.getfixturevalue(request.param)
+    return found

@@ -1,0 +1,40 @@
+"""Session fixture: one throw-away PostgreSQL server (Debian's binaries) on a loopback port.
+
+Imported by ``tests/postgres/conftest.py`` and by the modules that run the postgres store row
+(conformance, fidelity). Every importer gets the same server process: it starts on first use
+(:func:`wharf.testing.postgres.shared_postgres`) and is stopped, by its PID, when the last
+user's session fixture ends. A server that cannot start fails the tests with its log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+
+import pytest
+
+from wharf.testing.postgres import PostgresServer, shared_postgres, stop_shared_postgres
+
+_USERS = [0]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = shared_postgres()
+    _USERS[0] += 1
+    try:
+        yield server
+    finally:
+        _USERS[0] -= 1
+        if not _USERS[0]:
+            stop_shared_postgres()
+
+
+def schema_for(node_id: str) -> str:
+    """A schema name unique to one test (at most 63 bytes): tests never see each other's tables."""
+    return "t_" + hashlib.sha1(node_id.encode()).hexdigest()[:20]
+
+
+@pytest.fixture
+def pg_schema(request: pytest.FixtureRequest) -> str:
+    return schema_for(request.node.nodeid)
