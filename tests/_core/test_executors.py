@@ -14,8 +14,11 @@ import pyarrow as pa
 import pytest
 
 import wharf as dg
+from tests.object_stores.fixtures import cloud_env, s3_server
 from wharf.duckdb import DuckDBIOManager
 from wharf.errors import DefinitionError
+
+__all__ = ["cloud_env", "s3_server"]  # session fixtures shared with the object-store tests
 
 WIDTH = 20
 
@@ -42,11 +45,17 @@ def wide_graph() -> list[dg.AssetsDefinition]:
     return [root, *(child(i) for i in range(WIDTH)), sink]
 
 
-def stores(tmp_path: Path) -> dict[str, Any]:
-    return {
-        "duckdb": DuckDBIOManager(database=str(tmp_path / "wide.duckdb")),
-        "filesystem": dg.FilesystemIOManager(base_dir=str(tmp_path / "files")),
-    }
+def store(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> Any:
+    if name == "duckdb":
+        return DuckDBIOManager(database=str(tmp_path / "wide.duckdb"))
+    if name == "filesystem":
+        return dg.FilesystemIOManager(base_dir=str(tmp_path / "files"))
+    from wharf import ObjectStoreIOManager
+
+    server = request.getfixturevalue("s3_server")  # moto, started by the test session
+    return ObjectStoreIOManager(
+        base_path=f"s3://wharf/{tmp_path.name}", storage_options=server.storage_options()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +63,7 @@ def dask_cluster() -> Iterator[str]:
     import distributed
 
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0"
     )
     try:
         yield cluster.scheduler_address
@@ -62,10 +71,10 @@ def dask_cluster() -> Iterator[str]:
         cluster.close()
 
 
-@pytest.mark.parametrize("store", ["duckdb", "filesystem"])
+@pytest.mark.parametrize("store_name", ["duckdb", "filesystem", "s3"])
 @pytest.mark.parametrize("executor", ["multiprocess", "dask"])
 def test_wide_graph_gives_the_in_process_result(
-    tmp_path: Path, store: str, executor: str, request: pytest.FixtureRequest
+    tmp_path: Path, store_name: str, executor: str, request: pytest.FixtureRequest
 ) -> None:
     assets = wide_graph()
     expected = dg.materialize(assets, resources={"io_manager": dg.InMemoryIOManager()})
@@ -75,7 +84,7 @@ def test_wide_graph_gives_the_in_process_result(
     else:
         run_with = dg.dask_executor(request.getfixturevalue("dask_cluster"))
     result = dg.materialize(
-        assets, resources={"io_manager": stores(tmp_path)[store]}, executor=run_with
+        assets, resources={"io_manager": store(store_name, tmp_path, request)}, executor=run_with
     )
     assert result.success
     assert len(result.outcomes) == WIDTH + 2
@@ -212,3 +221,33 @@ def test_local_files_with_a_remote_dask_cluster_are_refused(tmp_path: Path) -> N
             [a], resources={"io_manager": dg.FilesystemIOManager(base_dir=str(tmp_path))},
             executor=remote,
         )  # fmt: skip
+
+
+# A killed worker leaves distributed's sockets to the garbage collector: not ours to close.
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_lost_dask_worker_fails_its_asset_and_the_rest_run(tmp_path: Path) -> None:
+    import dask
+
+    @dg.asset
+    def crashes() -> int:
+        os.kill(os.getpid(), signal.SIGKILL)  # takes the whole Dask worker process down
+        return 1
+
+    @dg.asset
+    def after(crashes: int) -> int:
+        return crashes
+
+    @dg.asset
+    def fine() -> int:
+        return 2
+
+    io = dg.FilesystemIOManager(base_dir=str(tmp_path))
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        result = dg.materialize(
+            [crashes, after, fine], resources={"io_manager": io},
+            executor=dg.dask_executor(n_workers=1, max_concurrent=1), raise_on_error=False,
+        )  # fmt: skip
+    status = {o.key.to_user_string(): o.status for o in result.outcomes}
+    assert status == {"crashes": "failed", "after": "skipped", "fine": "success"}
+    assert "KilledWorker" in str(result.outcome("crashes").reason)

@@ -79,7 +79,7 @@ class DaskExecutor:
         if self.address is not None:
             return distributed.Client(self.address), None
         settings = {"n_workers": 2, "threads_per_worker": 1, "processes": True,
-                    "host": "127.0.0.1", "dashboard_address": None, **self.cluster}  # fmt: skip
+                    "host": "127.0.0.1", "dashboard_address": ":0", **self.cluster}  # fmt: skip
         cluster = distributed.LocalCluster(**settings)
         return distributed.Client(cluster), cluster
 
