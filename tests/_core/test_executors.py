@@ -20,6 +20,12 @@ from wharf.errors import DefinitionError
 
 __all__ = ["cloud_env", "s3_server"]  # session fixtures shared with the object-store tests
 
+# Dask clusters that shut down (or lose a worker) leave sockets to the garbage collector.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
+
 WIDTH = 20
 
 
@@ -223,9 +229,6 @@ def test_local_files_with_a_remote_dask_cluster_are_refused(tmp_path: Path) -> N
         )  # fmt: skip
 
 
-# A killed worker leaves distributed's sockets to the garbage collector: not ours to close.
-@pytest.mark.filterwarnings("ignore::ResourceWarning")
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_lost_dask_worker_fails_its_asset_and_the_rest_run(tmp_path: Path) -> None:
     import dask
 
