@@ -14,8 +14,6 @@ cloud metadata endpoint 169.254.169.254; the session fails if one was attempted.
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from tests.network_guard import guarded_env
 from wharf.testing.bigquery import BigQueryEmulator, shared_bqemulator, stop_shared_bqemulator
 from wharf.testing.snowflake import FakeSnowflake, shared_fakesnow, stop_shared_fakesnow
 
@@ -37,38 +36,13 @@ BLOCKED: list[str] = []
 _USERS: dict[str, int] = {}  # server -> session fixtures using it
 
 
-def _link_local(address: Any) -> bool:
-    host = address[0] if isinstance(address, tuple) and address else None
-    try:
-        return isinstance(host, str) and ipaddress.ip_address(host).is_link_local
-    except ValueError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def warehouse_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Fake-credential environment, link-local connections refused; yields a log folder."""
-    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
-
-    def guarded(real: Callable[..., Any]) -> Callable[..., Any]:
-        def connect(self: socket.socket, address: Any) -> Any:
-            if _link_local(address):
-                BLOCKED.append(str(address))
-                msg = f"test tried to reach a cloud metadata address {address}"
-                raise ConnectionRefusedError(msg)
-            return real(self, address)
-
-        return connect
-
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in WAREHOUSE_ENV.items():
-            mp.setenv(name, value)
-        for name in ("GOOGLE_APPLICATION_CREDENTIALS", "BIGQUERY_EMULATOR_HOST"):
-            mp.delenv(name, raising=False)
-        mp.setattr(socket.socket, "connect", guarded(real_connect))
-        mp.setattr(socket.socket, "connect_ex", guarded(real_connect_ex))
+    with guarded_env(
+        WAREHOUSE_ENV, ("GOOGLE_APPLICATION_CREDENTIALS", "BIGQUERY_EMULATOR_HOST"), BLOCKED
+    ):
         yield tmp_path_factory.mktemp("warehouse-logs")
-    assert BLOCKED == [], f"clients tried to reach cloud metadata endpoints: {BLOCKED}"
 
 
 def _shared(name: str, get: Callable[[], Any], stop: Callable[[], None]) -> Iterator[Any]:

@@ -12,14 +12,13 @@ session fails if one happened.
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.network_guard import guarded_env
 from wharf.testing.servers import (
     FAKE_AWS_ENV,
     LocalServer,
@@ -43,38 +42,13 @@ BLOCKED: list[str] = []
 _RUNNING: dict[str, list[Any]] = {}  # kind -> [server, users]
 
 
-def _link_local(address: Any) -> bool:
-    host = address[0] if isinstance(address, tuple) and address else None
-    try:
-        return isinstance(host, str) and ipaddress.ip_address(host).is_link_local
-    except ValueError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def cloud_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Fake credentials in the environment; link-local connections refused and recorded."""
-    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
-
-    def guarded(real: Callable[..., Any]) -> Callable[..., Any]:
-        def connect(self: socket.socket, address: Any) -> Any:
-            if _link_local(address):
-                BLOCKED.append(str(address))
-                msg = f"test tried to reach a cloud metadata address {address}"
-                raise ConnectionRefusedError(msg)
-            return real(self, address)
-
-        return connect
-
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in CLOUD_ENV.items():
-            mp.setenv(name, value)
-        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "GOOGLE_APPLICATION_CREDENTIALS"):
-            mp.delenv(name, raising=False)
-        mp.setattr(socket.socket, "connect", guarded(real_connect))
-        mp.setattr(socket.socket, "connect_ex", guarded(real_connect_ex))
+    with guarded_env(
+        CLOUD_ENV, ("AWS_PROFILE", "AWS_ENDPOINT_URL", "GOOGLE_APPLICATION_CREDENTIALS"), BLOCKED
+    ):
         yield tmp_path_factory.mktemp("server-logs")
-    assert BLOCKED == [], f"clients tried to reach cloud metadata endpoints: {BLOCKED}"
 
 
 def _shared(kind: str, start: Callable[[Path], LocalServer], logs: Path) -> Iterator[LocalServer]:
