@@ -22,7 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Self
 
-__all__ = ["LOOPBACK", "ChildServer", "WarehouseStartError", "free_port"]
+__all__ = [
+    "LOOPBACK", "ChildServer", "WarehouseStartError", "answers_http", "die_with_parent",
+    "free_port",
+]  # fmt: skip
 
 LOOPBACK = "127.0.0.1"
 #: keeps every HTTP client (requests, urllib3, google-auth) off any configured proxy
@@ -33,23 +36,25 @@ class WarehouseStartError(RuntimeError):
     """A local warehouse stand-in did not start; the message holds the command and log tail."""
 
 
-def free_port() -> int:
-    """A TCP port on the loopback address that nothing listens on right now."""
+def free_port(host: str = LOOPBACK) -> int:
+    """A TCP port that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((LOOPBACK, 0))
+        s.bind((host, 0))
         port: int = s.getsockname()[1]
         return port
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+def die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: the server gets SIGTERM when the process that started it dies, even by SIGKILL."""
     with contextlib.suppress(Exception):
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def _answers(url: str) -> bool:
+def answers_http(url: str, timeout: float = 0.5) -> bool:
+    """Whether ``url`` answers at all (any HTTP status), without any proxy."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        with opener.open(url, timeout=0.5):
+        with opener.open(url, timeout=timeout):
             return True
     except urllib.error.HTTPError:
         return True  # any HTTP status: it is up
@@ -100,7 +105,7 @@ class ChildServer:
             try:
                 self.process = subprocess.Popen(  # our own argv, no shell
                     self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                    env=env, preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads involved
+                    env=env, preexec_fn=die_with_parent,  # noqa: PLW1509 - no threads involved
                 )  # fmt: skip
             except OSError as exc:
                 msg = f"could not start {self.name} ({' '.join(self.argv)}): {exc}"
@@ -109,7 +114,7 @@ class ChildServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 break
-            if _answers(self.url + self.ready_path):
+            if answers_http(self.url + self.ready_path):
                 return self
             time.sleep(0.05)
         code = self.process.poll()

@@ -33,16 +33,15 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Self
+
+from wharf.testing._process import answers_http, die_with_parent, free_port
 
 __all__ = [
     "AZURITE_ACCOUNT",
@@ -80,34 +79,6 @@ _NO_PROXY = {"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost
 
 class ServerStartError(RuntimeError):
     """A local server did not start; the message holds the command and the log's tail."""
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child, between fork and exec
-    """Linux: the server gets SIGTERM when the process that started it dies, even by SIGKILL."""
-    import ctypes
-
-    pr_set_pdeathsig = 1
-    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
-def _http_ok(url: str, timeout: float = 0.5) -> bool:
-    """Whether ``url`` answers at all (any HTTP status), without any proxy."""
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(url, timeout=timeout):
-            return True
-    except urllib.error.HTTPError:
-        return True  # it answered
-    except (OSError, ValueError):
-        return False
 
 
 @dataclass
@@ -151,7 +122,7 @@ class LocalServer:
                     self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                     env={**os.environ, **_NO_PROXY}, start_new_session=True, cwd=self.cwd,
                     # only prctl() runs between fork and exec; servers start from one thread
-                    preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
+                    preexec_fn=die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
                 )  # fmt: skip
             except OSError as exc:
                 msg = f"could not start the {self.kind} server {self.argv[0]!r}: {exc}"
@@ -160,7 +131,7 @@ class LocalServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 break
-            if _http_ok(self.url + self.ready_path):
+            if answers_http(self.url + self.ready_path):
                 return self
             time.sleep(0.05)
         self.stop()
