@@ -53,8 +53,9 @@ CASES = [
 def test_conformance(
     store: StoreCase, check: Check, kind: FrameKind, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    if kind.fixture is not None:  # the SparkSession: started once, stopped at the end
-        request.getfixturevalue(kind.fixture)
+    for used in FRAME_KINDS if check.reads_every_kind else (kind,):
+        if used.fixture is not None:  # the SparkSession: started once, stopped at the end
+            request.getfixturevalue(used.fixture)
     if store.fixture is not None:  # a server-backed row: bind its server
         server = request.getfixturevalue(store.fixture)
         builder = functools.partial(store.io_manager, server=server)

@@ -24,13 +24,17 @@ def write_parquet(reader: Any, path: Any, *, frame: str) -> dict[str, Any]:
     """Stream ``reader`` into a Parquet file at ``path``; remember the frame type it came as."""
     pq = require("pyarrow.parquet", purpose="storing tables as Parquet")
     from wharf._stores.base import schema_dict
+    from wharf._stores.schema_codec import DictionaryNotes
 
     schema = reader.schema.with_metadata({**(reader.schema.metadata or {}), _FRAME_KEY: frame})
-    rows = 0
+    rows, notes = 0, DictionaryNotes(schema)
     with path.open("wb") as f, pq.ParquetWriter(f, schema) as writer:
         for batch in reader:
             writer.write_batch(batch.replace_schema_metadata(schema.metadata))
             rows += batch.num_rows
+            notes.see(batch)
+        if not rows:
+            notes.keep_in(writer)
     return {"rows": rows, "schema": schema_dict(reader.schema)}
 
 
@@ -46,6 +50,7 @@ def load_parquet(
     from wharf._frames import adapter_for_annotation, supported_type_names
     from wharf._frames.registry import ADAPTERS
     from wharf._stores.base import store_errors, stream
+    from wharf._stores.schema_codec import empty_batch, kept_dictionaries
 
     pq = require("pyarrow.parquet", purpose="loading Parquet tables")
     annotation = context.dagster_type.typing_type
@@ -71,10 +76,12 @@ def load_parquet(
             adapter = next(a for a in ADAPTERS if a.name == stored)
             annotation = Any
         columns = context.definition_metadata.get("columns")
-        batches = parquet.iter_batches(columns=list(columns) if columns else None)
         schema = parquet.schema_arrow
         if columns:
             schema = require("pyarrow").schema([schema.field(c) for c in columns], schema.metadata)
+        batches = parquet.iter_batches(columns=list(columns) if columns else None)
+        if kept := kept_dictionaries(parquet):  # no rows, but declared categories
+            batches = iter([empty_batch(schema, kept)])
         reader = stream(schema, batches, f.close, message, errors)
     except BaseException:
         f.close()

@@ -16,7 +16,8 @@ replaces each file atomically, not the set at once.
 Reads stream ``ParquetFile.iter_batches``. A partition read by values reads those files; a range
 read (or a read of a table that only has partition files) scans every partition file, keeping
 the rows in range. The Arrow schema, pandas metadata and categorical dictionaries are kept by
-Parquet itself.
+Parquet itself; a file of no rows keeps its dictionaries in the key-value metadata
+(:mod:`wharf._stores.schema_codec`), since Parquet writes one only with the rows using it.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from wharf._stores.base import (
     store_errors,
     stream,
 )
+from wharf._stores.schema_codec import DictionaryNotes, empty_batch, kept_dictionaries
 from wharf.errors import StorageError, StoredValueNotFoundError, UnsafeNameError
 
 if TYPE_CHECKING:
@@ -183,16 +185,22 @@ class ParquetStore:
         out = pa.schema([schema.field(c) for c in wanted], metadata=schema.metadata)
 
         def batches() -> Iterator[Any]:
+            kept: dict[str, Any] = {}
+            empty = True
             for path in files:
                 with pq.ParquetFile(path) as pf:
+                    kept.update(kept_dictionaries(pf))
                     here = [c for c in fetch.names if c in pf.schema_arrow.names]
                     for raw in pf.iter_batches(self.batch_size, columns=here):
                         batch = _conform(raw, fetch)
                         if ranged:
                             batch = batch.filter(_matches(batch, filters))
+                        empty = False
                         yield pa.RecordBatch.from_arrays(
                             [batch.column(c) for c in wanted], schema=out
                         )
+            if empty and kept:  # no rows, but declared categories
+                yield empty_batch(out, kept)
 
         return stream(out, batches(), lambda: None, message, _errors)
 
@@ -268,7 +276,8 @@ class ParquetStore:
     ) -> tuple[int, int]:
         pq = require("pyarrow.parquet")
         staged: dict[Path, tuple[Path, Any, Any]] = {}
-        rows = 0
+        rows, notes = 0, DictionaryNotes(reader.schema)
+        written: set[Path] = set()
         try:
             for path in targets:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -277,6 +286,7 @@ class ParquetStore:
                 staged[path] = (tmp, handle, pq.ParquetWriter(handle, reader.schema))
             for batch in batches:
                 rows += batch.num_rows
+                notes.see(batch)
                 if filters:
                     _check_rows(batch, filters, message)
                 for path, combo in targets.items():
@@ -285,7 +295,10 @@ class ParquetStore:
                     )
                     if part.num_rows:
                         staged[path][2].write_batch(part)
-            for _, handle, writer in staged.values():
+                        written.add(path)
+            for path, (_, handle, writer) in staged.items():
+                if path not in written:
+                    notes.keep_in(writer)
                 writer.close()
                 handle.flush()
                 os.fsync(handle.fileno())

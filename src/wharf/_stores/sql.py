@@ -25,13 +25,10 @@ categorical columns) is kept as the table comment and restored on read. The docs
 
 from __future__ import annotations
 
-import base64
-import json
 import random
 import re
 import time
 import uuid
-import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -54,15 +51,21 @@ from wharf._stores.base import (
     store_errors,
     stream,
 )
+from wharf._stores.schema_codec import (
+    DictionaryNotes,
+    decode_schema,
+    empty_batch,
+    encode_schema,
+    restorable,
+    restore,
+    zip_schema,
+)
 from wharf.errors import StorageError, StoredValueNotFoundError, StoreLockedError
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 __all__ = ["Dialect", "SqlStore", "sql_type"]
-
-_COMMENT_PREFIX = "wharf.arrow-schema.v1:"
-_ZIPPED_PREFIX = "wharf.arrow-schema.v1z:"  # the same, zlib-compressed (for ``comment_max``)
 
 
 def _no_lock(exc: BaseException) -> str | None:
@@ -301,9 +304,9 @@ class SqlStore:
         if stored is None:
             return stream(batches.schema, iter(batches), con.close, message, self._errors)
         pa = require("pyarrow")
-        fields = [_restorable(got, stored[0].field(got.name)) for got in batches.schema]
+        fields = [restorable(got, stored[0].field(got.name)) for got in batches.schema]
         schema = pa.schema(fields, metadata=stored[0].metadata)
-        restored = (_restore(b, schema, stored[1]) for b in batches)
+        restored = _restored(batches, schema, stored[1])
         return stream(schema, restored, con.close, message, self._errors)
 
     def query(
@@ -392,7 +395,7 @@ class SqlStore:
                 if tap.rows is None:  # read natively: count what was staged
                     tap.rows = self._run(con, d.count_sql, target=stage, where="TRUE")[0][0]
                 self._check_count(con, stage, ("TRUE", []), tap.rows or 0, "the staged table")
-                text = self._comment(_encode_schema(tap.schema, tap.dictionaries))
+                text = self._comment(encode_schema(tap.schema, tap.dictionaries))
                 self._set_comment(con, stage, text)
                 for statement in d.replace_sql:
                     self._run(
@@ -440,7 +443,7 @@ class SqlStore:
             )
             stored = stored and (stored[0].append(new), stored[1])
         if stored:
-            self._set_comment(con, self._target(ref), _encode_schema(*stored))
+            self._set_comment(con, self._target(ref), encode_schema(*stored))
 
     def _check_count(
         self, con: Any, target: str, where: tuple[str, list[object]], rows: int, what: str
@@ -478,11 +481,11 @@ class SqlStore:
 
     def _stored_schema(self, con: Any, ref: TableRef, existing: list[str]) -> Any:
         if self.dialect.describe is not None:
-            return _decode_schema(self.dialect.describe(con, ref.schema, ref.table)[1], existing)
+            return decode_schema(self.dialect.describe(con, ref.schema, ref.table)[1], existing)
         if not self.dialect.comment_get_sql:
             return None
         rows = self.dialect.execute(con, self.dialect.comment_get_sql, [ref.schema, ref.table])
-        return _decode_schema(rows[0][0] if rows else None, existing)
+        return decode_schema(rows[0][0] if rows else None, existing)
 
     def _comment(self, text: str) -> str:
         """``text`` if it is safe in a SQL literal and short enough for the database (zipped if
@@ -492,9 +495,7 @@ class SqlStore:
             return ""
         if limit is None or len(text) <= limit:
             return text
-        if text.startswith(_COMMENT_PREFIX):
-            raw = base64.b64decode(text[len(_COMMENT_PREFIX) :])
-            text = _ZIPPED_PREFIX + base64.b64encode(zlib.compress(raw, 9)).decode("ascii")
+        text = zip_schema(text)
         return text if len(text) <= limit else ""
 
     def _set_comment(self, con: Any, target: str, text: str) -> None:
@@ -584,7 +585,8 @@ class _Tap:
         self.storage = pa.schema([f.with_type(storage_type(f.type)) for f in self.schema])
         self.rows: int | None = 0
         self.error: BaseException | None = None
-        self.dictionaries: dict[str, Any] = {}
+        self._notes = DictionaryNotes(self.schema)
+        self.dictionaries = self._notes.dictionaries
 
     def attach(self, con: Any, name: str, dialect: Dialect) -> str | None:
         return dialect.attach(con, name, self.reader())
@@ -594,7 +596,7 @@ class _Tap:
         return pa.RecordBatchReader.from_batches(self.storage, self._batches())
 
     def _batches(self) -> Iterator[pa.RecordBatch]:
-        pa, source = require("pyarrow"), iter(self._source)
+        source = iter(self._source)
         same = self.storage.equals(self.schema)
         while True:
             try:
@@ -604,103 +606,17 @@ class _Tap:
             except BaseException as exc:
                 self.error = exc
                 raise
-            for i, f in enumerate(self.schema):
-                if pa.types.is_dictionary(f.type):
-                    self._note(f.name, batch.column(i).dictionary)
+            self._notes.see(batch)
             self.rows = (self.rows or 0) + batch.num_rows
             yield batch if same else batch.cast(self.storage)
 
-    def _note(self, name: str, new: Any) -> None:
-        old = self.dictionaries.setdefault(name, new)
-        if old is None or old is new:
-            return
-        short, long = sorted((old, new), key=len)  # a grown dictionary still covers the old
-        self.dictionaries[name] = long if long[: len(short)].equals(short) else None
 
-
-def _encode_schema(schema: Any, dictionaries: dict[str, Any]) -> str:
-    """One row of nulls in an IPC stream: keeps the schema and each dictionary column's values."""
-    pa = require("pyarrow")
-    columns = [pa.nulls(1, f.type) for f in schema]
-    for i, f in enumerate(schema):
-        if pa.types.is_dictionary(f.type) and dictionaries.get(f.name) is not None:
-            index = pa.nulls(1, f.type.index_type)
-            columns[i] = pa.DictionaryArray.from_arrays(index, dictionaries[f.name])
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, schema) as writer:
-        writer.write_batch(pa.RecordBatch.from_arrays(columns, schema=schema))
-    return _COMMENT_PREFIX + base64.b64encode(sink.getvalue().to_pybytes()).decode("ascii")
-
-
-def _decode_schema(text: object, columns: list[str]) -> tuple[Any, dict[str, Any]] | None:
-    """The stored schema and dictionaries, if the comment holds one matching ``columns``."""
-    if not isinstance(text, str) or not text.startswith((_COMMENT_PREFIX, _ZIPPED_PREFIX)):
-        return None
-    pa = require("pyarrow")
-    zipped = text.startswith(_ZIPPED_PREFIX)
-    try:
-        raw = base64.b64decode(text.split(":", 1)[1], validate=True)
-        table = pa.ipc.open_stream(zlib.decompress(raw) if zipped else raw).read_all()
-    except (ValueError, zlib.error, pa.ArrowException):
-        return None
-    if table.schema.names != columns:
-        return None  # the table was changed by someone else: trust the database's types
-    dictionaries = {
-        f.name: table.column(i).chunks[0].dictionary
-        for i, f in enumerate(table.schema)
-        if pa.types.is_dictionary(f.type) and table.column(i).num_chunks
-    }
-    return table.schema, dictionaries
-
-
-def _json_text(got: Any, target: Any) -> bool:
-    """Whether a written list or struct column came back as JSON text (Snowflake's ARRAY and
-    OBJECT columns do); :func:`_restore` parses it back."""
-    pa = require("pyarrow")
-    nested = pa.types.is_list(target) or pa.types.is_large_list(target)
-    nested = nested or pa.types.is_struct(target)
-    return bool(nested and (pa.types.is_string(got) or pa.types.is_large_string(got)))
-
-
-def _restorable(got: Any, written: Any) -> Any:
-    """The written field if Arrow can cast the fetched type to it, else the fetched field."""
-    pa = require("pyarrow")
-    target = written.type
-    if pa.types.is_dictionary(target):
-        target = target.value_type
-    if pa.types.is_null(target):  # a column of nulls kept in some SQL type (_restore checks)
-        return written
-    if _json_text(got.type, target):  # lists/structs a database keeps as JSON (Snowflake)
-        return written
-    try:
-        pa.nulls(0, got.type).cast(target)
-    except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
-        return got.with_metadata(written.metadata)
-    return written
-
-
-def _restore(batch: Any, schema: Any, dictionaries: dict[str, Any]) -> Any:
-    """Cast a fetched batch back to the written schema, re-using the written dictionaries."""
-    pa, pc = require("pyarrow"), require("pyarrow.compute")
-    arrays = []
-    for f, column in zip(schema, batch.columns, strict=True):
-        if pa.types.is_null(f.type) and column.null_count == len(column):
-            arrays.append(pa.nulls(len(column)))
-            continue
-        if _json_text(column.type, f.type):
-            values = [None if v is None else json.loads(v) for v in column.to_pylist()]
-            arrays.append(pa.array(values, type=f.type))
-            continue
-        if not pa.types.is_dictionary(f.type):
-            arrays.append(column if column.type == f.type else column.cast(f.type))
-            continue
-        values = column.cast(f.type.value_type)
-        known = dictionaries.get(f.name)
-        if known is None:
-            known = pc.unique(values.drop_null())
-        unseen = pc.and_(pc.is_null(pc.index_in(values, value_set=known)), pc.is_valid(values))
-        if pc.any(unseen).as_py():  # e.g. a later partition brought new categories
-            known = pa.concat_arrays([known, pc.unique(values.filter(unseen))])
-        index = pc.index_in(values, value_set=known).cast(f.type.index_type)
-        arrays.append(pa.DictionaryArray.from_arrays(index, known, ordered=f.type.ordered))
-    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+def _restored(batches: Any, schema: Any, dictionaries: dict[str, Any]) -> Iterator[Any]:
+    """The fetched batches in the written schema; a table of no rows still yields one empty
+    batch, which carries the written dictionaries (the declared categories)."""
+    empty = True
+    for batch in batches:
+        empty = False
+        yield restore(batch, schema, dictionaries)
+    if empty:
+        yield empty_batch(schema, dictionaries)

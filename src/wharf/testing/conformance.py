@@ -46,10 +46,20 @@ class StoreCase:
 
 @dataclass(frozen=True)
 class Check:
+    """One check of the suite.
+
+    Attributes:
+        per_kind: run once per frame type (written as it); else once, written as pandas.
+        needs: the store capabilities it needs.
+        reads_every_kind: it reads the value back as every frame type, so it needs every
+            kind's fixture (the SparkSession), not only its own.
+    """
+
     name: str
     run: Callable[[StoreCase, FrameKind, Path], None]
     per_kind: bool = True
     needs: frozenset[str] = field(default_factory=frozenset)
+    reads_every_kind: bool = False
 
 
 def base_table(rows: int = 5) -> Any:
@@ -132,6 +142,25 @@ def check_empty(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
     assert got.column_names == ["id", "name", "amount", "ts"]
 
 
+def check_empty_categories(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
+    """A categorical column of a frame with no rows keeps its declared categories and order."""
+    import pandas as pd
+
+    labels = pd.Index(["b", "a", "日本"], dtype="str")
+    df = pd.DataFrame({"c": pd.Categorical([], categories=labels, ordered=True)})
+    assert _write(case, tmp, lambda: df).success
+    sink: list[Any] = []
+
+    def consume(t):  # type: ignore[no-untyped-def]
+        sink.append(t)
+
+    consume.__annotations__ = {"t": pd.DataFrame, "return": None}
+    resources = {"io_manager": case.io_manager(tmp)}
+    assets = [_producer(lambda: None), dg.asset(ins={"t": dg.AssetIn(key="t")})(consume)]
+    dg.materialize(assets, resources=resources, selection=[assets[1].key])
+    pd.testing.assert_frame_equal(sink[0], df, check_exact=True)
+
+
 def check_projection(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
     """``AssetIn(metadata={"columns": [...]})`` loads only those columns."""
     assert _write(case, tmp, lambda: kind.make(base_table())).success
@@ -205,9 +234,10 @@ def _chain_text(err: Any) -> str:
 
 
 CHECKS: tuple[Check, ...] = (
-    Check("round_trip", check_round_trip),
+    Check("round_trip", check_round_trip, reads_every_kind=True),
     Check("overwrite", check_overwrite),
     Check("empty", check_empty),
+    Check("empty_categories", check_empty_categories, per_kind=False),
     Check("projection", check_projection, needs=frozenset({"projection"})),
     Check("schema_change", check_schema_change),
     Check("column_order", check_column_order),

@@ -83,6 +83,7 @@ def _pandas_columns() -> dict[str, Any]:
             [decimal.Decimal("1.10"), decimal.Decimal("2.25"), None], dtype=object
         ),
         "categorical": pd.Series(["x", "y", "x"], dtype="category"),
+        "categorical, zero rows": pd.Series(pd.Categorical([], categories=["x", "y"])),
         "all null (object)": pd.Series([None, None, None], dtype=object),
         "timestamp UTC (tz-aware, python)": pd.Series(
             [dt.datetime(2024, 1, 1, tzinfo=utc)] * 3

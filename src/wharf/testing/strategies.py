@@ -33,9 +33,7 @@ def pandas_frames(draw: st.DrawFn, text: st.SearchStrategy[str] = TEXT) -> pd.Da
         either = st.one_of(st.none(), values) if nulls else values
         return draw(st.lists(either, min_size=n, max_size=n))
 
-    # A zero-row frame keeps no categories: a store that writes no rows writes no dictionary
-    # (a known gap, pinned by tests/test_known_gaps.py), so only frames with rows declare them.
-    categories = draw(st.lists(LABELS, unique=True)) if n else []
+    categories = draw(st.lists(LABELS, unique=True))
     naive = pd.Series(cells(st.datetimes()), dtype="datetime64[us]")
     return pd.DataFrame(
         {

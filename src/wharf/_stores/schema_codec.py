@@ -1,0 +1,200 @@
+"""Keeping the written Arrow schema beside data whose store would lose part of it.
+
+A SQL table knows column types but not Arrow's: pandas metadata, time zone names, the values of
+a categorical column (its dictionary), list and struct types. A Parquet file keeps all of those
+in its footer, except a dictionary when no row was written. Both stores therefore keep the
+written schema in a small text: an Arrow IPC stream of one row of nulls, which carries the
+schema and, for each dictionary column, its values. SQL stores put it in the table comment,
+Parquet files (only when they hold no rows) in their key-value metadata.
+
+On read, :func:`restore` casts each fetched batch back to the written types and dictionaries,
+and :func:`empty_batch` stands in for a stream with no batches, so a zero-row categorical
+column still comes back with its declared categories.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+from typing import Any
+
+from wharf._deps import require
+
+__all__ = [
+    "PARQUET_KEY",
+    "DictionaryNotes",
+    "decode_schema",
+    "empty_batch",
+    "encode_schema",
+    "kept_dictionaries",
+    "restorable",
+    "restore",
+    "zip_schema",
+]
+
+_PREFIX = "wharf.arrow-schema.v1:"
+_ZIPPED_PREFIX = "wharf.arrow-schema.v1z:"  # the same, zlib-compressed (for short comments)
+
+#: The Parquet key-value metadata key of the dictionaries of a file that holds no rows.
+PARQUET_KEY = b"wharf.empty-dictionaries"
+
+#: A written schema with its dictionaries and the dictionaries alone, as :func:`decode_schema`
+#: returns them.
+Stored = tuple[Any, dict[str, Any]]
+
+
+class DictionaryNotes:
+    """The dictionary of each categorical column of a stream, noted batch by batch.
+
+    A column whose batches carry different dictionaries keeps the longest one if it extends the
+    others (a grown dictionary), else none (the reader then rebuilds one from the values).
+    """
+
+    def __init__(self, schema: Any) -> None:
+        pa = require("pyarrow")
+        self._columns = [
+            (i, f.name) for i, f in enumerate(schema) if pa.types.is_dictionary(f.type)
+        ]
+        self.dictionaries: dict[str, Any] = {}
+
+    def see(self, batch: Any) -> None:
+        for i, name in self._columns:
+            new = batch.column(i).dictionary
+            old = self.dictionaries.setdefault(name, new)
+            if old is None or old is new:
+                continue
+            short, long = sorted((old, new), key=len)
+            self.dictionaries[name] = long if long[: len(short)].equals(short) else None
+
+    def __bool__(self) -> bool:
+        return any(d is not None and len(d) for d in self.dictionaries.values())
+
+    def keep_in(self, writer: Any) -> None:
+        """Add the noted dictionaries to a ``pyarrow.parquet.ParquetWriter`` that wrote no rows
+        (Parquet keeps a dictionary only with the rows that use it)."""
+        if self:
+            text = encode_schema(writer.schema, self.dictionaries)
+            writer.add_key_value_metadata({PARQUET_KEY: text.encode("ascii")})
+
+
+def kept_dictionaries(parquet: Any) -> dict[str, Any]:
+    """The dictionaries a ``pyarrow.parquet.ParquetFile`` of no rows kept
+    (:meth:`DictionaryNotes.keep_in`); none for any other file."""
+    if parquet.metadata.num_rows:
+        return {}
+    kept = decode_schema((parquet.metadata.metadata or {}).get(PARQUET_KEY))
+    return {} if kept is None else kept[1]
+
+
+def encode_schema(schema: Any, dictionaries: dict[str, Any]) -> str:
+    """``schema`` and ``dictionaries`` as ASCII text (one row of nulls in an IPC stream)."""
+    pa = require("pyarrow")
+    columns = [pa.nulls(1, f.type) for f in schema]
+    for i, f in enumerate(schema):
+        if pa.types.is_dictionary(f.type) and dictionaries.get(f.name) is not None:
+            index = pa.nulls(1, f.type.index_type)
+            columns[i] = pa.DictionaryArray.from_arrays(index, dictionaries[f.name])
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, schema) as writer:
+        writer.write_batch(pa.RecordBatch.from_arrays(columns, schema=schema))
+    return _PREFIX + base64.b64encode(sink.getvalue().to_pybytes()).decode("ascii")
+
+
+def zip_schema(text: str) -> str:
+    """The text of :func:`encode_schema`, compressed (it still decodes)."""
+    if not text.startswith(_PREFIX):
+        return text
+    raw = base64.b64decode(text[len(_PREFIX) :])
+    return _ZIPPED_PREFIX + base64.b64encode(zlib.compress(raw, 9)).decode("ascii")
+
+
+def decode_schema(text: object, columns: list[str] | None = None) -> Stored | None:
+    """The schema and dictionaries ``text`` holds, if it is one of ours (and, when ``columns``
+    is given, names exactly those columns: else the data was changed by someone else)."""
+    if isinstance(text, bytes):
+        text = text.decode("ascii", "replace")
+    if not isinstance(text, str) or not text.startswith((_PREFIX, _ZIPPED_PREFIX)):
+        return None
+    pa = require("pyarrow")
+    zipped = text.startswith(_ZIPPED_PREFIX)
+    try:
+        raw = base64.b64decode(text.split(":", 1)[1], validate=True)
+        table = pa.ipc.open_stream(zlib.decompress(raw) if zipped else raw).read_all()
+    except (ValueError, zlib.error, pa.ArrowException):
+        return None
+    if columns is not None and table.schema.names != columns:
+        return None
+    dictionaries = {
+        f.name: table.column(i).chunks[0].dictionary
+        for i, f in enumerate(table.schema)
+        if pa.types.is_dictionary(f.type) and table.column(i).num_chunks
+    }
+    return table.schema, dictionaries
+
+
+def empty_batch(schema: Any, dictionaries: dict[str, Any]) -> Any:
+    """A batch of no rows whose dictionary columns carry their ``dictionaries``."""
+    pa = require("pyarrow")
+    arrays = []
+    for f in schema:
+        values = dictionaries.get(f.name)
+        if pa.types.is_dictionary(f.type) and values is not None:
+            empty, values = pa.array([], f.type.index_type), values.cast(f.type.value_type)
+            arrays.append(pa.DictionaryArray.from_arrays(empty, values, ordered=f.type.ordered))
+        else:
+            arrays.append(pa.array([], f.type))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _json_text(got: Any, target: Any) -> bool:
+    """Whether a written list or struct column came back as JSON text (Snowflake's ARRAY and
+    OBJECT columns do); :func:`restore` parses it back."""
+    pa = require("pyarrow")
+    nested = pa.types.is_list(target) or pa.types.is_large_list(target)
+    nested = nested or pa.types.is_struct(target)
+    return bool(nested and (pa.types.is_string(got) or pa.types.is_large_string(got)))
+
+
+def restorable(got: Any, written: Any) -> Any:
+    """The written field if Arrow can cast the fetched type to it, else the fetched field."""
+    pa = require("pyarrow")
+    target = written.type
+    if pa.types.is_dictionary(target):
+        target = target.value_type
+    if pa.types.is_null(target):  # a column of nulls kept in some SQL type (restore checks)
+        return written
+    if _json_text(got.type, target):  # lists/structs a database keeps as JSON (Snowflake)
+        return written
+    try:
+        pa.nulls(0, got.type).cast(target)
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
+        return got.with_metadata(written.metadata)
+    return written
+
+
+def restore(batch: Any, schema: Any, dictionaries: dict[str, Any]) -> Any:
+    """Cast a fetched batch back to the written schema, re-using the written dictionaries."""
+    pa, pc = require("pyarrow"), require("pyarrow.compute")
+    arrays = []
+    for f, column in zip(schema, batch.columns, strict=True):
+        if pa.types.is_null(f.type) and column.null_count == len(column):
+            arrays.append(pa.nulls(len(column)))
+            continue
+        if _json_text(column.type, f.type):
+            values = [None if v is None else json.loads(v) for v in column.to_pylist()]
+            arrays.append(pa.array(values, type=f.type))
+            continue
+        if not pa.types.is_dictionary(f.type):
+            arrays.append(column if column.type == f.type else column.cast(f.type))
+            continue
+        values = column.cast(f.type.value_type)
+        known = dictionaries.get(f.name)
+        if known is None:
+            known = pc.unique(values.drop_null())
+        unseen = pc.and_(pc.is_null(pc.index_in(values, value_set=known)), pc.is_valid(values))
+        if pc.any(unseen).as_py():  # e.g. a later partition brought new categories
+            known = pa.concat_arrays([known, pc.unique(values.filter(unseen))])
+        index = pc.index_in(values, value_set=known).cast(f.type.index_type)
+        arrays.append(pa.DictionaryArray.from_arrays(index, known, ordered=f.type.ordered))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
