@@ -1,4 +1,4 @@
-"""Table stores: where wharf keeps Arrow tables (SQL databases, Parquet files).
+"""Table stores: where wharf keeps Arrow tables (SQL databases); files go through :mod:`wharf._io`.
 
 Read :mod:`wharf._stores.base` first: the :class:`TableStore` protocol and its value types.
 Importing this package imports neither pyarrow nor any database client.
