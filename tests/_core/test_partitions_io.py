@@ -300,13 +300,11 @@ def _filters(day: int, region: str) -> list[Any]:
     return [PartitionFilter("day", start=start, end=end), PartitionFilter("region", (region,))]
 
 
-@pytest.mark.parametrize("kind", ["duckdb", "parquet"])
-def test_stores_and_several_filters(kind: str, tmp_path: Path) -> None:
+def test_sql_store_with_several_filters(tmp_path: Path) -> None:
     from wharf._stores.base import TableRef
     from wharf._stores.duckdb import duckdb_store
-    from wharf._stores.parquet import ParquetStore
 
-    store: Any = duckdb_store(tmp_path / "s.duckdb") if kind == "duckdb" else ParquetStore(tmp_path)
+    store = duckdb_store(tmp_path / "s.duckdb")
     ref = TableRef("public", "t")
     for day, region in [(1, "eu"), (1, "us"), (2, "eu")]:
         store.write(ref, _two_dims(day, region), partition=_filters(day, region))
