@@ -320,6 +320,79 @@ def test_nested_resources_with_env_var(monkeypatch: pytest.MonkeyPatch) -> None:
         dg.materialize_to_memory([a], resources={"outer": resource})
 
 
+class Client(dg.ConfigurableResource):
+    """A resource holding another: Dagster sets up the inner one first."""
+
+    db: Tracked
+    label: str
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        assert self.db._connected, "the nested resource is set up before its holder"
+        EVENTS.append(f"setup {self.label} key={context.resource_key}")
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        EVENTS.append(f"teardown {self.label}")
+
+
+class Writer(dg.ConfigurableIOManager):
+    db: Tracked
+
+    def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
+        assert self.db._connected
+        EVENTS.append(f"store {context.asset_key.to_user_string()}")
+
+    def load_input(self, context: dg.InputContext) -> Any:
+        return None
+
+
+def test_nested_resources_are_set_up_first_and_torn_down_last() -> None:
+    @dg.asset
+    def a(client: Client) -> int:
+        assert client.db._connected
+        EVENTS.append("a")
+        return 1
+
+    dg.materialize_to_memory([a], resources={"client": Client(db=Tracked(label="db"), label="c")})
+    assert EVENTS == [
+        "setup db key=client.db",
+        "setup c key=client",
+        "a",
+        "teardown c",
+        "teardown db",
+    ]
+
+
+def test_a_shared_nested_resource_is_set_up_once() -> None:
+    db = Tracked(label="db")
+
+    @dg.asset
+    def a(client: Client) -> int:
+        return 1
+
+    resources = {"client": Client(db=db, label="c"), "io_manager": Writer(db=db)}
+    assert dg.materialize([a], resources=resources, record_history=False).success
+    assert EVENTS.count("setup db key=client.db") + EVENTS.count("setup db key=io_manager.db") == 1
+    assert EVENTS.count("teardown db") == 1
+    assert "store a" in EVENTS
+    assert EVENTS[-1] == "teardown db"
+
+
+def test_a_failing_holder_tears_down_its_nested_resource() -> None:
+    class Fragile(Client):
+        def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+            raise ConnectionError("holder cannot start")
+
+    @dg.asset
+    def a(client: Fragile) -> int:
+        return 1
+
+    with pytest.raises(ConnectionError, match="holder cannot start"):
+        dg.materialize_to_memory(
+            [a], resources={"client": Fragile(db=Tracked(label="db"), label="c")}
+        )
+    assert EVENTS == ["setup db key=client.db", "teardown db"]
+
+
 @pytest.mark.parametrize(
     ("decorator_kwargs", "role"),
     [

@@ -119,10 +119,12 @@ class ConfigurableResource(BaseModel):
 
     # -- run lifecycle ------------------------------------------------------------------
     def setup_for_execution(self, context: InitResourceContext) -> None:
-        """Called once when a run starts, on the resolved resource. Override to connect."""
+        """Called once when a run starts, on the resolved resource, after the resources held
+        in its fields were set up (each once per run). Override to connect."""
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
-        """Called once when a run ends, even when it failed. Override to disconnect."""
+        """Called once when a run ends, even when it failed, before the resources held in its
+        fields are torn down. Override to disconnect."""
 
     @contextmanager
     def yield_for_execution(self, context: InitResourceContext) -> Iterator[Self]:

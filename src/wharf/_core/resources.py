@@ -84,6 +84,7 @@ class RunResources:
         self.instances: dict[str, Any] = {}
         self.configs: dict[str, dict[str, Any]] = {}
         self._stack = ExitStack()
+        self._live: dict[int, Any] = {}  # id of a set-up resource -> what its setup yielded
 
     def resolve_env(self) -> dict[str, Any]:
         """Every needed resource with its ``EnvVar``s read; a missing variable raises."""
@@ -136,13 +137,14 @@ class RunResources:
             from wharf._core.config import InitResourceContext
             from wharf._io.configurable import ConfigurableIOManagerFactory
 
+            self._set_up_nested(key, res)
             ctx = InitResourceContext(
                 resource_config=self.configs[key], resources=Resources(self.instances),
                 run_id=self.run_id, resource_key=key,
             )  # fmt: skip
             if isinstance(res, ConfigurableIOManagerFactory):
                 return res.create_io_manager(ctx)
-            return self._stack.enter_context(res.yield_for_execution(ctx))
+            return self._entered(res, ctx)
         if isinstance(res, IOManagerDefinition):
             from wharf._core.config import InitResourceContext
 
@@ -152,6 +154,30 @@ class RunResources:
             )  # fmt: skip
             return res.build(ctx)
         return res
+
+    def _set_up_nested(self, key: str, res: Any) -> None:
+        """Set up the resources held in ``res``'s fields before ``res`` itself (innermost
+        first, as Dagster does), each once per run even when several resources share it."""
+        from wharf._core.config import InitResourceContext
+        from wharf._core.contexts import Resources
+        from wharf._io.configurable import ConfigurableIOManagerFactory
+
+        for name in type(res).model_fields:
+            inner = res.__dict__.get(name)
+            if not _is_configurable(inner) or isinstance(inner, ConfigurableIOManagerFactory):
+                continue
+            self._set_up_nested(f"{key}.{name}", inner)
+            ctx = InitResourceContext(
+                resource_config=inner.resource_config, resources=Resources(self.instances),
+                run_id=self.run_id, resource_key=f"{key}.{name}",
+            )  # fmt: skip
+            self._entered(inner, ctx)
+
+    def _entered(self, res: Any, ctx: Any) -> Any:
+        """``res`` set up for the run (its teardown registered), unless it already is."""
+        if id(res) not in self._live:
+            self._live[id(res)] = self._stack.enter_context(res.yield_for_execution(ctx))
+        return self._live[id(res)]
 
     def io_manager(self, key: str, *, asset: str) -> IOManager:
         manager = self.instances.get(key)
