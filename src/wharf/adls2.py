@@ -28,7 +28,8 @@ from pydantic import Field
 from wharf._core.config import InitResourceContext
 from wharf._deps import require
 from wharf._io.configurable import ConfigurableIOManagerFactory
-from wharf._io.object_store import MaskedSecrets, ParquetOrPickleIOManager
+from wharf._io.object_clients import MaskedSecrets
+from wharf._io.object_store import ParquetOrPickleIOManager
 
 __all__ = [
     "ADLS2DefaultAzureCredential",

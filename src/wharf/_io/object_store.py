@@ -52,25 +52,31 @@ Examples:
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import pickle
-import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import Field
 
-from wharf._core.config import ConfigurableResource, InitResourceContext
+from wharf._core.config import InitResourceContext
 from wharf._core.contexts import InputContext, OutputContext
 from wharf._core.env import EnvVar
 from wharf._core.results import MetadataValue
 from wharf._deps import require
 from wharf._io.configurable import ConfigurableIOManagerFactory
-from wharf._io.parquet_files import load_parquet, matches_unannotated, strip_optional, write_parquet
+from wharf._io.object_clients import (
+    FILESYSTEMS,
+    MASK,
+    SECRET_OPTIONS,
+    MaskedSecrets,
+    client_errors,
+    filesystem_for,
+)
+from wharf._io.parquet_files import load_parquet, write_parquet
 from wharf._io.spool import Spool
 from wharf._io.upath import UPathIOManager, _is_local
 from wharf.errors import AssetTypeError, StorageError, WharfError
@@ -85,109 +91,9 @@ __all__ = [
     "ParquetOrPickleIOManager",
     "client_errors",
     "filesystem_for",
-    "load_parquet",
-    "matches_unannotated",
-    "strip_optional",
-    "write_parquet",
-]  # the Parquet helpers are re-exported from wharf._io.parquet_files
+]
 
 T = TypeVar("T")
-MASK = "**********"
-
-#: URL scheme -> "module:function" that builds the fsspec filesystem with bounded retries.
-FILESYSTEMS: dict[str, str] = {
-    "s3": "wharf.s3:s3_filesystem",
-    "s3a": "wharf.s3:s3_filesystem",
-    "gs": "wharf.gcs:gcs_filesystem",
-    "gcs": "wharf.gcs:gcs_filesystem",
-    "abfs": "wharf.adls2:azure_filesystem",
-    "abfss": "wharf.adls2:azure_filesystem",
-    "az": "wharf.adls2:azure_filesystem",
-}
-
-#: storage option names whose values are credentials; never shown in reprs or messages.
-SECRET_OPTIONS = frozenset(
-    {
-        "key", "secret", "token", "password", "credential", "credentials", "account_key",
-        "sas_token", "connection_string", "client_secret", "session_token",
-        "aws_secret_access_key", "aws_session_token", "aws_access_key_id",
-    }
-)  # fmt: skip
-
-
-def filesystem_for(protocol: str, options: Mapping[str, Any]) -> Any:
-    """The fsspec filesystem for ``protocol`` (``s3``, ``gs``, ``abfs``, ...).
-
-    Cloud protocols go through wharf's builders (bounded retries, timeouts, no listing cache);
-    any other protocol through ``fsspec.filesystem``.
-
-    Examples:
-        >>> type(filesystem_for("memory", {})).__name__
-        'MemoryFileSystem'
-    """
-    target = FILESYSTEMS.get(protocol)
-    if target is None:
-        fsspec = require("fsspec", purpose=f"{protocol}:// paths")
-        return fsspec.filesystem(protocol, **options)
-    module, name = target.split(":")
-    return getattr(importlib.import_module(module), name)(**options)
-
-
-def client_errors() -> tuple[type[BaseException], ...]:
-    """The exceptions a storage client raises for a failed request (only loaded modules)."""
-    found: list[type[BaseException]] = [OSError, TimeoutError, RuntimeError, ValueError]
-    for module, names in (
-        ("botocore.exceptions", ("BotoCoreError", "ClientError")),
-        ("aiohttp", ("ClientError",)),
-        ("gcsfs.retry", ("HttpError", "ChecksumError")),
-        ("google.auth.exceptions", ("GoogleAuthError",)),
-        ("azure.core.exceptions", ("AzureError",)),
-    ):
-        loaded = sys.modules.get(module)
-        found.extend(getattr(loaded, n) for n in names if hasattr(loaded, n))
-    return tuple(found)
-
-
-def _masked(value: Any, secret_names: frozenset[str]) -> Any:
-    if isinstance(value, Mapping):
-        return {
-            k: (MASK if k in secret_names and v is not None and not isinstance(v, EnvVar) else
-                _masked(v, secret_names))
-            for k, v in value.items()
-        }  # fmt: skip
-    return value
-
-
-class MaskedSecrets(ConfigurableResource):
-    """A resource whose credential fields (and such keys in dict fields) never show in reprs.
-
-    The repr lists only the fields that were given, not every default.
-
-    Examples:
-        >>> class Creds(MaskedSecrets):
-        ...     secret_fields = frozenset({"password"})
-        ...     user: str
-        ...     password: str
-        >>> Creds(user="ann", password="hunter2")
-        Creds(user='ann', password='**********')
-    """
-
-    secret_fields: ClassVar[frozenset[str]] = frozenset()
-
-    def __repr_args__(self) -> Any:
-        given = self.model_fields_set
-        for name, value in super().__repr_args__():
-            if name in type(self).model_fields and name not in given:
-                continue
-            if name in self.secret_fields and value is not None and not isinstance(value, EnvVar):
-                yield name, MASK
-            else:
-                yield name, _masked(value, SECRET_OPTIONS)
-
-    def secret_values(self) -> list[str]:
-        """The resolved values of the secret fields, to scrub from error messages."""
-        found = [getattr(self, name, None) for name in self.secret_fields]
-        return [str(v) for v in found if v and not isinstance(v, EnvVar)]
 
 
 class ParquetOrPickleIOManager(UPathIOManager):

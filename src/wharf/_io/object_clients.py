@@ -1,0 +1,123 @@
+"""The clients behind object-store URLs: filesystem builders, their errors, and secret masking.
+
+:data:`FILESYSTEMS` maps a URL scheme to the builder in its store module (bounded retries,
+timeouts, no listing cache); :func:`client_errors` lists what those clients raise;
+:class:`MaskedSecrets` keeps credentials out of reprs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from wharf._core.config import ConfigurableResource
+from wharf._core.env import EnvVar
+from wharf._deps import require
+
+__all__ = [
+    "FILESYSTEMS",
+    "MASK",
+    "SECRET_OPTIONS",
+    "MaskedSecrets",
+    "client_errors",
+    "filesystem_for",
+]
+
+MASK = "**********"
+
+#: URL scheme -> "module:function" that builds the fsspec filesystem with bounded retries.
+FILESYSTEMS: dict[str, str] = {
+    "s3": "wharf.s3:s3_filesystem",
+    "s3a": "wharf.s3:s3_filesystem",
+    "gs": "wharf.gcs:gcs_filesystem",
+    "gcs": "wharf.gcs:gcs_filesystem",
+    "abfs": "wharf.adls2:azure_filesystem",
+    "abfss": "wharf.adls2:azure_filesystem",
+    "az": "wharf.adls2:azure_filesystem",
+}
+
+#: storage option names whose values are credentials; never shown in reprs or messages.
+SECRET_OPTIONS = frozenset(
+    {
+        "key", "secret", "token", "password", "credential", "credentials", "account_key",
+        "sas_token", "connection_string", "client_secret", "session_token",
+        "aws_secret_access_key", "aws_session_token", "aws_access_key_id",
+    }
+)  # fmt: skip
+
+
+def filesystem_for(protocol: str, options: Mapping[str, Any]) -> Any:
+    """The fsspec filesystem for ``protocol`` (``s3``, ``gs``, ``abfs``, ...).
+
+    Cloud protocols go through wharf's builders (bounded retries, timeouts, no listing cache);
+    any other protocol through ``fsspec.filesystem``.
+
+    Examples:
+        >>> type(filesystem_for("memory", {})).__name__
+        'MemoryFileSystem'
+    """
+    target = FILESYSTEMS.get(protocol)
+    if target is None:
+        fsspec = require("fsspec", purpose=f"{protocol}:// paths")
+        return fsspec.filesystem(protocol, **options)
+    module, name = target.split(":")
+    return getattr(importlib.import_module(module), name)(**options)
+
+
+def client_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions a storage client raises for a failed request (only loaded modules)."""
+    found: list[type[BaseException]] = [OSError, TimeoutError, RuntimeError, ValueError]
+    for module, names in (
+        ("botocore.exceptions", ("BotoCoreError", "ClientError")),
+        ("aiohttp", ("ClientError",)),
+        ("gcsfs.retry", ("HttpError", "ChecksumError")),
+        ("google.auth.exceptions", ("GoogleAuthError",)),
+        ("azure.core.exceptions", ("AzureError",)),
+    ):
+        loaded = sys.modules.get(module)
+        found.extend(getattr(loaded, n) for n in names if hasattr(loaded, n))
+    return tuple(found)
+
+
+def _masked(value: Any, secret_names: frozenset[str]) -> Any:
+    if isinstance(value, Mapping):
+        return {
+            k: (MASK if k in secret_names and v is not None and not isinstance(v, EnvVar) else
+                _masked(v, secret_names))
+            for k, v in value.items()
+        }  # fmt: skip
+    return value
+
+
+class MaskedSecrets(ConfigurableResource):
+    """A resource whose credential fields (and such keys in dict fields) never show in reprs.
+
+    The repr lists only the fields that were given, not every default.
+
+    Examples:
+        >>> class Creds(MaskedSecrets):
+        ...     secret_fields = frozenset({"password"})
+        ...     user: str
+        ...     password: str
+        >>> Creds(user="ann", password="hunter2")
+        Creds(user='ann', password='**********')
+    """
+
+    secret_fields: ClassVar[frozenset[str]] = frozenset()
+
+    def __repr_args__(self) -> Any:
+        given = self.model_fields_set
+        for name, value in super().__repr_args__():
+            if name in type(self).model_fields and name not in given:
+                continue
+            if name in self.secret_fields and value is not None and not isinstance(value, EnvVar):
+                yield name, MASK
+            else:
+                yield name, _masked(value, SECRET_OPTIONS)
+
+    def secret_values(self) -> list[str]:
+        """The resolved values of the secret fields, to scrub from error messages."""
+        found = [getattr(self, name, None) for name in self.secret_fields]
+        return [str(v) for v in found if v and not isinstance(v, EnvVar)]
