@@ -56,3 +56,25 @@ def value_annotation(annotation: Any) -> Any:
     if typing.get_origin(annotation) in (Output, MaterializeResult):
         return typing.get_args(annotation)[0]
     return annotation
+
+
+def is_unannotated(annotation: Any) -> bool:
+    """True for an input that names no type: no annotation, ``Any``, ``object`` or ``None``."""
+    return annotation in (Any, inspect.Parameter.empty, object, None)
+
+
+def strip_optional(annotation: Any) -> Any:
+    """``X`` for ``Optional[X]``, ``X | None`` and ``Annotated[X, ...]``; else unchanged.
+
+    Examples:
+        >>> strip_optional(int | None), strip_optional(typing.Annotated[str, "x"])
+        (<class 'int'>, <class 'str'>)
+        >>> strip_optional(int | str)
+        int | str
+    """
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return members[0] if len(members) == 1 else annotation
+    if typing.get_origin(annotation) is typing.Annotated:
+        return typing.get_args(annotation)[0]
+    return annotation

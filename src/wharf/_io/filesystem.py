@@ -14,20 +14,13 @@ from wharf._core.contexts import OutputContext
 from wharf._core.history import wharf_home
 from wharf._io.configurable import ConfigurableIOManagerFactory
 from wharf._io.object_store import ParquetOrPickleIOManager
-from wharf._io.parquet_files import (
-    load_parquet,
-    matches_unannotated,
-    strip_optional,
-    write_parquet,
-)
+from wharf._io.parquet_files import load_parquet, write_parquet
 
 __all__ = [
     "FilesystemIOManager",
     "ParquetOrPickleIOManager",
     "PickledObjectFilesystemIOManager",
     "load_parquet",
-    "matches_unannotated",
-    "strip_optional",
     "write_parquet",
 ]
 

@@ -83,8 +83,8 @@ class InMemoryIOManager(IOManager):
 
     def _as_requested(self, context: InputContext, value: Any, was_stream: bool) -> Any:
         """A table converted to the annotated frame type and projected to ``columns``."""
+        from wharf._core.typecheck import strip_optional
         from wharf._frames import adapter_for_annotation, adapter_for_value
-        from wharf._io.filesystem import strip_optional
 
         source = adapter_for_value(value)
         if source is None:

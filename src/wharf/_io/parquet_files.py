@@ -11,11 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 from wharf._core.contexts import InputContext
-from wharf._core.typecheck import type_name
+from wharf._core.typecheck import is_unannotated, strip_optional, type_name
 from wharf._deps import require
 from wharf.errors import AssetTypeError
 
-__all__ = ["load_parquet", "matches_unannotated", "strip_optional", "write_parquet"]
+__all__ = ["load_parquet", "write_parquet"]
 
 _FRAME_KEY = b"wharf.frame"
 
@@ -63,7 +63,7 @@ def load_parquet(
             parquet = pq.ParquetFile(f)
         stored = (parquet.schema_arrow.metadata or {}).get(_FRAME_KEY, b"arrow-table").decode()
         if adapter is None:
-            if not matches_unannotated(annotation):
+            if not is_unannotated(annotation):
                 expected = ", ".join(supported_type_names())
                 msg = (
                     f"input {context.name!r} (asset {label!r}) is annotated {type_name(annotation)}"
@@ -87,20 +87,3 @@ def load_parquet(
         f.close()
         raise
     return adapter.from_arrow(reader, strip_optional(annotation))
-
-
-def matches_unannotated(annotation: Any) -> bool:
-    import inspect
-
-    return annotation in (Any, inspect.Parameter.empty, object, None)
-
-
-def strip_optional(annotation: Any) -> Any:
-    """``X`` for ``Optional[X]`` / ``X | None``; anything else unchanged."""
-    import types
-    import typing
-
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        members = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return members[0] if len(members) == 1 else annotation
-    return annotation

@@ -13,13 +13,12 @@ says ``AssetIn(metadata={"allow_missing_partitions": True})``: then it is left o
 from __future__ import annotations
 
 import dataclasses
-import types
 import typing
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from wharf._core.contexts import InputContext, TypeInfo
-from wharf._core.typecheck import type_name
+from wharf._core.typecheck import strip_optional, type_name
 from wharf.errors import AssetTypeError, StoredValueNotFoundError
 
 
@@ -119,14 +118,7 @@ def concat_frames(context: InputContext, values: dict[str, Any], adapter: Any, m
         readers.append(source.to_arrow(value))
     schema = unified_schema([r.schema for r in readers], pa)
     reader = pa.RecordBatchReader.from_batches(schema, _conformed(readers, schema, pa))
-    return adapter.from_arrow(reader, _strip_optional(context.dagster_type.typing_type))
-
-
-def _strip_optional(annotation: Any) -> Any:
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        members = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return members[0] if len(members) == 1 else annotation
-    return annotation
+    return adapter.from_arrow(reader, strip_optional(context.dagster_type.typing_type))
 
 
 def unified_schema(schemas: list[Any], pa: Any) -> Any:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from wharf._core.contexts import InputContext, OutputContext
 from wharf._core.keys import AssetKey
 from wharf._core.results import MetadataValue
-from wharf._core.typecheck import type_name
+from wharf._core.typecheck import is_unannotated, strip_optional, type_name
 from wharf._frames import adapter_for_annotation, adapter_for_value, supported_type_names
 from wharf._io import table_partitions as tp
 from wharf._io.configurable import ConfigurableIOManager
@@ -107,7 +107,7 @@ class TableIOManager(ConfigurableIOManager):
         if context.has_asset_partitions and context.asset_partitions_def is not None:
             return self._load_partitions(context, ref, upstream_meta, wanted)
         adapter = self._load_adapter(context, annotation)
-        return self.read_table(ref, adapter, _unwrap_optional(annotation), wanted)
+        return self.read_table(ref, adapter, strip_optional(annotation), wanted)
 
     def read_table(
         self,
@@ -135,7 +135,7 @@ class TableIOManager(ConfigurableIOManager):
         keys, store = list(context.asset_partition_keys), self.table_store()
         annotation = context.dagster_type.typing_type
         as_dict = partitioned.is_dict_annotation(annotation)
-        value_type = _unwrap_optional(partitioned.value_annotation(annotation))
+        value_type = strip_optional(partitioned.value_annotation(annotation))
         adapter = self._load_adapter(context, value_type)
         try:
             schema = store.schema(ref)
@@ -173,7 +173,7 @@ class TableIOManager(ConfigurableIOManager):
         adapter = adapter_for_annotation(annotation)
         if adapter is not None:
             return adapter
-        if _is_unspecified(annotation):
+        if is_unannotated(annotation):
             from wharf._frames.registry import ADAPTERS
 
             return next(a for a in ADAPTERS if a.name == self.default_load_type)
@@ -215,24 +215,6 @@ def _chain(
             yield from store.read(ref, columns=columns, partition=filters)
 
     return pa.RecordBatchReader.from_batches(first.schema, batches())
-
-
-def _is_unspecified(annotation: Any) -> bool:
-    import inspect
-
-    return annotation in (Any, inspect.Parameter.empty, object, None)
-
-
-def _unwrap_optional(annotation: Any) -> Any:
-    import types
-    import typing
-
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        members = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return members[0] if len(members) == 1 else annotation
-    if typing.get_origin(annotation) is typing.Annotated:
-        return typing.get_args(annotation)[0]
-    return annotation
 
 
 def _metadata(result: WriteResult, seconds: float) -> dict[str, Any]:
