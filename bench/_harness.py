@@ -6,6 +6,7 @@ Stdlib only: this module is imported both in wharf's venv (.venv) and in the Dag
 
 from __future__ import annotations
 
+import argparse
 import functools
 import json
 import os
@@ -16,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -270,6 +272,92 @@ def measure(fn: Callable[[], Any]) -> tuple[float, float, float, Any]:
 
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+# ---------------------------------------------------------------- one store: direct vs wharf
+Ops = tuple[Callable[[], Any], Callable[[], Any]]  # (store, load)
+
+
+def store_load_args(argv: Sequence[str], doc: str) -> argparse.Namespace:
+    """``--rows``, ``--repeats``, ``--libs`` and ``--ops`` of a direct-vs-wharf store benchmark
+    (which prints no warnings)."""
+    warnings.simplefilter("ignore")
+    parser = argparse.ArgumentParser(description=doc.split("\n", maxsplit=1)[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--libs", default="pandas,pyarrow")
+    parser.add_argument("--ops", default="store,load", help="store, load or both")
+    return parser.parse_args(argv[1:])
+
+
+def alternating_medians(
+    direct: Callable[[], Any], ours: Callable[[], Any], repeats: int
+) -> tuple[float, float]:
+    """Median seconds of each, the runs alternating so that drift hits both alike."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeats):
+        for fn, sink in zip((direct, ours), times, strict=True):
+            start = time.perf_counter()
+            fn()
+            sink.append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
+def wharf_io_ops(io: Any, lib: str, frame: Any) -> Ops:
+    """``handle_output`` / ``load_input`` of asset ``t`` through ``io``, outside a run."""
+    import pandas as pd
+    import pyarrow as pa
+
+    import wharf
+
+    typ = pd.DataFrame if lib == "pandas" else pa.Table
+
+    def store() -> None:
+        io.handle_output(wharf.build_output_context(asset_key="t"), frame)
+
+    def load() -> Any:
+        return io.load_input(wharf.build_input_context(asset_key="t", dagster_type=typ))
+
+    return store, load
+
+
+def direct_vs_wharf(
+    args: argparse.Namespace,
+    title: str,
+    direct_ops: Callable[[str, Any], Ops],
+    io: Any,
+    target: float = 1.2,
+) -> int:
+    """Print direct and wharf seconds and their ratio for each lib and op (and both ops
+    together); 1 if any single op is over ``target``. ``direct_ops(lib, frame)`` gives the
+    direct (store, load) of a 10-column frame of ``args.rows`` rows; wharf's goes through
+    the I/O manager ``io``."""
+    from duckdb_io import make_table
+
+    failures = 0
+    print(f"{title}, {args.rows:,} rows x 10 columns")
+    print(f"{'lib':8} {'op':6} {'direct s':>9} {'wharf s':>9} {'ratio':>6}  target {target}x")
+    for lib in args.libs.split(","):
+        table = make_table(args.rows)
+        frame = table.to_pandas() if lib == "pandas" else table
+        (d_store, d_load), (w_store, w_load) = direct_ops(lib, frame), wharf_io_ops(io, lib, frame)
+        d_store(), w_store()  # warm up: first connection, schemas
+        pairs = {"store": (d_store, w_store), "load": (d_load, w_load)}
+        wanted = args.ops.split(",")
+        results = {
+            op: alternating_medians(*pair, args.repeats)
+            for op, pair in pairs.items()
+            if op in wanted
+        }
+        if len(results) == 2:  # store + load: the round trip an asset pays
+            both = [sum(r[i] for r in results.values()) for i in (0, 1)]
+            results["both"] = (both[0], both[1])
+        for op, (direct, ours) in results.items():
+            ratio = ours / direct
+            failures += op != "both" and ratio > target
+            flag = "" if ratio <= target else "  (over target)"
+            print(f"{lib:8} {op:6} {direct:9.3f} {ours:9.3f} {ratio:6.2f}{flag}")
+    return 1 if failures else 0
 
 
 # ---------------------------------------------------------------- formatting

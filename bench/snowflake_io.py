@@ -21,36 +21,17 @@ of direct, for both operations, at 1e6 rows.
 
 from __future__ import annotations
 
-import argparse
-import statistics
+import functools
 import sys
 import tempfile
-import time
 import uuid
-import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from duckdb_io import make_table
-
-TARGET = 1.2
+import _harness as h
 
 
-def compare(
-    direct: Callable[[], Any], ours: Callable[[], Any], repeats: int
-) -> tuple[float, float]:
-    """Median seconds of each, the runs alternating so that drift hits both alike."""
-    times: tuple[list[float], list[float]] = ([], [])
-    for _ in range(repeats):
-        for fn, sink in zip((direct, ours), times, strict=True):
-            start = time.perf_counter()
-            fn()
-            sink.append(time.perf_counter() - start)
-    return statistics.median(times[0]), statistics.median(times[1])
-
-
-def direct_ops(snow: Any, lib: str, frame: Any) -> tuple[Callable[[], Any], Callable[[], Any]]:
+def direct_ops(snow: Any, lib: str, frame: Any) -> h.Ops:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -95,58 +76,15 @@ def direct_ops(snow: Any, lib: str, frame: Any) -> tuple[Callable[[], Any], Call
     return store, load
 
 
-def wharf_ops(snow: Any, lib: str, frame: Any) -> tuple[Callable[[], Any], Callable[[], Any]]:
-    import pandas as pd
-    import pyarrow as pa
-
-    import wharf
-    from wharf.snowflake import SnowflakeIOManager
-
-    io = SnowflakeIOManager(**snow.config("BENCH"), schema="WHARF")
-    typ = pd.DataFrame if lib == "pandas" else pa.Table
-
-    def store() -> None:
-        io.handle_output(wharf.build_output_context(asset_key="t"), frame)
-
-    def load() -> Any:
-        return io.load_input(wharf.build_input_context(asset_key="t", dagster_type=typ))
-
-    return store, load
-
-
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--libs", default="pandas,pyarrow")
-    parser.add_argument("--ops", default="store,load", help="store, load or both")
-    args = parser.parse_args(argv[1:])
-    warnings.simplefilter("ignore")
-
+    args = h.store_load_args(argv, __doc__)
+    from wharf.snowflake import SnowflakeIOManager
     from wharf.testing.snowflake import start_fakesnow
 
-    failures = 0
     with start_fakesnow() as snow:
-        print(f"Snowflake (fakesnow server) table I/O, {args.rows:,} rows x 10 columns")
-        print(f"{'lib':8} {'op':6} {'direct s':>9} {'wharf s':>9} {'ratio':>6}  target {TARGET}x")
-        for lib in args.libs.split(","):
-            table = make_table(args.rows)
-            frame = table.to_pandas() if lib == "pandas" else table
-            d_store, d_load = direct_ops(snow, lib, frame)
-            w_store, w_load = wharf_ops(snow, lib, frame)
-            d_store(), w_store()  # warm up: first connection, schemas
-            ops = {"store": (d_store, w_store), "load": (d_load, w_load)}
-            wanted = args.ops.split(",")
-            results = {op: compare(*ops[op], args.repeats) for op in ops if op in wanted}
-            if len(results) == 2:  # store + load: the round trip an asset pays
-                both = [sum(r[i] for r in results.values()) for i in (0, 1)]
-                results["both"] = (both[0], both[1])
-            for op, (direct, ours) in results.items():
-                ratio = ours / direct
-                failures += op != "both" and ratio > TARGET
-                flag = "" if ratio <= TARGET else "  (over target)"
-                print(f"{lib:8} {op:6} {direct:9.3f} {ours:9.3f} {ratio:6.2f}{flag}")
-    return 1 if failures else 0
+        io = SnowflakeIOManager(**snow.config("BENCH"), schema="WHARF")
+        ops = functools.partial(direct_ops, snow)
+        return h.direct_vs_wharf(args, "Snowflake (fakesnow server) table I/O", ops, io)
 
 
 if __name__ == "__main__":

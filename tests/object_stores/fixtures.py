@@ -2,7 +2,8 @@
 
 Imported by ``tests/object_stores/conftest.py`` and by ``tests/test_conformance.py``. Both
 places get the same server process: a server starts on first use, is shared by reference
-count, and is stopped (by its PID) when the last user's session fixture ends. A server that
+count, and is stopped (by its PID) when the last user's session fixture ends
+(:func:`tests.warehouse_fixtures.shared_server`). A server that
 cannot start makes its tests fail with the server's log, never skip.
 
 Every fixture runs with fake credentials and the cloud metadata endpoints blocked: any attempt
@@ -14,11 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.network_guard import guarded_env
+from tests.warehouse_fixtures import WAREHOUSE_ENV, shared_server
 from wharf.testing.servers import (
     FAKE_AWS_ENV,
     LocalServer,
@@ -31,15 +32,10 @@ BUCKET = "wharf"
 CLOUD_ENV = {
     **FAKE_AWS_ENV,
     "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false",  # read when gcsfs is imported
-    "NO_GCE_CHECK": "True",  # google-auth: do not probe the GCE metadata server
-    "GCE_METADATA_HOST": "127.0.0.1:9",  # ... and if it does, a closed loopback port
-    "GCE_METADATA_IP": "127.0.0.1:9",
-    "NO_PROXY": "127.0.0.1,localhost",
-    "no_proxy": "127.0.0.1,localhost",
+    **WAREHOUSE_ENV,  # no GCE metadata probe, no proxy
 }
 #: connection attempts to link-local addresses (cloud metadata services) seen this session
 BLOCKED: list[str] = []
-_RUNNING: dict[str, list[Any]] = {}  # kind -> [server, users]
 
 
 @pytest.fixture(scope="session")
@@ -51,38 +47,31 @@ def cloud_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield tmp_path_factory.mktemp("server-logs")
 
 
-def _shared(kind: str, start: Callable[[Path], LocalServer], logs: Path) -> Iterator[LocalServer]:
-    entry = _RUNNING.get(kind)
-    if entry is None or entry[0].process is None:
+def _with_bucket(start: Callable[[Path], LocalServer], logs: Path) -> Iterator[LocalServer]:
+    def started() -> LocalServer:
         server = start(logs)
         server.create_bucket(BUCKET)
-        entry = _RUNNING[kind] = [server, 0]
-    entry[1] += 1
-    try:
-        yield entry[0]
-    finally:
-        entry[1] -= 1
-        if entry[1] == 0:
-            del _RUNNING[kind]
-            entry[0].close()
+        return server
+
+    return shared_server(start.__name__, started)
 
 
 @pytest.fixture(scope="session")
 def s3_server(cloud_env: Path) -> Iterator[LocalServer]:
     """moto's S3 server with the bucket ``wharf``."""
-    yield from _shared("s3", start_moto, cloud_env)
+    yield from _with_bucket(start_moto, cloud_env)
 
 
 @pytest.fixture(scope="session")
 def gcs_server(cloud_env: Path) -> Iterator[LocalServer]:
     """fake-gcs-server with the bucket ``wharf``."""
-    yield from _shared("gcs", start_fake_gcs, cloud_env)
+    yield from _with_bucket(start_fake_gcs, cloud_env)
 
 
 @pytest.fixture(scope="session")
 def azure_server(cloud_env: Path) -> Iterator[LocalServer]:
     """Azurite with the container ``wharf``."""
-    yield from _shared("azure", start_azurite, cloud_env)
+    yield from _with_bucket(start_azurite, cloud_env)
 
 
 SERVER_FIXTURES = ("s3_server", "gcs_server", "azure_server")

@@ -3,7 +3,8 @@
 Imported by ``tests/postgres/conftest.py`` and by the modules that run the postgres store row
 (conformance, fidelity). Every importer gets the same server process: it starts on first use
 (:func:`wharf.testing.postgres.shared_postgres`) and is stopped, by its PID, when the last
-user's session fixture ends. A server that cannot start fails the tests with its log.
+user's session fixture ends (:func:`tests.warehouse_fixtures.shared_server`). A server that
+cannot start fails the tests with its log.
 """
 
 from __future__ import annotations
@@ -13,21 +14,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from wharf.testing.postgres import PostgresServer, shared_postgres, stop_shared_postgres
-
-_USERS = [0]
+from tests.warehouse_fixtures import shared_server
+from wharf.testing.postgres import PostgresServer, shared_postgres
 
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    server = shared_postgres()
-    _USERS[0] += 1
-    try:
-        yield server
-    finally:
-        _USERS[0] -= 1
-        if not _USERS[0]:
-            stop_shared_postgres()
+    yield from shared_server("postgres", shared_postgres)
 
 
 def schema_for(node_id: str) -> str:

@@ -19,15 +19,12 @@ A test session typically does::
 
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
-from wharf.testing._process import LOOPBACK, ChildServer, WarehouseStartError, free_port
+from wharf.testing._process import LOOPBACK, ChildServer, Shared, WarehouseStartError, free_port
 
 __all__ = [
     "BigQueryEmulator",
@@ -58,7 +55,7 @@ def bq_python() -> Path:
     """
     env = os.environ.get("WHARF_BQ_PYTHON")
     if env:
-        candidates = [Path(env)]
+        candidates = [Path(env).absolute()]
     else:
         root = Path(__file__).resolve().parents[3]  # src/wharf/testing -> the checkout
         candidates = [root / ".venv-bq" / "bin" / "python", Path.cwd() / ".venv-bq/bin/python"]
@@ -73,16 +70,14 @@ def bq_python() -> Path:
 
 
 @dataclass
-class BigQueryEmulator:
+class BigQueryEmulator(ChildServer):
     """A running bqemulator. Use it as a context manager, or call :meth:`stop`."""
 
-    server: ChildServer
     project: str = PROJECT
-    owned: Path | None = None
 
     @property
     def api_endpoint(self) -> str:
-        return self.server.url
+        return self.url
 
     def config(self, dataset: str | None = None, **extra: Any) -> dict[str, Any]:
         """Keyword arguments for ``BigQueryIOManager`` / ``BigQueryResource``."""
@@ -103,17 +98,6 @@ class BigQueryEmulator:
             client_options=ClientOptions(api_endpoint=self.api_endpoint),
         )
 
-    def stop(self) -> None:
-        self.server.stop()
-        if self.owned is not None:  # a folder start_* made: logs and all
-            shutil.rmtree(self.owned, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
 
 def start_bqemulator(
     log_dir: Path | str | None = None, *, timeout: float = 90.0
@@ -124,44 +108,22 @@ def start_bqemulator(
         WarehouseStartError: no ``.venv-bq``, or it exited or did not answer (with the log).
     """
     python = bq_python()
-    folder = Path(log_dir) if log_dir else Path(tempfile.mkdtemp(prefix="wharf-bq-"))
     port, grpc_port = free_port(), free_port()
     argv = [
         str(python), "-c", _LAUNCHER, "start", "--rest-host", LOOPBACK, "--rest-port", str(port),
         "--grpc-host", LOOPBACK, "--grpc-port", str(grpc_port), "--project", PROJECT,
         "--log-level", "warning", "--ephemeral",
     ]  # fmt: skip
-    scratch = folder / "tmp"  # uploads and DuckDB spill files; deleted when it stops
-    env = {"BQEMU_ENABLE_FORMAT_EXTENSIONS": "false", "BQEMU_UPLOAD_STAGING_DIR": str(scratch)}
-    server = ChildServer(
-        "bqemulator",
-        argv,
-        port,
-        folder / "bqemulator.log",
+    # uploads and DuckDB spill files go to TMPDIR: its workdir, deleted when it stops
+    server = BigQueryEmulator(
+        "bqemulator", argv, port, log_dir=log_dir,
         ready_path=f"/bigquery/v2/projects/{PROJECT}/datasets",
-        env=env,
-        scratch=scratch,
-    )
-    return BigQueryEmulator(server.start(timeout), owned=None if log_dir else folder)
+        extra_env={"BQEMU_ENABLE_FORMAT_EXTENSIONS": "false"},
+    )  # fmt: skip
+    return server.start(timeout)
 
 
-_SHARED: list[BigQueryEmulator] = []
-
-
-def shared_bqemulator() -> BigQueryEmulator:
-    """One server for the whole process, started on first use and stopped at exit (or by
-    :func:`stop_shared_bqemulator`): the test session's fixture and the fidelity table share it.
-    """
-    process = _SHARED[0].server.process if _SHARED else None
-    if process is not None and process.poll() is None:
-        return _SHARED[0]
-    stop_shared_bqemulator()
-    _SHARED.append(start_bqemulator())
-    atexit.register(stop_shared_bqemulator)
-    return _SHARED[0]
-
-
-def stop_shared_bqemulator() -> None:
-    """Stop the server :func:`shared_bqemulator` started, if any."""
-    while _SHARED:
-        _SHARED.pop().stop()
+_SHARED = Shared(start_bqemulator)
+#: one server for the whole process, started on first use and stopped at exit (or by
+#: ``stop_shared_bqemulator()``): the test session's fixtures and the fidelity table share it
+shared_bqemulator, stop_shared_bqemulator = _SHARED.get, _SHARED.stop

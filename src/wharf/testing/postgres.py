@@ -21,21 +21,20 @@ Examples:
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import ctypes
 import glob
 import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, ClassVar
+
+from wharf.testing._process import ChildServer, ServerStartError, Shared, free_port
 
 __all__ = [
     "PostgresServer",
@@ -60,8 +59,8 @@ _PREFIX = "wharf-pg-"
 _STALE_AFTER_S = 600.0
 
 
-class PostgresStartError(RuntimeError):
-    """The test PostgreSQL server could not be set up or started."""
+#: the test PostgreSQL server could not be set up or started (the one start error class)
+PostgresStartError = ServerStartError
 
 
 def postgres_bin_dir() -> Path:
@@ -72,7 +71,7 @@ def postgres_bin_dir() -> Path:
     """
     env = os.environ.get("WHARF_PG_BIN")
     candidates = [env] if env else glob.glob("/usr/lib/postgresql/*/bin")
-    found = [Path(c) for c in candidates if (Path(c) / "initdb").exists()]
+    found = [Path(c).absolute() for c in candidates if (Path(c) / "initdb").exists()]
     if not found:
         msg = (
             "no PostgreSQL server binaries (initdb) found under /usr/lib/postgresql/*/bin: "
@@ -87,22 +86,10 @@ def _version_key(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(".") if part.isdigit())
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Ask Linux to SIGQUIT (immediate shutdown) the server when the test process dies."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGQUIT)  # PR_SET_PDEATHSIG
-
-
 @dataclass
-class PostgresServer:
-    """A running test server. Use it as a context manager, or call :meth:`stop`.
+class PostgresServer(ChildServer):
+    """A running test server (a :class:`~wharf.testing._process.ChildServer`). Use it as a
+    context manager, or call :meth:`stop`.
 
     Attributes:
         port: the loopback TCP port.
@@ -111,31 +98,28 @@ class PostgresServer:
         database: the database clients connect to.
     """
 
-    port: int
-    root: Path
-    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     user: str = "postgres"
     database: str = "postgres"
-    host: str = "127.0.0.1"
+    #: "fast" (roll back open transactions, end every backend), then "immediate"
+    stop_signals: ClassVar[tuple[int, ...]] = (signal.SIGINT, signal.SIGQUIT)
+    death_signal: ClassVar[int] = signal.SIGQUIT
+
+    @property
+    def root(self) -> Path:
+        return self.workdir
 
     @property
     def uri(self) -> str:
         """``postgresql://postgres@127.0.0.1:<port>/postgres``."""
         return f"postgresql://{self.user}@{self.host}:{self.port}/{self.database}"
 
-    @property
-    def log_path(self) -> Path:
-        return self.root / "server.log"
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process is not None else None
-
-    def log_tail(self, lines: int = 20) -> str:
+    def ready(self) -> bool:
+        """Whether the postmaster says it is ready (the 8th line of ``postmaster.pid``)."""
         try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+            lines = (self.root / "data" / "postmaster.pid").read_text().splitlines()
         except OSError:
-            return "(no log)"
+            return False
+        return len(lines) >= 8 and lines[7].strip() == "ready"
 
     def connect(self, **kwargs: Any) -> Any:
         """A psycopg connection to the server (autocommit unless told otherwise)."""
@@ -149,29 +133,6 @@ class PostgresServer:
         with self.connect() as con:
             con.execute(f'CREATE DATABASE "{name}"')
         return f"postgresql://{self.user}@{self.host}:{self.port}/{name}"
-
-    def stop(self, *, remove: bool = True) -> None:
-        """Fast shutdown of the postmaster (and so of every backend), by its PID."""
-        proc, self.process = self.process, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGINT)  # "fast": roll back open transactions, then exit
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.send_signal(signal.SIGQUIT)  # "immediate"
-                try:
-                    proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=5)
-        if remove:
-            shutil.rmtree(self.root, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def _as_postgres_user() -> dict[str, Any]:
@@ -208,7 +169,7 @@ def start_postgres(
     Args:
         timeout: seconds to wait for the server to accept connections.
         settings: extra ``-c name=value`` server settings (e.g. ``{"TimeZone": "Asia/Tokyo"}``).
-        attempts: tries with a new port when the chosen one was taken meanwhile.
+        attempts: tries (each with a fresh cluster) when the chosen port was taken meanwhile.
 
     The server gets the calling *thread* as its parent for the parent-death signal: start it
     from the main thread (or another that lives as long as the server is needed).
@@ -219,68 +180,38 @@ def start_postgres(
     bin_dir = postgres_bin_dir()
     as_user = _as_postgres_user()
     _sweep_stale()
-    root = Path(tempfile.mkdtemp(prefix=_PREFIX))
-    try:
-        os.chmod(root, 0o700)
-        if as_user:
-            os.chown(root, as_user["user"], as_user["group"])
-        initdb = [
-            str(bin_dir / "initdb"), "-D", str(root / "data"), "-U", "postgres", "--auth=trust",
-            "-E", "UTF8", "--no-locale", "--no-sync",
-        ]  # fmt: skip
-        _run(initdb, root, as_user)
-        last = ""
-        for _ in range(max(1, attempts)):
-            server = PostgresServer(_free_port(), root)
-            try:
-                return _launch(server, bin_dir, as_user, {**_SETTINGS, **(settings or {})}, timeout)
-            except PostgresStartError as exc:
-                last = str(exc)
-                if "could not bind" not in last and "already in use" not in last:
-                    raise
-        raise PostgresStartError(last)
-    except BaseException:
-        shutil.rmtree(root, ignore_errors=True)
-        raise
-
-
-def _launch(
-    server: PostgresServer,
-    bin_dir: Path,
-    as_user: dict[str, Any],
-    settings: dict[str, str],
-    timeout: float,
-) -> PostgresServer:
-    root = server.root
-    argv = [str(bin_dir / "postgres"), "-D", str(root / "data"), "-p", str(server.port)]
-    argv += ["-k", str(root)]
-    for name, value in settings.items():
-        argv += ["-c", f"{name}={value}"]
-    with server.log_path.open("ab") as log:
-        if as_user:
-            os.chown(server.log_path, as_user["user"], as_user["group"])
+    settings = {**_SETTINGS, **(settings or {})}
+    last = ""
+    for _ in range(max(1, attempts)):
+        root = Path(tempfile.mkdtemp(prefix=_PREFIX))
+        port = free_port()
+        argv = [str(bin_dir / "postgres"), "-D", str(root / "data"), "-p", str(port)]
+        argv += ["-k", str(root)]
+        for name, value in settings.items():
+            argv += ["-c", f"{name}={value}"]
+        server = PostgresServer("PostgreSQL", argv, port, workdir=root, run_as=as_user)
         try:
-            server.process = subprocess.Popen(  # our own argv, no shell
-                argv, cwd=root, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                preexec_fn=_die_with_parent, **as_user,  # noqa: PLW1509 - no threads involved
-            )  # fmt: skip
-        except OSError as exc:
-            msg = f"could not start {' '.join(argv)}: {exc}"
-            raise PostgresStartError(msg) from exc
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert server.process is not None
-        if server.process.poll() is not None:
-            break
-        if _ready(server):
-            return server
-        time.sleep(0.02)
-    server.stop(remove=False)
-    msg = (
-        f"PostgreSQL did not accept connections on 127.0.0.1:{server.port} within "
-        f"{timeout:.0f}s (command: {' '.join(argv)}); log {server.log_path}:\n{server.log_tail()}"
-    )
-    raise PostgresStartError(msg)
+            _initdb(bin_dir, root, as_user)
+            return server.start(timeout)
+        except PostgresStartError as exc:
+            last = str(exc)
+            if "could not bind" not in last and "already in use" not in last:
+                raise
+        finally:
+            if not server.running:
+                server.stop()  # deletes the folder
+    raise PostgresStartError(last)
+
+
+def _initdb(bin_dir: Path, root: Path, as_user: dict[str, Any]) -> None:
+    os.chmod(root, 0o700)
+    if as_user:
+        os.chown(root, as_user["user"], as_user["group"])
+    initdb = [
+        str(bin_dir / "initdb"), "-D", str(root / "data"), "-U", "postgres", "--auth=trust",
+        "-E", "UTF8", "--no-locale", "--no-sync",
+    ]  # fmt: skip
+    _run(initdb, root, as_user)
 
 
 def _sweep_stale() -> None:
@@ -301,32 +232,7 @@ def _sweep_stale() -> None:
             continue
 
 
-def _ready(server: PostgresServer) -> bool:
-    """Whether the postmaster says it is ready (the 8th line of ``postmaster.pid``)."""
-    try:
-        lines = (server.root / "data" / "postmaster.pid").read_text().splitlines()
-    except OSError:
-        return False
-    return len(lines) >= 8 and lines[7].strip() == "ready"
-
-
-_SHARED: list[PostgresServer] = []
-
-
-def shared_postgres() -> PostgresServer:
-    """One server for the whole process, started on first use and stopped at exit (or by
-    :func:`stop_shared_postgres`): the test session's fixture and the fidelity table share it.
-    """
-    if _SHARED and _SHARED[0].process is not None and _SHARED[0].process.poll() is None:
-        return _SHARED[0]
-    stop_shared_postgres()
-    server = start_postgres()
-    _SHARED.append(server)
-    atexit.register(stop_shared_postgres)
-    return server
-
-
-def stop_shared_postgres() -> None:
-    """Stop the server :func:`shared_postgres` started, if any."""
-    while _SHARED:
-        _SHARED.pop().stop()
+_SHARED = Shared(start_postgres)
+#: one server for the whole process, started on first use and stopped at exit (or by
+#: ``stop_shared_postgres()``): the test session's fixtures and the fidelity table share it
+shared_postgres, stop_shared_postgres = _SHARED.get, _SHARED.stop

@@ -6,9 +6,10 @@
 * Azure Blob: Azurite 3.35.0 from npm (``make`` installs it into ``.azurite/``), in memory, or
   on disk when given a ``root``.
 
-Each server is a child process with its own log file; :meth:`LocalServer.stop` ends it by its
-PID, and on Linux it also gets SIGTERM when the process that started it dies (even by SIGKILL),
-so an interrupted test run leaves no server behind. Start failures raise
+Each server is a :class:`LocalServer`, a :class:`~wharf.testing._process.ChildServer`: a child
+process with its own log file, ended by its PID (:meth:`~ChildServer.stop`, ``kill``, ``pause``,
+``resume``, ``restart``), that gets SIGTERM when the process that started it dies (even by
+SIGKILL), so an interrupted test run leaves no server behind. Start failures raise
 :class:`ServerStartError` with the log's tail, so a test that needs a server fails instead of
 skipping. Every client setting uses fake credentials and the loopback address: nothing here
 ever reaches a cloud or its metadata endpoint (169.254.169.254).
@@ -31,17 +32,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, Literal, cast
 
-from wharf.testing._process import answers_http, die_with_parent, free_port
+from wharf.testing._process import LOOPBACK, ChildServer, ServerStartError, free_port
 
 __all__ = [
     "AZURITE_ACCOUNT",
@@ -74,129 +70,17 @@ FAKE_AWS_ENV = {
     "AWS_CONFIG_FILE": os.devnull,
     "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
 }
-_NO_PROXY = {"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
-
-
-class ServerStartError(RuntimeError):
-    """A local server did not start; the message holds the command and the log's tail."""
 
 
 @dataclass
-class LocalServer:
-    """A server process on ``127.0.0.1:<port>``.
-
-    Attributes:
-        kind: ``"s3"``, ``"gcs"`` or ``"azure"``.
-        argv: the command line (kept so :meth:`restart` runs it again on the same port).
-        port: the loopback port it listens on.
-        log_path: its stdout and stderr.
-        ready_path: the URL path polled until the server answers.
-    """
-
-    kind: Kind
-    argv: list[str]
-    port: int
-    log_path: Path
-    ready_path: str = "/"
-    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
-    host: str = "127.0.0.1"
-    cwd: Path | None = None
-    _cleanup: list[Any] = field(default_factory=list, repr=False)
-
-    # -- lifecycle ----------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:<port>``."""
-        return f"http://{self.host}:{self.port}"
+class LocalServer(ChildServer):
+    """A :class:`~wharf.testing._process.ChildServer` named by its kind (``"s3"``, ``"gcs"``
+    or ``"azure"``), with the settings that point clients at it."""
 
     @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process is not None else None
+    def kind(self) -> Kind:
+        return cast("Kind", self.name)
 
-    def start(self, timeout: float = 30.0) -> Self:
-        """Start the process and wait until it answers HTTP; raise :class:`ServerStartError`."""
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log:
-            try:
-                self.process = subprocess.Popen(
-                    self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                    env={**os.environ, **_NO_PROXY}, start_new_session=True, cwd=self.cwd,
-                    # only prctl() runs between fork and exec; servers start from one thread
-                    preexec_fn=die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
-                )  # fmt: skip
-            except OSError as exc:
-                msg = f"could not start the {self.kind} server {self.argv[0]!r}: {exc}"
-                raise ServerStartError(msg) from exc
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            if answers_http(self.url + self.ready_path):
-                return self
-            time.sleep(0.05)
-        self.stop()
-        msg = (
-            f"the {self.kind} server did not answer on {self.url} within {timeout:.0f}s "
-            f"(command: {' '.join(self.argv)}); log {self.log_path}:\n{self.log_tail()}"
-        )
-        raise ServerStartError(msg)
-
-    def stop(self) -> None:
-        """End the process (SIGTERM, then SIGKILL) and remove its temporary files."""
-        proc = self.process
-        if proc is not None and proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(proc.pid, signal.SIGCONT)  # a paused process cannot handle SIGTERM
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
-        self.process = None
-
-    def close(self) -> None:
-        """:meth:`stop`, then delete the folders the server kept its data in."""
-        self.stop()
-        for cleanup in self._cleanup:
-            cleanup()
-        self._cleanup.clear()
-
-    def kill(self) -> None:
-        """SIGKILL the process, as a crash would (data on disk stays for :meth:`restart`)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=5)
-        self.process = None
-
-    def pause(self) -> None:
-        """SIGSTOP: the server accepts connections but never answers, like a hung host."""
-        if self.process is not None:
-            os.kill(self.process.pid, signal.SIGSTOP)
-
-    def resume(self) -> None:
-        """SIGCONT after :meth:`pause`."""
-        if self.process is not None:
-            os.kill(self.process.pid, signal.SIGCONT)
-
-    def restart(self, timeout: float = 30.0) -> Self:
-        """Start the same command again, on the same port."""
-        self.stop()
-        return self.start(timeout)
-
-    def log_tail(self, lines: int = 20) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # -- clients --------------------------------------------------------------------------
     def env(self) -> dict[str, str]:
         """Environment variables that point the official clients at this server."""
         if self.kind == "s3":
@@ -249,23 +133,11 @@ class LocalServer:
                 fs.mkdir(name)
 
 
-def _log_path(log_dir: Path | str | None, name: str) -> Path:
-    base = Path(log_dir) if log_dir is not None else Path(tempfile.gettempdir()) / "wharf-servers"
-    return base / f"{name}-{os.getpid()}-{time.monotonic_ns()}.log"
-
-
-def _tempdir(server: LocalServer, prefix: str) -> Path:
-    path = Path(tempfile.mkdtemp(prefix=prefix))
-    server._cleanup.append(lambda: shutil.rmtree(path, ignore_errors=True))
-    return path
-
-
 def start_moto(log_dir: Path | str | None = None, *, port: int | None = None) -> LocalServer:
     """moto's S3 server, in memory, on a free loopback port."""
     port = port or free_port()
-    argv = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
-    server = LocalServer("s3", argv, port, _log_path(log_dir, "moto"), ready_path="/moto-api/")
-    return server.start()
+    argv = [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(port)]
+    return LocalServer("s3", argv, port, log_dir=log_dir, ready_path="/moto-api/").start()
 
 
 def fake_gcs_binary() -> Path:
@@ -284,17 +156,15 @@ def start_fake_gcs(
 ) -> LocalServer:
     """fake-gcs-server on a free loopback port; on disk under ``root`` when given."""
     port = port or free_port()
-    url = f"http://127.0.0.1:{port}"
     backend = ["-backend", "memory"]
     if root is not None:
-        backend = ["-backend", "filesystem", "-filesystem-root", str(root)]
+        backend = ["-backend", "filesystem", "-filesystem-root", str(Path(root).absolute())]
     argv = [
-        str(fake_gcs_binary()), "-scheme", "http", *backend, "-host", "127.0.0.1",
-        "-port", str(port), "-external-url", url, "-public-host", f"127.0.0.1:{port}",
-        "-log-level", "warn",
+        str(fake_gcs_binary()), "-scheme", "http", *backend, "-host", LOOPBACK,
+        "-port", str(port), "-external-url", f"http://{LOOPBACK}:{port}",
+        "-public-host", f"{LOOPBACK}:{port}", "-log-level", "warn",
     ]  # fmt: skip
-    server = LocalServer("gcs", argv, port, _log_path(log_dir, "fake-gcs"), "/storage/v1/b")
-    return server.start()
+    return LocalServer("gcs", argv, port, log_dir=log_dir, ready_path="/storage/v1/b").start()
 
 
 def azurite_binary(search_from: Path | str | None = None) -> Path:
@@ -306,7 +176,7 @@ def azurite_binary(search_from: Path | str | None = None) -> Path:
     """
     env = os.environ.get("WHARF_AZURITE")
     if env:
-        return Path(env)
+        return Path(env).absolute()
     starts = [Path(search_from or Path.cwd()).resolve(), Path(__file__).resolve().parent]
     for start in starts:
         for folder in (start, *start.parents):
@@ -325,16 +195,12 @@ def start_azurite(
 ) -> LocalServer:
     """Azurite's blob service on a free loopback port; on disk under ``root`` when given."""
     port = port or free_port()
-    binary = azurite_binary()
-    server = LocalServer("azure", [], port, _log_path(log_dir, "azurite"), "/")
-    storage = ["--location", str(root)] if root is not None else ["--inMemoryPersistence"]
-    server.cwd = _tempdir(server, "wharf-azurite-")  # whatever it writes stays out of the project
-    server.argv = [
-        str(binary), "--blobHost", "127.0.0.1", "--blobPort", str(port), *storage,
+    storage = ["--inMemoryPersistence"]
+    if root is not None:
+        storage = ["--location", str(Path(root).absolute())]
+    argv = [
+        str(azurite_binary()), "--blobHost", LOOPBACK, "--blobPort", str(port), *storage,
         "--disableTelemetry", "--skipApiVersionCheck", "--loose", "--silent",
     ]  # fmt: skip
-    try:
-        return server.start()
-    except BaseException:
-        server.close()
-        raise
+    # it runs in its workdir: whatever it writes there stays out of the project
+    return LocalServer("azure", argv, port, log_dir=log_dir).start()

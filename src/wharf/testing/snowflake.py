@@ -8,8 +8,9 @@ whose cursor has no ``fetch_arrow_batches`` / ``fetch_arrow_all``, so the store'
 cannot run on it; it is only needed for the connector's ``write_pandas``, which wharf does not
 use (in server mode it fails on fakesnow's stage URL parsing, see ``backends.md``).
 
-The server runs as a child process (``python -c <launcher>``) of the test session, in memory,
-and is stopped by its PID. The launcher fixes two fakesnow 0.12 bugs before serving, and changes
+The server runs as a child process (``python -c <launcher>``, a
+:class:`~wharf.testing._process.ChildServer`) of the test session, in memory, and is stopped by
+its PID. The launcher fixes two fakesnow 0.12 bugs before serving, and changes
 nothing else: NULL timestamps in Arrow results arrived as 1970-01-01 (``timestamp_to_sf_struct``
 built the struct array without a validity mask), and ``COPY ... MATCH_BY_COLUMN_NAME =
 CASE_SENSITIVE`` compared the Parquet names with the table's names upper-cased, so it matched no
@@ -26,15 +27,12 @@ A test session typically does::
 
 from __future__ import annotations
 
-import atexit
-import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
-from wharf.testing._process import LOOPBACK, ChildServer, WarehouseStartError, free_port
+from wharf.testing._process import LOOPBACK, ChildServer, Shared, WarehouseStartError, free_port
 
 __all__ = [
     "FakeSnowflake",
@@ -80,20 +78,13 @@ FAKE_USER, FAKE_PASSWORD = "fake", "snow"
 
 
 @dataclass
-class FakeSnowflake:
+class FakeSnowflake(ChildServer):
     """A running fakesnow server. Use it as a context manager, or call :meth:`stop`."""
-
-    server: ChildServer
-    owned: Path | None = None
 
     @property
     def account(self) -> str:
         """The ``account`` value that points wharf at this server: its URL."""
-        return self.server.url
-
-    @property
-    def port(self) -> int:
-        return self.server.port
+        return self.url
 
     def env(self, database: str) -> dict[str, str]:
         """``SNOWFLAKE_*`` variables for the seed example's ``EnvVar`` settings."""
@@ -125,17 +116,6 @@ class FakeSnowflake:
             platform_detection_timeout_seconds=0.0, **kwargs,
         )  # fmt: skip
 
-    def stop(self) -> None:
-        self.server.stop()
-        if self.owned is not None:  # a folder start_* made: logs and all
-            shutil.rmtree(self.owned, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
 
 def start_fakesnow(log_dir: Path | str | None = None, *, timeout: float = 60.0) -> FakeSnowflake:
     """Start fakesnow's server (in memory) on a free loopback port and wait until it answers.
@@ -148,31 +128,13 @@ def start_fakesnow(log_dir: Path | str | None = None, *, timeout: float = 60.0) 
     except ImportError as exc:
         msg = "fakesnow is not installed: run `make test` (or install wharf[dev])"
         raise WarehouseStartError(msg) from exc
-    folder = Path(log_dir) if log_dir else Path(tempfile.mkdtemp(prefix="wharf-fakesnow-"))
     port = free_port()
     argv = [sys.executable, "-c", _LAUNCHER, LOOPBACK, str(port)]
-    # its uploads (fakesnow_bucket_*) go to the scratch folder, deleted when it stops
-    server = ChildServer("fakesnow", argv, port, folder / "fakesnow.log", scratch=folder / "tmp")
-    return FakeSnowflake(server.start(timeout), owned=None if log_dir else folder)
+    # its uploads (fakesnow_bucket_*) go to its workdir (TMPDIR), deleted when it stops
+    return FakeSnowflake("fakesnow", argv, port, log_dir=log_dir).start(timeout)
 
 
-_SHARED: list[FakeSnowflake] = []
-
-
-def shared_fakesnow() -> FakeSnowflake:
-    """One server for the whole process, started on first use and stopped at exit (or by
-    :func:`stop_shared_fakesnow`): the test session's fixture and the fidelity table share it.
-    """
-    process = _SHARED[0].server.process if _SHARED else None
-    if process is not None and process.poll() is None:
-        return _SHARED[0]
-    stop_shared_fakesnow()
-    _SHARED.append(start_fakesnow())
-    atexit.register(stop_shared_fakesnow)
-    return _SHARED[0]
-
-
-def stop_shared_fakesnow() -> None:
-    """Stop the server :func:`shared_fakesnow` started, if any."""
-    while _SHARED:
-        _SHARED.pop().stop()
+_SHARED = Shared(start_fakesnow)
+#: one server for the whole process, started on first use and stopped at exit (or by
+#: ``stop_shared_fakesnow()``): the test session's fixtures and the fidelity table share it
+shared_fakesnow, stop_shared_fakesnow = _SHARED.get, _SHARED.stop

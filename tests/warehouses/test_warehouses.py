@@ -1,0 +1,157 @@
+"""What wharf.snowflake (on fakesnow) and wharf.bigquery (on bqemulator) must both do: metadata,
+time zones and NULLs, empty frames and projection, and the pandas and PySpark presets.
+
+Each test runs once for each row of :data:`WAREHOUSES`; the store-specific tests stay in
+``tests/snowflake`` and ``tests/bigquery``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pytest
+
+import wharf as dg
+from tests.warehouse_fixtures import store_and_load, unique_name
+from wharf.bigquery import BigQueryIOManager, BigQueryPandasIOManager, BigQueryPySparkIOManager
+from wharf.snowflake import SnowflakeIOManager, SnowflakePandasIOManager, SnowflakePySparkIOManager
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """One store under test: its I/O managers, its server fixture and its naming."""
+
+    name: str
+    fixture: str
+    io_manager: type[Any]
+    pandas_preset: type[Any]
+    pyspark_preset: type[Any]
+    namespace: Callable[[], str]  # a fresh database / dataset name
+    table_name: Callable[[Any, str], str]  # (server, namespace) -> the metadata name of "t"
+    stamps_unit: str | None  # what the time-zone test converts its timestamps to
+
+
+WAREHOUSES = [
+    Warehouse(
+        "snowflake", "fakesnow_server",
+        SnowflakeIOManager, SnowflakePandasIOManager, SnowflakePySparkIOManager,
+        lambda: unique_name("SF").upper(),  # as Snowflake names an unquoted database
+        lambda server, database: f'"{database}"."PUBLIC"."T"',
+        None,
+    ),
+    Warehouse(
+        "bigquery", "bigquery_server",
+        BigQueryIOManager, BigQueryPandasIOManager, BigQueryPySparkIOManager,
+        lambda: unique_name("bq"),
+        lambda server, dataset: f"`{server.project}`.`{dataset}`.`t`",
+        "us",  # BigQuery keeps microseconds
+    ),
+]  # fmt: skip
+
+
+@pytest.fixture(params=WAREHOUSES, ids=[w.name for w in WAREHOUSES])
+def warehouse(request: pytest.FixtureRequest) -> Warehouse:
+    found: Warehouse = request.param
+    return found
+
+
+@pytest.fixture
+def server(warehouse: Warehouse, request: pytest.FixtureRequest) -> Any:
+    return request.getfixturevalue(warehouse.fixture)
+
+
+@pytest.fixture
+def namespace(warehouse: Warehouse) -> str:
+    return warehouse.namespace()
+
+
+@pytest.fixture
+def io(warehouse: Warehouse, server: Any, namespace: str) -> Any:
+    return warehouse.io_manager(**server.config(namespace))
+
+
+def test_metadata_keys(io: Any, warehouse: Warehouse, server: Any, namespace: str) -> None:
+    _, result = store_and_load(io, pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}), pd.DataFrame)
+    meta = result.get_asset_materialization_events()[0].materialization.metadata
+    assert {"row_count", "schema", "table", "duration_s"} <= set(meta)
+    assert meta["row_count"].value == 2
+    assert meta["table"].value == warehouse.table_name(server, namespace)
+    assert list(meta["schema"].value) == ["a", "b"]
+
+
+def test_time_zones_and_nulls_kept(io: Any, warehouse: Warehouse) -> None:
+    stamps = pd.to_datetime(
+        ["2024-01-01 12:00", None, "2024-07-01 08:30:00.123456"], format="ISO8601"
+    )
+    if warehouse.stamps_unit is not None:
+        stamps = stamps.as_unit(warehouse.stamps_unit)
+    df = pd.DataFrame(
+        {
+            "paris": stamps.tz_localize("Europe/Paris"),
+            "utc": stamps.tz_localize("UTC"),
+            "naive": stamps,
+            "day": pd.Series([dt.date(2024, 1, 1), None, dt.date(1, 1, 1)], dtype=object),
+        }
+    )
+    got, _ = store_and_load(io, df, pd.DataFrame)
+    pd.testing.assert_frame_equal(got, df)
+    polars_df = pl.DataFrame({"tokyo": [dt.datetime(2024, 1, 1), None]}).with_columns(
+        pl.col("tokyo").dt.replace_time_zone("Asia/Tokyo")
+    )
+    got_pl, _ = store_and_load(io, polars_df, pl.DataFrame, "t2")
+    assert got_pl.equals(polars_df)
+    assert got_pl.schema == polars_df.schema
+
+
+def test_empty_frame_keeps_columns_and_projection(io: Any) -> None:
+    empty = pa.table({"a": pa.array([], pa.int64()), "b": pa.array([], pa.string())})
+    got, _ = store_and_load(io, empty, pa.Table)
+    assert got.schema == empty.schema
+    assert got.num_rows == 0
+
+    seen: list[Any] = []
+
+    @dg.asset
+    def wide() -> pd.DataFrame:
+        return pd.DataFrame({"a": [1], "b": ["x"], "c": [2.5]})
+
+    @dg.asset(ins={"wide": dg.AssetIn(metadata={"columns": ["c", "a"]})})
+    def narrow(wide: pd.DataFrame) -> None:
+        seen.append(wide)
+
+    assert dg.materialize([wide, narrow], resources={"io_manager": io}).success
+    assert list(seen[0].columns) == ["c", "a"]
+
+
+def test_presets_differ_only_in_the_default_load_type(warehouse: Warehouse) -> None:
+    assert warehouse.pandas_preset.default_load_type == "pandas"
+    assert warehouse.pyspark_preset.default_load_type == "pyspark"
+    assert issubclass(warehouse.pyspark_preset, warehouse.io_manager)
+
+
+def test_pyspark_preset_loads_unannotated_inputs_as_spark(
+    spark: Any, warehouse: Warehouse, server: Any, namespace: str
+) -> None:
+    io = warehouse.pyspark_preset(**server.config(namespace))
+    seen: list[Any] = []
+
+    @dg.asset
+    def events():  # type: ignore[no-untyped-def]
+        return spark.createDataFrame(pa.table({"userId": [1, 2], "kind": ["a", None]}))
+
+    @dg.asset
+    def counted(events) -> None:  # type: ignore[no-untyped-def]
+        seen.append(events)
+
+    assert dg.materialize([events, counted], resources={"io_manager": io}).success
+    assert type(seen[0]).__name__ == "DataFrame"
+    assert type(seen[0]).__module__.startswith("pyspark")
+    assert sorted(seen[0].collect()) == sorted(
+        spark.createDataFrame(pa.table({"userId": [1, 2], "kind": ["a", None]})).collect()
+    )
