@@ -12,7 +12,14 @@ Its atomic equivalent is one statement: ``CREATE OR REPLACE TABLE <target> OPTIO
 = '<schema>') AS SELECT * FROM <stage>`` replaces the table in one job (readers see the old
 table or the new one), carrying the written Arrow schema as the table description. Then the
 stage is dropped. A write that fails earlier drops its stage; the old table is untouched.
-Partition writes (``DELETE`` + ``INSERT``) are two jobs and not atomic yet.
+
+**Atomic partition writes.** One DML statement is atomic in BigQuery (a transaction over several
+needs one script, where the local emulator binds no query parameters, or a session, which it does
+not keep), so a partition write is one (``Dialect.replace_rows_sql``): its rows are loaded into a
+table and counted there (rows outside the partition fail the write before anything changes),
+then ``MERGE <target> USING <source> ON FALSE WHEN NOT MATCHED BY SOURCE AND <partition> THEN
+DELETE WHEN NOT MATCHED THEN INSERT ...`` deletes the partition's old rows and inserts the new
+ones in one job, or changes nothing if it fails.
 
 **Metadata** (column names, the description) comes from the tables API (``tables.get``), not
 from ``INFORMATION_SCHEMA`` queries: no query job, and no dataset name in SQL text
@@ -333,6 +340,11 @@ BIGQUERY = _BigQueryDialect(
     type_names=_TYPE_NAMES,
     quote="`",
     begin_sql=None,  # no DDL in BigQuery transactions: the replace is one atomic statement
+    replace_rows_sql=(  # a partition's rows, replaced in one atomic statement too
+        "MERGE {target} USING {source} ON FALSE "
+        "WHEN NOT MATCHED BY SOURCE AND {where} THEN DELETE "
+        "WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({columns})"
+    ),
     create_schema_sql="",  # datasets are created through the API when a table is loaded
     replace_sql=(
         "CREATE OR REPLACE TABLE {target} OPTIONS(description = '{comment}') "

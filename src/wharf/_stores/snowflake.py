@@ -15,8 +15,12 @@ statement: ``CREATE OR REPLACE TABLE <target> COPY GRANTS COMMENT = '<schema>' A
 or the new one, and the written Arrow schema arrives with the data). Then the stage is dropped.
 A write that fails before that statement drops its stage and leaves the old table untouched.
 (``ALTER TABLE ... SWAP WITH`` would avoid the server-side copy but the local stand-in, fakesnow,
-does not implement it; the copy happens inside the warehouse, not over the network.) Partition
-writes (``DELETE`` + ``INSERT``) are not atomic yet: they run as two autocommitted statements.
+does not implement it; the copy happens inside the warehouse, not over the network.)
+
+**Atomic partition writes.** DML is transactional in Snowflake, so a partition write loads its
+rows into a table first (DDL), then runs ``BEGIN; DELETE ... WHERE <partition>; INSERT ...``,
+checks the partition's row count and commits (``Dialect.partition_begin_sql``); any failure
+rolls back and leaves every partition as it was.
 
 **Names.** Every identifier is quoted. A schema or table name that is a plain SQL identifier
 (``sales_summary``) is upper-cased first, as Snowflake does for unquoted names, so wharf's
@@ -230,6 +234,7 @@ SNOWFLAKE = Dialect(
     storage_type=_storage_type,
     type_names=_TYPE_NAMES,
     begin_sql=None,  # DDL commits implicitly: the replace below is one atomic statement
+    partition_begin_sql="BEGIN TRANSACTION",  # ... but DML is transactional
     replace_sql=(
         "CREATE OR REPLACE TABLE {target} COPY GRANTS COMMENT = '{comment}' "
         "AS SELECT * FROM {stage}",

@@ -11,8 +11,14 @@ A whole-table write is atomic::
 If anything fails (the incoming stream raises, the process is killed) nothing commits: the old
 table is untouched and no stage table remains. A partition write is ``BEGIN; DELETE ... WHERE
 <filter>; INSERT INTO <target> (<columns by name>) SELECT ...; COMMIT``. The stored row count is
-checked against the rows that streamed through, so a stream scanned twice, or rows outside the
-partition, fail the write instead of losing data silently.
+checked against the rows that streamed through, before the commit, so a stream scanned twice, or
+rows outside the partition, fail the write and leave every partition as it was.
+
+Where DDL is not transactional (``Dialect.begin_sql = None``) a partition write still replaces
+its rows all or nothing: in a transaction of DML only (``Dialect.partition_begin_sql``, Snowflake),
+or in one statement (``Dialect.replace_rows_sql``, BigQuery's ``MERGE``) after the rows are
+counted in its source, a table loaded beforehand. Columns a partition adds (``schema_policy=
+"evolve"``) are added before, and stay if the write then fails.
 
 Connection lifetime: each operation opens its own connection and closes it when done; a read's
 connection closes when its reader is exhausted, closed or garbage-collected. An undrained reader
@@ -99,6 +105,12 @@ class Dialect:
         lock_holder: describes who holds the lock if an exception means "locked", else None.
         type_names: Arrow type -> SQL type for added columns (see :func:`sql_type`).
         begin_sql: ``None`` if DDL is not transactional; a failed write then drops its stage.
+        partition_begin_sql: where ``begin_sql`` is None, begins a transaction of DML only around
+            a partition write's DELETE, INSERT and row count check (ended by ``commit_sql`` or
+            ``rollback_sql``).
+        replace_rows_sql: where ``begin_sql`` is None, one statement that replaces the rows of a
+            partition, atomic by itself, in place of ``delete_rows_sql`` + ``insert_sql``. Its
+            ``{source}`` must be a table (``attach`` loads one), whose rows are checked first.
         comment_get_sql: parameters schema, table; one row ``(comment,)``.
         comment_set_sql: with ``{target}`` and ``{text}``, a checked base64 literal (SQL
             comments take no parameters).
@@ -134,6 +146,7 @@ class Dialect:
     quote: str = '"'
     placeholder: str = "?"
     begin_sql: str | None = "BEGIN TRANSACTION"
+    partition_begin_sql: str | None = None
     commit_sql: str = "COMMIT"
     rollback_sql: str = "ROLLBACK"
     create_schema_sql: str = "CREATE SCHEMA IF NOT EXISTS {schema}"
@@ -144,6 +157,7 @@ class Dialect:
     )
     insert_sql: str = "INSERT INTO {target} ({columns}) SELECT {columns} FROM {source}"
     delete_rows_sql: str = "DELETE FROM {target} WHERE {where}"
+    replace_rows_sql: str | None = None
     count_sql: str = "SELECT count(*) FROM {target} WHERE {where}"
     drop_sql: str = "DROP TABLE IF EXISTS {target}"
     add_column_sql: str = "ALTER TABLE {target} ADD COLUMN {column} {type}"
@@ -394,7 +408,8 @@ class SqlStore:
                     self._run(con, d.create_sql, stage=stage, columns=cols, source=src)
                 if tap.rows is None:  # read natively: count what was staged
                     tap.rows = self._run(con, d.count_sql, target=stage, where="TRUE")[0][0]
-                self._check_count(con, stage, ("TRUE", []), tap.rows or 0, "the staged table")
+                # checked before the swap, which commits by itself where DDL is not transactional
+                self._check_count(con, target, partition, tap.rows or 0, stage)
                 text = self._comment(encode_schema(tap.schema, tap.dictionaries))
                 self._set_comment(con, stage, text)
                 for statement in d.replace_sql:
@@ -408,18 +423,47 @@ class SqlStore:
                     )
             else:
                 self._evolve(con, ref, names, existing, tap)
-                where, params = self._where(partition or ())
-                self._run(con, d.delete_rows_sql, params, target=target, where=where)
-                self._run(con, d.insert_sql, target=target, columns=cols, source=src)
-            if partition:
-                self._check_count(
-                    con, target, self._where(partition), tap.rows or 0, describe_filters(partition)
-                )
+                self._replace_rows(con, target, cols, src, partition=partition or (), tap=tap)
             if d.begin_sql:
                 self._run(con, d.commit_sql)
         except BaseException:
             with suppress(Exception):  # the original error is the one to report
                 self._run(con, d.rollback_sql if d.begin_sql else d.drop_sql, target=stage)
+            raise
+
+    def _replace_rows(
+        self,
+        con: Any,
+        target: str,
+        cols: str,
+        src: str,
+        *,
+        partition: Partition,
+        tap: _Tap | _Native,
+    ) -> None:
+        """Replace the rows of ``partition`` with ``src``'s, all or nothing: inside the write's
+        transaction, else one of DML only, else one statement that checked its source first.
+        ``tap.rows`` is final once the database has read ``src``."""
+        d = self.dialect
+        where, params = self._where(partition)
+        parts = {"target": target, "columns": cols, "source": src, "where": where}
+        if d.begin_sql is None and d.replace_rows_sql:
+            self._check_count(con, target, partition, tap.rows or 0, src)
+            self._run(con, d.replace_rows_sql, params, **parts)
+            return
+        begin = d.partition_begin_sql if d.begin_sql is None else None
+        if begin:
+            self._run(con, begin)
+        try:
+            self._run(con, d.delete_rows_sql, params, **parts)
+            self._run(con, d.insert_sql, [], **parts)
+            self._check_count(con, target, partition, tap.rows or 0)
+            if begin:
+                self._run(con, d.commit_sql)
+        except BaseException:
+            if begin:
+                with suppress(Exception):  # the original error is the one to report
+                    self._run(con, d.rollback_sql)
             raise
 
     def _evolve(
@@ -446,14 +490,19 @@ class SqlStore:
             self._set_comment(con, self._target(ref), encode_schema(*stored))
 
     def _check_count(
-        self, con: Any, target: str, where: tuple[str, list[object]], rows: int, what: str
+        self, con: Any, target: str, partition: Partition | None, rows: int, counted: str = ""
     ) -> None:
-        found = self._run(con, self.dialect.count_sql, where[1], target=target, where=where[0])
+        """The rows of ``partition`` (of the whole table if None) in ``counted`` (the target, or
+        the stage or source that will replace its rows) are the ``rows`` that streamed in."""
+        where, params = self._where(partition) if partition else ("TRUE", [])
+        found = self._run(
+            con, self.dialect.count_sql, params, target=counted or target, where=where
+        )
         if found[0][0] != rows:
             msg = (
                 f"{self.name} could not write {target} ({self.database}): {rows} rows streamed in "
-                f"but {found[0][0]} rows of {what} were stored; every row of a partition write "
-                "must belong to its partition, and a stream is read once"
+                f"but {found[0][0]} rows of {describe_filters(partition)} were stored; every row "
+                "of a partition write must belong to its partition, and a stream is read once"
             )
             raise StorageError(msg, expected=f"{rows} rows", got=f"{found[0][0]} rows")
 

@@ -259,5 +259,11 @@ CHECKS: tuple[Check, ...] = (
         per_kind=False,
         needs=frozenset({"crash_atomic"}),
     ),
+    Check(
+        "partitions_rows_outside",
+        pc.check_rows_outside,
+        per_kind=False,
+        needs=frozenset({"crash_atomic"}),
+    ),
     Check("partitions_dynamic_keys", pc.check_dynamic_keys, per_kind=False),
 )

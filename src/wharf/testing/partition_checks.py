@@ -238,6 +238,38 @@ def check_crash_atomicity(case: Any, kind: FrameKind, tmp: Path) -> None:
     _same(got, day_rows("2024-01-01"), day_rows("2024-01-02"))
 
 
+def check_rows_outside(case: Any, kind: FrameKind, tmp: Path) -> None:
+    """A partition write with rows of another day: a table store (``tables_only``) refuses it
+    with an error saying so, and every partition keeps its old rows (the failed write deleted
+    nothing); as the first partition of a table, it creates no table. A path or memory store has
+    no partition column: it stores the value it is given as that partition's, and the other
+    partitions are untouched."""
+    import pyarrow as pa
+
+    pdef = days()
+    for key in ("2024-01-01", "2024-01-02"):
+        assert write(case, tmp, kind, pdef, key, lambda k: day_rows(k, 2)).success
+    stray = pa.concat_tables([day_rows("2024-01-02", 3, start=10), day_rows("2024-01-01", 1)])
+    result = write(case, tmp, kind, pdef, "2024-01-02", lambda k: stray)
+    if case.tables_only:
+        assert not result.success
+        err = next(iter(result.failures.values()))
+        assert isinstance(err, StorageError), repr(err)
+        assert "must belong to its partition" in str(err), str(err)
+        _same(
+            read(case, tmp, kind, pdef, metadata=ALLOW),
+            day_rows("2024-01-01"),
+            day_rows("2024-01-02"),
+        )
+        first = tmp / "first"  # a store of its own, where no table exists yet
+        assert not write(case, first, kind, pdef, "2024-01-02", lambda k: stray).success
+        assert read(case, first, kind, pdef, metadata=ALLOW).num_rows == 0
+        return
+    assert result.success
+    _same(read(case, tmp, kind, pdef, key="2024-01-02", downstream=pdef), stray)
+    _same(read(case, tmp, kind, pdef, key="2024-01-01", downstream=pdef), day_rows("2024-01-01"))
+
+
 def check_dynamic_keys(case: Any, kind: FrameKind, tmp: Path) -> None:
     """Dynamic keys with quotes and SQL are stored and read back as plain values."""
     import pyarrow as pa
