@@ -525,7 +525,7 @@ def test_arrow_tables_round_trip(store: SqlStore, table: pa.Table) -> None:
 def test_store_modules_import_light() -> None:
     code = """
         import sys
-        import wharf._stores, wharf._stores.base, wharf._stores.sql, wharf._stores.duckdb
+        import wharf._stores, wharf._stores.base, wharf._stores.sql, wharf._stores.duckdb, wharf._stores.dialect
         import wharf._stores.schema_codec
         heavy = {"pyarrow", "duckdb", "pandas", "polars", "numpy"} & set(sys.modules)
         print(sorted(heavy))

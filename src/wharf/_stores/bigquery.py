@@ -1,4 +1,4 @@
-"""BigQuery as a table store: its :class:`~wharf._stores.sql.Dialect` row and connection factory.
+"""BigQuery as a table store: its :class:`~wharf._stores.dialect.Dialect` row and connections.
 
 **Arrow in** (``Dialect.ingest``): the stream is written to a local Parquet file (batch by batch,
 so it may be larger than memory) and loaded into a new stage table by one load job
@@ -52,7 +52,8 @@ from typing import Any
 
 from wharf._deps import require
 from wharf._stores.base import SchemaPolicy, TableRef, WriteResult
-from wharf._stores.sql import Dialect, SqlStore
+from wharf._stores.dialect import Dialect
+from wharf._stores.sql import SqlStore
 from wharf._stores.staging import write_parquet
 from wharf.errors import StorageError
 

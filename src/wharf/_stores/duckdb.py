@@ -1,4 +1,4 @@
-"""DuckDB as a table store: its :class:`~wharf._stores.sql.Dialect` row and connection factory.
+"""DuckDB as a table store: its :class:`~wharf._stores.dialect.Dialect` row and connections.
 
 Arrow goes in through a registered view over the incoming ``RecordBatchReader`` (DuckDB scans it
 without a copy in Python) and comes out through ``con.sql(...).to_arrow_reader()``.
@@ -35,7 +35,8 @@ from typing import Any
 
 from wharf._deps import require
 from wharf._stores.base import SchemaPolicy
-from wharf._stores.sql import Dialect, SqlStore
+from wharf._stores.dialect import Dialect
+from wharf._stores.sql import SqlStore
 
 __all__ = ["DUCKDB", "DuckDBConnector", "duckdb_store"]
 

@@ -1,9 +1,9 @@
-"""PostgreSQL as a table store: its :class:`~wharf._stores.sql.Dialect` row and connection factory.
+"""PostgreSQL as a table store: its :class:`~wharf._stores.dialect.Dialect` row and connections.
 
 Data moves as Arrow through ADBC (``adbc_driver_postgresql``), never row by row in Python:
 
 - **write**: the stream is bulk-copied (binary ``COPY``) straight into a new stage table by
-  ``cursor.adbc_ingest`` (the :attr:`~wharf._stores.sql.Dialect.ingest` hook), inside the
+  ``cursor.adbc_ingest`` (the :attr:`~wharf._stores.dialect.Dialect.ingest` hook), inside the
   write's transaction. PostgreSQL's DDL is transactional, so the whole write is one
   transaction: ``BEGIN; <COPY into stage>; COMMENT ON stage; DROP TABLE target; ALTER TABLE
   stage RENAME TO target; COMMIT``. Readers see the old table until the commit, then the new
@@ -48,7 +48,8 @@ from urllib.parse import quote, urlsplit
 
 from wharf._deps import require
 from wharf._stores.base import SchemaPolicy
-from wharf._stores.sql import Dialect, SqlStore
+from wharf._stores.dialect import Dialect
+from wharf._stores.sql import SqlStore
 from wharf.errors import StorageError, UnsafeNameError
 
 __all__ = ["POSTGRES", "PostgresConnector", "postgres_store", "postgres_uri"]
@@ -257,7 +258,7 @@ _CLASS = (
 
 @dataclass(frozen=True)
 class PostgresDialect(Dialect):
-    """:class:`~wharf._stores.sql.Dialect` that also refuses names PostgreSQL would cut."""
+    """:class:`~wharf._stores.dialect.Dialect` that also refuses names PostgreSQL would cut."""
 
     def quote_name(self, name: str) -> str:
         """Quote an identifier; more than 63 bytes is an :class:`UnsafeNameError`.

@@ -1,4 +1,4 @@
-"""Snowflake as a table store: its :class:`~wharf._stores.sql.Dialect` row and connection factory.
+"""Snowflake as a table store: its :class:`~wharf._stores.dialect.Dialect` row and connections.
 
 **Arrow in** (``Dialect.ingest``): the stream is written to a local Parquet file (batch by
 batch, so it may be larger than memory), then ``CREATE TRANSIENT TABLE <stage> (typed
@@ -45,7 +45,8 @@ from typing import Any
 
 from wharf._deps import require
 from wharf._stores.base import SchemaPolicy, TableRef, WriteResult
-from wharf._stores.sql import Dialect, SqlStore, sql_type
+from wharf._stores.dialect import Dialect, sql_type
+from wharf._stores.sql import SqlStore
 from wharf._stores.staging import write_parquet
 
 __all__ = ["SNOWFLAKE", "SnowflakeConnector", "SnowflakeStore", "fold_name", "snowflake_store"]

@@ -1,0 +1,149 @@
+"""What differs between SQL databases, as data: a :class:`Dialect` row and its type map.
+
+:class:`~wharf._stores.sql.SqlStore` runs every database through one of these rows; a new
+database is a new row (SQL templates, a type map, a few driver hooks), not a new store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from wharf._deps import require
+from wharf._stores.base import check_name
+from wharf.errors import StorageError
+
+__all__ = ["Dialect", "sql_type"]
+
+
+def _no_lock(exc: BaseException) -> str | None:
+    return None
+
+
+def _same_type(arrow_type: Any) -> Any:
+    return arrow_type
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """One SQL database as data: SQL templates, a type map and a few driver hooks.
+
+    Templates use ``{target}`` (quoted ``schema.table``), ``{stage}``, ``{table}`` (quoted bare
+    name), ``{schema}``, ``{columns}``, ``{source}``, ``{where}``; ``replace_sql`` also gets
+    ``{comment}``, the checked base64 text of the written Arrow schema (for databases that set
+    the comment as they replace, in the same statement). Values are always bound.
+
+    Attributes:
+        attach: ``(con, name, reader) -> SQL`` makes an Arrow stream queryable (a view, a temp
+            table) and returns how to name it in SQL; ``detach(con, name)`` undoes it.
+        fetch: ``(con, sql, params, batch_size) -> pa.RecordBatchReader`` streams a query.
+        execute: ``(con, sql, params) -> rows`` runs one statement.
+        errors: returns the driver's exception classes (imported lazily).
+        attach_native: ``(con, name, value) -> SQL | None`` makes a value the database can read
+            itself (a DuckDB relation on the same database) queryable without Arrow; None when
+            it cannot, and the value is streamed through Arrow instead.
+        columns_sql: parameters schema, table; rows ``(column_name,)`` in table order.
+        storage_type: the Arrow type to send in place of one the database cannot hold exactly.
+        lock_holder: describes who holds the lock if an exception means "locked", else None.
+        type_names: Arrow type -> SQL type for added columns (see :func:`sql_type`).
+        begin_sql: ``None`` if DDL is not transactional; a failed write then drops its stage.
+        partition_begin_sql: where ``begin_sql`` is None, begins a transaction of DML only around
+            a partition write's DELETE, INSERT and row count check (ended by ``commit_sql`` or
+            ``rollback_sql``).
+        replace_rows_sql: where ``begin_sql`` is None, one statement that replaces the rows of a
+            partition, atomic by itself, in place of ``delete_rows_sql`` + ``insert_sql``. Its
+            ``{source}`` must be a table (``attach`` loads one), whose rows are checked first.
+        comment_get_sql: parameters schema, table; one row ``(comment,)``.
+        comment_set_sql: with ``{target}`` and ``{text}``, a checked base64 literal (SQL
+            comments take no parameters).
+        ingest: ``(con, schema, table, reader) -> None`` creates the (stage) table ``table``
+            from an Arrow stream in one pass, inside the write's transaction (PostgreSQL's
+            ADBC bulk COPY). When set, a whole-table write uses it instead of ``attach`` +
+            ``create_sql``, so the rows are copied once; partition writes still ``attach``.
+        describe: ``(con, schema, table) -> (columns, comment)`` reads a table's column names
+            (in table order; empty if there is no table) and comment from the database's own
+            catalog API, in place of ``columns_sql`` and ``comment_get_sql`` (BigQuery's
+            ``tables.get``: no query job, and no dataset name in SQL text).
+        comment_max: the longest comment the database accepts; a longer schema text is not
+            kept (the table then reads with the database's own types).
+
+    Examples:
+        >>> d = Dialect("toy", attach=..., detach=..., fetch=..., execute=..., errors=...,
+        ...             columns_sql="...")
+        >>> d.quote_name('my "odd" name')
+        '"my ""odd"" name"'
+    """
+
+    name: str
+    attach: Callable[[Any, str, Any], str]
+    detach: Callable[[Any, str], None]
+    fetch: Callable[[Any, str, list[object], int], Any]
+    execute: Callable[[Any, str, list[object]], list[tuple[Any, ...]]]
+    errors: Callable[[], tuple[type[BaseException], ...]]
+    columns_sql: str
+    storage_type: Callable[[Any], Any] = _same_type
+    attach_native: Callable[[Any, str, Any], str | None] | None = None
+    lock_holder: Callable[[BaseException], str | None] = _no_lock
+    type_names: Mapping[str, str] = field(default_factory=dict)
+    quote: str = '"'
+    placeholder: str = "?"
+    begin_sql: str | None = "BEGIN TRANSACTION"
+    partition_begin_sql: str | None = None
+    commit_sql: str = "COMMIT"
+    rollback_sql: str = "ROLLBACK"
+    create_schema_sql: str = "CREATE SCHEMA IF NOT EXISTS {schema}"
+    create_sql: str = "CREATE TABLE {stage} AS SELECT {columns} FROM {source}"
+    replace_sql: tuple[str, ...] = (
+        "DROP TABLE IF EXISTS {target}",
+        "ALTER TABLE {stage} RENAME TO {table}",
+    )
+    insert_sql: str = "INSERT INTO {target} ({columns}) SELECT {columns} FROM {source}"
+    delete_rows_sql: str = "DELETE FROM {target} WHERE {where}"
+    replace_rows_sql: str | None = None
+    count_sql: str = "SELECT count(*) FROM {target} WHERE {where}"
+    drop_sql: str = "DROP TABLE IF EXISTS {target}"
+    add_column_sql: str = "ALTER TABLE {target} ADD COLUMN {column} {type}"
+    comment_get_sql: str | None = None
+    comment_set_sql: str | None = None
+    ingest: Callable[[Any, str, str, Any], None] | None = None
+    describe: Callable[[Any, str, str], tuple[list[str], str | None]] | None = None
+    comment_max: int | None = None
+
+    def quote_name(self, name: str) -> str:
+        """Quote an identifier (rejecting NUL), doubling the quote character inside it."""
+        q = self.quote
+        return q + check_name(name, "SQL").replace(q, q + q) + q
+
+
+def sql_type(dialect: Dialect, arrow_type: Any) -> str:
+    """The SQL type for an Arrow type, from ``dialect.type_names``.
+
+    Keys are Arrow type names (``"int64"``; ``"timestamp[us, tz]"`` for any zone) and the
+    templates ``"decimal"`` (``{precision}``, ``{scale}``), ``"list"`` (``{item}``) and
+    ``"struct"`` (``{fields}``).
+
+    Examples:
+        >>> import pyarrow as pa
+        >>> from wharf._stores.duckdb import DUCKDB
+        >>> sql_type(DUCKDB, pa.list_(pa.timestamp("us", tz="Europe/Paris")))
+        'TIMESTAMPTZ[]'
+    """
+    pa = require("pyarrow", purpose="SQL stores")
+    t = dialect.storage_type(arrow_type)
+    if pa.types.is_dictionary(t):
+        return sql_type(dialect, t.value_type)
+    names, key = dialect.type_names, str(t)
+    if pa.types.is_timestamp(t):
+        key = f"timestamp[{t.unit}{', tz' if t.tz else ''}]"
+    if key in names:
+        return names[key]
+    if pa.types.is_decimal(t) and "decimal" in names:
+        return names["decimal"].format(precision=t.precision, scale=t.scale)
+    if (pa.types.is_list(t) or pa.types.is_large_list(t)) and "list" in names:
+        return names["list"].format(item=sql_type(dialect, t.value_type))
+    if pa.types.is_struct(t) and "struct" in names:
+        inner = (f"{dialect.quote_name(f.name)} {sql_type(dialect, f.type)}" for f in t)
+        return names["struct"].format(fields=", ".join(inner))
+    msg = f"{dialect.name} has no column type for the Arrow type {t}"
+    raise StorageError(msg, expected="a supported Arrow type", got=str(t))
