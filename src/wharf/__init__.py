@@ -27,15 +27,7 @@ from wharf._core.executors import in_process_executor, multiprocess_executor
 from wharf._core.instance import DagsterInstance
 from wharf._core.keys import AssetKey
 from wharf._core.materialize import ExecuteInProcessResult, materialize, materialize_to_memory
-from wharf._core.partition_mappings import (
-    AllPartitionMapping,
-    IdentityPartitionMapping,
-    LastPartitionMapping,
-    PartitionMapping,
-    StaticPartitionMapping,
-    TimeWindowPartitionMapping,
-)
-from wharf._core.partitions import (
+from wharf._core.partitioning.definitions import (
     DynamicPartitionsDefinition,
     MultiPartitionKey,
     MultiPartitionsDefinition,
@@ -43,8 +35,15 @@ from wharf._core.partitions import (
     PartitionsDefinition,
     StaticPartitionsDefinition,
 )
-from wharf._core.results import MaterializeResult, MetadataValue, Output
-from wharf._core.time_windows import (
+from wharf._core.partitioning.mappings import (
+    AllPartitionMapping,
+    IdentityPartitionMapping,
+    LastPartitionMapping,
+    PartitionMapping,
+    StaticPartitionMapping,
+    TimeWindowPartitionMapping,
+)
+from wharf._core.partitioning.time_windows import (
     DailyPartitionsDefinition,
     HourlyPartitionsDefinition,
     MonthlyPartitionsDefinition,
@@ -52,6 +51,7 @@ from wharf._core.time_windows import (
     TimeWindowPartitionsDefinition,
     WeeklyPartitionsDefinition,
 )
+from wharf._core.results import MaterializeResult, MetadataValue, Output
 from wharf._io.base import IOManager, IOManagerDefinition, io_manager
 from wharf._io.memory import InMemoryIOManager
 from wharf._io.upath import UPathIOManager

@@ -17,8 +17,8 @@ from wharf._core.keys import (
     check_safe_name,
     to_asset_key,
 )
-from wharf._core.partition_mappings import PartitionMapping
-from wharf._core.partitions import PartitionsDefinition, check_partitions_def
+from wharf._core.partitioning.definitions import PartitionsDefinition, check_partitions_def
+from wharf._core.partitioning.mappings import PartitionMapping
 from wharf.errors import DefinitionError
 
 T = TypeVar("T")

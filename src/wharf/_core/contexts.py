@@ -7,14 +7,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from wharf._core import partition_info as parts
 from wharf._core.keys import AssetKey, CoercibleToAssetKey, to_asset_key
-from wharf._core.partitions import PartitionKeyRange, PartitionsDefinition
+from wharf._core.partitioning import info as parts
+from wharf._core.partitioning.definitions import PartitionKeyRange, PartitionsDefinition
 from wharf._core.results import MetadataValue, normalize_metadata
 from wharf.errors import MissingResourceError
 
 if TYPE_CHECKING:
-    from wharf._core.time_windows import TimeWindow
+    from wharf._core.partitioning.time_windows import TimeWindow
 
 _LOG = logging.getLogger("wharf")
 
@@ -307,7 +307,7 @@ def build_asset_context(
     ``partitions_def`` (a wharf extra) gives ``partition_time_window`` something to compute with.
 
     Examples:
-        >>> from wharf._core.time_windows import DailyPartitionsDefinition
+        >>> from wharf._core.partitioning.time_windows import DailyPartitionsDefinition
         >>> days = DailyPartitionsDefinition(start_date="2024-01-01")
         >>> ctx = build_asset_context(partition_key="2024-01-02", partitions_def=days)
         >>> ctx.partition_time_window.end.date().isoformat()

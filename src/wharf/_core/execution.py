@@ -23,7 +23,7 @@ from wharf._core.contexts import (
 from wharf._core.graph import AssetGraph
 from wharf._core.history import RunHistory
 from wharf._core.keys import AssetKey
-from wharf._core.partition_runs import upstream_partition_keys
+from wharf._core.partitioning.runs import upstream_partition_keys
 from wharf._core.resources import RunResources, io_manager_key_of, needed_resource_keys
 from wharf._core.results import (
     MaterializeResult,

@@ -8,7 +8,7 @@ from typing import Any
 
 from wharf._core.assets import AssetsDefinition, AssetSpec
 from wharf._core.keys import AssetKey, to_asset_key
-from wharf._core.partition_mappings import infer_partition_mapping
+from wharf._core.partitioning.mappings import infer_partition_mapping
 from wharf.errors import CycleError, DuplicateKeyError, UnknownAssetError, WharfError
 
 AnyAsset = AssetsDefinition | AssetSpec

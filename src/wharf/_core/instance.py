@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wharf._core.partitions import check_partition_key
+from wharf._core.partitioning.definitions import check_partition_key
 
 if TYPE_CHECKING:
     from wharf._core.history import RunHistory

@@ -20,7 +20,7 @@ from wharf._core.executors import check_resources_cross_process, resolve_executo
 from wharf._core.graph import AssetGraph
 from wharf._core.instance import DagsterInstance
 from wharf._core.keys import AssetKey, to_asset_key
-from wharf._core.partition_runs import check_run_partition
+from wharf._core.partitioning.runs import check_run_partition
 from wharf._core.resources import (
     check_resource_keys,
     needed_resource_keys,

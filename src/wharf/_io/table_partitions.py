@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from wharf._core.partitions import MultiPartitionsDefinition, PartitionsDefinition
+from wharf._core.partitioning.definitions import MultiPartitionsDefinition, PartitionsDefinition
 from wharf._deps import require
 from wharf._stores.base import PartitionFilter, TableRef, TableStore, check_name
 from wharf.errors import DefinitionError

@@ -24,7 +24,7 @@ from typing import Any
 
 from wharf._core.contexts import InputContext, OutputContext
 from wharf._core.keys import check_safe_name
-from wharf._core.partitions import MultiPartitionKey, check_partition_key
+from wharf._core.partitioning.definitions import MultiPartitionKey, check_partition_key
 from wharf._core.results import MetadataValue
 from wharf._io import partitioned
 from wharf._io.base import IOManager

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 def backfill(defs: Definitions, planned: list[AssetKey], text: str, *, show_traceback: bool) -> int:
     """Run the backfill ``text`` (``A...B`` or ``A,B,C``) of the ``planned`` assets."""
     from wharf._core.instance import DagsterInstance
-    from wharf._core.partition_runs import parse_partition_selection, plan_backfill
+    from wharf._core.partitioning.runs import parse_partition_selection, plan_backfill
 
     instance = DagsterInstance.get()
     plan = plan_backfill(

@@ -2,8 +2,8 @@
 
 A partitions definition lists partition keys (strings). Static ones are fixed, dynamic ones are
 added at run time and kept by a :class:`~wharf._core.instance.DagsterInstance` (by default in
-``$WHARF_HOME/history.sqlite``), time-window ones (:mod:`wharf._core.time_windows`) follow a
-calendar, and a multi-partitions definition is the cross product of two of those.
+``$WHARF_HOME/history.sqlite``), time-window ones (:mod:`.time_windows`) follow a calendar, and
+a multi-partitions definition is the cross product of two of those.
 
 Every key is checked before it can become a path or a SQL value: a key is a non-empty string
 without ``/``, ``\\``, NUL or control characters and is not ``.`` or ``..``
@@ -22,7 +22,7 @@ from wharf._core.keys import check_safe_name
 from wharf.errors import DefinitionError, UnknownPartitionError
 
 if TYPE_CHECKING:
-    from wharf._core.time_windows import TimeWindow
+    from wharf._core.partitioning.time_windows import TimeWindow
 
 MULTIPARTITION_KEY_DELIMITER = "|"
 
@@ -57,7 +57,7 @@ class PartitionKeyRange(NamedTuple):
 class PartitionsDefinition(ABC):
     """The set of partition keys an asset is split into."""
 
-    #: True for :class:`~wharf._core.time_windows.TimeWindowPartitionsDefinition`.
+    #: True for :class:`~wharf._core.partitioning.time_windows.TimeWindowPartitionsDefinition`.
     is_time_window: ClassVar[bool] = False
 
     @abstractmethod

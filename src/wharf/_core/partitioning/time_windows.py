@@ -15,7 +15,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import ClassVar, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from wharf._core.partitions import DynamicPartitionsStore, PartitionKeyRange, PartitionsDefinition
+from wharf._core.partitioning.definitions import (
+    DynamicPartitionsStore,
+    PartitionKeyRange,
+    PartitionsDefinition,
+)
 from wharf.errors import DefinitionError
 
 DEFAULT_DATE_FORMAT = "%Y-%m-%d"
@@ -198,7 +202,7 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
         assert low is not None
         assert high is not None
         if low > high:
-            from wharf._core.partitions import _range_between
+            from wharf._core.partitioning.definitions import _range_between
 
             _range_between([], 1, 0, partition_key_range)
         return [self._key(n) for n in range(low, high + 1)]

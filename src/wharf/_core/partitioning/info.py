@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from wharf._core.partitions import (
+from wharf._core.partitioning.definitions import (
     MultiPartitionsDefinition,
     PartitionKeyRange,
     PartitionsDefinition,
 )
 
 if TYPE_CHECKING:
-    from wharf._core.time_windows import TimeWindow
+    from wharf._core.partitioning.time_windows import TimeWindow
 
 
 def not_partitioned(what: str) -> ValueError:
@@ -45,7 +45,7 @@ def key_range(keys: Sequence[str], what: str) -> PartitionKeyRange:
 
 def time_window(pdef: PartitionsDefinition | None, keys: Sequence[str], what: str) -> TimeWindow:
     """From the start of the first key's window to the end of the last key's window."""
-    from wharf._core.time_windows import TimeWindow
+    from wharf._core.partitioning.time_windows import TimeWindow
 
     is_time = pdef is not None and (
         pdef.is_time_window

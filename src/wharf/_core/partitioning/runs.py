@@ -12,12 +12,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from wharf._core.partition_mappings import (
+from wharf._core.partitioning.definitions import (
+    PartitionKeyRange,
+    PartitionsDefinition,
+    check_partition_key,
+)
+from wharf._core.partitioning.mappings import (
     IdentityPartitionMapping,
     StaticPartitionMapping,
     infer_partition_mapping,
 )
-from wharf._core.partitions import PartitionKeyRange, PartitionsDefinition, check_partition_key
 from wharf.errors import DefinitionError, UnknownPartitionError
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping
 from datetime import datetime
 
-from wharf._core.partitions import DynamicPartitionsStore, PartitionsDefinition
+from wharf._core.partitioning.definitions import DynamicPartitionsStore, PartitionsDefinition
 from wharf.errors import DefinitionError, UnknownPartitionError
 
 
@@ -103,7 +103,7 @@ class TimeWindowPartitionMapping(PartitionMapping):
     ``allow_nonexistent_upstream_partitions`` drops them.
 
     Examples:
-        >>> from wharf._core.time_windows import DailyPartitionsDefinition
+        >>> from wharf._core.partitioning.time_windows import DailyPartitionsDefinition
         >>> days = DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-02-01")
         >>> TimeWindowPartitionMapping(start_offset=-1).upstream_partition_keys(
         ...     "2024-01-05", days, days)
@@ -139,7 +139,7 @@ class TimeWindowPartitionMapping(PartitionMapping):
         current_time: datetime | None = None,
         dynamic_partitions_store: DynamicPartitionsStore | None = None,
     ) -> list[str]:
-        from wharf._core.time_windows import TimeWindowPartitionsDefinition
+        from wharf._core.partitioning.time_windows import TimeWindowPartitionsDefinition
 
         self.check_definitions(downstream_partitions_def, upstream_partitions_def)
         assert isinstance(upstream_partitions_def, TimeWindowPartitionsDefinition)
@@ -171,7 +171,7 @@ class StaticPartitionMapping(PartitionMapping):
 
     Examples:
         >>> m = StaticPartitionMapping({"eu-west": "eu", "eu-north": "eu", "us-east": "us"})
-        >>> from wharf._core.partitions import StaticPartitionsDefinition as S
+        >>> from wharf._core.partitioning.definitions import StaticPartitionsDefinition as S
         >>> m.upstream_partition_keys("eu", S(["eu", "us"]), S(["eu-west", "eu-north", "us-east"]))
         ['eu-west', 'eu-north']
     """
@@ -188,7 +188,7 @@ class StaticPartitionMapping(PartitionMapping):
     def check_definitions(
         self, downstream: PartitionsDefinition | None, upstream: PartitionsDefinition | None
     ) -> None:
-        from wharf._core.partitions import StaticPartitionsDefinition
+        from wharf._core.partitioning.definitions import StaticPartitionsDefinition
 
         for side, pdef, keys in (
             ("upstream", upstream, set(self.by_upstream)),
