@@ -179,6 +179,28 @@ def test_types_round_trip_through_the_comment(
     assert dict(types)["u64"] == "numeric"  # SQL sees the stand-in type
 
 
+def test_structs_and_nested_lists_are_json_text(
+    postgres_server: PostgresServer, pg_schema: str
+) -> None:
+    store = postgres_store(postgres_server.uri)
+    ref = TableRef(pg_schema, "nested")
+    table = pa.table(
+        {
+            "s": pa.array([{"x": 1, "name": "é"}, None, {"x": None, "name": "b"}]),
+            "ls": pa.array([[{"k": 1}], [], None]),
+            "ll": pa.array([[[1, 2], []], None, [[None]]]),
+        }
+    )
+    store.write(ref, table.to_reader())
+    got = store.read(ref).read_all()
+    assert got.schema.equals(table.schema)
+    assert got.equals(table)
+    with postgres_server.connect() as con:  # SQL sees JSON text it can query
+        where = "s::jsonb ->> 'name' = 'é' AND (ll::jsonb -> 0 -> 1)::int = 2"
+        row = con.execute(f'SELECT count(*) FROM "{pg_schema}"."nested" WHERE {where}')
+        assert row.fetchone() == (1,)
+
+
 def test_unsupported_values_fail_clearly_and_keep_the_old_table(
     postgres_server: PostgresServer, pg_schema: str
 ) -> None:
@@ -187,8 +209,10 @@ def test_unsupported_values_fail_clearly_and_keep_the_old_table(
     store.write(ref, pa.table({"a": [1]}).to_reader())
     with pytest.raises(StorageError, match="NUL character"):
         store.write(ref, pa.table({"s": ["ok", "a\x00b"]}).to_reader())
-    with pytest.raises(StorageError, match=r"no column type for column 's' of Arrow type struct"):
-        store.write(ref, pa.table({"s": [{"x": 1}]}).to_reader())
+    with pytest.raises(StorageError, match=r"no column type for column 'm' of Arrow type map"):
+        store.write(ref, pa.table({"m": pa.array([[("k", 1)]], pa.map_(pa.string(), pa.int64()))}))
+    with pytest.raises(StorageError, match=r"column 's' .* stored as JSON text.*no form"):
+        store.write(ref, pa.table({"s": [{"when": dt.datetime(2024, 1, 1)}]}).to_reader())
     with pytest.raises(UnsafeNameError, match="at most 63 bytes"):
         store.write(ref, pa.table({"x" * 64: [1]}).to_reader())
     assert store.read(ref).read_all().to_pydict() == {"a": [1]}

@@ -54,6 +54,13 @@ class Dialect:
         replace_rows_sql: where ``begin_sql`` is None, one statement that replaces the rows of a
             partition, atomic by itself, in place of ``delete_rows_sql`` + ``insert_sql``. Its
             ``{source}`` must be a table (``attach`` loads one), whose rows are checked first.
+        write_lock_sql: run first in a write's transaction with one parameter, the table's
+            ``schema.table``; holds a lock that serialises writers of that table until commit
+            (PostgreSQL: two swaps at once would collide on the new name).
+        read_lock_sql: with ``{target}``; a read runs ``begin_sql`` and this first, then reads
+            the columns, comment and rows in statements of their own. In PostgreSQL a statement
+            that waited for a swap's lock still uses the snapshot it took before: it would see
+            the new table empty; the next statement sees it whole.
         comment_get_sql: parameters schema, table; one row ``(comment,)``.
         comment_set_sql: with ``{target}`` and ``{text}``, a checked base64 literal (SQL
             comments take no parameters).
@@ -101,6 +108,8 @@ class Dialect:
     insert_sql: str = "INSERT INTO {target} ({columns}) SELECT {columns} FROM {source}"
     delete_rows_sql: str = "DELETE FROM {target} WHERE {where}"
     replace_rows_sql: str | None = None
+    write_lock_sql: str | None = None
+    read_lock_sql: str | None = None
     count_sql: str = "SELECT count(*) FROM {target} WHERE {where}"
     drop_sql: str = "DROP TABLE IF EXISTS {target}"
     add_column_sql: str = "ALTER TABLE {target} ADD COLUMN {column} {type}"

@@ -24,8 +24,10 @@ Arrow schema and categorical dictionaries are kept in the table comment):
 - Text cannot hold the NUL character (U+0000): such a string fails the write with a message.
 - Timestamps and times keep microseconds (``timestamp[ns]`` values lose their nanoseconds);
   ``interval`` keeps microseconds.
-- Structs, maps, unions and lists of lists have no column type: the write fails before any
-  data moves, naming the column (convert such columns, e.g. to JSON text, first).
+- Structs, lists of structs and lists of lists have no column type: they are stored as JSON
+  text (queryable as ``col::jsonb``) and parsed back on read. A timestamp, date, decimal or
+  bytes value inside one has no JSON form: the write fails, naming the column. Maps and unions
+  have no column type at all: the write fails before any data moves, naming the column.
 - Types PostgreSQL cannot hold are stored as another type and restored on read, but SQL sees
   the stand-in: unsigned integers as the next larger signed type (``uint64`` as
   ``numeric``), ``float16`` as ``real``, ``duration`` as ``bigint`` (a count of its unit),
@@ -165,12 +167,20 @@ def _storage_type(arrow_type: Any) -> Any:
         return pa.int64()
     if pa.types.is_date64(t):
         return pa.date32()
+    nested = _is_list(t) and (_is_list(t.value_type) or pa.types.is_struct(t.value_type))
+    if pa.types.is_struct(t) or nested:
+        return pa.large_string()  # no PostgreSQL type holds it: kept as JSON text
     if pa.types.is_list_view(t) or pa.types.is_large_list_view(t):
         return pa.list_(_storage_type(t.value_type))
     if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
         item = _storage_type(t.value_type)
         return t if item == t.value_type else pa.list_(item)
     return t
+
+
+def _is_list(t: Any) -> bool:
+    pa = require("pyarrow")
+    return bool(pa.types.is_list(t) or pa.types.is_large_list(t))
 
 
 def _unsupported(t: Any) -> bool:
@@ -190,8 +200,7 @@ def _ingest(con: Any, schema: str, table: str, reader: Any) -> None:
         if _unsupported(field.type):
             msg = (
                 f"PostgreSQL has no column type for column {field.name!r} of Arrow type "
-                f"{field.type} (structs, maps, unions and lists of lists); convert it first, "
-                "e.g. to JSON text"
+                f"{field.type} (maps, unions); convert it first, e.g. to a struct or JSON text"
             )
             raise StorageError(msg, expected="a PostgreSQL-compatible type", got=str(field.type))
     cursor = con.cursor()
@@ -294,6 +303,8 @@ POSTGRES = PostgresDialect(
     type_names=_TYPE_NAMES,
     placeholder="${n}",
     begin_sql="BEGIN",
+    write_lock_sql="SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+    read_lock_sql="LOCK TABLE {target} IN ACCESS SHARE MODE",
     comment_get_sql=f"SELECT pg_catalog.obj_description(c.oid, 'pg_class') {_CLASS}",
     comment_set_sql="COMMENT ON TABLE {target} IS '{text}'",
 )

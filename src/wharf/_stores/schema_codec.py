@@ -20,6 +20,7 @@ import zlib
 from typing import Any
 
 from wharf._deps import require
+from wharf.errors import StorageError
 
 __all__ = [
     "PARQUET_KEY",
@@ -30,6 +31,7 @@ __all__ = [
     "kept_dictionaries",
     "restorable",
     "restore",
+    "to_storage",
     "zip_schema",
 ]
 
@@ -147,9 +149,41 @@ def empty_batch(schema: Any, dictionaries: dict[str, Any]) -> Any:
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
+def to_storage(batch: Any, storage: Any) -> Any:
+    """``batch`` in the database's ``storage`` schema: each column cast to its storage type, or,
+    for a list or struct column stored as text (PostgreSQL), written as JSON.
+
+    Raises:
+        StorageError: a nested value has no JSON form (a timestamp, a date, a decimal, bytes).
+    """
+    pa = require("pyarrow")
+    arrays = []
+    for f, column in zip(storage, batch.columns, strict=True):
+        if column.type == f.type:
+            arrays.append(column)
+        elif _json_text(f.type, column.type):
+            arrays.append(pa.array(_json_values(column, f.name), type=f.type))
+        else:
+            arrays.append(column.cast(f.type))
+    return pa.RecordBatch.from_arrays(arrays, schema=storage)
+
+
+def _json_values(column: Any, name: str) -> list[str | None]:
+    try:
+        return [None if v is None else json.dumps(v) for v in column.to_pylist()]
+    except TypeError as exc:
+        msg = (
+            f"column {name!r} of Arrow type {column.type} is stored as JSON text, and JSON has "
+            f"no form for a value in it ({exc}); convert such fields (e.g. to strings) first"
+        )
+        raise StorageError(
+            msg, expected="lists/structs of JSON values", got=str(column.type)
+        ) from exc
+
+
 def _json_text(got: Any, target: Any) -> bool:
     """Whether a written list or struct column came back as JSON text (Snowflake's ARRAY and
-    OBJECT columns do); :func:`restore` parses it back."""
+    OBJECT columns do, PostgreSQL keeps nested ones as text); :func:`restore` parses it back."""
     pa = require("pyarrow")
     nested = pa.types.is_list(target) or pa.types.is_large_list(target)
     nested = nested or pa.types.is_struct(target)

@@ -64,6 +64,7 @@ from wharf._stores.schema_codec import (
     encode_schema,
     restorable,
     restore,
+    to_storage,
     zip_schema,
 )
 from wharf.errors import StorageError, StoredValueNotFoundError, StoreLockedError
@@ -239,6 +240,10 @@ class SqlStore:
                 f"database {self.database}; was its asset materialized?"
             )
             raise StoredValueNotFoundError(msg, expected=ref.display(), got="no table")
+        if self.dialect.read_lock_sql:  # the table a concurrent swap committed, not the old one
+            self._run(con, self.dialect.begin_sql or "BEGIN")
+            self._run(con, self.dialect.read_lock_sql, target=self._target(ref))
+            existing = self._columns(con, ref)
         wanted = list(existing if columns is None else columns)
         asked = wanted + [f.column for f in as_filters(partition)]
         if (unknown := [c for c in asked if c not in existing]) or not wanted:
@@ -268,6 +273,8 @@ class SqlStore:
         if d.begin_sql:
             self._run(con, d.begin_sql)
         try:
+            if d.write_lock_sql:  # writers of one table take turns
+                self._run(con, d.write_lock_sql, [f"{ref.schema}.{ref.table}"])
             existing = self._columns(con, ref) if partition else []
             if not existing:  # a whole-table write, or the first partition creates the table
                 if ingest is not None:  # Dialect.ingest: the stream goes into the stage
@@ -525,7 +532,7 @@ class _Tap:
                 raise
             self._notes.see(batch)
             self.rows = (self.rows or 0) + batch.num_rows
-            yield batch if same else batch.cast(self.storage)
+            yield batch if same else to_storage(batch, self.storage)
 
 
 def _restored(batches: Any, schema: Any, dictionaries: dict[str, Any]) -> Iterator[Any]:
