@@ -135,3 +135,43 @@ def test_wrong_return_type_never_reaches_the_store(wharf_home: Path) -> None:
         dg.materialize([raw_wrong])
     assert (wharf_home / "storage" / "raw").read_bytes() == before
     assert files(wharf_home / "storage") == ["raw"]
+
+
+def _value_of(key: Any, value: Any, io: Any) -> dg.MaterializeResult | Any:
+    @dg.asset(key=key)
+    def produce() -> Any:
+        return value
+
+    return dg.materialize([produce], resources={"io_manager": io}, raise_on_error=False)
+
+
+def test_a_key_below_another_keeps_both_values(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    store = tmp_path / "store"
+    io = dg.FilesystemIOManager(base_dir=str(store))
+    assert _value_of("a", pa.table({"v": [1]}), io).success  # a.parquet
+    assert _value_of(["a", "c"], 7, io).success  # the folder a/ holds a/c
+    assert _value_of("a", pa.table({"v": [2]}), io).success  # a table again: a/ is left alone
+    assert files(store) == ["a.parquet", "a/c"]
+    result = _value_of("a", 3, io)  # a pickle must go where the folder a/ is
+    err = result.failures[dg.AssetKey("a")]
+    assert isinstance(err, StorageError)
+    assert "could not store asset 'a'" in str(err)
+    assert "FilesystemIOManager" in str(err)
+    assert "another asset's value is in the way" in str(err)
+    assert files(store) == ["a.parquet", "a/c"]  # nothing lost, no temp file left
+
+
+def test_a_name_too_long_for_the_file_system_is_a_clear_error(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    io = dg.FilesystemIOManager(base_dir=str(store))
+    long_name = "n" * 300
+    err = _value_of(long_name, [1], io).failures[dg.AssetKey(long_name)]
+    assert isinstance(err, StorageError)
+    assert "FilesystemIOManager" in str(err)
+    assert "longer than the file system allows" in str(err)
+    assert files(store) == []
+    near_limit = "m" * 240  # fits (also as .parquet), though a temp name built from it would not
+    assert _value_of(near_limit, [1], io).success
+    assert files(store) == [near_limit]

@@ -55,7 +55,6 @@ import contextlib
 import os
 import pickle
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -195,16 +194,7 @@ class ParquetOrPickleIOManager(UPathIOManager):
         returned and the number of bytes stored.
         """
         if _is_local(path):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-            try:
-                result = write(tmp)
-                size = os.path.getsize(tmp)
-                os.replace(tmp, path)
-            finally:
-                if tmp.exists():
-                    tmp.unlink()
-            return result, size
+            return self.write_local(context, path, write), os.path.getsize(path)
         spool = Spool(self.spool_in_memory if in_memory else 0)
         try:
             result = write(spool.path() if not in_memory else spool)
@@ -269,7 +259,7 @@ class ParquetOrPickleIOManager(UPathIOManager):
     def remove(self, context: OutputContext, path: Any) -> None:
         """Delete ``path`` if it exists (the other form of a value that changed kind)."""
         if _is_local(path):
-            with contextlib.suppress(FileNotFoundError):
+            if path.is_file():  # a folder there holds other assets' values (keys below this one)
                 path.unlink()
             return
         fs = self.filesystem(path)

@@ -14,13 +14,14 @@ value, or one concatenated frame when it is annotated with a frame type; see
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import uuid
 from abc import abstractmethod
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from wharf._core.contexts import InputContext, OutputContext
 from wharf._core.keys import check_safe_name
@@ -28,7 +29,12 @@ from wharf._core.partitioning.definitions import MultiPartitionKey, check_partit
 from wharf._core.results import MetadataValue
 from wharf._io import partitioned
 from wharf._io.base import IOManager
-from wharf.errors import StoredValueNotFoundError
+from wharf.errors import StorageError, StoredValueNotFoundError
+
+T = TypeVar("T")
+
+#: errors of a path that cannot hold the value: name too long, a file or folder in the way
+_PATH_ERRORS = frozenset({errno.ENAMETOOLONG, errno.EISDIR, errno.ENOTDIR, errno.EEXIST})
 
 _LOG = logging.getLogger("wharf")
 
@@ -163,17 +169,49 @@ class UPathIOManager(IOManager):
         stores: dump straight to ``path``; the object is published only when its upload completes.
         """
         self.replace_unpartitioned(context, path)
-        self.make_directory(path.parent)
         if not _is_local(path):
+            self.make_directory(path.parent)
             dump(context, obj, path)
             return
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+        self.write_local(context, path, lambda tmp: dump(context, obj, tmp))
+
+    def write_local(self, context: OutputContext, path: Path, write: Callable[[Path], T]) -> T:
+        """``write`` a temp file beside ``path``, then rename it over ``path`` (atomic on one
+        file system); a path that cannot hold the value is a :class:`StorageError`."""
+        # the temp name keeps a name near the file system's limit from overflowing it
+        tmp = path.with_name(f".{path.name[:100]}.{uuid.uuid4().hex[:8]}.tmp")
         try:
-            dump(context, obj, tmp)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            result = write(tmp)
             os.replace(tmp, path)
+        except OSError as exc:
+            if exc.errno in _PATH_ERRORS:
+                raise self._path_error(context, path, exc) from exc
+            raise
         finally:
             if tmp.exists():
                 tmp.unlink()
+        return result
+
+    def _path_error(self, context: OutputContext, path: Any, exc: OSError) -> StorageError:
+        """A value that cannot live at ``path``: a name too long, or another asset in the way."""
+        name = context.asset_key.to_user_string() if context.has_asset_key else path.name
+        if exc.errno == errno.ENAMETOOLONG:
+            why = "the name is longer than the file system allows (255 bytes per file name)"
+            expected = "a shorter asset key or partition key"
+        else:
+            why = (
+                "another asset's value is in the way (a file where a folder must go, or a "
+                "folder of assets whose keys start with this one's where its file must go)"
+            )
+            expected = "asset keys where no key is the prefix of another's"
+        msg = (
+            f"{self.manager_name} could not store asset {name!r} at {path}: {why}; the "
+            "previously stored value is unchanged"
+        )
+        return StorageError(
+            msg, asset=name, io_manager=self.manager_name, expected=expected, got=exc.strerror
+        )
 
     def replace_unpartitioned(self, context: OutputContext, path: Any) -> None:
         """Before the first partition of an asset that used to be unpartitioned is written: the
