@@ -21,7 +21,7 @@ Exception tree::
     │   ├── StoredValueNotFoundError (FileNotFoundError)  an input was never stored
     │   └── StoreLockedError                another process holds the store's lock
     ├── MissingDependencyError (ImportError) an optional back-end is not installed
-    └── AssetExecutionError (RuntimeError)  an asset's function raised
+    └── AssetExecutionError (RuntimeError)  an asset failed or was skipped
 """
 
 from __future__ import annotations
@@ -152,4 +152,5 @@ class MissingDependencyError(WharfError, ImportError):
 
 
 class AssetExecutionError(WharfError, RuntimeError):
-    """An asset's function raised. The original exception is the ``__cause__``."""
+    """An asset did not complete, e.g. its value was asked of a run where it failed (the
+    original exception is the ``__cause__``) or was skipped."""

@@ -476,3 +476,32 @@ def test_unannotated_context_parameter_is_injected() -> None:
         return context.asset_key.to_user_string()  # type: ignore[no-any-return]
 
     assert dg.materialize_to_memory([a]).output_for_node("a") == "a"
+
+
+def test_asset_value_of_a_failed_or_skipped_asset_is_an_error_not_a_stale_value(
+    tmp_path: Any,
+) -> None:
+    from wharf.errors import AssetExecutionError
+
+    fail = {"now": False}
+
+    @dg.asset
+    def up() -> int:
+        if fail["now"]:
+            raise ValueError("source is down")
+        return 1
+
+    @dg.asset
+    def down(up: int) -> int:
+        return up + 1
+
+    io = dg.FilesystemIOManager(base_dir=str(tmp_path / "store"))
+    assert dg.materialize([up, down], resources={"io_manager": io}).asset_value("down") == 2
+    fail["now"] = True
+    result = dg.materialize([up, down], resources={"io_manager": io}, raise_on_error=False)
+    with pytest.raises(AssetExecutionError, match=r"asset 'up' failed in run .*source is down"):
+        result.asset_value("up")
+    with pytest.raises(AssetExecutionError, match=r"asset 'down' skipped") as info:
+        result.output_for_node("down")
+    assert info.value.asset == "down"
+    assert isinstance(result.outcome("up").error, ValueError)

@@ -26,7 +26,7 @@ from wharf._core.resources import (
     needed_resource_keys,
     with_default_io_manager,
 )
-from wharf.errors import UnknownAssetError
+from wharf.errors import AssetExecutionError, UnknownAssetError
 
 
 class ExecuteInProcessResult:
@@ -90,7 +90,16 @@ class ExecuteInProcessResult:
         Without ``python_type`` the asset's return annotation says what type to load as.
         """
         key = to_asset_key(asset_key)
-        self.outcome(key)
+        outcome = self.outcome(key)
+        if outcome.status != "success":  # the store may hold an older run's value: not this
+            name, why = key.to_user_string(), outcome.reason or outcome.status
+            msg = (
+                f"asset {name!r} {outcome.status} in run {self.run_id} ({why}), so the run "
+                "stored no value for it: expected a materialized asset"
+            )
+            raise AssetExecutionError(
+                msg, asset=name, expected="success", got=outcome.status
+            ) from outcome.error
         item = self._run.graph.by_key[key]
         if python_type is Any and isinstance(item, AssetsDefinition):
             python_type = item.return_annotation
