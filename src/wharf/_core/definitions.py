@@ -77,14 +77,18 @@ class Definitions:
         partition_key: str | None = None,
         instance: Any = None,
     ) -> Any:
-        """Load an asset's stored value through its I/O manager, outside any run.
+        """Load an asset's stored value through its I/O manager, outside any run, as
+        ``python_type`` (by default the asset's return annotation).
 
         For a partitioned asset: ``partition_key``'s partition, or every partition without one.
         """
         from wharf._core.execution import RunContext, load_asset_input, new_run_id
         from wharf._core.resources import RunResources, io_manager_key_of, with_default_io_manager
 
-        key = self.get_assets_def(asset_key).key
+        asset = self.get_assets_def(asset_key)
+        key = asset.key
+        if python_type is Any:  # as ExecuteInProcessResult.asset_value: the return annotation
+            python_type = asset.return_annotation
         im_key = io_manager_key_of(self.asset_graph, key)
         with RunResources(with_default_io_manager(self.resources), [im_key], new_run_id()) as res:
             run = RunContext(self.asset_graph, res, res.run_id, partition_key, instance)
