@@ -11,7 +11,7 @@ from typing import Any
 from wharf._core.contexts import InputContext, OutputContext
 from wharf._io import partitioned
 from wharf._io.base import IOManager
-from wharf.errors import StoredValueNotFoundError
+from wharf.errors import StorageError, StoredValueNotFoundError
 
 
 class InMemoryIOManager(IOManager):
@@ -27,7 +27,9 @@ class InMemoryIOManager(IOManager):
 
     def __init__(self) -> None:
         self.values: dict[tuple[str, ...], Any] = {}
-        self._streams: set[tuple[str, ...]] = set()  # stored as a table, loaded as a stream
+        #: the adapter of a lazy value, kept computed as a table, that an unannotated input
+        #: gets back (a stream, a LazyFrame, a relation)
+        self._lazy: dict[tuple[str, ...], Any] = {}
 
     def is_process_local(self) -> bool:
         """Values live in this process only: executors that use workers refuse it."""
@@ -38,14 +40,31 @@ class InMemoryIOManager(IOManager):
 
         ident = tuple(context.get_identifier())
         adapter = adapter_for_value(obj)
-        is_stream = adapter is not None and adapter.name == "arrow-reader"
-        if is_stream:  # a one-shot stream: keep it whole, so it can be loaded more than once
-            obj = obj.read_all()
+        lazy = adapter is not None and adapter.lazy
+        if lazy:  # computed now: a failure is this asset's, and the stored value stays
+            obj = self._computed(context, adapter, obj)
         self.values[ident] = obj
-        if is_stream:
-            self._streams.add(ident)
+        if lazy:
+            self._lazy[ident] = adapter
         else:
-            self._streams.discard(ident)
+            self._lazy.pop(ident, None)
+
+    @staticmethod
+    def _computed(context: OutputContext, adapter: Any, obj: Any) -> Any:
+        """A lazy value (a one-shot stream, a query) as an Arrow table."""
+        try:
+            return adapter.to_arrow(obj).read_all()
+        except Exception as exc:
+            name = context.asset_key.to_user_string() if context.has_asset_key else "output"
+            msg = (
+                f"InMemoryIOManager could not store asset {name!r}: computing its lazy value "
+                f"({adapter.name}) failed: {type(exc).__name__}: {exc}; the previously stored "
+                "value is unchanged"
+            )
+            raise StorageError(
+                msg, asset=name, io_manager="InMemoryIOManager", expected=f"a {adapter.name} "
+                "that computes", got=type(exc).__name__,
+            ) from exc  # fmt: skip
 
     def load_input(self, context: InputContext) -> Any:
         if not context.has_asset_key or not context.has_asset_partitions:
@@ -79,10 +98,11 @@ class InMemoryIOManager(IOManager):
                 expected="a stored value",
                 got="nothing",
             ) from None
-        return self._as_requested(context, value, ident in self._streams)
+        return self._as_requested(context, value, self._lazy.get(ident))
 
-    def _as_requested(self, context: InputContext, value: Any, was_stream: bool) -> Any:
-        """A table converted to the annotated frame type and projected to ``columns``."""
+    def _as_requested(self, context: InputContext, value: Any, lazy: Any) -> Any:
+        """A table converted to the annotated frame type (unannotated: the type it was stored
+        as) and projected to ``columns``."""
         from wharf._core.typecheck import strip_optional
         from wharf._frames import adapter_for_annotation, adapter_for_value
 
@@ -91,11 +111,7 @@ class InMemoryIOManager(IOManager):
             return value
         annotation = context.dagster_type.typing_type
         columns = context.definition_metadata.get("columns")
-        target = adapter_for_annotation(annotation)
-        if target is None:
-            if was_stream and not columns:
-                return value.to_reader()
-            target = source
+        target = adapter_for_annotation(annotation) or lazy or source
         if target is source and not columns:
             return value
         reader = source.to_arrow(value)
