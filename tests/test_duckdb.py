@@ -191,3 +191,22 @@ def test_lazy_inputs_and_outputs_stream(tmp_path: Path) -> None:
 
     result = dg.materialize([source, doubled, total], resources={"io_manager": io})
     assert result.asset_value("total", pl.DataFrame).item() == 2 * sum(range(10_000))
+
+
+def test_config_errors_name_the_field_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wharf.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"field 'schema': Input should be a valid string"):
+        DuckDBIOManager(database="x.duckdb", schema=5)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"field 'database': .* at least 1 character"):
+        DuckDBIOManager(database="")  # would be a throw-away in-memory database
+    monkeypatch.setenv("WH_EMPTY_DB", "")  # the same through an EnvVar, when the run starts
+
+    @dg.asset
+    def a() -> int:
+        return 1
+
+    io = DuckDBIOManager(database=dg.EnvVar("WH_EMPTY_DB"))
+    with pytest.raises(ConfigError) as info:
+        dg.materialize([a], resources={"io_manager": io})
+    assert "field 'database': String should have at least 1 character, got ''" in str(info.value)

@@ -59,7 +59,7 @@ class DuckDBResource(ConfigurableResource):
         [('sales',)]
     """
 
-    database: str
+    database: str = Field(min_length=1)  # "" would be a throw-away in-memory database
     schema_: str | None = Field(default=None, alias="schema")
     connection_config: dict[str, Any] = Field(default_factory=dict)
     lock_timeout: float = 30.0
@@ -114,7 +114,7 @@ class DuckDBIOManager(TableIOManager):
 
     default_load_type: ClassVar[str] = "pandas"
 
-    database: str
+    database: str = Field(min_length=1)  # "" would be a throw-away in-memory database
     schema_: str | None = Field(default=None, alias="schema")
     connection_config: dict[str, Any] = Field(default_factory=dict)
     lock_timeout: float = 30.0

@@ -53,7 +53,11 @@ def _unknown_field_error(cls: type[BaseModel], unknown: list[str]) -> ConfigErro
 def _validation_error(cls: type[BaseModel], errors: list[Any]) -> ConfigError:
     parts = []
     for err in errors:
-        loc = ".".join(str(p) for p in err["loc"]) or "(config)"
+        path = [str(p) for p in err["loc"]]
+        field = cls.model_fields.get(path[0]) if path else None
+        if field is not None and field.alias:  # the name the user wrote: schema, not schema_
+            path[0] = field.alias
+        loc = ".".join(path) or "(config)"
         got = "" if err["type"] == "missing" else f", got {err.get('input')!r}"
         parts.append(f"field {loc!r}: {err['msg']}{got}")
     msg = f"{cls.__name__} has invalid config: " + "; ".join(parts)
@@ -166,6 +170,8 @@ class ConfigurableResource(BaseModel):
         except ConfigError as exc:  # never echo a secret in the message
             for name in secrets:
                 secret = str(values[name])
+                if not secret:  # an empty value hides nothing (and "" is in every string)
+                    continue
                 exc.message = exc.message.replace(secret, _MASK)
                 exc.got = (exc.got or "").replace(secret, _MASK)
             exc.args = (exc.message,)
