@@ -33,17 +33,20 @@ def table_ref(
     """Where an asset's table lives.
 
     The table is the key's last part. The schema comes from the asset's ``schema`` metadata,
-    then the I/O manager's ``schema``, then the key prefix (parts joined by ``_``), then ``public``.
+    then the I/O manager's ``schema``, then the key prefix (its last part, as Dagster does),
+    then ``public``.
 
     Examples:
         >>> table_ref(AssetKey(["sales", "daily"]), {}, None)
+        TableRef(schema='sales', table='daily')
+        >>> table_ref(AssetKey(["lake", "sales", "daily"]), {}, None)
         TableRef(schema='sales', table='daily')
         >>> table_ref(AssetKey("daily"), {"schema": "raw"}, "public")
         TableRef(schema='raw', table='daily')
     """
     schema = definition_metadata.get("schema") or default_schema
     if not schema:
-        schema = "_".join(key.path[:-1]) if len(key.path) > 1 else "public"
+        schema = key.path[-2] if len(key.path) > 1 else "public"
     return TableRef(str(schema), key.path[-1])
 
 
