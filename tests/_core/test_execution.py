@@ -505,3 +505,37 @@ def test_asset_value_of_a_failed_or_skipped_asset_is_an_error_not_a_stale_value(
         result.output_for_node("down")
     assert info.value.asset == "down"
     assert isinstance(result.outcome("up").error, ValueError)
+
+
+class _Panic(BaseException):
+    """Like pyo3's PanicException (a Rust library's panic): a BaseException, not an Exception."""
+
+
+def test_a_library_panic_fails_its_asset_and_the_run_goes_on() -> None:
+    @dg.asset
+    def panics() -> int:
+        raise _Panic("called `Result::unwrap()` on an `Err` value")
+
+    @dg.asset
+    def after(panics: int) -> int:
+        return panics
+
+    @dg.asset
+    def other() -> int:
+        return 1
+
+    result = dg.materialize_to_memory([panics, after, other], raise_on_error=False)
+    status = {o.key.to_user_string(): o.status for o in result.outcomes}
+    assert status == {"panics": "failed", "after": "skipped", "other": "success"}
+    assert isinstance(result.failures[dg.AssetKey("panics")], _Panic)
+    with pytest.raises(_Panic):
+        dg.materialize_to_memory([panics])
+
+
+def test_keyboard_interrupt_still_stops_the_run() -> None:
+    @dg.asset
+    def interrupted() -> int:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        dg.materialize_to_memory([interrupted], raise_on_error=False)

@@ -35,6 +35,9 @@ from wharf._core.results import (
 from wharf._core.typecheck import matches_annotation, type_name, value_annotation
 from wharf.errors import AssetTypeError
 
+#: what stops a whole run; any other exception (a library's panic included) fails one asset
+RUN_STOPPERS = (KeyboardInterrupt, SystemExit, GeneratorExit)
+
 _LOG = logging.getLogger("wharf")
 
 
@@ -167,7 +170,7 @@ def load_asset_input(
     )
     try:
         return manager.load_input(ctx)
-    except Exception as exc:
+    except BaseException as exc:
         exc.add_note(
             f"while loading {key.to_user_string()!r} for {label!r} "
             f"with I/O manager {im_key!r} ({type(manager).__name__})"
@@ -273,7 +276,9 @@ def execute_in_process(
         else:
             try:
                 outcome = run_asset(run, asset)
-            except Exception as exc:
+            except BaseException as exc:  # a library's panic too (pyo3: a BaseException)
+                if isinstance(exc, RUN_STOPPERS):
+                    raise
                 exc.add_note(f"while materializing asset {key.to_user_string()!r}")
                 _LOG.error("asset %s failed: %s", key.to_user_string(), exc)
                 outcome = StepOutcome(

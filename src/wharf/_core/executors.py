@@ -24,6 +24,7 @@ from typing import Any
 
 from wharf._core.assets import AssetsDefinition
 from wharf._core.execution import (
+    RUN_STOPPERS,
     RunContext,
     RunListener,
     StepOutcome,
@@ -112,7 +113,9 @@ def _child(conn: Connection, payload: bytes, key: AssetKey) -> None:
         try:
             run = require("cloudpickle", purpose="the multiprocess executor").loads(payload)
             outcome = _run_in_worker(run, key)
-        except Exception as exc:
+        except BaseException as exc:
+            if isinstance(exc, RUN_STOPPERS):
+                raise
             exc.add_note(
                 f"while materializing asset {key.to_user_string()!r} in process {os.getpid()}"
             )
