@@ -210,3 +210,31 @@ def test_config_errors_name_the_field_as_written(monkeypatch: pytest.MonkeyPatch
     with pytest.raises(ConfigError) as info:
         dg.materialize([a], resources={"io_manager": io})
     assert "field 'database': String should have at least 1 character, got ''" in str(info.value)
+
+
+def test_columns_differing_only_in_case_or_no_columns_fail_and_keep_the_table(
+    tmp_path: Path,
+) -> None:
+    from wharf.errors import StorageError
+
+    io = DuckDBIOManager(database=str(tmp_path / "case.duckdb"))
+    value: dict[str, Any] = {"t": pa.table({"a": [1]})}
+
+    @dg.asset
+    def t() -> Any:
+        return value["t"]
+
+    assert dg.materialize([t], resources={"io_manager": io}).success
+    for bad, text in [
+        (pa.table({"A": [1, 2], "a": [10, 20]}), "columns 'A' and 'a' differ only in case"),
+        (pd.DataFrame(), "the data has no columns, and a table needs at least one"),
+    ]:
+        value["t"] = bad
+        result = dg.materialize([t], resources={"io_manager": io}, raise_on_error=False)
+        err = result.failures[dg.AssetKey("t")]
+        assert isinstance(err, StorageError)
+        assert text in str(err)
+    kept = dg.Definitions(assets=[t], resources={"io_manager": io}).load_asset_value(
+        "t", python_type=pa.Table
+    )
+    assert kept.to_pydict() == {"a": [1]}

@@ -330,6 +330,7 @@ def _detach(con: BigQueryConnection, name: str) -> None:
 
 BIGQUERY = _BigQueryDialect(
     name="bigquery",
+    case_insensitive_columns=True,
     attach=_attach,
     detach=_detach,
     fetch=_fetch,

@@ -61,6 +61,8 @@ class Dialect:
             the columns, comment and rows in statements of their own. In PostgreSQL a statement
             that waited for a swap's lock still uses the snapshot it took before: it would see
             the new table empty; the next statement sees it whole.
+        case_insensitive_columns: column names that differ only in case are one column in
+            this database (DuckDB, BigQuery): such data is refused before anything is written.
         comment_get_sql: parameters schema, table; one row ``(comment,)``.
         comment_set_sql: with ``{target}`` and ``{text}``, a checked base64 literal (SQL
             comments take no parameters).
@@ -109,6 +111,7 @@ class Dialect:
     delete_rows_sql: str = "DELETE FROM {target} WHERE {where}"
     replace_rows_sql: str | None = None
     write_lock_sql: str | None = None
+    case_insensitive_columns: bool = False
     read_lock_sql: str | None = None
     count_sql: str = "SELECT count(*) FROM {target} WHERE {where}"
     drop_sql: str = "DROP TABLE IF EXISTS {target}"

@@ -20,7 +20,8 @@ Arrow schema and categorical dictionaries are kept in the table comment):
   stand-in: ``float16`` as FLOAT, ``duration`` as BIGINT (a count of its unit), ``decimal256``
   as DECIMAL (precision <= 38) or VARCHAR, extension types (``arrow.uuid``) as their storage
   type (BLOB). Inside lists and structs these fail the write.
-- Column names that differ only in case cannot share a table (DuckDB names are case-insensitive).
+- Column names that differ only in case cannot share a table (DuckDB names are case-insensitive):
+  such data fails the write, naming both columns.
 - A table not written by wharf (no comment) reads with DuckDB's own types: TIMESTAMPTZ in UTC,
   categoricals as strings, large types as their normal variants.
 """
@@ -140,6 +141,7 @@ _HERE = "table_catalog = current_database() AND lower(table_schema) = lower(?)"
 
 DUCKDB = Dialect(
     name="duckdb",
+    case_insensitive_columns=True,
     attach=_attach,
     attach_native=_attach_native,
     detach=_detach,
@@ -195,8 +197,9 @@ class DuckDBConnector:
 
     @property
     def catalog(self) -> str:
-        """DuckDB's name for the database: the file name without extension, or ``memory``."""
-        return "memory" if self.in_memory else Path(self.database).stem
+        """DuckDB's name for the database: the file name up to its first dot, or ``memory``."""
+        # DuckDB names the catalog after the file name up to its first dot
+        return "memory" if self.in_memory else Path(self.database).name.split(".")[0]
 
     def __call__(self) -> Any:
         duckdb = _duckdb()

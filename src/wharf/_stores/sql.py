@@ -145,6 +145,7 @@ class SqlStore:
             tap = _Native(data)
         else:
             tap = _Tap(as_reader(data), d.storage_type)
+            self._check_columns(ref, tap.schema.names)
         with self._session(f"write table {self.location(ref)}", tap) as con:
             try:  # a concurrent creator may win; a real problem fails the CREATE TABLE
                 self._run(con, d.create_schema_sql, schema=d.quote_name(ref.schema))
@@ -161,6 +162,8 @@ class SqlStore:
                 src = d.attach(con, source, tap.reader())
             names = [check_name(n, "column") for n in tap.schema.names]
             try:
+                if isinstance(tap, _Native):  # its columns are known once attached
+                    self._check_columns(ref, names)
                 self._transaction(con, ref, src, stage, names, tap, partition, direct)
             finally:
                 if direct is None:
@@ -305,6 +308,25 @@ class SqlStore:
             with suppress(Exception):  # the original error is the one to report
                 self._run(con, d.rollback_sql if d.begin_sql else d.drop_sql, target=stage)
             raise
+
+    def _check_columns(self, ref: TableRef, names: list[str]) -> None:
+        """Refuse, before anything is written, columns no table of this database can hold."""
+        where = f"{self.name} could not write table {self.location(ref)}"
+        if not names:
+            msg = f"{where}: the data has no columns, and a table needs at least one"
+            raise StorageError(msg, expected="at least one column", got="no columns")
+        if not self.dialect.case_insensitive_columns:
+            return
+        seen: dict[str, str] = {}
+        for name in names:
+            other = seen.setdefault(name.casefold(), name)
+            if other != name:
+                msg = (
+                    f"{where}: columns {other!r} and {name!r} differ only in case, and "
+                    f"{self.name} column names ignore case (one would overwrite the other); "
+                    "rename one of them"
+                )
+                raise StorageError(msg, expected="column names unique ignoring case", got=name)
 
     def _replace_rows(
         self,
