@@ -458,3 +458,15 @@ def test_import_pulls_in_no_dataframe_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == ""
+
+
+def test_polars_nested_strings_load_as_pandas() -> None:
+    """polars exports List(String) as large_list<string_view>, which to_pandas cannot convert."""
+    from wharf._frames.pandas import PandasAdapter
+    from wharf._frames.polars import PolarsAdapter
+
+    df = pl.DataFrame({"l": [["a", "b"], None], "s": [{"x": "q"}, None]})
+    got = PandasAdapter().from_arrow(PolarsAdapter().to_arrow(df), pd.DataFrame)
+    assert got["l"].tolist()[0].tolist() == ["a", "b"]
+    assert got["l"].tolist()[1] is None
+    assert got["s"].tolist() == [{"x": "q"}, None]

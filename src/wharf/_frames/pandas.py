@@ -89,7 +89,7 @@ class PandasAdapter:
     def from_arrow(self, reader: pa.RecordBatchReader, tp: type) -> Any:
         """Read all batches and build a ``pd.DataFrame`` (pandas metadata first, then rules)."""
         pd = require("pandas", purpose="loading a pandas.DataFrame")
-        table = as_reader(reader).read_all()
+        table = _without_views(as_reader(reader).read_all())
         frame = table.to_pandas()
         _keep_integer_nulls(table, frame, pd)
         _string_categories_when_empty(table, frame, pd)
@@ -98,6 +98,30 @@ class PandasAdapter:
     def type_names(self) -> tuple[str, ...]:
         """``("pandas.DataFrame",)``."""
         return ("pandas.DataFrame",)
+
+
+def _without_views(table: pa.Table) -> pa.Table:
+    """``table`` with view types nested in lists and structs (polars' ``List(String)`` comes
+    as ``large_list<string_view>``) cast to plain ones: ``to_pandas`` cannot convert them."""
+    pa = require("pyarrow")
+
+    def plain(t: Any) -> Any:
+        if pa.types.is_string_view(t):
+            return pa.large_string()
+        if pa.types.is_binary_view(t):
+            return pa.large_binary()
+        if pa.types.is_list_view(t) or pa.types.is_large_list_view(t):
+            return pa.large_list(plain(t.value_type))
+        if pa.types.is_list(t) or pa.types.is_large_list(t):
+            make = pa.large_list if pa.types.is_large_list(t) else pa.list_
+            return make(t.value_field.with_type(plain(t.value_type)))
+        if pa.types.is_struct(t):
+            return pa.struct([f.with_type(plain(f.type)) for f in t])
+        return t
+
+    nested = [f.with_type(plain(f.type)) if pa.types.is_nested(f.type) else f for f in table.schema]
+    schema = pa.schema(nested, metadata=table.schema.metadata)
+    return table if schema.equals(table.schema) else table.cast(schema)
 
 
 def _own_column(frame: pd.DataFrame, name: str) -> bool:
