@@ -7,6 +7,8 @@ two doubles, a timestamp, two strings), then, each in a fresh process, runs:
   that filters and projects, stored back through ``DuckDBIOManager``;
 - ``wharf reader``: the same with ``pa.RecordBatchReader`` in and out, filtering each batch in
   pyarrow;
+- ``wharf lazyframe``: the same with ``pl.LazyFrame`` in and out (the input is spilled to a
+  temporary Arrow file, then scanned batch by batch; compared with ``raw reader``);
 - ``raw sql`` / ``raw reader``: the same work written directly against duckdb
   (``CREATE TABLE ... AS SELECT ... WHERE``, and a reader filtered batch by batch in Python and
   written back with ``CREATE TABLE ... AS SELECT * FROM reader``).
@@ -34,9 +36,13 @@ SCRIPT = Path(__file__).resolve()
 SCHEMA = "public"
 SOURCE = "big"
 THRESHOLD = 500  # keep rows with k < 500: half of them
-MODES = ("raw sql", "wharf relation", "raw reader", "wharf reader")
+MODES = ("raw sql", "wharf relation", "raw reader", "wharf reader", "wharf lazyframe")
 MEMORY_LIMITS = ("default", "1GB")  # passed as connection_config to raw and wharf alike
-BASELINE = {"wharf relation": "raw sql", "wharf reader": "raw reader"}
+BASELINE = {
+    "wharf relation": "raw sql",
+    "wharf reader": "raw reader",
+    "wharf lazyframe": "raw reader",
+}
 
 GENERATE_SQL = f"""
 CREATE SCHEMA IF NOT EXISTS {SCHEMA};
@@ -145,6 +151,14 @@ def wharf_run(db: str, config: dict[str, str], out: str, lazy: str) -> None:
         @dg.asset(name=out)
         def derived(big: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
             return big.filter(f"k < {THRESHOLD}").project("id, k, x * y AS xy, s")
+
+    elif lazy == "lazyframe":
+        import polars as pl
+
+        @dg.asset(name=out)
+        def derived(big: pl.LazyFrame) -> pl.LazyFrame:
+            xy = (pl.col("x") * pl.col("y")).alias("xy")
+            return big.filter(pl.col("k") < THRESHOLD).select("id", "k", xy, "s")
 
     else:
 

@@ -128,8 +128,9 @@ def _scan_spilled(reader: pa.RecordBatchReader) -> pl.LazyFrame:
 
     ``pl.scan_arrow_c_stream(reader)`` would need no file, but it reads its one-shot source
     once: a second ``collect()`` of the frame, or of another frame derived from it, silently
-    returns 0 rows. A spill file is read batch by batch (memory-mapped) on every collect, so
-    memory stays bounded and the frame can be scanned any number of times. The file lives as
+    returns 0 rows. A spill file is read batch by batch on every collect (plain reads: a memory
+    map would keep every page it touched resident, so RSS would grow with the data), so memory
+    stays bounded and the frame can be scanned any number of times. The file lives as
     long as some query plan refers to the scan (a finalizer on the scan function deletes it).
     """
     pa = require("pyarrow")
@@ -166,7 +167,7 @@ def _read_spill(
     left = n_rows
     if left == 0:
         return
-    with pa.memory_map(path) as source:
+    with pa.OSFile(path, "rb") as source:  # read, not mapped: mapped pages would stay in RSS
         for batch in pa.ipc.open_stream(source):
             frame = pl.DataFrame(batch)
             if columns is not None:
