@@ -238,3 +238,32 @@ def test_columns_differing_only_in_case_or_no_columns_fail_and_keep_the_table(
         "t", python_type=pa.Table
     )
     assert kept.to_pydict() == {"a": [1]}
+
+
+@pytest.mark.parametrize("store", ["duckdb", "filesystem"])
+def test_a_frame_arrow_cannot_represent_names_the_asset_and_manager(
+    tmp_path: Path, store: str
+) -> None:
+    from wharf.errors import AssetTypeError
+
+    io: Any = (
+        DuckDBIOManager(database=str(tmp_path / "x.duckdb"))
+        if store == "duckdb"
+        else dg.FilesystemIOManager(base_dir=str(tmp_path / "files"))
+    )
+    manager = type(io).__name__
+    for value, kind in [
+        (pl.DataFrame({"x": pl.Series([1], dtype=pl.Int128)}), "polars.DataFrame"),
+        (pd.DataFrame({"x": [1, "a"]}), "pandas.DataFrame"),  # mixed objects
+    ]:
+
+        @dg.asset(name="odd")
+        def odd() -> Any:
+            return value  # noqa: B023
+
+        err = dg.materialize([odd], resources={"io_manager": io}, raise_on_error=False).failures[
+            dg.AssetKey("odd")
+        ]
+        assert isinstance(err, AssetTypeError)
+        assert (err.asset, err.io_manager) == ("odd", manager)
+        assert f"asset 'odd' returned a {kind} that {manager} cannot convert to Arrow" in str(err)

@@ -26,6 +26,7 @@ __all__ = [
     "as_reader",
     "check_value",
     "class_paths",
+    "export",
     "matches_any",
     "table_reader",
     "type_label",
@@ -89,6 +90,25 @@ def type_label(obj: object) -> str:
     if tp.__module__ == "builtins":
         return tp.__qualname__
     return f"{tp.__module__.split('.')[0]}.{tp.__qualname__}"
+
+
+def export(adapter: FrameAdapter, obj: Any, *, asset: str, io_manager: str) -> pa.RecordBatchReader:
+    """``adapter.to_arrow(obj)``; a value Arrow cannot represent (a polars ``Int128``, a pandas
+    column of mixed objects) is an :class:`AssetTypeError` naming the asset and the I/O manager.
+    """
+    try:
+        return adapter.to_arrow(obj)
+    except Exception as exc:
+        label = type_label(obj)
+        msg = (
+            f"asset {asset!r} returned a {label} that {io_manager} cannot convert to Arrow "
+            f"({type(exc).__name__}: {exc}): expected columns Arrow can represent; the stored "
+            "value is unchanged"
+        )
+        raise AssetTypeError(
+            msg, asset=asset, io_manager=io_manager, expected="columns Arrow can represent",
+            got=label,
+        ) from exc  # fmt: skip
 
 
 def check_value(adapter: FrameAdapter, obj: object) -> None:

@@ -66,6 +66,7 @@ from wharf._core.contexts import InputContext, OutputContext
 from wharf._core.env import EnvVar
 from wharf._core.results import MetadataValue
 from wharf._deps import require
+from wharf._frames.base import export
 from wharf._io.configurable import ConfigurableIOManagerFactory
 from wharf._io.object_clients import (
     FILESYSTEMS,
@@ -153,7 +154,8 @@ class ParquetOrPickleIOManager(UPathIOManager):
             _, size = self.publish(context, base, lambda p: self.dump_to_path(context, obj, p))
         else:
             target, stale = table_path, base
-            reader = adapter.to_arrow(obj)
+            name = context.asset_key.to_user_string() if context.has_asset_key else base.name
+            reader = export(adapter, obj, asset=name, io_manager=self.manager_name)
             written, size = self.publish(
                 context, table_path, lambda p: write_parquet(reader, p, frame=adapter.name)
             )

@@ -17,6 +17,7 @@ from wharf._core.keys import AssetKey
 from wharf._core.results import MetadataValue
 from wharf._core.typecheck import is_unannotated, strip_optional, type_name
 from wharf._frames import adapter_for_annotation, adapter_for_value, supported_type_names
+from wharf._frames.base import export
 from wharf._io import table_partitions as tp
 from wharf._io.configurable import ConfigurableIOManager
 from wharf._stores.base import Partition, TableRef, describe_filters
@@ -83,8 +84,8 @@ class TableIOManager(ConfigurableIOManager):
         start = time.perf_counter()
         if context.has_asset_partitions and context.asset_partitions_def is not None:
             # one partition's rows are replaced inside one transaction; the others stay
-            reader = adapter.to_arrow(obj)
             name = type(self).__name__
+            reader = export(adapter, obj, asset=label, io_manager=name)
             dims = tp.dimensions(
                 context.asset_partitions_def, context.definition_metadata, asset=label, manager=name
             )
@@ -94,7 +95,10 @@ class TableIOManager(ConfigurableIOManager):
             result = self.table_store().write(ref, reader, partition=partition)
         else:
             # a DuckDB relation goes as itself: a store on the same database copies it natively
-            source = obj if adapter.name == "duckdb" else adapter.to_arrow(obj)
+            if adapter.name == "duckdb":
+                source = obj
+            else:
+                source = export(adapter, obj, asset=label, io_manager=type(self).__name__)
             result = self.table_store().write(ref, source)
         context.add_output_metadata(_metadata(result, time.perf_counter() - start))
 
