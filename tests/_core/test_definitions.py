@@ -1,5 +1,7 @@
 """Definitions: validation at construction, lookups, materialize, load_asset_value."""
 
+from pathlib import Path
+
 import pytest
 
 import wharf as dg
@@ -65,3 +67,17 @@ def test_definitions_materialize_selection() -> None:
     defs = dg.Definitions(assets=[a, b], resources={"io_manager": dg.InMemoryIOManager()})
     assert defs.materialize(selection=["a"]).success
     assert ran == ["a"]
+
+
+def test_load_asset_value_of_an_asset_spec(tmp_path: Path) -> None:
+    io = dg.FilesystemIOManager(base_dir=str(tmp_path / "store"))
+
+    @dg.asset(name="made_elsewhere")
+    def producer() -> list[int]:
+        return [1, 2]
+
+    assert dg.materialize([producer], resources={"io_manager": io}).success
+    defs = dg.Definitions(assets=[dg.AssetSpec("made_elsewhere")], resources={"io_manager": io})
+    assert defs.load_asset_value("made_elsewhere") == [1, 2]
+    with pytest.raises(UnknownAssetError, match="is an AssetSpec"):
+        defs.get_assets_def("made_elsewhere")

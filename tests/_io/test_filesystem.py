@@ -175,3 +175,21 @@ def test_a_name_too_long_for_the_file_system_is_a_clear_error(tmp_path: Path) ->
     near_limit = "m" * 240  # fits (also as .parquet), though a temp name built from it would not
     assert _value_of(near_limit, [1], io).success
     assert files(store) == [near_limit]
+
+
+def test_a_lazy_value_failing_mid_write_names_the_asset_and_keeps_the_old_one(
+    tmp_path: Path,
+) -> None:
+    import polars as pl
+
+    store = tmp_path / "store"
+    io = dg.FilesystemIOManager(base_dir=str(store))
+    assert _value_of("t", pl.DataFrame({"x": [1, 2]}), io).success
+    broken = pl.LazyFrame({"x": ["1", "zz"]}).select(pl.col("x").str.to_integer())
+    err = _value_of("t", broken, io).failures[dg.AssetKey("t")]
+    assert isinstance(err, StorageError)
+    assert "FilesystemIOManager could not store asset 't': writing its Parquet failed" in str(err)
+    assert "previously stored value is unchanged" in str(err)
+    assert files(store) == ["t.parquet"]
+    kept = dg.Definitions(assets=[dg.AssetSpec("t")], resources={"io_manager": io})
+    assert kept.load_asset_value("t", python_type=pl.DataFrame)["x"].to_list() == [1, 2]

@@ -51,9 +51,18 @@ class Definitions:
 
     def get_assets_def(self, key: Any) -> AssetsDefinition:
         """The asset definition with this key."""
+        item = self._item(key)
+        if not isinstance(item, AssetsDefinition):
+            name = item.key.to_user_string()
+            msg = f"{name!r} is an AssetSpec (made elsewhere), not an asset these definitions run"
+            raise UnknownAssetError(msg, asset=name, expected="an @asset", got="AssetSpec")
+        return item
+
+    def _item(self, key: Any) -> Any:
+        """The asset or spec with this key."""
         asset_key = to_asset_key(key) if not isinstance(key, str) else to_asset_key(key.split("/"))
         item = self.asset_graph.by_key.get(asset_key)
-        if not isinstance(item, AssetsDefinition):
+        if item is None:
             known = ", ".join(sorted(k.to_user_string() for k in self.asset_graph.by_key))
             msg = (
                 f"no asset {asset_key.to_user_string()!r} in these definitions: "
@@ -85,10 +94,10 @@ class Definitions:
         from wharf._core.execution import RunContext, load_asset_input, new_run_id
         from wharf._core.resources import RunResources, io_manager_key_of, with_default_io_manager
 
-        asset = self.get_assets_def(asset_key)
+        asset = self._item(asset_key)  # an AssetSpec too: its value is loaded, not computed
         key = asset.key
-        if python_type is Any:  # as ExecuteInProcessResult.asset_value: the return annotation
-            python_type = asset.return_annotation
+        if python_type is Any and isinstance(asset, AssetsDefinition):
+            python_type = asset.return_annotation  # as ExecuteInProcessResult.asset_value
         im_key = io_manager_key_of(self.asset_graph, key)
         with RunResources(with_default_io_manager(self.resources), [im_key], new_run_id()) as res:
             run = RunContext(self.asset_graph, res, res.run_id, partition_key, instance)

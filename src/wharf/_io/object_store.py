@@ -156,9 +156,24 @@ class ParquetOrPickleIOManager(UPathIOManager):
             target, stale = table_path, base
             name = context.asset_key.to_user_string() if context.has_asset_key else base.name
             reader = export(adapter, obj, asset=name, io_manager=self.manager_name)
-            written, size = self.publish(
-                context, table_path, lambda p: write_parquet(reader, p, frame=adapter.name)
-            )
+
+            def write(p: Any) -> dict[str, Any]:
+                try:
+                    return write_parquet(reader, p, frame=adapter.name)
+                except WharfError:
+                    raise
+                except Exception as exc:  # mostly the value's own stream (a lazy query)
+                    msg = (
+                        f"{self.manager_name} could not store asset {name!r}: writing its "
+                        f"Parquet failed ({type(exc).__name__}: {exc}); the previously stored "
+                        "value is unchanged"
+                    )
+                    raise StorageError(
+                        msg, asset=name, io_manager=self.manager_name,
+                        expected="a data stream that completes", got=type(exc).__name__,
+                    ) from exc  # fmt: skip
+
+            written, size = self.publish(context, table_path, write)
             meta["row_count"] = MetadataValue.int(written["rows"])
             meta["schema"] = MetadataValue.table_schema(written["schema"])
         self.remove(context, stale)
