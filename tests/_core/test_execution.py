@@ -539,3 +539,12 @@ def test_keyboard_interrupt_still_stops_the_run() -> None:
 
     with pytest.raises(KeyboardInterrupt):
         dg.materialize_to_memory([interrupted], raise_on_error=False)
+
+
+def test_history_metadata_keeps_column_order() -> None:
+    from wharf._core.results import MetadataValue, metadata_to_json
+
+    text = metadata_to_json(
+        {"schema": MetadataValue.table_schema({"owner": "str", "amount": "f8"})}
+    )
+    assert text.index('"owner"') < text.index('"amount"')  # as the table has them, not sorted

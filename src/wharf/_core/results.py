@@ -88,7 +88,7 @@ def normalize_metadata(metadata: Mapping[str, Any] | None) -> dict[str, Metadata
 
 def metadata_to_json(metadata: Mapping[str, MetadataValue]) -> str:
     """Serialize metadata values for the run history (non-JSON values become strings)."""
-    return json.dumps({k: v.value for k, v in metadata.items()}, default=str, sort_keys=True)
+    return json.dumps({k: v.value for k, v in metadata.items()}, default=str)  # column order kept
 
 
 _UNSET: Any = object()
