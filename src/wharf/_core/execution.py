@@ -35,6 +35,12 @@ from wharf._core.results import (
 from wharf._core.typecheck import matches_annotation, type_name, value_annotation
 from wharf.errors import AssetTypeError
 
+
+def _manager_name(manager: Any) -> str:
+    """The name a user configured (FilesystemIOManager), not the engine behind it."""
+    return str(getattr(manager, "manager_name", None) or type(manager).__name__)
+
+
 #: what stops a whole run; any other exception (a library's panic included) fails one asset
 RUN_STOPPERS = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
@@ -173,7 +179,7 @@ def load_asset_input(
     except BaseException as exc:
         exc.add_note(
             f"while loading {key.to_user_string()!r} for {label!r} "
-            f"with I/O manager {im_key!r} ({type(manager).__name__})"
+            f"with I/O manager {im_key!r} ({_manager_name(manager)})"
         )
         raise
 
