@@ -267,3 +267,17 @@ def test_a_frame_arrow_cannot_represent_names_the_asset_and_manager(
         assert isinstance(err, AssetTypeError)
         assert (err.asset, err.io_manager) == ("odd", manager)
         assert f"asset 'odd' returned a {kind} that {manager} cannot convert to Arrow" in str(err)
+
+
+def test_store_errors_name_the_asset_and_manager(tmp_path: Path) -> None:
+    from wharf.errors import StoredValueNotFoundError
+
+    @dg.asset
+    def reader(never_stored: pa.Table) -> None: ...
+
+    io = DuckDBIOManager(database=str(tmp_path / "n.duckdb"))
+    spec = dg.AssetSpec("never_stored")
+    with pytest.raises(StoredValueNotFoundError) as info:
+        dg.materialize([spec, reader], resources={"io_manager": io})
+    assert (info.value.asset, info.value.io_manager) == ("never_stored", "DuckDBIOManager")
+    assert str(info.value).startswith("asset 'never_stored' (DuckDBIOManager): table ")

@@ -81,6 +81,23 @@ class WharfError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def naming(self, asset: str, io_manager: str) -> None:
+        """Fill in the asset and I/O manager where a lower layer (a store) could not, and name
+        them in the message.
+
+        Examples:
+            >>> err = WharfError("table t is locked")
+            >>> err.naming("sales", "DuckDBIOManager")
+            >>> str(err), err.asset
+            ("asset 'sales' (DuckDBIOManager): table t is locked", 'sales')
+        """
+        if self.asset is None:
+            self.asset = asset
+            self.message = f"asset {asset!r} ({io_manager}): {self.message}"
+            self.args = (self.message, *self.args[1:])
+        if self.io_manager is None:
+            self.io_manager = io_manager
+
 
 class DefinitionError(WharfError, ValueError):
     """The assets and resources given do not form a valid set of definitions."""

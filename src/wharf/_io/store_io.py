@@ -21,7 +21,7 @@ from wharf._frames.base import export
 from wharf._io import table_partitions as tp
 from wharf._io.configurable import ConfigurableIOManager
 from wharf._stores.base import Partition, TableRef, describe_filters
-from wharf.errors import AssetTypeError, StoredValueNotFoundError
+from wharf.errors import AssetTypeError, StorageError, StoredValueNotFoundError
 
 if TYPE_CHECKING:
     from wharf._frames.base import FrameAdapter
@@ -67,6 +67,13 @@ class TableIOManager(ConfigurableIOManager):
 
     # -- storing ----------------------------------------------------------------------
     def handle_output(self, context: OutputContext, obj: Any) -> None:
+        try:
+            self._store_value(context, obj)
+        except StorageError as exc:  # the store knows the table, not the asset
+            exc.naming(context.asset_key.to_user_string(), type(self).__name__)
+            raise
+
+    def _store_value(self, context: OutputContext, obj: Any) -> None:
         label = context.asset_key.to_user_string()
         adapter = adapter_for_value(obj)
         if adapter is None:
@@ -104,6 +111,13 @@ class TableIOManager(ConfigurableIOManager):
 
     # -- loading ----------------------------------------------------------------------
     def load_input(self, context: InputContext) -> Any:
+        try:
+            return self._load_value(context)
+        except StorageError as exc:  # the store knows the table, not the asset
+            exc.naming(context.asset_key.to_user_string(), type(self).__name__)
+            raise
+
+    def _load_value(self, context: InputContext) -> Any:
         annotation = context.dagster_type.typing_type
         upstream_meta = (
             context.upstream_output.definition_metadata if context.upstream_output else {}
