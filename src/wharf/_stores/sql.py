@@ -159,6 +159,7 @@ class SqlStore:
                 src = tap.attach(con, source, d)
             if src is None:  # the database cannot read it itself: stream it through Arrow
                 tap = _Tap(as_reader(data), d.storage_type)
+                self._check_columns(ref, tap.schema.names)
                 src = d.attach(con, source, tap.reader())
             names = [check_name(n, "column") for n in tap.schema.names]
             try:
