@@ -281,3 +281,22 @@ def test_store_errors_name_the_asset_and_manager(tmp_path: Path) -> None:
         dg.materialize([spec, reader], resources={"io_manager": io})
     assert (info.value.asset, info.value.io_manager) == ("never_stored", "DuckDBIOManager")
     assert str(info.value).startswith("asset 'never_stored' (DuckDBIOManager): table ")
+
+
+def test_two_assets_in_one_table_are_refused_before_the_run(tmp_path: Path) -> None:
+    from wharf.errors import DefinitionError
+
+    @dg.asset(key=["x", "t"])
+    def from_x() -> pa.Table:
+        return pa.table({"v": ["x"]})
+
+    @dg.asset(key=["y", "t"])
+    def from_y() -> pa.Table:
+        return pa.table({"v": ["y"]})
+
+    io = DuckDBIOManager(database=str(tmp_path / "two.duckdb"), schema="analytics")
+    with pytest.raises(DefinitionError, match=r"assets 'x/t' and 'y/t' would both be stored in"):
+        dg.materialize([from_x, from_y], resources={"io_manager": io})
+    # without the manager's schema, each key prefix is its own schema: no clash
+    io = DuckDBIOManager(database=str(tmp_path / "two.duckdb"))
+    assert dg.materialize([from_x, from_y], resources={"io_manager": io}).success

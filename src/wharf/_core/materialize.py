@@ -22,6 +22,7 @@ from wharf._core.instance import DagsterInstance
 from wharf._core.keys import AssetKey, to_asset_key
 from wharf._core.partitioning.runs import check_run_partition
 from wharf._core.resources import (
+    check_outputs,
     check_resource_keys,
     needed_resource_keys,
     with_default_io_manager,
@@ -163,6 +164,7 @@ def materialize(
     all_resources = with_default_io_manager(resources)
     selected = graph.resolve_selection(selection)
     check_resource_keys(graph, all_resources)
+    check_outputs(graph, selected, all_resources)
     run_executor = resolve_executor(executor)
     if getattr(run_executor, "isolated", False):
         needed = needed_resource_keys(graph, selected)

@@ -38,6 +38,22 @@ def needed_resource_keys(graph: AssetGraph, selected: Iterable[AssetKey]) -> dic
     return needed
 
 
+def check_outputs(
+    graph: AssetGraph, selected: Iterable[AssetKey], resources: Mapping[str, Any]
+) -> None:
+    """Before a run, let each I/O manager that can (``check_outputs``) refuse the outputs it is
+    given, e.g. two assets that it would store in the same table."""
+    by_manager: dict[str, list[tuple[AssetKey, Mapping[str, Any]]]] = {}
+    for key in selected:
+        item = graph.by_key[key]
+        if isinstance(item, AssetsDefinition):
+            by_manager.setdefault(item.io_manager_key, []).append((key, item.metadata))
+    for im_key, outputs in by_manager.items():
+        check = getattr(resources.get(im_key), "check_outputs", None)
+        if callable(check):
+            check(outputs)
+
+
 def with_default_io_manager(resources: Mapping[str, Any] | None) -> dict[str, Any]:
     """The resources, with the default ``FilesystemIOManager`` under ``io_manager`` if absent."""
     out = dict(resources or {})

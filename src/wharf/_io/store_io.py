@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from abc import abstractmethod
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from wharf._core.contexts import InputContext, OutputContext
@@ -21,7 +22,7 @@ from wharf._frames.base import export
 from wharf._io import table_partitions as tp
 from wharf._io.configurable import ConfigurableIOManager
 from wharf._stores.base import Partition, TableRef, describe_filters
-from wharf.errors import AssetTypeError, StorageError, StoredValueNotFoundError
+from wharf.errors import AssetTypeError, DefinitionError, StorageError, StoredValueNotFoundError
 
 if TYPE_CHECKING:
     from wharf._frames.base import FrameAdapter
@@ -64,6 +65,27 @@ class TableIOManager(ConfigurableIOManager):
     @abstractmethod
     def default_schema(self) -> str | None:
         """The schema configured on the manager, if any."""
+
+    def check_outputs(self, outputs: list[tuple[AssetKey, Mapping[str, Any]]]) -> None:
+        """Refuse, before a run, two assets this manager would store in the same table."""
+        schema = self.default_schema()
+        if schema is not None and not isinstance(schema, str):
+            return  # an EnvVar: known when the run starts
+        seen: dict[TableRef, AssetKey] = {}
+        for key, metadata in outputs:
+            ref = table_ref(key, dict(metadata), schema)
+            other = seen.setdefault(ref, key)
+            if other != key:
+                a, b = other.to_user_string(), key.to_user_string()
+                msg = (
+                    f"assets {a!r} and {b!r} would both be stored in table {ref.display()} by "
+                    f"{type(self).__name__} (the table is the key's last part): expected one "
+                    "table per asset; give one of them `schema` metadata or another name"
+                )
+                raise DefinitionError(
+                    msg, asset=b, io_manager=type(self).__name__, expected="one table per asset",
+                    got=f"{a} and {b} in {ref.display()}",
+                )  # fmt: skip
 
     # -- storing ----------------------------------------------------------------------
     def handle_output(self, context: OutputContext, obj: Any) -> None:
