@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlparse
 
-from wharf._core.execution import RUN_STOPPERS, RunContext, RunListener, StepOutcome
+from wharf._core.execution import RunContext, RunListener, StepOutcome, failed_outcome
 from wharf._core.executors import _portable, _run_in_worker, schedule
 from wharf._core.history import RunHistory
 from wharf._core.keys import AssetKey
@@ -31,11 +31,8 @@ def _task(run: RunContext, key: AssetKey) -> StepOutcome:
     try:
         outcome = _run_in_worker(run, key)
     except BaseException as exc:
-        if isinstance(exc, RUN_STOPPERS):
-            raise
-        exc.add_note(f"while materializing asset {key.to_user_string()!r} on a Dask worker")
-        outcome = StepOutcome(key, "failed", time.perf_counter() - start, error=exc,
-                              reason=f"{type(exc).__name__}: {exc}")  # fmt: skip
+        outcome = failed_outcome(key, exc, " on a Dask worker")
+        outcome.duration_s = time.perf_counter() - start
     return _portable(outcome)
 
 

@@ -44,6 +44,16 @@ def _manager_name(manager: Any) -> str:
 #: what stops a whole run; any other exception (a library's panic included) fails one asset
 RUN_STOPPERS = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
+
+def failed_outcome(key: AssetKey, exc: BaseException, where: str = "") -> StepOutcome:
+    """``exc``, raised by one asset, as that asset's failure; an exception that stops the whole
+    run (:data:`RUN_STOPPERS`) is raised again instead. ``where``: e.g. `` on a Dask worker``."""
+    if isinstance(exc, RUN_STOPPERS):
+        raise exc
+    exc.add_note(f"while materializing asset {key.to_user_string()!r}{where}")
+    return StepOutcome(key, "failed", error=exc, reason=f"{type(exc).__name__}: {exc}")
+
+
 _LOG = logging.getLogger("wharf")
 
 
@@ -283,13 +293,8 @@ def execute_in_process(
             try:
                 outcome = run_asset(run, asset)
             except BaseException as exc:  # a library's panic too (pyo3: a BaseException)
-                if isinstance(exc, RUN_STOPPERS):
-                    raise
-                exc.add_note(f"while materializing asset {key.to_user_string()!r}")
+                outcome = failed_outcome(key, exc)
                 _LOG.error("asset %s failed: %s", key.to_user_string(), exc)
-                outcome = StepOutcome(
-                    key, "failed", error=exc, reason=f"{type(exc).__name__}: {exc}"
-                )
                 failed[key] = "failed"
         outcome.duration_s = outcome.duration_s or (time.time() - started_at)
         outcomes.append(outcome)

@@ -24,11 +24,11 @@ from typing import Any
 
 from wharf._core.assets import AssetsDefinition
 from wharf._core.execution import (
-    RUN_STOPPERS,
     RunContext,
     RunListener,
     StepOutcome,
     execute_in_process,
+    failed_outcome,
     record_outcome,
     run_asset,
 )
@@ -114,13 +114,8 @@ def _child(conn: Connection, payload: bytes, key: AssetKey) -> None:
             run = require("cloudpickle", purpose="the multiprocess executor").loads(payload)
             outcome = _run_in_worker(run, key)
         except BaseException as exc:
-            if isinstance(exc, RUN_STOPPERS):
-                raise
-            exc.add_note(
-                f"while materializing asset {key.to_user_string()!r} in process {os.getpid()}"
-            )
-            outcome = StepOutcome(key, "failed", time.perf_counter() - start, error=exc,
-                                  reason=f"{type(exc).__name__}: {exc}")  # fmt: skip
+            outcome = failed_outcome(key, exc, f" in process {os.getpid()}")
+            outcome.duration_s = time.perf_counter() - start
         conn.send(_portable(outcome))
     except BaseException:
         status = 1
