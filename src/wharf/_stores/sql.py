@@ -220,14 +220,17 @@ class SqlStore:
         with self._session(f"read the columns of {self.location(ref)}") as con:
             existing = self._columns(con, ref)
         if not existing:
-            msg = (
-                f"table {self.location(ref)} does not exist in the {self.name} "
-                f"database {self.database}; was its asset materialized?"
-            )
-            raise StoredValueNotFoundError(msg, expected=ref.display(), got="no table")
+            raise self._no_table(ref)
         return self.read(ref, partition=PartitionFilter(existing[0], values=())).schema
 
     # -- internals ------------------------------------------------------------------------
+    def _no_table(self, ref: TableRef) -> StoredValueNotFoundError:
+        msg = (
+            f"table {self.location(ref)} does not exist in the {self.name} "
+            f"database {self.database}; was its asset materialized?"
+        )
+        return StoredValueNotFoundError(msg, expected=ref.display(), got="no table")
+
     def _select(
         self,
         con: Any,
@@ -239,11 +242,7 @@ class SqlStore:
         where, params = self._where(partition) if partition else ("", [])
         existing = self._columns(con, ref)
         if not existing:
-            msg = (
-                f"table {self.location(ref)} does not exist in the {self.name} "
-                f"database {self.database}; was its asset materialized?"
-            )
-            raise StoredValueNotFoundError(msg, expected=ref.display(), got="no table")
+            raise self._no_table(ref)
         if self.dialect.read_lock_sql:  # the table a concurrent swap committed, not the old one
             self._run(con, self.dialect.begin_sql or "BEGIN")
             self._run(con, self.dialect.read_lock_sql, target=self._target(ref))
