@@ -300,3 +300,40 @@ def test_two_assets_in_one_table_are_refused_before_the_run(tmp_path: Path) -> N
     # without the manager's schema, each key prefix is its own schema: no clash
     io = DuckDBIOManager(database=str(tmp_path / "two.duckdb"))
     assert dg.materialize([from_x, from_y], resources={"io_manager": io}).success
+
+
+def test_names_that_differ_only_in_case_are_one_table_and_are_refused(tmp_path: Path) -> None:
+    from wharf.errors import DefinitionError
+
+    database = str(tmp_path / "case.duckdb")
+    con = duckdb.connect(database)  # what DuckDB itself does: quoted names ignore case too
+    con.execute('CREATE SCHEMA "Raw"; CREATE TABLE "Raw"."Casey" AS SELECT 1 AS v')
+    assert con.sql('SELECT v FROM "raw"."casey"').fetchall() == [(1,)]
+    con.close()
+
+    @dg.asset(name="Casey")
+    def upper() -> pa.Table:
+        return pa.table({"v": ["upper"]})
+
+    @dg.asset(name="casey")
+    def lower() -> pa.Table:
+        return pa.table({"v": ["lower"]})
+
+    io = DuckDBIOManager(database=database, schema="shop")
+    with pytest.raises(DefinitionError, match=r"'Casey' and 'casey' would both be stored") as info:
+        dg.materialize([upper, lower], resources={"io_manager": io})
+    assert "shop.Casey / shop.casey" in str(info.value)
+    assert info.value.io_manager == "DuckDBIOManager"
+
+    @dg.asset(key=["Raw", "orders"])
+    def raw_upper() -> pa.Table:
+        return pa.table({"v": ["upper"]})
+
+    @dg.asset(key=["raw", "orders"])
+    def raw_lower() -> pa.Table:
+        return pa.table({"v": ["lower"]})
+
+    with pytest.raises(DefinitionError, match=r"'Raw/orders' and 'raw/orders' would both be"):
+        dg.materialize(
+            [raw_upper, raw_lower], resources={"io_manager": DuckDBIOManager(database=database)}
+        )

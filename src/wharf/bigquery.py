@@ -33,6 +33,7 @@ from wharf.errors import ConfigError
 
 if TYPE_CHECKING:
     from wharf._stores.bigquery import BigQueryConnector
+    from wharf._stores.dialect import Dialect
     from wharf._stores.sql import SqlStore
 
 __all__ = [
@@ -146,6 +147,11 @@ class BigQueryIOManager(TableIOManager):
             self._store = bigquery_store(_connector(self, self.timeout))
         store: SqlStore = self._store
         return store
+
+    def dialect(self) -> Dialect:
+        from wharf._stores.bigquery import BIGQUERY
+
+        return BIGQUERY
 
     def default_schema(self) -> str | None:
         return self.dataset

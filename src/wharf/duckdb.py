@@ -24,6 +24,7 @@ from wharf._io.store_io import TableIOManager
 if TYPE_CHECKING:
     from wharf._frames.base import FrameAdapter
     from wharf._stores.base import Partition, TableRef
+    from wharf._stores.dialect import Dialect
     from wharf._stores.sql import SqlStore
 
 __all__ = [
@@ -126,6 +127,11 @@ class DuckDBIOManager(TableIOManager):
             self._store = _store(self.database, self.connection_config, self.lock_timeout)
         store: SqlStore = self._store
         return store
+
+    def dialect(self) -> Dialect:
+        from wharf._stores.duckdb import DUCKDB
+
+        return DUCKDB
 
     def default_schema(self) -> str | None:
         return self.schema_

@@ -30,6 +30,7 @@ from wharf._deps import require
 from wharf._io.store_io import TableIOManager
 
 if TYPE_CHECKING:
+    from wharf._stores.dialect import Dialect
     from wharf._stores.sql import SqlStore
 
 __all__ = [
@@ -153,6 +154,11 @@ class PostgresIOManager(_Connection, TableIOManager):
             self._store = postgres_store(self._uri())
         store: SqlStore = self._store
         return store
+
+    def dialect(self) -> Dialect:
+        from wharf._stores.postgres import POSTGRES
+
+        return POSTGRES
 
     def default_schema(self) -> str | None:
         return self.schema_

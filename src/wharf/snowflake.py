@@ -35,6 +35,7 @@ from wharf._io.store_io import TableIOManager
 from wharf.errors import ConfigError
 
 if TYPE_CHECKING:
+    from wharf._stores.dialect import Dialect
     from wharf._stores.sql import SqlStore
 
 __all__ = [
@@ -256,6 +257,11 @@ class SnowflakeIOManager(TableIOManager):
             )
         store: SqlStore = self._store
         return store
+
+    def dialect(self) -> Dialect:
+        from wharf._stores.snowflake import SNOWFLAKE
+
+        return SNOWFLAKE
 
     def default_schema(self) -> str | None:
         return self.schema_

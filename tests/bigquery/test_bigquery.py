@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+import wharf as dg
 from tests.warehouse_fixtures import store_and_load, unique_name
 from wharf._stores.base import TableRef
 from wharf.bigquery import BigQueryIOManager, BigQueryResource
@@ -131,3 +132,20 @@ def test_gcp_credentials_are_base64_service_account_json() -> None:
     encoded = base64.b64encode(json.dumps(key).encode()).decode()
     credentials = _credentials(BigQueryResource(gcp_credentials=encoded))
     assert credentials.service_account_email == "wharf@p.iam.gserviceaccount.com"
+
+
+def test_datasets_that_differ_only_in_case_are_refused_before_the_run() -> None:
+    from wharf.errors import DefinitionError
+
+    @dg.asset(key=["Raw", "orders"])
+    def upper() -> pd.DataFrame:
+        return pd.DataFrame({"v": [1]})
+
+    @dg.asset(key=["raw", "orders"])
+    def lower() -> pd.DataFrame:
+        return pd.DataFrame({"v": [2]})
+
+    io = BigQueryIOManager(project="p")
+    with pytest.raises(DefinitionError, match=r"'Raw/orders' and 'raw/orders' would both be"):
+        dg.materialize([upper, lower], resources={"io_manager": io})
+    io.check_outputs([(dg.AssetKey(["raw", "Orders"]), {}), (dg.AssetKey(["raw", "orders"]), {})])

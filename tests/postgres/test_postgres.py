@@ -116,6 +116,24 @@ def test_mixed_case_names_are_distinct_and_kept(
     }
 
 
+def test_asset_names_that_differ_only_in_case_are_two_tables(
+    postgres_server: PostgresServer, pg_schema: str
+) -> None:
+    # PostgreSQL keeps the case of quoted names: no clash to refuse, each keeps its own rows
+    @dg.asset(name="Casey")
+    def upper() -> pa.Table:
+        return pa.table({"v": ["upper"]})
+
+    @dg.asset(name="casey")
+    def lower() -> pa.Table:
+        return pa.table({"v": ["lower"]})
+
+    assert run([upper, lower], manager(postgres_server, pg_schema)).success
+    store = postgres_store(postgres_server.uri)
+    assert store.read(TableRef(pg_schema, "Casey")).read_all().to_pydict() == {"v": ["upper"]}
+    assert store.read(TableRef(pg_schema, "casey")).read_all().to_pydict() == {"v": ["lower"]}
+
+
 def test_columns_by_name_empty_frames_and_projection(
     postgres_server: PostgresServer, pg_schema: str
 ) -> None:

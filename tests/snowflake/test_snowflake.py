@@ -196,3 +196,23 @@ def test_private_keys_are_read_like_dagster(tmp_path: Any) -> None:
         assert "private_key_path" not in args
     with pytest.raises(ConfigError, match="could not load the Snowflake private key"):
         _connect_args(SnowflakeResource(account="a", user="u", private_key="not a key"))
+
+
+def test_plain_names_that_differ_only_in_case_are_refused_before_the_run() -> None:
+    # Snowflake folds a plain name to upper case, so Casey and casey are one table CASEY; a
+    # name that is not plain (a dash) is kept exactly, and differs by case from another
+    from wharf.errors import DefinitionError
+
+    @dg.asset(name="Casey")
+    def upper() -> pd.DataFrame:
+        return pd.DataFrame({"v": [1]})
+
+    @dg.asset(name="casey")
+    def lower() -> pd.DataFrame:
+        return pd.DataFrame({"v": [2]})
+
+    io = SnowflakeIOManager(account="a", user="u", password="p", database="D", schema="S")
+    with pytest.raises(DefinitionError, match=r"'Casey' and 'casey' would both be stored"):
+        dg.materialize([upper, lower], resources={"io_manager": io})
+    outputs = [(dg.AssetKey("Sales-1"), {}), (dg.AssetKey("sales-1"), {})]
+    io.check_outputs(outputs)  # quoted exactly: two tables

@@ -27,6 +27,7 @@ from wharf.errors import AssetTypeError, DefinitionError, StorageError, StoredVa
 if TYPE_CHECKING:
     from wharf._frames.base import FrameAdapter
     from wharf._stores.base import TableStore, WriteResult
+    from wharf._stores.dialect import Dialect
 
 
 def table_ref(
@@ -66,19 +67,31 @@ class TableIOManager(ConfigurableIOManager):
     def default_schema(self) -> str | None:
         """The schema configured on the manager, if any."""
 
+    def dialect(self) -> Dialect | None:
+        """The SQL database's row, if this is a SQL store: it says how names are compared."""
+        return None
+
     def check_outputs(self, outputs: list[tuple[AssetKey, Mapping[str, Any]]]) -> None:
-        """Refuse, before a run, two assets this manager would store in the same table."""
+        """Refuse, before a run, two assets this manager would store in the same table, with
+        names compared as the database compares them (DuckDB: ``Casey`` is ``casey``)."""
         schema = self.default_schema()
         if schema is not None and not isinstance(schema, str):
             return  # an EnvVar: known when the run starts
-        seen: dict[TableRef, AssetKey] = {}
+        dialect = self.dialect()
+        seen: dict[tuple[str, str], tuple[AssetKey, TableRef]] = {}
         for key, metadata in outputs:
             ref = table_ref(key, dict(metadata), schema)
-            other = seen.setdefault(ref, key)
+            same = dialect.same_table(ref.schema, ref.table) if dialect else (ref.schema, ref.table)
+            other, other_ref = seen.setdefault(same, (key, ref))
             if other != key:
                 a, b = other.to_user_string(), key.to_user_string()
+                where = ref.display()
+                if other_ref != ref:
+                    db = dialect.name if dialect else "the store"
+                    where = f"{other_ref.display()} / {ref.display()} (one table: {db} "
+                    where += "does not tell these names apart by case)"
                 msg = (
-                    f"assets {a!r} and {b!r} would both be stored in table {ref.display()} by "
+                    f"assets {a!r} and {b!r} would both be stored in table {where} by "
                     f"{type(self).__name__} (the table is the key's last part): expected one "
                     "table per asset; give one of them `schema` metadata or another name"
                 )

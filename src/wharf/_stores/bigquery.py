@@ -25,9 +25,10 @@ ones in one job, or changes nothing if it fails.
 from ``INFORMATION_SCHEMA`` queries: no query job, and no dataset name in SQL text
 (``Dialect.describe``).
 
-Names are quoted with backticks (a backtick or backslash inside is escaped); datasets and tables
-are case-sensitive in BigQuery, column names are not (two columns that differ only in case
-cannot share a table).
+Names are quoted with backticks (a backtick or backslash inside is escaped); tables are
+case-sensitive in BigQuery, column names are not (two columns that differ only in case cannot
+share a table), and datasets can be made case-insensitive (the emulator's are), so two assets
+whose datasets differ only in case are refused before a run if their tables are one name.
 
 What does not round-trip exactly (the written Arrow schema, kept as the table description when
 it fits in BigQuery's 16,384 characters, restores the rest: time zones, integer widths,
@@ -331,6 +332,7 @@ def _detach(con: BigQueryConnection, name: str) -> None:
 BIGQUERY = _BigQueryDialect(
     name="bigquery",
     case_insensitive_columns=True,
+    schema_case="insensitive",  # a dataset may be case-insensitive (and is in the emulator)
     attach=_attach,
     detach=_detach,
     fetch=_fetch,

@@ -6,15 +6,41 @@ database is a new row (SQL templates, a type map, a few driver hooks), not a new
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from wharf._deps import require
 from wharf._stores.base import check_name
 from wharf.errors import StorageError
 
-__all__ = ["Dialect", "sql_type"]
+__all__ = ["Dialect", "NameCase", "fold_identifier", "sql_type"]
+
+NameCase = Literal["exact", "insensitive", "upper-unquoted"]
+"""How a database compares a (quoted) schema or table name wharf gives it: ``"exact"``
+(PostgreSQL: case kept), ``"insensitive"`` (DuckDB: ``Casey`` and ``casey`` are one table even
+quoted) or ``"upper-unquoted"`` (Snowflake: a plain identifier is upper-cased, as Snowflake does
+for unquoted names, other names are kept exactly)."""
+
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+
+
+def fold_identifier(rule: NameCase, name: str) -> str:
+    """``name`` as the database compares it under ``rule``: two names with the same folded form
+    are one object there.
+
+    Examples:
+        >>> fold_identifier("insensitive", "Casey"), fold_identifier("exact", "Casey")
+        ('casey', 'Casey')
+        >>> fold_identifier("upper-unquoted", "sales"), fold_identifier("upper-unquoted", "a-b")
+        ('SALES', 'a-b')
+    """
+    if rule == "insensitive":
+        return name.casefold()
+    if rule == "upper-unquoted":
+        return name.upper() if _PLAIN.fullmatch(name) else name
+    return name
 
 
 def _no_lock(exc: BaseException) -> str | None:
@@ -63,6 +89,9 @@ class Dialect:
             the new table empty; the next statement sees it whole.
         case_insensitive_columns: column names that differ only in case are one column in
             this database (DuckDB, BigQuery): such data is refused before anything is written.
+        schema_case, table_case: how the database compares schema and table names
+            (:data:`NameCase`); two assets whose names fold to the same are refused before a
+            run, since they would be one table.
         comment_get_sql: parameters schema, table; one row ``(comment,)``.
         comment_set_sql: with ``{target}`` and ``{text}``, a checked base64 literal (SQL
             comments take no parameters).
@@ -112,6 +141,8 @@ class Dialect:
     replace_rows_sql: str | None = None
     write_lock_sql: str | None = None
     case_insensitive_columns: bool = False
+    schema_case: NameCase = "exact"
+    table_case: NameCase = "exact"
     read_lock_sql: str | None = None
     count_sql: str = "SELECT count(*) FROM {target} WHERE {where}"
     drop_sql: str = "DROP TABLE IF EXISTS {target}"
@@ -126,6 +157,16 @@ class Dialect:
         """Quote an identifier (rejecting NUL), doubling the quote character inside it."""
         q = self.quote
         return q + check_name(name, "SQL").replace(q, q + q) + q
+
+    def same_table(self, schema: str, table: str) -> tuple[str, str]:
+        """The ``(schema, table)`` pair as this database compares it: equal pairs are one table.
+
+        Examples:
+            >>> from wharf._stores.duckdb import DUCKDB
+            >>> DUCKDB.same_table("Raw", "Casey") == DUCKDB.same_table("raw", "casey")
+            True
+        """
+        return fold_identifier(self.schema_case, schema), fold_identifier(self.table_case, table)
 
 
 def sql_type(dialect: Dialect, arrow_type: Any) -> str:

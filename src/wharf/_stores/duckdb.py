@@ -142,6 +142,8 @@ _HERE = "table_catalog = current_database() AND lower(table_schema) = lower(?)"
 DUCKDB = Dialect(
     name="duckdb",
     case_insensitive_columns=True,
+    schema_case="insensitive",
+    table_case="insensitive",
     attach=_attach,
     attach_native=_attach_native,
     detach=_detach,

@@ -36,7 +36,6 @@ decimals, do not round-trip (JSON has no such types).
 from __future__ import annotations
 
 import dataclasses
-import re
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -45,13 +44,11 @@ from typing import Any
 
 from wharf._deps import require
 from wharf._stores.base import SchemaPolicy, TableRef, WriteResult
-from wharf._stores.dialect import Dialect, sql_type
+from wharf._stores.dialect import Dialect, fold_identifier, sql_type
 from wharf._stores.sql import SqlStore
 from wharf._stores.staging import write_parquet
 
 __all__ = ["SNOWFLAKE", "SnowflakeConnector", "SnowflakeStore", "fold_name", "snowflake_store"]
-
-_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 
 
 def _connector_module() -> Any:
@@ -65,7 +62,7 @@ def fold_name(name: str) -> str:
         >>> fold_name("sales_summary"), fold_name("Sales-2024"), fold_name("PUBLIC")
         ('SALES_SUMMARY', 'Sales-2024', 'PUBLIC')
     """
-    return name.upper() if _PLAIN.fullmatch(name) else name
+    return fold_identifier("upper-unquoted", name)
 
 
 def _storage_type(arrow_type: Any) -> Any:
@@ -223,6 +220,8 @@ def _unify(table: Any, schema: Any) -> Any:
 
 SNOWFLAKE = Dialect(
     name="snowflake",
+    schema_case="upper-unquoted",
+    table_case="upper-unquoted",
     attach=_attach,
     detach=_detach,
     fetch=_fetch,
