@@ -55,6 +55,28 @@ from wharf._core.results import MaterializeResult, MetadataValue, Output
 from wharf._io.base import IOManager, IOManagerDefinition, io_manager
 from wharf._io.memory import InMemoryIOManager
 from wharf._io.upath import UPathIOManager
+from wharf.errors import (
+    DagsterError,
+    DagsterExecutionHandleOutputError,
+    DagsterExecutionInterruptedError,
+    DagsterExecutionLoadInputError,
+    DagsterExecutionStepExecutionError,
+    DagsterInvalidConfigDefinitionError,
+    DagsterInvalidConfigError,
+    DagsterInvalidDefinitionError,
+    DagsterInvalidInvocationError,
+    DagsterInvalidSubsetError,
+    DagsterInvariantViolationError,
+    DagsterResourceFunctionError,
+    DagsterRunNotFoundError,
+    DagsterStepOutputNotFoundError,
+    DagsterTypeCheckDidNotPass,
+    DagsterTypeCheckError,
+    DagsterUnknownPartitionError,
+    DagsterUnknownResourceError,
+    DagsterUnmetExecutorRequirementsError,
+    DagsterUserCodeExecutionError,
+)
 
 if TYPE_CHECKING:
     from wharf._core.config import ConfigurableResource, InitResourceContext
@@ -132,6 +154,26 @@ __all__ = [
     "io_manager",
     "materialize",
     "materialize_to_memory",
+    "DagsterError",
+    "DagsterExecutionHandleOutputError",
+    "DagsterExecutionInterruptedError",
+    "DagsterExecutionLoadInputError",
+    "DagsterExecutionStepExecutionError",
+    "DagsterInvalidConfigDefinitionError",
+    "DagsterInvalidConfigError",
+    "DagsterInvalidDefinitionError",
+    "DagsterInvalidInvocationError",
+    "DagsterInvalidSubsetError",
+    "DagsterInvariantViolationError",
+    "DagsterResourceFunctionError",
+    "DagsterRunNotFoundError",
+    "DagsterStepOutputNotFoundError",
+    "DagsterTypeCheckDidNotPass",
+    "DagsterTypeCheckError",
+    "DagsterUnknownPartitionError",
+    "DagsterUnknownResourceError",
+    "DagsterUnmetExecutorRequirementsError",
+    "DagsterUserCodeExecutionError",
 ]
 
 

@@ -11,7 +11,7 @@ from wharf._core.keys import AssetKey, CoercibleToAssetKey, to_asset_key
 from wharf._core.partitioning import info as parts
 from wharf._core.partitioning.definitions import PartitionKeyRange, PartitionsDefinition
 from wharf._core.results import MetadataValue, normalize_metadata
-from wharf.errors import MissingResourceError
+from wharf.errors import ContextError, UnknownResourceError
 
 if TYPE_CHECKING:
     from wharf._core.partitioning.time_windows import TimeWindow
@@ -33,7 +33,7 @@ class Resources:
         except KeyError:
             known = ", ".join(sorted(self._resources)) or "none"
             msg = f"no resource with key {key!r}: expected one of {known}"
-            raise MissingResourceError(msg, io_manager=key, expected=known, got=key) from None
+            raise UnknownResourceError(msg, io_manager=key, expected=known, got=key) from None
 
     def __contains__(self, key: str) -> bool:
         return key in self._resources
@@ -77,7 +77,7 @@ class _ContextBase:
     def asset_key(self) -> AssetKey:
         if self.asset_key_or_none is None:
             msg = "this context belongs to no asset: expected an asset key, got none"
-            raise ValueError(msg)
+            raise ContextError(msg, expected="an asset key", got="none")
         return self.asset_key_or_none
 
     @property
@@ -216,7 +216,7 @@ class AssetExecutionContext:
         """The run's partition key (``MultiPartitionKey`` for a multi-partitioned asset)."""
         if self.partition_key_or_none is None:
             msg = f"{self._label()} is not partitioned in this run: no partition_key"
-            raise ValueError(msg)
+            raise ContextError(msg, expected="a partition key", got="none")
         return parts.typed_keys(self.partitions_def, [self.partition_key_or_none])[0]
 
     @property

@@ -10,13 +10,15 @@ from wharf._core.partitioning.definitions import (
     PartitionKeyRange,
     PartitionsDefinition,
 )
+from wharf.errors import ContextError
 
 if TYPE_CHECKING:
     from wharf._core.partitioning.time_windows import TimeWindow
 
 
-def not_partitioned(what: str) -> ValueError:
-    return ValueError(f"{what} is not partitioned: expected a partitioned asset, got none")
+def not_partitioned(what: str) -> ContextError:
+    msg = f"{what} is not partitioned: expected a partitioned asset, got none"
+    return ContextError(msg, expected="a partitioned asset", got="none")
 
 
 def typed_keys(pdef: PartitionsDefinition | None, keys: Sequence[str]) -> list[str]:
