@@ -21,11 +21,22 @@ from wharf._core.contexts import (
     build_output_context,
 )
 from wharf._core.definitions import Definitions
+from wharf._core.definitions_checks import RepositoryDefinition
 from wharf._core.env import EnvVar
 from wharf._core.execution import AssetMaterialization
 from wharf._core.executors import in_process_executor, multiprocess_executor
 from wharf._core.instance import DagsterInstance
+from wharf._core.jobs import JobDefinition, UnresolvedAssetJobDefinition, define_asset_job
 from wharf._core.keys import AssetKey
+from wharf._core.loading import (
+    file_relative_path,
+    load_assets_from_current_module,
+    load_assets_from_modules,
+    load_assets_from_package_module,
+    load_assets_from_package_name,
+    with_resources,
+)
+from wharf._core.loggers import LoggerDefinition, logger
 from wharf._core.materialize import ExecuteInProcessResult, materialize, materialize_to_memory
 from wharf._core.partitioning.definitions import (
     DynamicPartitionsDefinition,
@@ -52,6 +63,8 @@ from wharf._core.partitioning.time_windows import (
     WeeklyPartitionsDefinition,
 )
 from wharf._core.results import MaterializeResult, MetadataValue, Output
+from wharf._core.schedules import ScheduleDefinition, SensorDefinition
+from wharf._core.selection import AssetSelection
 from wharf._io.base import IOManager, IOManagerDefinition, io_manager
 from wharf._io.memory import InMemoryIOManager
 from wharf._io.upath import UPathIOManager
@@ -99,6 +112,21 @@ _LAZY = {
 }
 
 __all__ = [
+    "AssetSelection",
+    "JobDefinition",
+    "UnresolvedAssetJobDefinition",
+    "define_asset_job",
+    "RepositoryDefinition",
+    "ScheduleDefinition",
+    "SensorDefinition",
+    "LoggerDefinition",
+    "logger",
+    "file_relative_path",
+    "load_assets_from_current_module",
+    "load_assets_from_modules",
+    "load_assets_from_package_module",
+    "load_assets_from_package_name",
+    "with_resources",
     "AllPartitionMapping",
     "AssetExecutionContext",
     "AssetIn",

@@ -165,6 +165,11 @@ class AssetsDefinition:
         self.description = description
         self.code_version = code_version
         self.tags = dict(tags)
+        #: resources bound by ``with_resources``; a run of this asset uses them
+        self.resource_defs: dict[str, Any] = {}
+        self.owners: list[str] = []
+        self.kinds: set[str] = set()
+        self.compute_kind: str | None = None
         self.partitions_def = check_partitions_def(partitions_def, asset=key.to_user_string())
 
     @property
@@ -379,6 +384,10 @@ def asset(
     used = {k: v for k, v in kwargs.items() if k in known}
 
     def wrap(f: Callable[..., Any]) -> AssetsDefinition:
-        return build_asset(f, **used)
+        built = build_asset(f, **used)
+        built.owners = list(kwargs.get("owners") or ())
+        built.kinds = set(kwargs.get("kinds") or ())
+        built.compute_kind = kwargs.get("compute_kind")
+        return built
 
     return wrap(fn) if fn is not None else wrap

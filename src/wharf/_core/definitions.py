@@ -1,4 +1,5 @@
-"""``Definitions``: the assets and resources of a code location, validated together."""
+"""``Definitions``: the assets, resources, jobs, schedules and sensors of a code location,
+validated together."""
 
 from __future__ import annotations
 
@@ -6,10 +7,20 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from wharf._core.assets import AssetsDefinition
+from wharf._core.definitions_checks import (
+    IMPLICIT_ASSET_JOB_NAME,
+    RepositoryDefinition,
+    check_entries,
+    check_loggers,
+    resolve_jobs,
+)
+from wharf._core.executors import resolve_executor
 from wharf._core.graph import AssetGraph
+from wharf._core.jobs import JobDefinition
 from wharf._core.keys import to_asset_key
+from wharf._core.loading import bound_resources
 from wharf._core.resources import DEFAULT_IO_MANAGER_KEY, check_resource_keys
-from wharf.errors import UnknownAssetError
+from wharf.errors import DefinitionError, UnknownAssetError
 
 
 class Definitions:
@@ -42,12 +53,59 @@ class Definitions:
         loggers: Mapping[str, Any] | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
-        self.assets = list(assets or [])
-        self.resources = dict(resources or {})
+        self.assets = list(_entries(assets, "assets"))
+        self.resources = bound_resources(self.assets, _mapping(resources, "resources"))
+        if executor is not None:
+            resolve_executor(executor)
         self.executor = executor
-        self.metadata = dict(metadata or {})
+        self.metadata = dict(_mapping(metadata, "metadata"))
+        self.loggers = check_loggers(_mapping(loggers, "loggers"))
+        self.asset_checks = check_entries(_entries(asset_checks, "asset_checks"), "asset_checks")
+        self.schedules = check_entries(_entries(schedules, "schedules"), "schedules")
+        self.sensors = check_entries(_entries(sensors, "sensors"), "sensors")
         self.asset_graph = AssetGraph(self.assets)
         check_resource_keys(self.asset_graph, {*self.resources, DEFAULT_IO_MANAGER_KEY})
+        self._jobs = resolve_jobs(self, check_entries(_entries(jobs, "jobs"), "jobs"))
+
+    # -- jobs ----------------------------------------------------------------------------
+    @property
+    def jobs(self) -> list[JobDefinition]:
+        """The jobs, each resolved against these assets (schedules' and sensors' jobs too)."""
+        return [j for n, j in self._jobs.items() if n != IMPLICIT_ASSET_JOB_NAME]
+
+    def get_job_def(self, name: str) -> JobDefinition:
+        """The job called ``name`` (``__ASSET_JOB``: every asset).
+
+        Raises:
+            UnknownAssetError: no job has that name (a ``KeyError``).
+        """
+        job = self._jobs.get(name)
+        if job is None:
+            known = ", ".join(sorted(n for n in self._jobs if n != IMPLICIT_ASSET_JOB_NAME))
+            msg = f"no job named {name!r} in these definitions: expected one of [{known}]"
+            raise UnknownAssetError(msg, expected=known, got=name)
+        return job
+
+    def resolve_implicit_global_asset_job_def(self) -> JobDefinition:
+        """The job that materializes every asset of these definitions."""
+        return self._jobs[IMPLICIT_ASSET_JOB_NAME]
+
+    def get_repository_def(self) -> RepositoryDefinition:
+        """These definitions as Dagster's repository: jobs, schedules, sensors, asset graph."""
+        return RepositoryDefinition(self)
+
+    def get_schedule_def(self, name: str) -> Any:
+        return _named(self.schedules, name, "schedule")
+
+    def get_sensor_def(self, name: str) -> Any:
+        return _named(self.sensors, name, "sensor")
+
+    def run_materialize(self, keys: Any, resources: Mapping[str, Any], **kwargs: Any) -> Any:
+        """Materialize ``keys`` of these assets with ``resources`` (a job's run)."""
+        from wharf._core.materialize import materialize
+
+        kwargs.setdefault("executor", self.executor)
+        return materialize(self.assets, resources, list(keys), **kwargs)
 
     def get_assets_def(self, key: Any) -> AssetsDefinition:
         """The asset definition with this key."""
@@ -91,15 +149,95 @@ class Definitions:
 
         For a partitioned asset: ``partition_key``'s partition, or every partition without one.
         """
-        from wharf._core.execution import RunContext, load_asset_input, new_run_id
+        key = self._item(asset_key).key  # an AssetSpec too: its value is loaded, not computed
+        with self.get_asset_value_loader(instance, keys=[key]) as loader:
+            return loader.load_asset_value(
+                key, python_type=python_type, partition_key=partition_key
+            )
+
+    def get_asset_value_loader(
+        self, instance: Any = None, *, keys: Iterable[Any] | None = None
+    ) -> AssetValueLoader:
+        """A context manager that loads many assets' values with resources set up once."""
+        return AssetValueLoader(self, instance, keys)
+
+
+class AssetValueLoader:
+    """Loads stored asset values; the I/O managers are set up on enter, torn down on exit.
+
+    Examples:
+        >>> import wharf as dg
+        >>> @dg.asset
+        ... def n() -> int:
+        ...     return 3
+        >>> defs = dg.Definitions(assets=[n], resources={"io_manager": dg.InMemoryIOManager()})
+        >>> _ = defs.materialize()
+        >>> with defs.get_asset_value_loader() as loader:
+        ...     loader.load_asset_value("n")
+        3
+    """
+
+    def __init__(self, defs: Definitions, instance: Any, keys: Iterable[Any] | None) -> None:
+        from wharf._core.execution import new_run_id
         from wharf._core.resources import RunResources, io_manager_key_of, with_default_io_manager
 
-        asset = self._item(asset_key)  # an AssetSpec too: its value is loaded, not computed
-        key = asset.key
+        self._defs, self._instance = defs, instance
+        graph = defs.asset_graph
+        wanted = [defs._item(k).key for k in keys] if keys is not None else list(graph.by_key)
+        im_keys = {io_manager_key_of(graph, k) for k in wanted}
+        self._resources = RunResources(
+            with_default_io_manager(defs.resources), im_keys, new_run_id()
+        )
+
+    def __enter__(self) -> AssetValueLoader:
+        self._resources.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._resources.__exit__(None, None, None)
+
+    def load_asset_value(
+        self, asset_key: Any, *, python_type: Any = Any, partition_key: str | None = None,
+        **_: Any,
+    ) -> Any:  # fmt: skip
+        """The stored value of ``asset_key`` as ``python_type`` (default: its annotation)."""
+        from wharf._core.execution import RunContext, load_asset_input
+
+        asset = self._defs._item(asset_key)
         if python_type is Any and isinstance(asset, AssetsDefinition):
             python_type = asset.return_annotation  # as ExecuteInProcessResult.asset_value
-        im_key = io_manager_key_of(self.asset_graph, key)
-        with RunResources(with_default_io_manager(self.resources), [im_key], new_run_id()) as res:
-            run = RunContext(self.asset_graph, res, res.run_id, partition_key, instance)
-            partitions = run.upstream_partitions(key, None)
-            return load_asset_input(run, key, annotation=python_type, partitions=partitions)
+        res = self._resources
+        run = RunContext(self._defs.asset_graph, res, res.run_id, partition_key, self._instance)
+        partitions = run.upstream_partitions(asset.key, None)
+        return load_asset_input(run, asset.key, annotation=python_type, partitions=partitions)
+
+
+def _entries(value: Any, what: str) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        msg = f"Definitions({what}={value!r}): expected a list, got {type(value).__name__}"
+        raise DefinitionError(msg, expected="a list", got=type(value).__name__)
+    return list(value)
+
+
+def _mapping(value: Any, what: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        msg = f"Definitions({what}={value!r}): expected a dict, got {type(value).__name__}"
+        raise DefinitionError(msg, expected="a dict", got=type(value).__name__)
+    for key in value:
+        if not isinstance(key, str):
+            msg = f"Definitions({what}=...): key {key!r} is not a str: expected str keys"
+            raise DefinitionError(msg, expected="str keys", got=type(key).__name__)
+    return dict(value)
+
+
+def _named(items: list[Any], name: str, what: str) -> Any:
+    for item in items:
+        if item.name == name:
+            return item
+    known = ", ".join(sorted(i.name for i in items))
+    msg = f"no {what} named {name!r} in these definitions: expected one of [{known}]"
+    raise UnknownAssetError(msg, expected=known, got=name)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from wharf._core.assets import AssetsDefinition, AssetSpec
-from wharf._core.keys import AssetKey, to_asset_key
+from wharf._core.keys import AssetKey
 from wharf._core.partitioning.mappings import infer_partition_mapping
 from wharf.errors import CycleError, DuplicateKeyError, UnknownAssetError, WharfError
 
@@ -133,27 +133,12 @@ class AssetGraph:
         """Every key, upstream before downstream (ties broken by key, so runs are repeatable)."""
         return list(self._order)
 
-    def resolve_selection(self, selection: Sequence[Any] | str | None) -> list[AssetKey]:
-        """The keys a selection names, in dependency order; all executable assets if None."""
-        if selection is None:
-            return [k for k in self._order if isinstance(self.by_key[k], AssetsDefinition)]
-        items = [selection] if isinstance(selection, str) else list(selection)
-        wanted: set[AssetKey] = set()
-        for item in items:
-            key = AssetKey.from_user_string(item) if isinstance(item, str) else to_asset_key(item)
-            if key not in self.by_key:
-                known = ", ".join(sorted(k.to_user_string() for k in self.by_key))
-                msg = (
-                    f"selection names {key.to_user_string()!r}, which is no asset: "
-                    f"expected one of [{known}]"
-                )
-                raise UnknownAssetError(
-                    msg, asset=key.to_user_string(), expected=known, got="no such asset"
-                )
-            wanted.add(key)
-        return [
-            k for k in self._order if k in wanted and isinstance(self.by_key[k], AssetsDefinition)
-        ]
+    def resolve_selection(self, selection: Any) -> list[AssetKey]:
+        """The executable keys a selection names (an ``AssetSelection``, a string in the
+        selection syntax, or keys and assets), in dependency order; all of them if None."""
+        from wharf._core.selection import resolve_keys
+
+        return resolve_keys(self, selection)
 
 
 def _describe(item: AnyAsset) -> str:

@@ -20,6 +20,7 @@ from wharf._core.executors import check_resources_cross_process, resolve_executo
 from wharf._core.graph import AssetGraph
 from wharf._core.instance import DagsterInstance
 from wharf._core.keys import AssetKey, to_asset_key
+from wharf._core.loading import bound_resources
 from wharf._core.partitioning.runs import check_run_partition
 from wharf._core.resources import (
     check_outputs,
@@ -161,7 +162,7 @@ def materialize(
         (True, 6)
     """
     graph = AssetGraph(assets)
-    all_resources = with_default_io_manager(resources)
+    all_resources = with_default_io_manager(bound_resources(assets, resources))
     selected = graph.resolve_selection(selection)
     check_resource_keys(graph, all_resources)
     check_outputs(graph, selected, all_resources)

@@ -52,4 +52,30 @@ def run(args: argparse.Namespace) -> int:
     title = f"{len(rows)} asset{'s' if len(rows) != 1 else ''} in {where}"
     headers = ["key", "group", "I/O manager", "upstream", "last materialization", "status"]
     print_table(title, headers, rows)
+    list_jobs(defs)
     return 0
+
+
+def list_jobs(defs: Any) -> None:
+    """One row per job: name, its assets, and the schedules and sensors that start it."""
+    if not defs.jobs:
+        return
+    starters: dict[str, list[str]] = {}
+    for item in [*defs.schedules, *defs.sensors]:
+        kind = "schedule" if hasattr(item, "cron_schedule") else "sensor"
+        what = (
+            f"{item.name} ({item.cron_schedule})" if kind == "schedule" else f"{item.name} (sensor)"
+        )
+        starters.setdefault(item.job_name, []).append(what)
+    rows = [
+        [
+            job.name,
+            ", ".join(k.to_user_string() for k in job.asset_keys) or "-",
+            ", ".join(starters.get(job.name, [])) or "-",
+            job.description or "",
+        ]
+        for job in sorted(defs.jobs, key=lambda j: j.name)
+    ]
+    print()
+    title = f"{len(rows)} job{'s' if len(rows) != 1 else ''}"
+    print_table(title, ["job", "assets", "started by", "description"], rows)

@@ -51,8 +51,13 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("run options")
     group.add_argument(
         "--select", action="extend", nargs="+", metavar="KEY",
-        help="materialize only these assets (a/b for multi-part keys; repeat or comma-separate)",
+        help="materialize only these assets: keys (a/b for multi-part keys; repeat or "
+        "comma-separate) or Dagster's selection syntax ('*raw', 'raw+2', 'group:marts and "
+        "tag:tier=gold')",
     )  # fmt: skip
+    group.add_argument(
+        "--job", metavar="NAME", help="run the job NAME (its selection, config, tags, executor)"
+    )
     group.add_argument(
         "--executor", choices=["in_process", "multiprocess", "dask"], default=None,
         help="how assets run: in this process (default), one process each, or on Dask",

@@ -15,10 +15,17 @@ from wharf.cli.load import load_definitions
 
 
 def selection_from_args(args: argparse.Namespace) -> list[str] | None:
-    """The ``--select`` keys (repeated and/or comma-separated), or None for every asset."""
+    """The ``--select`` selections (repeated and/or comma-separated; an expression with spaces,
+    quotes or parentheses stays whole), or None for every asset."""
     if not args.select:
         return None
-    return [key.strip() for item in args.select for key in item.split(",") if key.strip()]
+    out: list[str] = []
+    for item in args.select:
+        if any(c in item for c in ' ()"'):
+            out.append(item.strip())
+        else:
+            out.extend(part.strip() for part in item.split(",") if part.strip())
+    return out
 
 
 def run_kwargs(args: argparse.Namespace) -> dict[str, Any]:
@@ -64,6 +71,11 @@ def run(args: argparse.Namespace) -> int:
     defs, where = load_definitions(args.module, args.file, args.attribute)
     kwargs = run_kwargs(args)
     planned = defs.asset_graph.resolve_selection(kwargs["selection"])
+    job = None
+    if getattr(args, "job", None):
+        job = defs.get_job_def(args.job)
+        planned = [k for k in planned if k in set(job.asset_keys)]
+        kwargs["selection"] = planned
     if not planned:
         line(f"nothing to materialize: {where!r} has no assets to run")
         return 0
@@ -73,7 +85,11 @@ def run(args: argparse.Namespace) -> int:
         return backfill(defs, planned, args.partitions, show_traceback=args.traceback)
     started = time.perf_counter()
     with quiet_wharf_log(), make_progress(planned) as progress:
-        result = defs.materialize(listener=progress, **kwargs)
+        if job is not None:
+            selection = kwargs.pop("selection")
+            result = job.run(listener=progress, asset_selection=selection, **kwargs)
+        else:
+            result = defs.materialize(listener=progress, **kwargs)
     report(result, time.perf_counter() - started, show_traceback=args.traceback)
     return 0 if result.success else 1
 

@@ -1,0 +1,82 @@
+"""``wharf materialize --select EXPR`` / ``--job NAME`` and ``wharf list`` showing jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from wharf.cli.main import main
+
+Write = Callable[[str, str], Path]
+
+JOBS = """
+import wharf as dg
+
+@dg.asset(group_name="ingest")
+def raw() -> list[int]:
+    return [1, 2, 3]
+
+@dg.asset(group_name="marts", tags={"tier": "gold"})
+def total(raw: list[int]) -> int:
+    return sum(raw)
+
+@dg.asset(group_name="marts")
+def report(total: int) -> str:
+    return str(total)
+
+marts_job = dg.define_asset_job("marts_job", selection=dg.AssetSelection.groups("marts"),
+                                description="the marts")
+nightly = dg.ScheduleDefinition(job=marts_job, cron_schedule="0 2 * * *")
+defs = dg.Definitions(assets=[raw, total, report], schedules=[nightly])
+"""
+
+
+def _ran(out: str) -> str:
+    return next(ln for ln in out.splitlines() if ln.startswith("run "))
+
+
+@pytest.mark.parametrize(
+    ("select", "done"),
+    [
+        (["--select", "*total"], "2 done"),
+        (["--select", "raw+"], "2 done"),
+        (["--select", 'group:"ingest" or tag:"tier"="gold"'], "2 done"),
+        (["--select", "raw,total"], "2 done"),
+        (["--select", "key:r*", "--select", "total"], "3 done"),
+    ],
+)
+def test_materialize_select_takes_selection_syntax(
+    write: Write, capsys: pytest.CaptureFixture[str], select: list[str], done: str
+) -> None:
+    write("jobs.py", JOBS)
+    assert main(["materialize", "-f", "jobs.py", *select]) == 0
+    assert done in _ran(capsys.readouterr().out)
+
+
+def test_materialize_job_and_bad_selection(
+    write: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write("jobs.py", JOBS)
+    assert main(["materialize", "-f", "jobs.py", "--select", "raw"]) == 0
+    capsys.readouterr()
+    assert main(["materialize", "-f", "jobs.py", "--job", "marts_job"]) == 0
+    assert "2 done, 0 failed" in _ran(capsys.readouterr().out)
+    assert main(["materialize", "-f", "jobs.py", "--job", "nope"]) == 2
+    assert "no job named 'nope'" in capsys.readouterr().err
+    assert main(["materialize", "-f", "jobs.py", "--select", "raw and"]) == 2
+    assert "is not valid at position" in capsys.readouterr().err
+
+
+def test_list_shows_jobs_and_their_schedules(
+    write: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write("jobs.py", JOBS)
+    assert main(["list", "-f", "jobs.py"]) == 0
+    out = capsys.readouterr().out
+    assert "1 job" in out
+    row = next(ln for ln in out.splitlines() if ln.startswith("marts_job"))
+    assert "total, report" in row
+    assert "marts_job_schedule (0 2 * * *)" in row
+    assert "the marts" in row
