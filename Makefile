@@ -3,6 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
+DEMO_STAMP := $(VENV)/.installed-demo
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help venv demo test lint fmt bench clean postgres-server azurite
@@ -10,10 +11,23 @@ export PYTHONDONTWRITEBYTECODE := 1
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# One venv, two install sets, each with its own stamp: the demo's (wharf[demo]: DuckDB, pandas,
+# pyarrow) and the development set the tests need (wharf[dev]: every store's client, the local
+# stand-ins, pyspark, dask, pytest, mypy, ruff). `make demo` never pulls the development set.
+$(BIN)/uv:
+	@echo "==> creating $(VENV) with $$($(PY) --version) and installing uv into it"
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	@$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip >/dev/null
-	$(BIN)/python -m pip install -q --disable-pip-version-check 'uv>=0.4,<1'
+	@$(BIN)/python -m pip install -q --disable-pip-version-check 'uv>=0.4,<1'
+
+$(DEMO_STAMP): pyproject.toml | $(BIN)/uv
+	@echo "==> installing wharf with the demo extra (wharf[demo]: duckdb, pandas, pyarrow)"
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/uv pip install -e '.[demo]'
+	@touch $@
+
+$(STAMP): pyproject.toml | $(BIN)/uv
+	@echo "==> installing wharf with the development set (wharf[dev]: every store's client,"
+	@echo "    the local stand-ins, pyspark, dask, pytest, mypy, ruff; about 1.5 GB)"
 	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/uv pip install -q -e '.[dev]'
 	@touch $@
 
@@ -53,11 +67,11 @@ $(AZURITE_STAMP):
 azurite: $(AZURITE_STAMP) ## install Azurite (npm) for the object-store tests
 
 DEMO_ENV := cd examples && WHARF_HOME=$(CURDIR)/examples/.wharf
-demo: venv ## run the example sales pipeline on DuckDB + local files
-	$(DEMO_ENV) ../$(BIN)/wharf materialize -f sales_pipeline.py
-	$(DEMO_ENV) ../$(BIN)/wharf show sales_summary
-	@$(DEMO_ENV) ../$(BIN)/python -c 'import sales_pipeline as p; \
-	  print("\nsales_summary:"); print(p.defs.load_asset_value("sales_summary").to_string(index=False))'
+demo: $(DEMO_STAMP) ## install only what the demo needs, run the example sales pipeline on DuckDB
+	@echo "==> wharf materialize -f examples/sales_pipeline.py"
+	@$(DEMO_ENV) ../$(BIN)/wharf materialize -f sales_pipeline.py
+	@echo "==> wharf show sales_summary"
+	@$(DEMO_ENV) ../$(BIN)/wharf show sales_summary
 
 test: lint $(BQ_STAMP) $(PG_STAMP) $(AZURITE_STAMP) ## lint, type-check, then run every test
 	$(BIN)/pytest -q
