@@ -104,3 +104,30 @@ def test_seed_example_3_snowflake_swap(
     assert table == '"SALES"."PUBLIC"."SALES_SUMMARY"'
     # a later run of just the summary loads what the first run stored, from Snowflake
     assert defs.materialize(selection=["sales_summary"]).success
+
+
+def test_doctests_under_src_get_a_temporary_wharf_home(tmp_path: Path) -> None:
+    """A doctest that materializes records its run in its own WHARF_HOME, not in the caller's
+    ``.wharf/history.sqlite`` (the repository's, when pytest runs from the repository)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "WHARF_HOME"}
+    args = [
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        str(ROOT),
+        "-c",
+        str(ROOT / "pyproject.toml"),
+    ]
+    doctests = str(ROOT / "src" / "wharf" / "_core" / "definitions.py")  # runs an asset
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", *args, doctests],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "passed" in done.stdout
+    assert not (tmp_path / ".wharf").exists()

@@ -144,6 +144,14 @@ class DuckDBIOManager(TableIOManager):
         """An in-memory database lives in one process: executors with workers refuse it."""
         return self.database == ":memory:"
 
+    def process_local_reason(self) -> str:
+        """Why a ``:memory:`` database cannot serve worker processes, and what can."""
+        return (
+            "its database ':memory:' lives inside this process and cannot be shared across "
+            "processes; give it a database file every worker opens, e.g. "
+            f"{type(self).__name__}(database='warehouse.duckdb'), or use the in_process executor"
+        )
+
     def read_table(
         self,
         ref: TableRef,

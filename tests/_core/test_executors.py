@@ -186,8 +186,12 @@ def test_eight_concurrent_writers_to_one_duckdb_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("resource", "expected"),
     [
-        (dg.InMemoryIOManager(), "keeps values inside one process"),
-        (DuckDBIOManager(database=":memory:"), "keeps values inside one process"),
+        (dg.InMemoryIOManager(), "InMemoryIOManager keeps values inside one process"),
+        (
+            DuckDBIOManager(database=":memory:"),
+            "database ':memory:' lives inside this process and cannot be shared across "
+            r"processes; give it a database file .*DuckDBIOManager\(database='warehouse.duckdb'\)",
+        ),
     ],
 )
 def test_process_local_stores_are_refused_before_the_run(resource: Any, expected: str) -> None:
@@ -256,3 +260,43 @@ def test_lost_dask_worker_fails_its_asset_and_the_rest_run(tmp_path: Path) -> No
     status = {o.key.to_user_string(): o.status for o in result.outcomes}
     assert status == {"crashes": "failed", "after": "skipped", "fine": "success"}
     assert "KilledWorker" in str(result.outcome("crashes").reason)
+
+
+NO_GUARD_SCRIPT = """
+import os
+import wharf as dg
+
+@dg.asset
+def a() -> int:
+    return os.getpid()
+
+@dg.asset
+def b(a: int) -> list[int]:
+    return [a, os.getpid()]
+
+result = dg.materialize(
+    [a, b], resources={"io_manager": dg.FilesystemIOManager(base_dir="store")},
+    executor=dg.multiprocess_executor(max_concurrent=2),
+)
+pids = result.asset_value("b")
+assert os.getpid() not in pids and len(set(pids)) == 2, pids
+print("ran in", len(set(pids)), "workers")
+"""
+
+
+@pytest.mark.parametrize("how", ["script", "stdin"])
+def test_a_main_without_the_main_guard_runs_its_workers(tmp_path: Path, how: str) -> None:
+    """Workers get the run through cloudpickle: they never re-run the caller's ``__main__``."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "pipeline.py"
+    script.write_text(NO_GUARD_SCRIPT)
+    args = [sys.executable, str(script)] if how == "script" else [sys.executable, "-"]
+    done = subprocess.run(
+        args, input=None if how == "script" else NO_GUARD_SCRIPT, capture_output=True,
+        text=True, cwd=tmp_path, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ran in 2 workers"
+    assert "Traceback" not in done.stderr

@@ -30,7 +30,32 @@ def test_in_memory_store_with_workers_is_a_usage_error(
     write("pipeline.py", PIPELINE)  # `doubled` uses an InMemoryIOManager
     assert main(["materialize", "-f", "pipeline.py", "--executor", "multiprocess"]) == 2
     err = capsys.readouterr().err
-    assert "'mem' (InMemoryIOManager) keeps values inside one process" in err
+    assert "'mem' (InMemoryIOManager) cannot be used with the multiprocess executor" in err
+    assert "InMemoryIOManager keeps values inside one process" in err
+
+
+MEMORY_DUCKDB = """
+import wharf as dg
+from wharf.duckdb import DuckDBIOManager
+
+@dg.asset
+def a() -> int:
+    return 1
+
+defs = dg.Definitions(assets=[a], resources={"io_manager": DuckDBIOManager(database=":memory:")})
+"""
+
+
+def test_memory_duckdb_with_workers_names_the_real_problem_and_a_real_fix(
+    write: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write("pipeline.py", MEMORY_DUCKDB)
+    assert main(["materialize", "-f", "pipeline.py", "--executor", "multiprocess"]) == 2
+    err = capsys.readouterr().err
+    assert "database ':memory:' lives inside this process" in err
+    assert "cannot be shared across processes" in err
+    assert "DuckDBIOManager(database='warehouse.duckdb')" in err  # a file: a real fix
+    assert err.count("cannot be shared") == 1
 
 
 def test_dask_executor_from_the_command_line(

@@ -15,9 +15,12 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+import types
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -56,15 +59,19 @@ def check_resources_cross_process(run_resources: Mapping[str, Any], executor: st
 
     for key, resource in run_resources.items():
         if isinstance(resource, InMemoryIOManager) or _process_local(resource):
+            reason = _process_local_reason(resource) or (
+                f"{type(resource).__name__} keeps values inside one process: use an I/O manager "
+                "whose values outlive a process (FilesystemIOManager, a DuckDB database file, "
+                "ObjectStoreIOManager, ...) or the in_process executor"
+            )
             msg = (
-                f"resource {key!r} ({type(resource).__name__}) keeps values inside one process, "
-                f"but the {executor} executor runs each asset in its own process: expected an I/O "
-                "manager whose values outlive a process (FilesystemIOManager, DuckDBIOManager, "
-                "ObjectStoreIOManager, ...)"
+                f"resource {key!r} ({type(resource).__name__}) cannot be used with the "
+                f"{executor} executor, which runs each asset in its own process: {reason}"
             )
             raise DefinitionError(
-                msg, io_manager=key, expected="a shared store", got=type(resource).__name__
-            )
+                msg, io_manager=key, expected="a store shared across processes",
+                got=type(resource).__name__,
+            )  # fmt: skip
         try:
             pickle.dumps(resource)
         except Exception as exc:
@@ -82,6 +89,13 @@ def _process_local(resource: Any) -> bool:
     """Whether a resource says its values live in one process (``is_process_local()``)."""
     check = getattr(resource, "is_process_local", None)
     return bool(check()) if callable(check) else False
+
+
+def _process_local_reason(resource: Any) -> str | None:
+    """The resource's own words on why its values stay in one process and what to use instead
+    (``process_local_reason()``), if it has them."""
+    explain = getattr(resource, "process_local_reason", None)
+    return str(explain()) if callable(explain) else None
 
 
 def _run_in_worker(run: RunContext, key: AssetKey) -> StepOutcome:
@@ -122,6 +136,26 @@ def _child(conn: Connection, payload: bytes, key: AssetKey) -> None:
     finally:
         conn.close()
         os._exit(status)  # a worker must not run the exit handlers it inherited
+
+
+@contextmanager
+def _main_not_reimported() -> Iterator[None]:
+    """Start workers that do not re-run the caller's ``__main__``.
+
+    ``spawn`` and ``forkserver`` children re-import the parent's main script (as
+    ``__mp_main__``) before they run, which is why multiprocessing asks for an
+    ``if __name__ == "__main__":`` guard, and which fails outright for ``python -`` and other
+    mains without a file. A worker needs nothing from it: the run, assets defined in
+    ``__main__`` included, reaches it through cloudpickle. So while a worker starts,
+    ``sys.modules["__main__"]`` is a blank module that names no file or module to re-import.
+    """
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
 
 
 @dataclass
@@ -202,9 +236,9 @@ class MultiprocessExecutor:
     Workers are forked from a clean server process (``forkserver``), never from the run's own
     process: forking a process whose DuckDB, polars or gRPC threads are running can crash the
     child. The server preloads wharf and the dataframe libraries the run has imported, so a
-    worker starts in milliseconds; the run (assets, resources) reaches it through cloudpickle.
-    As with any non-``fork`` start method, a script that runs ``materialize`` itself needs the
-    ``if __name__ == "__main__":`` guard (``wharf materialize`` needs nothing).
+    worker starts in milliseconds; the run (assets, resources) reaches it through cloudpickle,
+    so workers never re-import the caller's main module: a script, ``python -`` or a notebook
+    that calls ``materialize`` needs no ``if __name__ == "__main__":`` guard.
 
     Args:
         max_concurrent: most workers at once; default the number of CPUs.
@@ -237,7 +271,8 @@ class MultiprocessExecutor:
             parent_end: Connection
             parent_end, child_end = ctx.Pipe(duplex=False)
             process = ctx.Process(target=_child, args=(child_end, payload, key), daemon=True)
-            process.start()
+            with _main_not_reimported():
+                process.start()
             child_end.close()
             workers[parent_end] = _Worker(key, process, parent_end, time.time())
             return parent_end
