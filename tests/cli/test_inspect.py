@@ -109,3 +109,61 @@ def test_show_known_but_never_materialized_exits_1(
 ) -> None:
     assert main(["show", "doubled", "-f", "pipeline.py"]) == 1
     assert "has not been materialized yet" in capsys.readouterr().out
+
+
+TABLES = """
+import pyarrow as pa
+import wharf as dg
+from wharf.duckdb import DuckDBIOManager
+
+@dg.asset
+def numbers() -> pa.Table:
+    return pa.table({"n": list(range(500)), "word": [f"w{i}" for i in range(500)]})
+
+@dg.asset(io_manager_key="files")
+def on_disk() -> pa.Table:
+    return pa.table({"n": list(range(500))})
+
+@dg.asset(io_manager_key="files")
+def settings() -> dict:
+    return {"a": 1}
+
+defs = dg.Definitions(
+    assets=[numbers, on_disk, settings],
+    resources={
+        "io_manager": DuckDBIOManager(database="shop.duckdb", schema="raw"),
+        "files": dg.FilesystemIOManager(base_dir="files"),
+    },
+)
+"""
+
+
+def _first_rows(out: str) -> list[str]:
+    lines = out.splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.strip().startswith("first "))
+    return [ln.strip() for ln in lines[start:]]
+
+
+def test_show_prints_the_first_rows_of_a_stored_table(
+    write: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write("tables.py", TABLES)
+    assert main(["materialize", "-f", "tables.py"]) == 0
+    capsys.readouterr()
+    # a SQL table: read through the code location's I/O manager, with LIMIT
+    assert main(["show", "numbers", "-f", "tables.py", "--rows", "3"]) == 0
+    rows = _first_rows(capsys.readouterr().out)
+    assert rows[0] == "first 3 rows:"
+    assert [r.split() for r in rows[1:]] == [["n", "word"], ["0", "w0"], ["1", "w1"], ["2", "w2"]]
+    # a Parquet file: its path is in the history, so no code location is needed
+    assert main(["show", "on_disk"]) == 0
+    rows = _first_rows(capsys.readouterr().out)
+    assert rows[0] == "first 10 rows:"
+    assert [r.split() for r in rows[1:]] == [["n"]] + [[str(i)] for i in range(10)]
+    # a table without a code location, and a value that is not a table, say why
+    assert main(["show", "numbers"]) == 0
+    assert "first rows: not shown (pass the code location (-f FILE" in capsys.readouterr().out
+    assert main(["show", "settings", "-f", "tables.py"]) == 0
+    assert "first rows: not shown (the stored value is not a table)" in capsys.readouterr().out
+    assert main(["show", "numbers", "-f", "tables.py", "--rows", "0"]) == 0
+    assert "first" not in capsys.readouterr().out

@@ -165,6 +165,17 @@ class TableIOManager(ConfigurableIOManager):
         adapter = self._load_adapter(context, annotation)
         return self.read_table(ref, adapter, strip_optional(annotation), wanted)
 
+    def preview_table(self, key: AssetKey, metadata: Mapping[str, Any], limit: int) -> Any:
+        """The first ``limit`` rows of the asset's stored table as a ``pyarrow.Table``; the
+        store reads no more than that (``LIMIT``). ``metadata`` is the asset's definition
+        metadata (its ``schema``)."""
+        ref = table_ref(key, dict(metadata), self.default_schema())
+        try:
+            return self.table_store().read(ref, limit=limit).read_all()
+        except StorageError as exc:
+            exc.naming(key.to_user_string(), type(self).__name__)
+            raise
+
     def read_table(
         self,
         ref: TableRef,

@@ -176,8 +176,10 @@ class TableStore(Protocol):
         *,
         columns: Sequence[str] | None = None,
         partition: Partition | None = None,
+        limit: int | None = None,
     ) -> pa.RecordBatchReader:
-        """Stream the table (only ``columns``, only the rows ``partition`` selects)."""
+        """Stream the table (only ``columns``, only the rows ``partition`` selects, at most
+        ``limit`` rows: the store stops reading there, e.g. SQL ``LIMIT``)."""
         ...
 
     def schema(self, ref: TableRef) -> pa.Schema:

@@ -298,8 +298,10 @@ class SnowflakeStore(SqlStore):
     def write(self, ref: TableRef, data: Any, *, partition: Any = None) -> WriteResult:
         return super().write(_fold(ref), data, partition=partition)
 
-    def read(self, ref: TableRef, *, columns: Any = None, partition: Any = None) -> Any:
-        return super().read(_fold(ref), columns=columns, partition=partition)
+    def read(
+        self, ref: TableRef, *, columns: Any = None, partition: Any = None, limit: Any = None
+    ) -> Any:
+        return super().read(_fold(ref), columns=columns, partition=partition, limit=limit)
 
     def query(
         self, ref: TableRef, *, columns: Any = None, partition: Any = None

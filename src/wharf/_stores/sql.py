@@ -75,6 +75,23 @@ if TYPE_CHECKING:
 __all__ = ["Dialect", "SqlStore", "sql_type"]
 
 
+def _row_limit(limit: object) -> int:
+    """A row limit as the integer put in ``LIMIT``; anything else is refused.
+
+    Examples:
+        >>> _row_limit(5)
+        5
+        >>> _row_limit("5; DROP TABLE t")
+        Traceback (most recent call last):
+        ...
+        wharf.errors.StorageError: a row limit is a whole number >= 0, got '5; DROP TABLE t'
+    """
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        msg = f"a row limit is a whole number >= 0, got {limit!r}"
+        raise StorageError(msg, expected="an int >= 0", got=repr(limit))
+    return limit
+
+
 class SqlStore:
     """A :class:`~wharf._stores.base.TableStore` on any SQL database.
 
@@ -177,13 +194,17 @@ class SqlStore:
         *,
         columns: Sequence[str] | None = None,
         partition: Partition | None = None,
+        limit: int | None = None,
     ) -> pa.RecordBatchReader:
-        """Stream the table; its connection closes when the reader is done or dropped."""
+        """Stream the table (at most ``limit`` rows: ``LIMIT`` in the query); its connection
+        closes when the reader is done or dropped."""
         message = f"{self.name} could not read table {self.location(ref)} ({self.database})"
         with store_errors(message, self._errors):
             con = self.connect()
             try:
                 sql, params, stored = self._select(con, ref, columns, partition)
+                if limit is not None:
+                    sql += f" LIMIT {_row_limit(limit)}"
                 batches = self.dialect.fetch(con, sql, params, self.batch_size)
             except BaseException:
                 con.close()

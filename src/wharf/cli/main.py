@@ -115,23 +115,26 @@ def build_parser() -> argparse.ArgumentParser:
     add_location_options(show, required=False)
     show.add_argument("key", metavar="KEY", help="the asset key (a/b for multi-part keys)")
     show.add_argument("--history", action="store_true", help="list the asset's recent runs")
-    show.add_argument(
-        "--limit",
-        type=_positive_int,
-        default=20,
-        metavar="N",
-        help="how many runs --history lists (20)",
-    )
+    for flag, low, default, what in (
+        ("--limit", 1, 20, "how many runs --history lists (20)"),
+        ("--rows", 0, 10, "how many first rows of the stored value to show (10; 0: none)"),
+    ):
+        show.add_argument(flag, type=_at_least(low), default=default, metavar="N", help=what)
     show.set_defaults(handler="wharf.cli.show:run")
     return parser
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        msg = f"expected a positive number, got {text}"
-        raise argparse.ArgumentTypeError(msg)
-    return value
+def _at_least(low: int) -> Callable[[str], int]:
+    """An argparse type: an integer ``>= low``."""
+
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < low:
+            msg = f"expected a number >= {low}, got {text}"
+            raise argparse.ArgumentTypeError(msg)
+        return value
+
+    return parse
 
 
 def _handler(spec: str) -> Handler:

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wharf.cli.common import CliError, error_summary, fmt_duration, fmt_time, line, print_table
+from wharf.cli.common import (
+    CliError,
+    describe_error,
+    error_summary,
+    fmt_duration,
+    fmt_time,
+    line,
+    print_table,
+)
 from wharf.cli.load import load_definitions
 
 if TYPE_CHECKING:
+    from wharf._core.definitions import Definitions
     from wharf._core.history import HistoryRecord, RunHistory
 
 STORAGE_KEYS = ("path", "uri", "table")
@@ -32,14 +42,17 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
-def _known_keys(history: RunHistory, args: argparse.Namespace) -> tuple[set[str], str]:
+def _known_keys(
+    history: RunHistory, args: argparse.Namespace
+) -> tuple[set[str], str, Definitions | None]:
     known = set(history.asset_keys())
     where = f"the run history ({history.path})"
+    defs = None
     if args.module or args.file:
         defs, location = load_definitions(args.module, args.file, args.attribute)
         known |= {k.to_user_string() for k in defs.asset_graph.by_key}
         where = f"{location} or {where}"
-    return known, where
+    return known, where, defs
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
     key = AssetKey.from_user_string(args.key).to_user_string()
     with RunHistory() as history:
-        known, where = _known_keys(history, args)
+        known, where, defs = _known_keys(history, args)
         if key not in known:
             listed = ", ".join(sorted(known))
             hint = f"expected one of [{listed}]" if known else "nothing has been materialized yet"
@@ -72,7 +85,59 @@ def run(args: argparse.Namespace) -> int:
             line()
     if last is not None:
         _print_record("last materialization", last)
+        if args.rows:
+            _print_first_rows(last, defs, args.rows)
     return 0
+
+
+def first_rows(rec: HistoryRecord, defs: Definitions | None, limit: int) -> Any:
+    """The first ``limit`` rows of the stored value as a ``pyarrow.Table``, the store reading
+    no more than that; or a sentence saying why they cannot be shown.
+
+    A table I/O manager of the code location reads them (``LIMIT``); a local Parquet file
+    (the ``path`` metadata) is read without one, only its first batches.
+    """
+    from wharf._core.keys import AssetKey
+
+    key = AssetKey.from_user_string(rec.asset_key)
+    asset = defs.asset_graph.by_key.get(key) if defs is not None else None
+    manager = defs.resources.get(rec.io_manager or "io_manager") if defs is not None else None
+    preview = getattr(manager, "preview_table", None)
+    if asset is not None and preview is not None:
+        return preview(key, getattr(asset, "metadata", {}), limit)
+    path = rec.metadata.get("path")
+    if isinstance(path, str) and path.endswith(".parquet") and Path(path).is_file():
+        from wharf._deps import require
+
+        pq = require("pyarrow.parquet", purpose="showing stored rows")
+        parquet = pq.ParquetFile(path)
+        batch = next(parquet.iter_batches(batch_size=max(limit, 1)), None)
+        table = parquet.schema_arrow.empty_table() if batch is None else batch
+        return require("pyarrow").table(table).slice(0, limit)
+    if rec.metadata.get("table") is None and not str(path or "").endswith(".parquet"):
+        return "the stored value is not a table"
+    if defs is None:
+        return "pass the code location (-f FILE or -m MODULE) to read them through its I/O manager"
+    name = type(manager).__name__ if manager is not None else rec.io_manager
+    return f"{name} cannot read a limited number of rows"
+
+
+def _print_first_rows(rec: HistoryRecord, defs: Definitions | None, limit: int) -> None:
+    try:
+        rows = first_rows(rec, defs, limit)
+    except Exception as exc:  # showing rows is a courtesy: the record above stands
+        line(f"  first rows: not shown ({describe_error(exc)})")
+        return
+    if isinstance(rows, str):
+        line(f"  first rows: not shown ({rows})")
+        return
+    cells = [["null" if v is None else str(v) for v in row.values()] for row in rows.to_pylist()]
+    line(f"  first {len(cells)} row{'s' * (len(cells) != 1)}:")
+    table = [rows.column_names, *cells]
+    widths = [max(len(r[i]) for r in table) for i in range(len(rows.column_names))]
+    for i, row in enumerate(table):
+        text = "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        line(f"    {text}", "bold" if i == 0 else None)
 
 
 def _print_record(title: str, rec: HistoryRecord) -> None:
