@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 DEMO_STAMP := $(VENV)/.installed-demo
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv demo test lint fmt bench clean postgres-server azurite
+.PHONY: help venv demo dev test lint fmt bench clean postgres-server azurite chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -57,6 +57,18 @@ $(PG_STAMP): $(STAMP)
 	@touch $@
 postgres-server: $(PG_STAMP) ## ensure PostgreSQL server binaries for the tests (apt-get)
 
+# Debian's chromium and chromedriver for the web UI's browser tests (tests/ui, selenium):
+# installed only when missing; no browser is downloaded by any test.
+CHROMIUM_STAMP := $(VENV)/.chromium
+$(CHROMIUM_STAMP): $(STAMP)
+	@{ test -x /usr/bin/chromium && test -x /usr/bin/chromedriver; } || { \
+	  echo "installing chromium and chromium-driver (Debian packages) for the UI tests"; \
+	  $(SUDO) apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; }
+	@test -x /usr/bin/chromium && test -x /usr/bin/chromedriver
+	@touch $@
+chromium: $(CHROMIUM_STAMP) ## ensure headless chromium + chromedriver for the UI tests (apt-get)
+
 # Azurite, the Azure Blob stand-in the object-store tests start (wharf.testing.servers).
 # Pinned: Azurite 3.36+ needs Node >= 22, this machine kind has Node 20 (backends.md).
 AZURITE_VERSION := 3.35.0
@@ -72,8 +84,16 @@ demo: $(DEMO_STAMP) ## install only what the demo needs, run the example sales p
 	@$(DEMO_ENV) ../$(BIN)/wharf materialize -f sales_pipeline.py
 	@echo "==> wharf show sales_summary"
 	@$(DEMO_ENV) ../$(BIN)/wharf show sales_summary
+	@echo "==> next: make dev  (wharf dev -f examples/sales_pipeline.py: the web UI on http://127.0.0.1:3000)"
 
-test: lint $(BQ_STAMP) $(PG_STAMP) $(AZURITE_STAMP) ## lint, type-check, then run every test
+UI_STAMP := $(VENV)/.installed-ui
+$(UI_STAMP): pyproject.toml | $(BIN)/uv
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/uv pip install -q -e '.[demo,ui]'
+	@touch $@
+dev: $(UI_STAMP) ## the web UI and schedule daemon on the example pipeline (wharf dev)
+	$(DEMO_ENV) ../$(BIN)/wharf dev -f sales_pipeline.py
+
+test: lint $(BQ_STAMP) $(PG_STAMP) $(AZURITE_STAMP) $(CHROMIUM_STAMP) ## lint, type-check, then run every test
 	$(BIN)/pytest -q
 
 lint: venv ## ruff (format + lint) and mypy --strict

@@ -40,6 +40,8 @@ EXPECTED_ALL = [
     "DagsterUnmetExecutorRequirementsError",
     "DagsterUserCodeExecutionError",
     "DailyPartitionsDefinition",
+    "DefaultScheduleStatus",
+    "DefaultSensorStatus",
     "Definitions",
     "DynamicPartitionsDefinition",
     "EnvVar",
@@ -68,8 +70,17 @@ EXPECTED_ALL = [
     "PartitionsDefinition",
     "RepositoryDefinition",
     "ResourceParam",
+<<<<<<< HEAD
     "ScheduleDefinition",
     "SensorDefinition",
+=======
+    "RunRequest",
+    "ScheduleDefinition",
+    "ScheduleEvaluationContext",
+    "SensorDefinition",
+    "SensorEvaluationContext",
+    "SkipReason",
+>>>>>>> 6ccb629 (wharf dev: a local web UI over run history, and the schedule/sensor daemon)
     "StaticPartitionMapping",
     "StaticPartitionsDefinition",
     "TimeWindow",
@@ -82,6 +93,8 @@ EXPECTED_ALL = [
     "build_asset_context",
     "build_input_context",
     "build_output_context",
+    "build_schedule_context",
+    "build_sensor_context",
     "dask_executor",
     "define_asset_job",
     "errors",
@@ -96,7 +109,12 @@ EXPECTED_ALL = [
     "materialize",
     "materialize_to_memory",
     "multiprocess_executor",
+<<<<<<< HEAD
     "with_resources",
+=======
+    "schedule",
+    "sensor",
+>>>>>>> 6ccb629 (wharf dev: a local web UI over run history, and the schedule/sensor daemon)
 ]
 
 

@@ -63,7 +63,20 @@ from wharf._core.partitioning.time_windows import (
     WeeklyPartitionsDefinition,
 )
 from wharf._core.results import MaterializeResult, MetadataValue, Output
-from wharf._core.schedules import ScheduleDefinition, SensorDefinition
+from wharf._core.schedules import (
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    RunRequest,
+    ScheduleDefinition,
+    ScheduleEvaluationContext,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SkipReason,
+    build_schedule_context,
+    build_sensor_context,
+    schedule,
+    sensor,
+)
 from wharf._core.selection import AssetSelection
 from wharf._io.base import IOManager, IOManagerDefinition, io_manager
 from wharf._io.memory import InMemoryIOManager
@@ -202,6 +215,18 @@ __all__ = [
     "DagsterUnknownResourceError",
     "DagsterUnmetExecutorRequirementsError",
     "DagsterUserCodeExecutionError",
+    "DefaultScheduleStatus",
+    "DefaultSensorStatus",
+    "RunRequest",
+    "ScheduleDefinition",
+    "ScheduleEvaluationContext",
+    "SensorDefinition",
+    "SensorEvaluationContext",
+    "SkipReason",
+    "build_schedule_context",
+    "build_sensor_context",
+    "schedule",
+    "sensor",
 ]
 
 

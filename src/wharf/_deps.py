@@ -25,6 +25,10 @@ EXTRAS: dict[str, str] = {
     "psycopg": "postgres",
     "adbc_driver_postgresql": "postgres",
     "distributed": "dask",
+    "croniter": "ui",
+    "starlette": "ui",
+    "uvicorn": "ui",
+    "yaml": "ui",
 }
 
 

@@ -338,9 +338,10 @@ def run_graph(
     executor: Executor = execute_in_process,
     instance: Any = None,
     current_time: datetime | None = None,
+    run_id: str | None = None,
 ) -> tuple[RunContext, list[StepOutcome]]:
     """Set up resources, run the selected assets, tear resources down."""
-    run_id = new_run_id()
+    run_id = run_id or new_run_id()
     keys = needed_resource_keys(graph, selected)
     run_resources = RunResources(resources, keys, run_id)
     run = RunContext(graph, run_resources, run_id, partition_key, instance)

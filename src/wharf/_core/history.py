@@ -65,6 +65,34 @@ class HistoryRecord:
     error: str | None
 
 
+@dataclass(frozen=True)
+class RunSummary:
+    """One run as the history's rows show it (a run has no row of its own).
+
+    Attributes:
+        run_id: the run.
+        started_at: when its first asset started (seconds since the epoch).
+        ended_at: when its last asset ended.
+        assets: how many assets it recorded.
+        failed: how many of them failed.
+        skipped: how many were skipped.
+        partition_key: the partition, if the run had one.
+    """
+
+    run_id: str
+    started_at: float
+    ended_at: float
+    assets: int
+    failed: int
+    skipped: int
+    partition_key: str | None
+
+    @property
+    def status(self) -> str:
+        """``failed`` if an asset failed or was skipped, else ``success``."""
+        return "failed" if self.failed or self.skipped else "success"
+
+
 class RunHistory:
     """Append-only record of materializations, readable by ``wharf list`` and ``wharf show``.
 
@@ -146,8 +174,8 @@ class RunHistory:
         rows = self._connect().execute("SELECT DISTINCT asset_key FROM materializations").fetchall()
         return sorted(str(r[0]) for r in rows)
 
-    def latest_by_asset(self) -> dict[str, HistoryRecord]:
-        """The newest record (any status) of every asset, by asset key.
+    def latest_by_asset(self, status: str | None = None) -> dict[str, HistoryRecord]:
+        """The newest record (any status, or only ``status``) of every asset, by asset key.
 
         Examples:
             >>> import tempfile, pathlib
@@ -159,12 +187,70 @@ class RunHistory:
             'r2'
             >>> h.close()
         """
+        same = "" if status is None else "AND status = ?"
         rows = self._rows(
             "SELECT * FROM materializations m WHERE rowid = (SELECT rowid FROM materializations "
-            f"WHERE asset_key = m.asset_key {_NEWEST} LIMIT 1)",
-            (),
+            f"WHERE asset_key = m.asset_key {same} {_NEWEST} LIMIT 1)",
+            () if status is None else (status,),
         )
         return {r.asset_key: r for r in rows}
+
+    def runs(self, limit: int = 100, before: float | None = None) -> list[RunSummary]:
+        """The newest ``limit`` runs (started before ``before``), newest first."""
+        if not self.path.exists():
+            return []
+        where = "" if before is None else "HAVING MIN(started_at) < ?"
+        sql = (
+            "SELECT run_id, MIN(started_at), MAX(started_at + duration_s), COUNT(*), "
+            "SUM(status = 'failed'), SUM(status = 'skipped'), MAX(partition_key) "
+            f"FROM materializations GROUP BY run_id {where} ORDER BY MIN(started_at) DESC LIMIT ?"
+        )
+        params: tuple[Any, ...] = (limit,) if before is None else (before, limit)
+        rows = self._connect().execute(sql, params).fetchall()
+        return [RunSummary(str(r[0]), r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
+
+    def since(self, rowid: int) -> tuple[int, list[HistoryRecord]]:
+        """Records added after ``rowid`` (oldest first) and the newest rowid, for followers
+        such as the web UI's live updates; ``since(0)`` starts from the beginning."""
+        if not self.path.exists():
+            return rowid, []
+        rows = (
+            self._connect()
+            .execute(
+                "SELECT rowid, * FROM materializations WHERE rowid > ? ORDER BY rowid LIMIT 1000",
+                (rowid,),
+            )
+            .fetchall()
+        )
+        if not rows:
+            return rowid, []
+        found = [
+            HistoryRecord(r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8]), r[9])
+            for r in rows
+        ]
+        return int(rows[-1][0]), found
+
+    def last_rowid(self) -> int:
+        """The rowid of the newest record (0 when there is none)."""
+        if not self.path.exists():
+            return 0
+        row = self._connect().execute("SELECT MAX(rowid) FROM materializations").fetchone()
+        return int(row[0] or 0)
+
+    def partition_status(self, asset_key: str) -> dict[str, str]:
+        """The newest status of each partition of ``asset_key`` that has a record."""
+        if not self.path.exists():
+            return {}
+        rows = (
+            self._connect()
+            .execute(
+                "SELECT partition_key, status FROM materializations WHERE asset_key = ? "
+                "AND partition_key IS NOT NULL ORDER BY started_at, rowid",
+                (asset_key,),
+            )
+            .fetchall()
+        )
+        return {str(r[0]): str(r[1]) for r in rows}
 
     # -- dynamic partitions (see wharf._core.instance) -----------------------------------------
     def add_dynamic_partitions(self, name: str, keys: Sequence[str], added_at: float) -> None:

@@ -136,6 +136,7 @@ def materialize(
     listener: RunListener | None = None,
     record_history: bool = True,
     executor: Any = None,
+    run_id: str | None = None,
 ) -> ExecuteInProcessResult:
     """Materialize ``assets`` (or the ``selection`` of them) and return the result.
 
@@ -148,6 +149,7 @@ def materialize(
     (a :class:`~wharf.DagsterInstance`) holds dynamic partition keys and the run history;
     by default the persistent one under ``$WHARF_HOME``. ``executor`` runs the steps:
     in-process by default, or ``multiprocess_executor(max_concurrent=)`` / ``dask_executor()``.
+    ``run_id`` names the run (a new id by default), so a launcher knows it before the run starts.
 
     Examples:
         >>> import wharf as dg
@@ -181,6 +183,7 @@ def materialize(
         run, outcomes = run_graph(
             graph, selected, all_resources, partition_key=key, listener=listener,
             history=history, instance=instance, current_time=now, executor=run_executor,
+            run_id=run_id,
         )  # fmt: skip
     finally:
         if history is not None:

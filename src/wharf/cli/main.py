@@ -121,6 +121,33 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         show.add_argument(flag, type=_at_least(low), default=default, metavar="N", help=what)
     show.set_defaults(handler="wharf.cli.show:run")
+
+    dev = commands.add_parser(
+        "dev", parents=[common],
+        help="start the web UI and the schedule/sensor daemon",
+        description="Serve the local web UI (assets, runs, stored data) and run schedules and "
+        "sensors. Needs the wharf[ui] extra.",
+    )  # fmt: skip
+    add_location_options(dev, required=True)
+    dev.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
+    dev.add_argument("--port", type=int, default=3000, help="port to listen on (3000)")
+    dev.add_argument(
+        "--token", default=None,
+        help="a token every request must carry (also $WHARF_UI_TOKEN); required off loopback",
+    )  # fmt: skip
+    dev.add_argument("--no-daemon", action="store_true", help="serve without running schedules")
+    dev.set_defaults(handler="wharf.cli.dev:run")
+
+    sched = commands.add_parser(
+        "schedules", parents=[common],
+        help="list, start or stop schedules and sensors",
+        description="Show schedules and sensors with their status and ticks, or start/stop one "
+        "(the daemon of `wharf dev` runs the started ones).",
+    )  # fmt: skip
+    sched.add_argument("action", choices=["list", "start", "stop"], help="what to do")
+    sched.add_argument("name", nargs="?", metavar="NAME", help="the schedule or sensor")
+    add_location_options(sched, required=True)
+    sched.set_defaults(handler="wharf.cli.schedules:run")
     return parser
 
 

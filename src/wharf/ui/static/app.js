@@ -1,0 +1,334 @@
+// wharf dev: one page, hash routes, JSON from /api, live updates from /api/events (SSE).
+// Text from the API is only ever set as text (never parsed as HTML).
+"use strict";
+(function () {
+  const params = new URLSearchParams(location.search);
+  if (params.get("token")) sessionStorage.setItem("wharf-token", params.get("token"));
+  const TOKEN = sessionStorage.getItem("wharf-token") || "";
+  const SVG = "http://www.w3.org/2000/svg";
+  const view = document.getElementById("view");
+  const state = { graph: null, statuses: {}, running: {}, filter: "", group: "", picked: new Set() };
+
+  // ---- helpers -------------------------------------------------------------------------
+  function h(tag, attrs, ...kids) {
+    const el = tag.startsWith("svg:") ? document.createElementNS(SVG, tag.slice(4)) : document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+      else if (k === "text") el.textContent = v;
+      else el.setAttribute(k, v === true ? "" : v);
+    }
+    for (const kid of kids.flat()) if (kid !== null && kid !== undefined) el.append(kid.nodeType ? kid : String(kid));
+    return el;
+  }
+  async function api(path, options) {
+    const opts = Object.assign({ headers: {} }, options || {});
+    if (TOKEN) opts.headers["X-Wharf-Token"] = TOKEN;
+    const res = await fetch(path, opts);
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(body.error || res.status + " " + res.statusText);
+    return body;
+  }
+  const enc = (key) => key.split("/").map(encodeURIComponent).join("/");
+  const when = (t) => (t ? new Date(t * 1000).toLocaleString() : "never");
+  const dur = (s) => (s === null || s === undefined ? "" : s < 1 ? (s * 1000).toFixed(0) + " ms" : s.toFixed(2) + " s");
+  const show = (...kids) => view.replaceChildren(...kids.flat().filter((k) => k !== null && k !== undefined && k !== ""));
+  const pill = (status) => h("span", { class: "pill " + status, text: status });
+  function banner(text) { const b = document.getElementById("banner"); b.hidden = !text; b.textContent = text || ""; }
+  function setNav(name) { document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.dataset.nav === name)); }
+
+  // ---- selection syntax (a subset of Dagster's) ------------------------------------------
+  function matches(node, term, up, down) {
+    if (term.startsWith("group:")) return node.group === term.slice(6);
+    if (term.startsWith("tag:")) { const [k, v] = term.slice(4).split("="); return k in node.tags && (v === undefined || node.tags[k] === v); }
+    if (term.startsWith("kind:")) return node.kinds.includes(term.slice(5));
+    if (term.startsWith("key:")) term = term.slice(4);
+    if (term.includes("*")) return new RegExp("^" + term.split("*").map((p) => p.replace(/[.?^${}()|[\]\\/]/g, "\\$&")).join(".*") + "$").test(node.key);
+    return node.key === term || node.key.includes(term);
+  }
+  function select(text) {
+    const g = state.graph; if (!g || !text.trim()) return null;
+    const ups = {}, downs = {};
+    g.edges.forEach((e) => { (ups[e.to] = ups[e.to] || []).push(e.from); (downs[e.from] = downs[e.from] || []).push(e.to); });
+    const walk = (start, nbr, depth) => { const seen = new Set(start); let frontier = [...start];
+      for (let i = 0; i < depth && frontier.length; i++) { const next = []; frontier.forEach((k) => (nbr[k] || []).forEach((n) => { if (!seen.has(n)) { seen.add(n); next.push(n); } })); frontier = next; }
+      return seen; };
+    const out = new Set();
+    for (const raw of text.trim().split(/\s+or\s+|,\s*|\s+/)) {
+      const m = /^(\+(\d*)|\*)?(.*?)(\+(\d*)|\*)?$/.exec(raw); if (!m || !m[3]) continue;
+      const upDepth = m[1] === "*" ? 1e9 : m[1] ? Number(m[2] || 1) : 0;
+      const downDepth = m[4] === "*" ? 1e9 : m[4] ? Number(m[5] || 1) : 0;
+      const base = g.assets.filter((n) => matches(n, m[3])).map((n) => n.key);
+      walk(base, ups, upDepth).forEach((k) => out.add(k)); walk(base, downs, downDepth).forEach((k) => out.add(k));
+    }
+    return out;
+  }
+
+  // ---- asset graph ---------------------------------------------------------------------
+  async function showGraph() {
+    setNav("graph");
+    const g = (state.graph = await api("/api/graph"));
+    g.assets.forEach((n) => (state.statuses[n.key] = n.status));
+    const filter = h("input", { type: "text", id: "filter", placeholder: "filter: key, group:name, tag:k=v, +key+ …", value: state.filter });
+    const group = h("select", { id: "group" }, h("option", { value: "", text: "all groups" }), g.groups.map((x) => h("option", { value: x, text: x, selected: x === state.group })));
+    const count = h("span", { class: "muted", id: "count" });
+    const launchBtn = h("button", { id: "materialize", text: "Materialize all", onclick: () => launchKeys(visibleKeys()) });
+    const legend = h("span", { class: "legend" }, ["never", "fresh", "stale", "failed", "running"].map((s) => h("span", {}, h("i", { class: "sw-" + s }), s)));
+    const svg = h("svg:svg", { id: "graph" });
+    show(h("div", { class: "toolbar" }, filter, group, launchBtn, count, legend), svg);
+    const apply = () => { state.filter = filter.value; state.group = group.value; applyFilter(); };
+    filter.addEventListener("input", apply); group.addEventListener("change", apply);
+    drawGraph(svg, g);
+    applyFilter();
+    function visibleKeys() { return g.assets.filter((n) => n.kind === "asset" && !isDim(n)).map((n) => n.key); }
+    function isDim(n) { const s = select(state.filter); return (s && !s.has(n.key)) || (state.group && n.group !== state.group); }
+    function applyFilter() {
+      let shown = 0;
+      svg.querySelectorAll("g.node").forEach((el) => { const n = g.assets[Number(el.dataset.i)]; const d = isDim(n); el.classList.toggle("dim", d); if (!d) shown++; });
+      svg.querySelectorAll("path.edge").forEach((el) => el.classList.toggle("dim", !!(state.filter || state.group)));
+      count.textContent = shown + " of " + g.assets.length + " assets";
+      launchBtn.textContent = state.filter || state.group ? "Materialize shown (" + visibleKeys().length + ")" : "Materialize all";
+    }
+  }
+
+  function drawGraph(svg, g) {
+    const layout = new dagre.graphlib.Graph();
+    layout.setGraph({ rankdir: "LR", nodesep: 14, ranksep: 60, marginx: 20, marginy: 20 });
+    layout.setDefaultEdgeLabel(() => ({}));
+    const sub = (n) => n.group + " · " + n.io_manager_type + " · " + n.status;
+    g.assets.forEach((n) => layout.setNode(n.key, { width: Math.max(150, n.key.length * 7.4 + 24, (sub(n).length + 2) * 6.1 + 20), height: 44 }));
+    g.edges.forEach((e) => layout.setEdge(e.from, e.to));
+    dagre.layout(layout);
+    const world = h("svg:g", { class: "world" });
+    g.edges.forEach((e) => {
+      const pts = layout.edge(e.from, e.to).points;
+      const d = "M" + pts.map((p) => p.x.toFixed(1) + "," + p.y.toFixed(1)).join(" L");
+      world.append(h("svg:path", { class: "edge " + e.kind, d, "data-from": e.from, "data-to": e.to }));
+    });
+    g.assets.forEach((n, i) => {
+      const box = layout.node(n.key);
+      const node = h("svg:g", { class: "node " + n.kind + " status-" + n.status, transform: "translate(" + (box.x - box.width / 2) + "," + (box.y - box.height / 2) + ")",
+        "data-key": n.key, "data-status": n.status, "data-i": i, onclick: () => (location.hash = "#/asset/" + enc(n.key)) });
+      node.append(h("svg:rect", { width: box.width, height: box.height }),
+        h("svg:text", { x: 10, y: 18, text: n.key }),
+        h("svg:text", { x: 10, y: 34, class: "sub", text: sub(n) }));
+      world.append(node);
+    });
+    svg.append(world);
+    // pan and zoom
+    const size = layout.graph();
+    let scale = Math.min(1, (svg.clientWidth || 1000) / (size.width || 1), (svg.clientHeight || 600) / (size.height || 1));
+    scale = Math.max(scale, 0.05);
+    let tx = 10, ty = 10, drag = null;
+    const place = () => world.setAttribute("transform", "translate(" + tx + "," + ty + ") scale(" + scale + ")");
+    place();
+    svg.addEventListener("wheel", (ev) => { ev.preventDefault(); const k = ev.deltaY < 0 ? 1.15 : 1 / 1.15; const r = svg.getBoundingClientRect();
+      const x = ev.clientX - r.left, y = ev.clientY - r.top; tx = x - (x - tx) * k; ty = y - (y - ty) * k; scale *= k; place(); }, { passive: false });
+    svg.addEventListener("mousedown", (ev) => (drag = { x: ev.clientX - tx, y: ev.clientY - ty }));
+    window.addEventListener("mousemove", (ev) => { if (drag) { tx = ev.clientX - drag.x; ty = ev.clientY - drag.y; place(); } });
+    window.addEventListener("mouseup", () => (drag = null));
+  }
+
+  function paintStatus(key, status) {
+    state.statuses[key] = status;
+    document.querySelectorAll('#graph g.node[data-key="' + CSS.escape(key) + '"]').forEach((el) => {
+      el.setAttribute("class", el.getAttribute("class").replace(/status-\S+/, "status-" + status));
+      el.dataset.status = status;
+      const sub = el.querySelector("text.sub"); if (sub) sub.textContent = sub.textContent.replace(/[^·]+$/, " " + status);
+    });
+  }
+
+  // ---- asset page ----------------------------------------------------------------------
+  function metaValue(v) {
+    if (v && typeof v === "object") return h("pre", { text: JSON.stringify(v, null, 2) });
+    if (typeof v === "string" && /^https?:\/\//.test(v)) return h("a", { href: v, rel: "noreferrer", text: v });
+    return h("span", { class: typeof v === "number" ? "mono" : "", text: String(v) });
+  }
+  function schemaTable(schema) {
+    if (!schema || typeof schema !== "object") return h("span", { class: "muted", text: "no column schema recorded" });
+    const rows = Array.isArray(schema) ? schema.map((c) => [c.name, c.type]) : Object.entries(schema);
+    return h("table", { id: "schema" }, h("tr", {}, h("th", { text: "column" }), h("th", { text: "type" })), rows.map(([n, t]) => h("tr", {}, h("td", { class: "mono", text: n }), h("td", { class: "mono", text: t }))));
+  }
+  function plot(history) {
+    const pts = history.filter((r) => r.status === "success").slice().reverse();
+    const w = 520, hgt = 110;
+    const svg = h("svg:svg", { class: "plot", width: w, height: hgt, id: "history-plot" });
+    if (pts.length < 1) { svg.append(h("svg:text", { x: 8, y: 20, text: "no materializations yet" })); return svg; }
+    const line = (vals, cls) => { const max = Math.max(...vals, 1e-9); const step = pts.length > 1 ? (w - 20) / (pts.length - 1) : 0;
+      const d = vals.map((v, i) => (i ? "L" : "M") + (10 + i * step).toFixed(1) + "," + (hgt - 18 - (v / max) * (hgt - 30)).toFixed(1)).join(" ");
+      svg.append(h("svg:path", { class: cls, d })); return max; };
+    const maxRows = line(pts.map((r) => Number(r.row_count) || 0), "rows");
+    const maxDur = line(pts.map((r) => r.duration_s || 0), "dur");
+    svg.append(h("svg:text", { x: 10, y: hgt - 4, text: "rows (blue, max " + maxRows + ") · duration (amber, max " + dur(maxDur) + ") · " + pts.length + " runs" }));
+    return svg;
+  }
+  async function showAsset(key) {
+    setNav("graph");
+    const a = await api("/api/assets/" + enc(key));
+    const latest = a.latest;
+    const facts = h("table", {},
+      [["status", pill(a.status)], ["group", a.group], ["I/O manager", a.io_manager + " (" + a.io_manager_type + ")"],
+       ["last stored", latest ? when(latest.started_at) : "never"], ["run", latest ? h("a", { href: "#/run/" + latest.run_id, text: latest.run_id.slice(0, 8) }) : "—"],
+       ["duration", latest ? dur(latest.duration_s) : "—"], ["where", latest && latest.where ? h("code", { text: String(latest.where) }) : "—"],
+       ["row count", h("span", { id: "row-count", text: latest && latest.row_count !== null ? String(latest.row_count) : "—" })],
+       ["upstream", a.upstream.map((u) => h("a", { href: "#/asset/" + enc(u), text: u + " " }))],
+       ["downstream", a.downstream.map((u) => h("a", { href: "#/asset/" + enc(u), text: u + " " }))]]
+        .map(([k, v]) => h("tr", {}, h("th", { text: k }), h("td", {}, v))));
+    const meta = latest ? h("table", { id: "metadata" }, Object.entries(latest.metadata).map(([k, v]) => h("tr", {}, h("th", { class: "mono", text: k }), h("td", {}, metaValue(v))))) : h("span", { class: "muted", text: "nothing stored yet" });
+    const hist = h("table", {}, h("tr", {}, ["when", "run", "status", "partition", "rows", "duration"].map((x) => h("th", { text: x }))),
+      a.history.slice(0, 25).map((r) => h("tr", {}, h("td", { text: when(r.started_at) }), h("td", {}, h("a", { href: "#/run/" + r.run_id, text: r.run_id.slice(0, 8) })), h("td", {}, pill(r.status)), h("td", { text: r.partition_key || "" }), h("td", { class: "num", text: r.row_count ?? "" }), h("td", { class: "num", text: dur(r.duration_s) }))));
+    const parts = a.partitions ? h("div", { class: "card" }, h("h2", { text: "Partitions (" + (a.partitions.total ?? 0) + ")" }),
+      h("div", { class: "parts", id: "partitions" }, a.partitions.keys.map((k) => h("span", { class: a.partitions.status[k], title: k + ": " + a.partitions.status[k] })))) : null;
+    const checks = a.checks.length ? h("div", { class: "card" }, h("h2", { text: "Checks" }), h("table", {}, a.checks.map((c) => h("tr", {}, h("td", { text: c.name }), h("td", {}, c.status ? pill(c.status) : h("span", { class: "muted", text: "no result recorded" })))))) : null;
+    const err = latest === null && a.history.length && a.history[0].error ? h("pre", { text: a.history[0].error }) : null;
+    const lastErr = a.history.length && a.history[0].status !== "success" && a.history[0].error ? h("div", { class: "card" }, h("h2", { text: "Newest attempt " + a.history[0].status }), h("pre", { text: a.history[0].error })) : null;
+    const btn = h("button", { id: "materialize-asset", text: "Materialize", disabled: a.kind !== "asset", onclick: () => launchKeys([a.key]) });
+    show(
+      h("div", { class: "toolbar" }, h("h1", { id: "asset-title", text: a.key }), pill(a.status), btn),
+      a.description ? h("p", { class: "muted", text: a.description }) : "",
+      lastErr, err,
+      h("div", { class: "grid2" },
+        h("div", { class: "card" }, h("h2", { text: "Latest materialization" }), facts),
+        h("div", { class: "card" }, h("h2", { text: "Columns" }), latest ? schemaTable(latest.schema) : h("span", { class: "muted", text: "—" }))),
+      h("div", { class: "card" }, h("h2", { text: "Metadata" }), meta),
+      parts, checks,
+      h("div", { class: "card" }, h("h2", { text: "History" }), plot(a.history), hist),
+      previewCard(a));
+  }
+  function previewCard(a) {
+    const card = h("div", { class: "card", id: "preview-card" }, h("h2", { text: "Data preview" }));
+    const limit = h("input", { type: "number", id: "preview-limit", value: 20, min: 1, max: 1000, class: "narrow" });
+    const cols = h("span", { class: "cols" });
+    const out = h("div", { class: "preview-wrap", id: "preview" });
+    const names = a.latest && a.latest.schema && typeof a.latest.schema === "object" ? (Array.isArray(a.latest.schema) ? a.latest.schema.map((c) => c.name) : Object.keys(a.latest.schema)) : [];
+    names.forEach((n) => cols.append(h("label", {}, h("input", { type: "checkbox", checked: true, value: n, class: "col" }), " " + n)));
+    const load = async () => {
+      out.replaceChildren(h("span", { class: "muted", text: "loading…" }));
+      const picked = [...cols.querySelectorAll("input.col")].filter((c) => c.checked).map((c) => c.value);
+      const q = new URLSearchParams({ limit: limit.value });
+      if (names.length && picked.length !== names.length) q.set("columns", picked.join(","));
+      try {
+        const p = await api("/api/assets/" + enc(a.key) + "/preview?" + q);
+        if (p.text !== undefined) { out.replaceChildren(h("pre", { text: p.text })); return; }
+        out.replaceChildren(h("table", { id: "preview-table" }, h("tr", {}, p.columns.map((c, i) => h("th", { title: p.types[i], text: c }))),
+          p.rows.map((r) => h("tr", {}, r.map((v) => h("td", { class: typeof v === "number" ? "num" : "", text: v === null ? "null" : String(v) }))))),
+          h("div", { class: "muted", text: p.rows.length + " rows" + (p.truncated ? " (more stored)" : "") }));
+      } catch (e) { out.replaceChildren(h("span", { class: "muted", text: e.message })); }
+    };
+    card.append(h("div", { class: "toolbar" }, "rows", limit, cols, h("button", { class: "secondary", id: "preview-load", text: "Load", onclick: load })), out);
+    if (a.latest) load(); else out.append(h("span", { class: "muted", text: "nothing stored yet" }));
+    return card;
+  }
+
+  // ---- runs ----------------------------------------------------------------------------
+  async function showRuns() {
+    setNav("runs");
+    const r = await api("/api/runs");
+    const rows = [...r.launches.map((l) => ({ run_id: l.run_ids[0], status: "running", started_at: l.started_at, assets: Object.keys(l.steps).length, duration_s: null, partition_key: l.partitions[0] })), ...r.runs];
+    show(h("h1", { text: "Runs" }), h("table", { id: "runs" }, h("tr", {}, ["run", "status", "started", "duration", "assets", "failed", "partition"].map((x) => h("th", { text: x }))),
+      rows.map((x) => h("tr", {}, h("td", {}, h("a", { class: "mono", href: "#/run/" + x.run_id, text: x.run_id.slice(0, 12) })), h("td", {}, pill(x.status)), h("td", { text: when(x.started_at) }), h("td", { class: "num", text: dur(x.duration_s) }), h("td", { class: "num", text: x.assets }), h("td", { class: "num", text: x.failed ?? "" }), h("td", { text: x.partition_key || "" })))));
+  }
+  async function showRun(id) {
+    setNav("runs");
+    const r = await api("/api/runs/" + encodeURIComponent(id));
+    const steps = r.steps;
+    const live = r.live_steps || {};
+    Object.entries(live).forEach(([k, s]) => { if (!steps.some((x) => x.asset_key === k)) steps.push({ asset_key: k, status: s, started_at: null, duration_s: null }); });
+    const t0 = Math.min(...steps.filter((s) => s.started_at).map((s) => s.started_at), Infinity);
+    const t1 = Math.max(...steps.filter((s) => s.started_at).map((s) => s.started_at + s.duration_s), -Infinity);
+    const span = Math.max(t1 - t0, 1e-3), w = 720, left = 200, rowH = 22;
+    const gantt = h("svg:svg", { class: "gantt", id: "gantt", width: w + left + 20, height: steps.length * rowH + 24 });
+    steps.forEach((s, i) => {
+      gantt.append(h("svg:text", { x: 4, y: i * rowH + 15, text: s.asset_key }));
+      if (s.started_at) { const x = left + ((s.started_at - t0) / span) * w; gantt.append(h("svg:rect", { class: s.status, x, y: i * rowH + 4, height: 14, width: Math.max(2, (s.duration_s / span) * w), rx: 2 }, h("svg:title", { text: s.asset_key + ": " + dur(s.duration_s) }))); }
+      else gantt.append(h("svg:rect", { class: s.status, x: left, y: i * rowH + 4, height: 14, width: 6 }));
+    });
+    gantt.append(h("svg:text", { x: left, y: steps.length * rowH + 18, text: "0 — " + dur(span) }));
+    const errors = steps.filter((s) => s.error).map((s) => h("div", { class: "card" }, h("h2", {}, s.asset_key + " ", pill(s.status)), h("pre", { text: s.error })));
+    const logs = r.logs && r.logs.length ? h("table", { id: "logs" }, r.logs.map((l) => h("tr", {}, h("td", { text: when(l.time || l.timestamp) }), h("td", { text: l.level || "" }), h("td", { text: l.step || l.asset_key || "" }), h("td", { class: "mono", text: l.message || String(l) })))) : h("span", { class: "muted", text: "no logs recorded for this run" });
+    show(h("div", { class: "toolbar" }, h("h1", { class: "mono", text: "run " + r.run_id }), pill(r.status), r.partition_key ? "partition " + r.partition_key : ""),
+      r.launch_error ? h("pre", { text: r.launch_error }) : "",
+      h("div", { class: "card" }, h("h2", { text: "Timeline" }), gantt),
+      h("div", { class: "card" }, h("h2", { text: "Steps" }), h("table", { id: "steps" }, h("tr", {}, ["asset", "status", "started", "duration"].map((x) => h("th", { text: x }))),
+        steps.map((s) => h("tr", {}, h("td", {}, h("a", { href: "#/asset/" + enc(s.asset_key), text: s.asset_key })), h("td", {}, pill(s.status)), h("td", { text: s.started_at ? when(s.started_at) : "" }), h("td", { class: "num", text: dur(s.duration_s) }))))),
+      errors, h("div", { class: "card" }, h("h2", { text: "Logs" }), logs));
+  }
+
+  // ---- schedules -----------------------------------------------------------------------
+  async function showSchedules() {
+    setNav("schedules");
+    const s = await api("/api/schedules");
+    const rows = s.instigators.map((x) => h("div", { class: "card", "data-instigator": x.name },
+      h("div", { class: "toolbar" }, h("h2", { text: x.kind + " " + x.name }), pill(x.status),
+        h("button", { class: "secondary", text: x.status === "running" ? "Stop" : "Start", onclick: async () => { await api("/api/schedules/" + encodeURIComponent(x.name) + "/" + (x.status === "running" ? "stop" : "start"), { method: "POST" }); route(); } })),
+      h("div", { class: "muted", text: x.kind === "schedule" ? x.cron_schedule + " (" + x.timezone + "), next tick " + x.next_tick : "every " + x.minimum_interval_seconds + " s, cursor " + (x.cursor ?? "none") }),
+      h("table", {}, x.ticks.map((t) => h("tr", {}, h("td", { text: when(t.tick_at) }), h("td", {}, pill(t.status)), h("td", {}, t.run_ids.map((id) => h("a", { class: "mono", href: "#/run/" + id, text: id.slice(0, 8) + " " }))), h("td", { class: "mono", text: t.message || "" }))))));
+    show(h("h1", { text: "Schedules and sensors" }), rows.length ? rows : h("p", { class: "muted", text: "No schedules or sensors in these definitions." }));
+  }
+
+  // ---- launch --------------------------------------------------------------------------
+  async function launchKeys(keys, extra) {
+    try {
+      const l = await api("/api/launch", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(Object.assign({ selection: keys }, extra || {})) });
+      banner("");
+      return l;
+    } catch (e) { banner(e.message); return null; }
+  }
+  function showLaunch() {
+    setNav("launch");
+    const sel = h("input", { type: "text", id: "launch-selection", placeholder: "asset keys, comma-separated (empty: all)" });
+    const part = h("input", { type: "text", id: "launch-partitions", placeholder: "partition, or a range A...B for a backfill" });
+    const yaml = h("textarea", { id: "launch-config", placeholder: "run config (YAML), e.g.\nops:\n  my_asset:\n    config:\n      limit: 10" });
+    const out = h("div", { id: "launch-result" });
+    const go = async () => {
+      const p = part.value.trim();
+      const extra = { run_config: yaml.value };
+      if (p.includes("...") || p.includes(",")) extra.partitions = p; else if (p) extra.partition = p;
+      const l = await launchKeys(sel.value.split(",").map((x) => x.trim()).filter(Boolean), extra);
+      if (l) out.replaceChildren("launched ", l.run_ids.map((id) => h("a", { class: "mono", href: "#/run/" + id, text: id.slice(0, 8) + " " })));
+    };
+    show(h("h1", { text: "Launch a run" }), h("div", { class: "card" }, h("div", { class: "toolbar" }, "selection", sel), h("div", { class: "toolbar" }, "partitions", part), yaml, h("div", { class: "toolbar" }, h("button", { id: "launch-go", text: "Launch", onclick: go })), out));
+  }
+
+  // ---- routing and live updates --------------------------------------------------------
+  let current = "";
+  async function route() {
+    const hash = decodeURIComponent(location.hash.slice(1) || "/");
+    current = hash;
+    try {
+      if (hash.startsWith("/asset/")) await showAsset(hash.slice(7));
+      else if (hash === "/runs") await showRuns();
+      else if (hash.startsWith("/run/")) await showRun(hash.slice(5));
+      else if (hash === "/schedules") await showSchedules();
+      else if (hash === "/launch") showLaunch();
+      else await showGraph();
+    } catch (e) { show(h("p", { class: "muted", text: e.message })); }
+  }
+  let refreshTimer = null;
+  function refreshSoon() { clearTimeout(refreshTimer); refreshTimer = setTimeout(() => { if (!current.startsWith("/launch")) route(); }, 300); }
+  async function refreshStatuses() {
+    if (!document.getElementById("graph")) return;
+    const g = await api("/api/graph");
+    g.assets.forEach((n) => { if (!state.running[n.key]) paintStatus(n.key, n.status); });
+  }
+  function connect() {
+    const es = new EventSource("/api/events" + (TOKEN ? "?token=" + encodeURIComponent(TOKEN) : ""));
+    const dot = document.getElementById("live");
+    es.onopen = () => dot.classList.add("on");
+    es.onerror = () => dot.classList.remove("on");
+    es.onmessage = (msg) => {
+      const ev = JSON.parse(msg.data);
+      if (ev.type === "step_start") { state.running[ev.asset_key] = true; paintStatus(ev.asset_key, "running"); }
+      else if (ev.type === "step_end") { delete state.running[ev.asset_key]; }
+      if (ev.type === "materialization" || ev.type === "launch_end" || ev.type === "step_end") {
+        if (document.getElementById("graph")) refreshStatuses(); else if (!current.startsWith("/launch")) refreshSoon();
+      }
+      if (ev.type === "tick" && current === "/schedules") refreshSoon();
+      if (ev.type === "launch_end" && ev.error) banner(ev.error);
+    };
+  }
+  api("/api/info").then((i) => { document.getElementById("location").textContent = i.location; if (i.load_error) banner(i.load_error); }).catch((e) => banner(e.message));
+  window.addEventListener("hashchange", route);
+  route();
+  connect();
+})();

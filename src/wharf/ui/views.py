@@ -1,0 +1,232 @@
+"""The JSON the page and the CLI share: the asset graph, one asset, the runs, one run.
+
+Every function takes the loaded ``Definitions`` and/or a :class:`~wharf._core.history.RunHistory`
+and returns plain JSON values; the run history is the only source of what happened.
+
+Statuses of an asset: ``never`` (no successful materialization recorded), ``fresh``, ``stale``
+(an upstream asset was materialized after it), ``failed`` (its newest attempt failed).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from wharf._core.assets import AssetsDefinition
+from wharf._core.keys import AssetKey
+from wharf._core.resources import io_manager_key_of
+
+if TYPE_CHECKING:
+    from wharf._core.definitions import Definitions
+    from wharf._core.history import HistoryRecord, RunHistory, RunSummary
+
+ROW_COUNT_KEYS = ("dagster/row_count", "row_count")
+SCHEMA_KEYS = ("dagster/column_schema", "schema")
+WHERE_KEYS = ("dagster/table_name", "table", "dagster/uri", "uri", "path")
+
+
+def _first(metadata: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    return next((metadata[k] for k in keys if k in metadata), None)
+
+
+def _manager_type(defs: Definitions, im_key: str) -> str:
+    resource = defs.resources.get(im_key)
+    return type(resource).__name__ if resource is not None else "FilesystemIOManager"
+
+
+def statuses(defs: Definitions, history: RunHistory) -> dict[str, str]:
+    """The status of every asset of ``defs``, by key text."""
+    graph = defs.asset_graph
+    newest = history.latest_by_asset()
+    good = history.latest_by_asset("success")
+    out: dict[str, str] = {}
+    for key in graph.toposort():
+        name = key.to_user_string()
+        last, ok = newest.get(name), good.get(name)
+        if last is not None and last.status == "failed":
+            out[name] = "failed"
+        elif ok is None:
+            out[name] = "never"
+        else:
+            ups = (good.get(u.to_user_string()) for u in graph.upstream(key))
+            newer = any(u is not None and u.started_at > ok.started_at for u in ups)
+            out[name] = "stale" if newer else "fresh"
+    return out
+
+
+def _node(defs: Definitions, key: AssetKey, status: str, last: HistoryRecord | None) -> Any:
+    item = defs.asset_graph.by_key[key]
+    im_key = io_manager_key_of(defs.asset_graph, key)
+    executable = isinstance(item, AssetsDefinition)
+    return {
+        "key": key.to_user_string(),
+        "kind": "asset" if executable else "source",
+        "group": getattr(item, "group_name", None) or "default",
+        "kinds": sorted(getattr(item, "kinds", None) or ()),
+        "tags": dict(getattr(item, "tags", None) or {}),
+        "description": getattr(item, "description", None),
+        "io_manager": im_key,
+        "io_manager_type": _manager_type(defs, im_key),
+        "partitioned": item.partitions_def is not None,
+        "status": status,
+        "last_materialized": last.started_at if last is not None else None,
+    }
+
+
+def graph(defs: Definitions, history: RunHistory) -> dict[str, Any]:
+    """Every asset as a node (status included) and every input or ``deps`` edge."""
+    g = defs.asset_graph
+    status = statuses(defs, history)
+    good = history.latest_by_asset("success")
+    nodes = [
+        _node(defs, k, status[k.to_user_string()], good.get(k.to_user_string()))
+        for k in g.toposort()
+    ]
+    edges = []
+    for key in g.toposort():
+        item = g.by_key[key]
+        inputs = {i.key for i in item.inputs} if isinstance(item, AssetsDefinition) else set()
+        for up in g.upstream(key):
+            kind = "input" if up in inputs else "dep"
+            edges.append({"from": up.to_user_string(), "to": key.to_user_string(), "kind": kind})
+    checks = [_check_node(c) for c in _asset_checks(defs)]
+    groups = sorted({n["group"] for n in nodes})
+    return {"assets": nodes, "edges": edges, "checks": checks, "groups": groups}
+
+
+def _asset_checks(defs: Definitions) -> list[Any]:
+    """Asset checks, when the definitions have them (``asset_checks=``)."""
+    return list(getattr(defs, "asset_checks", None) or [])
+
+
+def _check_node(check: Any) -> dict[str, Any]:
+    spec = getattr(check, "spec", check)
+    asset = getattr(spec, "asset_key", None)
+    return {
+        "name": str(getattr(spec, "name", getattr(check, "name", "?"))),
+        "asset": asset.to_user_string() if isinstance(asset, AssetKey) else str(asset),
+    }
+
+
+def _record(r: HistoryRecord) -> dict[str, Any]:
+    return {
+        "run_id": r.run_id,
+        "asset_key": r.asset_key,
+        "partition_key": r.partition_key,
+        "status": r.status,
+        "started_at": r.started_at,
+        "duration_s": r.duration_s,
+        "io_manager": r.io_manager,
+        "metadata": r.metadata,
+        "error": r.error,
+    }
+
+
+def asset(defs: Definitions, history: RunHistory, key_text: str, limit: int = 1000) -> Any:
+    """One asset's page: its node, latest materialization (where, rows, columns, metadata),
+    history for the plot, partition status and latest check results.
+
+    Raises:
+        UnknownAssetError: no asset has that key.
+    """
+    item = defs._item(key_text)
+    key = item.key
+    name = key.to_user_string()
+    status = statuses(defs, history)[name]
+    latest = history.last(name)
+    node = _node(defs, key, status, latest)
+    node["upstream"] = [u.to_user_string() for u in defs.asset_graph.upstream(key)]
+    node["downstream"] = [
+        k.to_user_string()
+        for k in defs.asset_graph.toposort()
+        if key in defs.asset_graph.upstream(k)
+    ]
+    node["code_version"] = getattr(item, "code_version", None)
+    node["definition_metadata"] = {k: str(v) for k, v in dict(item.metadata).items()}
+    rows = history.for_asset(name, limit)
+    node["latest"] = None
+    if latest is not None:
+        meta = latest.metadata
+        node["latest"] = {
+            **_record(latest),
+            "row_count": _first(meta, ROW_COUNT_KEYS),
+            "schema": _first(meta, SCHEMA_KEYS),
+            "where": _first(meta, WHERE_KEYS),
+        }
+    node["history"] = [
+        {
+            "run_id": r.run_id,
+            "started_at": r.started_at,
+            "duration_s": r.duration_s,
+            "status": r.status,
+            "partition_key": r.partition_key,
+            "row_count": _first(r.metadata, ROW_COUNT_KEYS),
+        }
+        for r in rows
+    ]
+    node["partitions"] = _partitions(defs, history, item, name)
+    node["checks"] = _asset_checks_json(defs, name)
+    return node
+
+
+def _partitions(defs: Definitions, history: RunHistory, item: Any, name: str) -> Any:
+    pdef = item.partitions_def
+    if pdef is None:
+        return None
+    from wharf._core.instance import DagsterInstance
+
+    try:
+        keys = pdef.get_partition_keys(dynamic_partitions_store=DagsterInstance.get())
+    except Exception as exc:  # a dynamic definition with no keys yet, a failing partition_fn
+        return {"keys": [], "status": {}, "error": f"{type(exc).__name__}: {exc}"}
+    shown = keys[-500:]
+    found = history.partition_status(name)
+    return {
+        "total": len(keys),
+        "keys": shown,
+        "status": {k: found.get(k, "never") for k in shown},
+    }
+
+
+def _asset_checks_json(defs: Definitions, name: str) -> list[dict[str, Any]]:
+    """The checks defined on the asset (their results show once run history records them)."""
+    return [c for c in (_check_node(c) for c in _asset_checks(defs)) if c["asset"] == name]
+
+
+def _summary(s: RunSummary) -> dict[str, Any]:
+    return {
+        "run_id": s.run_id,
+        "status": s.status,
+        "started_at": s.started_at,
+        "ended_at": s.ended_at,
+        "duration_s": max(0.0, s.ended_at - s.started_at),
+        "assets": s.assets,
+        "failed": s.failed,
+        "skipped": s.skipped,
+        "partition_key": s.partition_key,
+    }
+
+
+def runs(history: RunHistory, limit: int = 100) -> list[dict[str, Any]]:
+    """The newest runs, newest first, with status and duration."""
+    return [_summary(s) for s in history.runs(limit)]
+
+
+def run(history: RunHistory, run_id: str) -> dict[str, Any] | None:
+    """One run: its steps in the order they finished, with start, duration and errors
+    (None if the history has no such run)."""
+    steps = history.for_run(run_id)
+    if not steps:
+        return None
+    start = min(s.started_at for s in steps)
+    end = max(s.started_at + s.duration_s for s in steps)
+    failed = sum(s.status == "failed" for s in steps)
+    skipped = sum(s.status == "skipped" for s in steps)
+    return {
+        "run_id": run_id,
+        "status": "failed" if failed or skipped else "success",
+        "started_at": start,
+        "ended_at": end,
+        "duration_s": end - start,
+        "steps": [_record(s) for s in steps],
+        "logs": [],
+    }

@@ -1,0 +1,106 @@
+"""The page in a real browser: Debian's headless chromium driven by selenium, against a real
+``wharf dev`` process; nothing is mocked and no browser is downloaded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.ui.conftest import DevServer, materialize
+
+KEYS = ["clean_sales", "paint", "raw_sales", "sales_summary"]
+
+
+def wait(browser: Any, timeout: float = 30) -> WebDriverWait:
+    return WebDriverWait(browser, timeout, poll_frequency=0.2)
+
+
+def node_statuses(browser: Any) -> dict[str, str]:
+    nodes = browser.find_elements(By.CSS_SELECTOR, "#graph g.node")
+    return {n.get_attribute("data-key"): n.get_attribute("data-status") for n in nodes}
+
+
+def test_graph_shows_every_asset(dev: DevServer, browser: Any) -> None:
+    browser.get(dev.url + "/")
+    wait(browser).until(lambda b: len(node_statuses(b)) == 4)
+    assert sorted(node_statuses(browser)) == KEYS
+    assert set(node_statuses(browser).values()) == {"never"}
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#graph path.edge")) == 2
+    assert browser.find_element(By.ID, "count").text == "4 of 4 assets"
+
+
+def test_filter_by_group_and_selection_syntax(dev: DevServer, browser: Any) -> None:
+    browser.get(dev.url + "/")
+    wait(browser).until(lambda b: len(node_statuses(b)) == 4)
+    box = browser.find_element(By.ID, "filter")
+    box.send_keys("group:clean")
+    assert browser.find_element(By.ID, "count").text == "2 of 4 assets"
+    box.clear()
+    box.send_keys("+clean_sales")  # the asset and its direct upstream
+    shown = [
+        n.get_attribute("data-key")
+        for n in browser.find_elements(By.CSS_SELECTOR, "#graph g.node:not(.dim)")
+    ]
+    assert sorted(shown) == ["clean_sales", "raw_sales"]
+
+
+def test_clicking_an_asset_shows_rows_schema_and_preview(dev: DevServer, browser: Any) -> None:
+    materialize(dev, "--select", "raw_sales")
+    browser.get(dev.url + "/")
+    node = wait(browser).until(
+        ec.element_to_be_clickable((By.CSS_SELECTOR, '#graph g.node[data-key="raw_sales"]'))
+    )
+    node.click()
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "asset-title"), "raw_sales"))
+    assert browser.find_element(By.ID, "row-count").text == "3"
+    schema = browser.find_element(By.ID, "schema").text
+    for column in ("owner", "amount", "units"):
+        assert column in schema
+    table = wait(browser).until(ec.presence_of_element_located((By.ID, "preview-table")))
+    rows = [r.text for r in table.find_elements(By.TAG_NAME, "tr")]
+    assert rows[0].split() == ["owner", "amount", "units"]
+    assert rows[1].split() == ["ann", "1.5", "1"]
+    assert rows[2].split() == ["bob", "null", "2"]
+    # column projection: untick "amount", load again
+    browser.find_element(By.CSS_SELECTOR, 'input.col[value="amount"]').click()
+    browser.find_element(By.ID, "preview-load").click()
+    wait(browser).until(
+        lambda b: (
+            b.find_element(By.ID, "preview-table").find_element(By.TAG_NAME, "tr").text
+            == "owner units"
+        )
+    )
+
+
+def test_launching_turns_nodes_fresh_without_a_reload(dev: DevServer, browser: Any) -> None:
+    browser.get(dev.url + "/")
+    wait(browser).until(lambda b: len(node_statuses(b)) == 4)
+    browser.execute_script("window.__sameDocument = true")
+    box = browser.find_element(By.ID, "filter")
+    box.send_keys("group:clean or group:raw")
+    browser.find_element(By.ID, "materialize").click()
+    wait(browser, 90).until(
+        lambda b: (
+            {k: v for k, v in node_statuses(b).items() if k != "paint"}
+            == {"raw_sales": "fresh", "clean_sales": "fresh", "sales_summary": "fresh"}
+        )
+    )
+    assert node_statuses(browser)["paint"] == "never"
+    assert browser.execute_script("return window.__sameDocument") is True  # no reload
+
+
+def test_run_page_shows_the_timeline_and_steps(dev: DevServer, browser: Any) -> None:
+    run_id = dev.post("/api/launch", {"selection": ["raw_sales", "clean_sales"]})["run_ids"][0]
+    dev.wait_for(lambda: dev.get(f"/api/runs/{run_id}")["status"] == "success")
+    browser.get(dev.url + "/#/runs")
+    link = wait(browser).until(ec.element_to_be_clickable((By.CSS_SELECTOR, "#runs a")))
+    link.click()
+    wait(browser).until(ec.presence_of_element_located((By.ID, "gantt")))
+    bars = browser.find_elements(By.CSS_SELECTOR, "#gantt rect.success")
+    assert len(bars) == 2
+    steps = browser.find_element(By.ID, "steps").text
+    assert "raw_sales" in steps
+    assert "clean_sales" in steps
