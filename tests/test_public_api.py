@@ -70,17 +70,12 @@ EXPECTED_ALL = [
     "PartitionsDefinition",
     "RepositoryDefinition",
     "ResourceParam",
-<<<<<<< HEAD
-    "ScheduleDefinition",
-    "SensorDefinition",
-=======
     "RunRequest",
     "ScheduleDefinition",
     "ScheduleEvaluationContext",
     "SensorDefinition",
     "SensorEvaluationContext",
     "SkipReason",
->>>>>>> 6ccb629 (wharf dev: a local web UI over run history, and the schedule/sensor daemon)
     "StaticPartitionMapping",
     "StaticPartitionsDefinition",
     "TimeWindow",
@@ -109,12 +104,9 @@ EXPECTED_ALL = [
     "materialize",
     "materialize_to_memory",
     "multiprocess_executor",
-<<<<<<< HEAD
-    "with_resources",
-=======
     "schedule",
     "sensor",
->>>>>>> 6ccb629 (wharf dev: a local web UI over run history, and the schedule/sensor daemon)
+    "with_resources",
 ]
 
 

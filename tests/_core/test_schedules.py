@@ -92,7 +92,9 @@ def test_sensor_cursor_updates_and_default_interval() -> None:
 
 
 def test_bad_cron_or_time_zone_is_a_definition_error_naming_the_schedule() -> None:
-    with pytest.raises(dg.errors.DefinitionError, match=r"nightly.*cron_schedule='every day' is not a cron string"):
+    with pytest.raises(
+        dg.errors.DefinitionError, match=r"nightly.*cron_schedule='every day' is not a cron string"
+    ):
         dg.ScheduleDefinition(name="nightly", cron_schedule="every day", job_name="j")
     with pytest.raises(dg.errors.DefinitionError, match=r"nightly.*Mars/Olympus"):
         dg.ScheduleDefinition(

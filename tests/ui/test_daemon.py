@@ -41,7 +41,7 @@ every_minute = ScheduleDefinition(
 def morning(context):
     return RunRequest(run_key=None, tags={"date": context.scheduled_execution_time.isoformat()})
 
-@schedule(cron_schedule="*/10 * * * *", default_status=DefaultScheduleStatus.RUNNING)
+@schedule(cron_schedule="*/10 * * * *", target="*", default_status=DefaultScheduleStatus.RUNNING)
 def never_on_tens(context):
     return SkipReason(f"skipped {context.scheduled_execution_time:%H:%M}")
 

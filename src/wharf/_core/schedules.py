@@ -328,7 +328,9 @@ asset_selection=None, partition_key=None)], None, '5')
         if minimum_interval_seconds is not None and (
             not isinstance(minimum_interval_seconds, int) or minimum_interval_seconds < 1
         ):
-            msg = f"{what}: minimum_interval_seconds={minimum_interval_seconds!r}: expected int >= 1"
+            msg = (
+                f"{what}: minimum_interval_seconds={minimum_interval_seconds!r}: expected int >= 1"
+            )
             raise DefinitionError(msg, expected="int >= 1", got=repr(minimum_interval_seconds))
         self.minimum_interval_seconds = minimum_interval_seconds or 30
         self.description = description

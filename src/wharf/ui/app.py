@@ -308,7 +308,7 @@ def _run_config(value: Any) -> Any:
     if not isinstance(value, str):
         msg = f"run config must be YAML text or an object, got {type(value).__name__}"
         raise TypeError(msg)
-    import yaml  # type: ignore[import-untyped]
+    import yaml
 
     try:
         parsed = yaml.safe_load(value)
