@@ -12,6 +12,20 @@ from typing import TYPE_CHECKING, Any
 
 from wharf import errors
 from wharf._core.assets import AssetIn, AssetsDefinition, AssetSpec, ResourceParam, asset
+from wharf._core.config_schema import (
+    Array,
+    Bool,
+    Enum,
+    EnumValue,
+    Field,
+    Float,
+    Int,
+    Noneable,
+    Permissive,
+    Selector,
+    Shape,
+    String,
+)
 from wharf._core.contexts import (
     AssetExecutionContext,
     InputContext,
@@ -63,6 +77,7 @@ from wharf._core.partitioning.time_windows import (
     WeeklyPartitionsDefinition,
 )
 from wharf._core.results import MaterializeResult, MetadataValue, Output
+from wharf._core.run_config import RunConfig
 from wharf._core.schedules import (
     DefaultScheduleStatus,
     DefaultSensorStatus,
@@ -106,6 +121,7 @@ from wharf.errors import (
 
 if TYPE_CHECKING:
     from wharf._core.config import ConfigurableResource, InitResourceContext
+    from wharf._core.config_class import Config, PermissiveConfig
     from wharf._core.dask_executor import dask_executor
     from wharf._io.configurable import ConfigurableIOManager, ConfigurableIOManagerFactory
     from wharf._io.filesystem import FilesystemIOManager
@@ -116,6 +132,8 @@ __version__ = "0.1.0"
 # name -> module; imported on first attribute access (they pull in pydantic).
 _LAZY = {
     "ConfigurableResource": "wharf._core.config",
+    "Config": "wharf._core.config_class",
+    "PermissiveConfig": "wharf._core.config_class",
     "InitResourceContext": "wharf._core.config",
     "ConfigurableIOManager": "wharf._io.configurable",
     "ConfigurableIOManagerFactory": "wharf._io.configurable",
@@ -125,6 +143,21 @@ _LAZY = {
 }
 
 __all__ = [
+    "Array",
+    "Bool",
+    "Enum",
+    "EnumValue",
+    "Field",
+    "Float",
+    "Int",
+    "Noneable",
+    "Permissive",
+    "Selector",
+    "Shape",
+    "String",
+    "RunConfig",
+    "Config",
+    "PermissiveConfig",
     "AssetSelection",
     "JobDefinition",
     "UnresolvedAssetJobDefinition",

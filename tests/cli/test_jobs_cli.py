@@ -80,3 +80,54 @@ def test_list_shows_jobs_and_their_schedules(
     assert "total, report" in row
     assert "marts_job_schedule (0 2 * * *)" in row
     assert "the marts" in row
+
+
+CONFIGURED = """
+import wharf as dg
+
+class RawConfig(dg.Config):
+    limit: int
+    label: str = "rows"
+
+@dg.asset
+def raw(config: RawConfig) -> str:
+    return f"{config.limit} {config.label}"
+
+defs = dg.Definitions(assets=[raw])
+"""
+
+
+def test_materialize_config_yaml_files_merge(
+    write: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write("configured.py", CONFIGURED)
+    write("base.yaml", "ops:\n  raw:\n    config:\n      limit: 3\n      label: base\n")
+    write("override.yaml", "ops:\n  raw:\n    config:\n      label: override\n")
+    assert (
+        main(["materialize", "-f", "configured.py", "-c", "base.yaml", "-c", "override.yaml"]) == 0
+    )
+    assert "1 done" in _ran(capsys.readouterr().out)
+    from wharf.cli.load import load_definitions
+
+    defs, _ = load_definitions(None, "configured.py", None)
+    assert defs.load_asset_value("raw") == "3 override"
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("ops:\n  raw:\n    config:\n      limit: many\n", "'ops.raw.config.limit'"),
+        ("ops:\n  raw:\n    config: {}\n", "'ops.raw.config.limit' is missing"),
+        ("- 1\n", "expected a mapping"),
+        ("ops: [\n", "not valid YAML"),
+    ],
+)
+def test_bad_config_file_is_a_usage_error(
+    write: Write, capsys: pytest.CaptureFixture[str], yaml_text: str, message: str
+) -> None:
+    write("configured.py", CONFIGURED)
+    write("run.yaml", yaml_text)
+    assert main(["materialize", "-f", "configured.py", "--config", "run.yaml"]) == 2
+    assert message in capsys.readouterr().err
+    assert main(["materialize", "-f", "configured.py", "--config", "missing.yaml"]) == 2
+    assert "cannot read the file" in capsys.readouterr().err

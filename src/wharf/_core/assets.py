@@ -19,7 +19,7 @@ from wharf._core.keys import (
 )
 from wharf._core.partitioning.definitions import PartitionsDefinition, check_partitions_def
 from wharf._core.partitioning.mappings import PartitionMapping
-from wharf.errors import DefinitionError
+from wharf.errors import DefinitionError, WharfError
 
 T = TypeVar("T")
 _RESOURCE_MARK = "wharf.resource_param"
@@ -150,6 +150,9 @@ class AssetsDefinition:
         code_version: str | None,
         tags: Mapping[str, str],
         partitions_def: Any = None,
+        config_param: str | None = None,
+        config_type: Any = None,
+        config_schema: Any = None,
     ) -> None:
         self.fn = fn
         self.key = key
@@ -167,6 +170,11 @@ class AssetsDefinition:
         self.tags = dict(tags)
         #: resources bound by ``with_resources``; a run of this asset uses them
         self.resource_defs: dict[str, Any] = {}
+        #: the parameter that receives the run's ``Config`` (of ``config_type``), if any
+        self.config_param = config_param
+        self.config_type = config_type
+        #: Dagster's older ``config_schema=`` (read through ``context.op_config``)
+        self.config_schema = config_schema
         self.owners: list[str] = []
         self.kinds: set[str] = set()
         self.compute_kind: str | None = None
@@ -209,17 +217,19 @@ class AssetsDefinition:
         return f"AssetsDefinition(key={self.key!r})"
 
 
-def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
-    """Resolved annotations; names that cannot be resolved stay as their strings."""
+def _hints(fn: Callable[..., Any], localns: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Resolved annotations (names looked up in the module, then in ``localns``: the scope the
+    decorator ran in, for classes defined in a function); unresolvable ones stay strings."""
+    local = dict(localns or {})
     try:
-        return typing.get_type_hints(fn, include_extras=True)
+        return typing.get_type_hints(fn, localns=local, include_extras=True)
     except Exception:
         out: dict[str, Any] = {}
         for name, ann in getattr(fn, "__annotations__", {}).items():
             out[name] = ann
             if isinstance(ann, str):
                 with contextlib.suppress(Exception):  # the user's own annotation
-                    out[name] = eval(ann, fn.__globals__)
+                    out[name] = eval(ann, fn.__globals__, local)
         return out
 
 
@@ -230,6 +240,26 @@ def _is_resource_annotation(ann: Any) -> bool:
     if config is None or not isinstance(ann, type):
         return False
     return issubclass(ann, config.ConfigurableResource)
+
+
+def _is_config_annotation(ann: Any) -> bool:
+    module = sys.modules.get("wharf._core.config_class")  # not loaded: no Config class exists
+    return module is not None and isinstance(ann, type) and issubclass(ann, module.Config)
+
+
+def _checked_config_schema(schema: Any, label: str) -> Any:
+    """``config_schema=`` in its normal form; an error names the asset."""
+    if schema is None:
+        return None
+    from wharf._core.config_schema import check_schema
+
+    try:
+        return check_schema(schema, "the schema")
+    except WharfError as exc:
+        exc.asset = label
+        exc.message = f"asset {label!r}: config_schema= {exc.message}"
+        exc.args = (exc.message,)
+        raise
 
 
 def _is_context_annotation(ann: Any) -> bool:
@@ -254,6 +284,8 @@ def build_asset(
     required_resource_keys: set[str] | None = None,
     partitions_def: Any = None,
     tags: Mapping[str, str] | None = None,
+    config_schema: Any = None,
+    localns: Mapping[str, Any] | None = None,
 ) -> AssetsDefinition:
     """Build an :class:`AssetsDefinition` from a function's signature."""
     fn_name = getattr(fn, "__name__", "asset")
@@ -265,7 +297,7 @@ def build_asset(
     own_name = fn_name if name is None else name
     asset_key = to_asset_key(key) if key is not None else AssetKey([*prefix, own_name])
     label = asset_key.to_user_string()
-    hints = _hints(fn)
+    hints = _hints(fn, localns)
     ins = dict(ins or {})
     params = list(inspect.signature(fn).parameters.values())
     context_param = None
@@ -276,6 +308,9 @@ def build_asset(
         params = params[1:]
     inputs: list[AssetInput] = []
     resource_params: dict[str, str] = {}
+    config_param: str | None = None
+    config_type: Any = None
+    config_schema = _checked_config_schema(config_schema, label)
 
     def add_input(name: str, spec: AssetIn, ann: Any) -> None:
         in_key = spec.key
@@ -297,6 +332,15 @@ def build_asset(
         ann = hints.get(p.name, p.annotation)
         if p.name not in ins and _is_resource_annotation(ann):
             resource_params[p.name] = p.name
+            continue
+        if p.name not in ins and _is_config_annotation(ann):
+            if config_schema is not None:
+                msg = (
+                    f"asset {label!r} has both a Config parameter {p.name!r} and config_schema=: "
+                    "expected one of them"
+                )
+                raise DefinitionError(msg, asset=label, expected="one config", got="both")
+            config_param, config_type = p.name, ann
             continue
         add_input(p.name, ins.pop(p.name) if p.name in ins else AssetIn(), ann)
     if var_keyword is not None:  # ins= beyond the named parameters arrive as **kwargs
@@ -325,6 +369,9 @@ def build_asset(
         code_version=code_version,
         tags=tags or {},
         partitions_def=partitions_def,
+        config_param=config_param,
+        config_type=config_type,
+        config_schema=config_schema,
     )
 
 
@@ -346,6 +393,7 @@ def asset(
     required_resource_keys: set[str] | None = None,
     partitions_def: Any = None,
     tags: Mapping[str, str] | None = None,
+    config_schema: Any = None,
     **ignored: Any,
 ) -> Callable[[Callable[..., Any]], AssetsDefinition]: ...
 def asset(
@@ -369,6 +417,7 @@ def asset(
     known = {
         "name", "key", "key_prefix", "ins", "deps", "io_manager_key", "metadata", "group_name",
         "description", "code_version", "required_resource_keys", "partitions_def", "tags",
+        "config_schema",
     }  # fmt: skip
     tolerated = {
         "owners", "kinds", "compute_kind", "automation_condition", "retry_policy",
@@ -383,11 +432,13 @@ def asset(
         raise TypeError(msg)
     used = {k: v for k, v in kwargs.items() if k in known}
 
-    def wrap(f: Callable[..., Any]) -> AssetsDefinition:
-        built = build_asset(f, **used)
+    def wrap(f: Callable[..., Any], depth: int = 1) -> AssetsDefinition:
+        # the scope the decorator runs in resolves annotations of locally defined classes
+        localns = sys._getframe(depth).f_locals
+        built = build_asset(f, **used, localns=localns)
         built.owners = list(kwargs.get("owners") or ())
         built.kinds = set(kwargs.get("kinds") or ())
         built.compute_kind = kwargs.get("compute_kind")
         return built
 
-    return wrap(fn) if fn is not None else wrap
+    return wrap(fn, 2) if fn is not None else wrap

@@ -121,6 +121,15 @@ class ConfigurableResource(BaseModel):
             object.__setattr__(self, attr, getattr(built, attr))
         object.__setattr__(self, "__pydantic_private__", built.__pydantic_private__)
 
+    @classmethod
+    def configure_at_launch(cls, **fields: Any) -> PartialResource:
+        """This resource, its config (beyond ``fields``) given by each run's run config:
+        ``{"resources": {key: {"config": {...}}}}`` or ``RunConfig(resources={key: ...})``."""
+        unknown = [k for k in fields if k not in _field_names(cls)]
+        if unknown:
+            raise _unknown_field_error(cls, unknown)
+        return PartialResource(cls, dict(fields))
+
     # -- run lifecycle ------------------------------------------------------------------
     def setup_for_execution(self, context: InitResourceContext) -> None:
         """Called once when a run starts, on the resolved resource, after the resources held
@@ -209,3 +218,24 @@ def _field_names(cls: type[BaseModel]) -> set[str]:
     names = set(cls.model_fields)
     names.update(info.alias for info in cls.model_fields.values() if info.alias)
     return names
+
+
+class PartialResource:
+    """A :class:`ConfigurableResource` class and some of its fields; a run's config gives the
+    rest (``configure_at_launch``)."""
+
+    def __init__(self, cls: type[ConfigurableResource], fields: Mapping[str, Any]) -> None:
+        self.resource_cls = cls
+        self.fields = dict(fields)
+
+    def build(self, config: Mapping[str, Any], path: str) -> ConfigurableResource:
+        """The resource with ``config`` over the partial fields; errors name ``path``."""
+        try:
+            return self.resource_cls(**{**self.fields, **dict(config)})
+        except ConfigError as exc:
+            exc.message = f"run config at {path!r}: {exc.message}"
+            exc.args = (exc.message,)
+            raise
+
+    def __repr__(self) -> str:
+        return f"{self.resource_cls.__name__}.configure_at_launch()"

@@ -195,6 +195,8 @@ class AssetExecutionContext:
     #: the :class:`~wharf._core.instance.DagsterInstance` of the run
     instance: Any = field(default=None, repr=False)
     partition_keys_or_none: tuple[str, ...] | None = None
+    #: the asset's run config (a ``Config`` as a dict, or the checked ``config_schema`` dict)
+    op_config: Any = None
 
     def __post_init__(self) -> None:
         if self.partition_keys_or_none is None and self.partition_key_or_none is not None:
@@ -301,8 +303,12 @@ def build_asset_context(
     partition_key_range: PartitionKeyRange | None = None,
     partitions_def: PartitionsDefinition | None = None,
     instance: Any = None,
+    asset_config: Any = None,
+    run_id: str | None = None,
 ) -> AssetExecutionContext:
     """An :class:`AssetExecutionContext` for calling an asset function directly in a test.
+
+    ``asset_config`` is what ``context.op_config`` returns (a ``Config`` is shown as its dict).
 
     ``partitions_def`` (a wharf extra) gives ``partition_time_window`` something to compute with.
 
@@ -326,7 +332,14 @@ def build_asset_context(
         partitions_def=partitions_def,
         instance=instance,
         partition_keys_or_none=keys,
+        op_config=_plain_config(asset_config),
+        run_id=run_id or "",
     )
+
+
+def _plain_config(config: Any) -> Any:
+    dump = getattr(config, "model_dump", None)
+    return dump() if callable(dump) else config
 
 
 def build_output_context(

@@ -120,6 +120,8 @@ class RunContext:
     instance: Any = None
     #: "now" for time-window partitions, fixed once per run
     current_time: datetime = field(default_factory=lambda: datetime.now(UTC))
+    #: each configured asset's config, checked before the run (``run_config.resolve_run_config``)
+    op_config: dict[AssetKey, Any] = field(default_factory=dict)
 
     def own_partitions(self, key: AssetKey) -> tuple[str, ...] | None:
         """The partitions of ``key`` this run stores: the run's key if the asset is partitioned."""
@@ -226,6 +228,9 @@ def run_asset(run: RunContext, asset: AssetsDefinition) -> StepOutcome:
     }
     for param, rkey in asset.resource_params.items():
         kwargs[param] = run.resources.instances[rkey]
+    step_config = run.op_config.get(asset.key)
+    if asset.config_param and step_config is not None:
+        kwargs[asset.config_param] = step_config.value
     exec_ctx = None
     if asset.context_param:
         exec_ctx = AssetExecutionContext(
@@ -240,6 +245,7 @@ def run_asset(run: RunContext, asset: AssetsDefinition) -> StepOutcome:
                 for i in asset.inputs
             },
             instance=run.instance,
+            op_config=step_config.as_dict if step_config is not None else None,
         )
         kwargs[asset.context_param] = exec_ctx
     result = asset.fn(**kwargs)
@@ -339,12 +345,14 @@ def run_graph(
     instance: Any = None,
     current_time: datetime | None = None,
     run_id: str | None = None,
+    op_config: Mapping[AssetKey, Any] | None = None,
 ) -> tuple[RunContext, list[StepOutcome]]:
     """Set up resources, run the selected assets, tear resources down."""
     run_id = run_id or new_run_id()
     keys = needed_resource_keys(graph, selected)
     run_resources = RunResources(resources, keys, run_id)
     run = RunContext(graph, run_resources, run_id, partition_key, instance)
+    run.op_config = dict(op_config or {})
     if current_time is not None:
         run.current_time = current_time
     if getattr(executor, "isolated", False):

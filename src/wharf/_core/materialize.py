@@ -28,6 +28,7 @@ from wharf._core.resources import (
     needed_resource_keys,
     with_default_io_manager,
 )
+from wharf._core.run_config import resolve_run_config
 from wharf.errors import AssetExecutionError, UnknownAssetError
 
 
@@ -166,6 +167,9 @@ def materialize(
     graph = AssetGraph(assets)
     all_resources = with_default_io_manager(bound_resources(assets, resources))
     selected = graph.resolve_selection(selection)
+    op_config, all_resources = resolve_run_config(
+        graph, selected, run_config, all_resources, needed_resource_keys(graph, selected)
+    )
     check_resource_keys(graph, all_resources)
     check_outputs(graph, selected, all_resources)
     run_executor = resolve_executor(executor)
@@ -184,6 +188,7 @@ def materialize(
             graph, selected, all_resources, partition_key=key, listener=listener,
             history=history, instance=instance, current_time=now, executor=run_executor,
             run_id=run_id,
+            op_config=op_config,
         )  # fmt: skip
     finally:
         if history is not None:
@@ -215,6 +220,7 @@ def materialize_to_memory(
     return materialize(
         assets, all_resources, selection, partition_key=partition_key,
         raise_on_error=raise_on_error, record_history=False, instance=kwargs.get("instance"),
+        run_config=kwargs.get("run_config"),
     )  # fmt: skip
 
 

@@ -19,8 +19,16 @@ if TYPE_CHECKING:
     from wharf._core.keys import AssetKey
 
 
-def backfill(defs: Definitions, planned: list[AssetKey], text: str, *, show_traceback: bool) -> int:
-    """Run the backfill ``text`` (``A...B`` or ``A,B,C``) of the ``planned`` assets."""
+def backfill(
+    defs: Definitions,
+    planned: list[AssetKey],
+    text: str,
+    *,
+    show_traceback: bool,
+    run_config: Any = None,
+) -> int:
+    """Run the backfill ``text`` (``A...B`` or ``A,B,C``) of the ``planned`` assets, each run
+    with ``run_config``."""
     from wharf._core.instance import DagsterInstance
     from wharf._core.partitioning.runs import parse_partition_selection, plan_backfill
 
@@ -33,17 +41,22 @@ def backfill(defs: Definitions, planned: list[AssetKey], text: str, *, show_trac
     count = f"{len(plan.keys)} partition{'s' if len(plan.keys) != 1 else ''}"
     line(f"backfill of {count} ({span}) of {names}", "bold")
     started = time.perf_counter()
-    if plan.before and not _run(defs, plan.before, None, "unpartitioned assets", show_traceback):
+    extra = {"run_config": run_config}
+    if plan.before and not _run(
+        defs, plan.before, None, "unpartitioned assets", show_traceback, extra
+    ):
         line("the unpartitioned assets upstream of the partitions failed: no partition was run")
         return 1
     failed: dict[str, str] = {}
     for i, key in enumerate(plan.keys, start=1):
         label = f"[{i}/{len(plan.keys)}] partition {key}"
-        result = _run_result(defs, plan.partitioned, key, label, show_traceback)
+        result = _run_result(defs, plan.partitioned, key, label, show_traceback, extra)
         if not result.success:
             failed[key] = _first_failure(result)
     ok = (
-        _run(defs, plan.after, None, "unpartitioned assets", show_traceback) if plan.after else True
+        _run(defs, plan.after, None, "unpartitioned assets", show_traceback, extra)
+        if plan.after
+        else True
     )
     line()
     done = len(plan.keys) - len(failed)
@@ -58,9 +71,10 @@ def backfill(defs: Definitions, planned: list[AssetKey], text: str, *, show_trac
     return 0 if not failed and ok else 1
 
 
-def _run_result(
-    defs: Definitions, keys: list[AssetKey], partition: str | None, label: str, tb: bool
-) -> Any:
+def _run_result(  # noqa: PLR0917
+    defs: Definitions, keys: list[AssetKey], partition: str | None, label: str, tb: bool,
+    extra: dict[str, Any],
+) -> Any:  # fmt: skip
     from wharf.cli.progress import make_progress
 
     line()
@@ -68,16 +82,21 @@ def _run_result(
     started = time.perf_counter()
     with quiet_wharf_log(), make_progress(keys) as progress:
         result = defs.materialize(
-            selection=keys, partition_key=partition, raise_on_error=False, listener=progress
+            selection=keys,
+            partition_key=partition,
+            raise_on_error=False,
+            listener=progress,
+            **extra,
         )
     report(result, time.perf_counter() - started, show_traceback=tb)
     return result
 
 
-def _run(
-    defs: Definitions, keys: list[AssetKey], partition: str | None, label: str, tb: bool
-) -> bool:
-    return bool(_run_result(defs, keys, partition, label, tb).success)
+def _run(  # noqa: PLR0917
+    defs: Definitions, keys: list[AssetKey], partition: str | None, label: str, tb: bool,
+    extra: dict[str, Any],
+) -> bool:  # fmt: skip
+    return bool(_run_result(defs, keys, partition, label, tb, extra).success)
 
 
 def _first_failure(result: Any) -> str:

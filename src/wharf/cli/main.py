@@ -56,6 +56,10 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         "tag:tier=gold')",
     )  # fmt: skip
     group.add_argument(
+        "-c", "--config", action="append", metavar="FILE",
+        help="run config from a YAML file (ops: / resources:); repeat to merge several",
+    )  # fmt: skip
+    group.add_argument(
         "--job", metavar="NAME", help="run the job NAME (its selection, config, tags, executor)"
     )
     group.add_argument(

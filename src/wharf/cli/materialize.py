@@ -38,6 +38,8 @@ def run_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "raise_on_error": False,
         "partition_key": getattr(args, "partition", None),
     }
+    if getattr(args, "config", None):
+        kwargs["run_config"] = load_run_config(args.config)
     name = getattr(args, "executor", None)
     if name is not None or getattr(args, "dask_address", None):
         from wharf._core.executors import named_executor
@@ -50,6 +52,44 @@ def run_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
         kwargs["executor"] = named_executor("multiprocess", max_concurrent=args.max_concurrent)
     return kwargs
+
+
+def load_run_config(paths: list[str]) -> dict[str, Any]:
+    """The run config in the YAML files ``paths``, merged in order (later files win, dicts are
+    merged key by key), as Dagster's ``-c`` reads them."""
+    import yaml
+
+    from wharf.cli.common import CliError
+
+    merged: dict[str, Any] = {}
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as f:
+                loaded = yaml.safe_load(f)
+        except OSError as exc:
+            msg = f"--config {path}: cannot read the file ({exc.strerror or exc})"
+            raise CliError(msg) from exc
+        except yaml.YAMLError as exc:
+            msg = f"--config {path}: not valid YAML ({exc})"
+            raise CliError(msg) from exc
+        if loaded is None:
+            continue
+        if not isinstance(loaded, dict):
+            got = type(loaded).__name__
+            msg = f"--config {path}: expected a mapping (ops:, resources:), got {got}"
+            raise CliError(msg)
+        merged = _deep_merge(merged, loaded)
+    return merged
+
+
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 @contextmanager
@@ -82,7 +122,10 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "partitions", None):
         from wharf.cli.backfill import backfill
 
-        return backfill(defs, planned, args.partitions, show_traceback=args.traceback)
+        return backfill(
+            defs, planned, args.partitions, show_traceback=args.traceback,
+            run_config=kwargs.get("run_config"),
+        )  # fmt: skip
     started = time.perf_counter()
     with quiet_wharf_log(), make_progress(planned) as progress:
         if job is not None:
