@@ -65,6 +65,8 @@ def test_failing_asset_exits_1_and_skips_dependants(
     assert "2 done, 1 failed, 1 skipped" in out
     assert "skipped  report: upstream 'broken' failed" in out
     assert "Traceback" not in out + captured.err
+    assert (out + captured.err).count("numbers do not add up") == 1  # each error once
+    assert "  failed   broken\n" in out  # the summary names it
 
 
 def test_traceback_flag_prints_the_traceback(

@@ -300,7 +300,9 @@ def execute_in_process(
                 outcome = run_asset(run, asset)
             except BaseException as exc:  # a library's panic too (pyo3: a BaseException)
                 outcome = failed_outcome(key, exc)
-                _LOG.error("asset %s failed: %s", key.to_user_string(), exc)
+                _LOG.error(  # the CLI prints failures itself and drops these records
+                    "asset %s failed: %s", key.to_user_string(), exc, extra={"wharf_failure": True}
+                )
                 failed[key] = "failed"
         outcome.duration_s = outcome.duration_s or (time.time() - started_at)
         outcomes.append(outcome)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from wharf.cli.common import describe_error, fmt_duration, line
-from wharf.cli.materialize import quiet_wharf_log, report
+from wharf.cli.common import fmt_duration, line
+from wharf.cli.materialize import report
 
 if TYPE_CHECKING:
     from wharf._core.definitions import Definitions
@@ -80,7 +80,7 @@ def _run_result(  # noqa: PLR0917
     line()
     line(label, "bold")
     started = time.perf_counter()
-    with quiet_wharf_log(), make_progress(keys) as progress:
+    with make_progress(keys) as progress:  # inside the caller's wharf_log()
         result = defs.materialize(
             selection=keys,
             partition_key=partition,
@@ -101,7 +101,6 @@ def _run(  # noqa: PLR0917
 
 def _first_failure(result: Any) -> str:
     for outcome in result.outcomes:
-        if outcome.status == "failed":
-            what = describe_error(outcome.error) if outcome.error else outcome.reason
-            return f"asset {outcome.key.to_user_string()!r} failed: {what}"
+        if outcome.status == "failed":  # its error was printed with the partition's run
+            return f"asset {outcome.key.to_user_string()!r} failed"
     return "an asset was skipped"

@@ -50,6 +50,10 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     """
     group = parser.add_argument_group("run options")
     group.add_argument(
+        "--log-level", choices=["debug", "info", "warning", "error"], default="info",
+        help="show the wharf log (context.log included) from this level up (info)",
+    )  # fmt: skip
+    group.add_argument(
         "--select", action="extend", nargs="+", metavar="KEY",
         help="materialize only these assets: keys (a/b for multi-part keys; repeat or "
         "comma-separate) or Dagster's selection syntax ('*raw', 'raw+2', 'group:marts and "

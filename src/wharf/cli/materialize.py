@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from wharf.cli.common import describe_error, fmt_duration, line
+from wharf.cli.common import CliError, fmt_duration, line
 from wharf.cli.load import load_definitions
 
 
@@ -92,9 +93,17 @@ def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+class _NotAFailure(logging.Filter):
+    """Drops the run's own "asset X failed" records: the CLI prints each failure once."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(record, "wharf_failure", False)
+
+
 @contextmanager
 def quiet_wharf_log() -> Iterator[None]:
-    """The CLI reports failures itself: keep the ``wharf`` logger's fallback output away."""
+    """Keep the ``wharf`` logger's fallback output away (for callers that report failures
+    themselves and show no log, such as the web UI's worker)."""
     logger = logging.getLogger("wharf")
     handler = logging.NullHandler()
     logger.addHandler(handler)
@@ -102,6 +111,47 @@ def quiet_wharf_log() -> Iterator[None]:
         yield
     finally:
         logger.removeHandler(handler)
+
+
+@contextmanager
+def wharf_log(level: str = "info") -> Iterator[None]:
+    """Show the ``wharf`` logger's records (``context.log.info(...)`` included) on stderr
+    from ``level`` up (``info`` unless ``--log-level`` says otherwise), for one run."""
+    logger = logging.getLogger("wharf")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)-7s %(message)s"))
+    handler.addFilter(_NotAFailure())
+    before = logger.level
+    logger.setLevel(level.upper())
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(before)
+
+
+def check_partition_option(defs: Any, planned: list[Any], key: str | None) -> None:
+    """Check ``--partition`` before the run, with hints in the CLI's terms: a missing key is
+    shown as ``--partition KEY``, and several keys (``eu,us``, ``A...B``) point to
+    ``--partitions``."""
+    from wharf._core.instance import DagsterInstance
+    from wharf._core.partitioning.runs import check_run_partition
+    from wharf.errors import WharfError
+
+    hint = "--partition {key} (or --partitions A...B|A,B,C for one run per partition)"
+    try:
+        check_run_partition(
+            defs.asset_graph, planned, key, instance=DagsterInstance.get(), hint=hint
+        )
+    except WharfError as exc:
+        if key is not None and ("," in key or "..." in key):
+            msg = (
+                f"{exc.message}; --partition takes one key: for one run per partition of "
+                f"{key!r} use --partitions {key}"
+            )
+            raise CliError(msg) from None
+        raise
 
 
 def run(args: argparse.Namespace) -> int:
@@ -122,12 +172,14 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "partitions", None):
         from wharf.cli.backfill import backfill
 
-        return backfill(
-            defs, planned, args.partitions, show_traceback=args.traceback,
-            run_config=kwargs.get("run_config"),
-        )  # fmt: skip
+        with wharf_log(args.log_level):
+            return backfill(
+                defs, planned, args.partitions, show_traceback=args.traceback,
+                run_config=kwargs.get("run_config"),
+            )  # fmt: skip
+    check_partition_option(defs, planned, kwargs["partition_key"])
     started = time.perf_counter()
-    with quiet_wharf_log(), make_progress(planned) as progress:
+    with wharf_log(args.log_level), make_progress(planned) as progress:
         if job is not None:
             selection = kwargs.pop("selection")
             result = job.run(listener=progress, asset_selection=selection, **kwargs)
@@ -165,9 +217,8 @@ def report(result: Any, elapsed: float, *, show_traceback: bool) -> None:
     style = "bold green" if result.success else "bold red"
     part = f" (partition {result.partition_key})" if result.partition_key is not None else ""
     line(f"run {result.run_id}{part}: {counts} in {fmt_duration(elapsed)}", style)
-    for o in failed:
-        detail = describe_error(o.error) if o.error is not None else o.reason
-        line(f"  failed   {o.key.to_user_string()}: {detail}", "red")
+    for o in failed:  # the error itself is printed once, above
+        line(f"  failed   {o.key.to_user_string()}", "red")
     for o in skipped:
         line(f"  skipped  {o.key.to_user_string()}: {o.reason}", "yellow")
     if failed and not show_traceback:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from wharf._core.execution import RunListener, StepOutcome
 from wharf._core.keys import AssetKey
-from wharf.cli.common import describe_error, fmt_duration, is_tty
+from wharf.cli.common import fmt_duration, is_tty
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -27,10 +27,11 @@ _ICON = {"done": "✓", "failed": "✗", "skipped": "-", "pending": "·"}
 
 
 def outcome_detail(outcome: StepOutcome) -> str:
-    """Why an asset failed or was skipped (empty when it succeeded)."""
-    if outcome.error is not None:
-        return describe_error(outcome.error)
-    return "" if outcome.status == "success" else (outcome.reason or "")
+    """Why an asset was skipped, or why it failed when there is no error to show; empty
+    otherwise: a failure's error is printed once, after the run (``materialize.report``)."""
+    if outcome.status == "success" or outcome.error is not None:
+        return ""
+    return outcome.reason or ""
 
 
 class Progress(RunListener):

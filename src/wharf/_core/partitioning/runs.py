@@ -77,8 +77,12 @@ def check_run_partition(
     *,
     instance: Any = None,
     current_time: datetime | None = None,
+    hint: str = "partition_key={key!r}",
 ) -> str | None:
-    """The run's partition key, checked against every selected partitioned asset."""
+    """The run's partition key, checked against every selected partitioned asset.
+
+    ``hint`` shows how to pass a key where one is missing (the CLI says ``--partition {key}``).
+    """
     partitioned = _partitioned(graph, selected)
     if partition_key is None:
         if partitioned:
@@ -86,7 +90,7 @@ def check_run_partition(
             assert first.partitions_def is not None
             pdef, name = first.partitions_def, first.key.to_user_string()
             last = pdef.get_last_partition_key(current_time, instance)
-            example = f", e.g. partition_key={last!r}" if last else ""
+            example = f", e.g. {hint.format(key=last)}" if last else ""
             msg = (
                 f"asset {name!r} is partitioned ({pdef.describe()}): expected a partition key "
                 f"for the run{example}; got none"
