@@ -227,7 +227,7 @@ def test_columns_differing_only_in_case_or_no_columns_fail_and_keep_the_table(
     assert dg.materialize([t], resources={"io_manager": io}).success
     for bad, text in [
         (pa.table({"A": [1, 2], "a": [10, 20]}), "columns 'A' and 'a' differ only in case"),
-        (pd.DataFrame(), "the data has no columns, and a table needs at least one"),
+        (pa.table({}), "the data has no columns, and a table needs at least one"),
     ]:
         value["t"] = bad
         result = dg.materialize([t], resources={"io_manager": io}, raise_on_error=False)

@@ -287,11 +287,60 @@ def test_pandas_zero_rows_and_all_nulls() -> None:
         pd.testing.assert_frame_equal(pandas_round_trip(df), df)
 
 
-def test_pandas_unnamed_index_is_dropped() -> None:
+def test_pandas_unnamed_index_is_kept_as_pandas_keeps_it() -> None:
     df = pd.DataFrame({"a": [3, 1, 2]}).sort_values("a")
-    assert PANDAS.to_arrow(df).schema.names == ["a"]
-    back = pandas_round_trip(df)
-    pd.testing.assert_frame_equal(back, df.reset_index(drop=True))
+    assert PANDAS.to_arrow(df).schema.names == ["a", "__index_level_0__"]
+    pd.testing.assert_frame_equal(pandas_round_trip(df), df, check_exact=True)
+
+
+@pytest.mark.parametrize(
+    "df",
+    [
+        pd.DataFrame({"v": [1, 2, 3]}, index=pd.date_range("2024-01-01", periods=3)),
+        pd.DataFrame({"v": [1, 2]}, index=pd.timedelta_range("1s", periods=2, freq="s")),
+        pd.DataFrame({"v": [1, 2, 3]}, index=[30, 10, 20]),
+        pd.DataFrame({"v": [1, 2, 3]}, index=pd.RangeIndex(5, 11, 2, name="r")),
+        pd.DataFrame({"v": [1, 2]}, index=pd.MultiIndex.from_tuples([("a", 1), ("b", 2)])),
+        pd.DataFrame([[1, 2]], columns=pd.MultiIndex.from_tuples([("a", "x"), ("a", "y")])),
+        pd.DataFrame([[1, 2]], columns=pd.MultiIndex.from_tuples([("a", 1), ("b", 2)])),
+        pd.DataFrame([[1, 2], [3, 4]]),
+        pd.DataFrame([[1, 2]], columns=pd.Index([1.5, 2.5])),
+        pd.DataFrame(index=range(3)),
+        pd.DataFrame(index=pd.RangeIndex(2, 8, 3)),
+        pd.DataFrame(index=pd.Index(["a", "b"], name="k")),
+        pd.DataFrame(),
+    ],
+    ids=lambda df: f"{type(df.index).__name__}-{type(df.columns).__name__}-{df.shape}",
+)
+def test_pandas_index_and_labels_round_trip(df: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(pandas_round_trip(df), df, check_exact=True)
+
+
+def test_pandas_range_index_stays_implicit() -> None:
+    assert PANDAS.to_arrow(pd.DataFrame({"v": [1, 2]})).schema.names == ["v"]
+
+
+def test_pandas_index_reads_as_columns_without_pandas() -> None:
+    df = pd.DataFrame({"v": [1, 2]}, index=pd.Index([10, 20]))
+    table = PANDAS.to_arrow(df).read_all()
+    assert table.to_pydict() == {"v": [1, 2], "__index_level_0__": [10, 20]}
+
+
+def test_pandas_freq_note_that_no_longer_fits_is_ignored() -> None:
+    df = pd.DataFrame({"v": [1, 2, 3]}, index=pd.date_range("2024-01-01", periods=3))
+    table = PANDAS.to_arrow(df).read_all()
+    back = PANDAS.from_arrow(table.take([0, 2]).to_reader(), pd.DataFrame)
+    assert list(back.index) == [df.index[0], df.index[2]]
+    assert back.index.freq is None
+
+
+@pytest.mark.parametrize(
+    "columns", [["a", 1], [float("nan"), 1.0]], ids=["mixed-types", "nan-label"]
+)
+def test_pandas_labels_that_cannot_round_trip_are_refused(columns: list[object]) -> None:
+    df = pd.DataFrame([[1, 2]], columns=columns)
+    with pytest.raises(AssetTypeError, match="column label"):
+        PANDAS.to_arrow(df)
 
 
 def test_pandas_named_index_is_stored_and_restored() -> None:

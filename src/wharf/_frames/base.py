@@ -98,6 +98,13 @@ def export(adapter: FrameAdapter, obj: Any, *, asset: str, io_manager: str) -> p
     """
     try:
         return adapter.to_arrow(obj)
+    except AssetTypeError as exc:  # the adapter refused the value and said why
+        label = type_label(obj)
+        msg = f"asset {asset!r} returned a {label} that {io_manager} cannot convert to Arrow: {exc}"
+        raise AssetTypeError(
+            msg + "; the stored value is unchanged", asset=asset, io_manager=io_manager,
+            expected=exc.expected or "a value the store can keep", got=exc.got or label,
+        ) from exc  # fmt: skip
     except Exception as exc:
         label = type_label(obj)
         msg = (

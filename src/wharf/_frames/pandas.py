@@ -6,12 +6,16 @@ and Arrow IPC stores keep it), ``Table.to_pandas`` restores the exact dtypes: nu
 ``Int64``/``boolean``/``string``, ``str``, categoricals, tz-aware and naive datetimes (with their
 unit), ``datetime.date`` and ``Decimal`` objects, all-null ``object`` columns.
 
-**The index.** An unnamed index (the default ``RangeIndex``, or the leftover labels of a filter
-or sort) is not stored and comes back as a default ``RangeIndex``; this matches Dagster's SQL
-handlers (``index=False``) and keeps ``__index_level_0__`` columns out of every table. A named
-index (any named level of a ``MultiIndex``) is data: its levels are stored as ordinary columns
-named after them, restored as the index while the pandas metadata survives, and plain columns
-when it does not (a database).
+**The index and the column labels** are kept as pandas' own Arrow metadata keeps them
+(:mod:`wharf._frames.pandas_index`): a non-range index (a ``DatetimeIndex``, the leftover
+labels of a filter or sort, a named index, each level of a ``MultiIndex``) is stored as
+ordinary columns, ``__index_level_0__`` when unnamed, and restored as the index on a pandas
+load; a ``RangeIndex`` stays implicit (metadata only). Integer labels and a ``MultiIndex`` of
+columns come back as they were; labels that would not (mixed ``str`` and ``int``) are refused
+before anything is stored. Every store keeps the metadata (SQL stores in the schema comment),
+so this holds everywhere. Loaded as polars, pyarrow, Spark or a DuckDB relation, the index
+columns are ordinary columns. A column projection that leaves them out loads a default
+``RangeIndex``.
 
 **Without pandas metadata** (rows that came back from a database) the dtype follows the Arrow
 type, with one data-dependent rule that never loses a value:
@@ -32,7 +36,7 @@ null                                   ``object`` of ``None``
 =====================================  ==============================================
 
 The nullable rule is also applied when the metadata says ``int64`` but nulls turned up (a
-partition written later). Known losses: column labels become strings; the storage of the
+partition written later). Known losses: the storage of the
 ``string`` dtype (python or pyarrow) is not kept, only its values and ``NA``; ``Decimal``
 objects come back at the column's common scale (``Decimal("1.1")`` as ``Decimal("1.10")``,
 equal in value); floats lose the difference between null and ``NaN``, as pandas has none.
@@ -44,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 from wharf._deps import require
 from wharf._frames.base import as_reader, check_value, matches_any, table_reader
-from wharf.errors import AssetTypeError
+from wharf._frames.pandas_index import frame_to_table, restore_index
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -74,16 +78,9 @@ class PandasAdapter:
         return matches_any(tp, self._paths)
 
     def to_arrow(self, obj: Any) -> pa.RecordBatchReader:
-        """Convert with ``pa.Table.from_pandas``; only a named index is stored."""
+        """Convert with ``pa.Table.from_pandas``, keeping the index and column labels."""
         check_value(self, obj)
-        pa = require("pyarrow", purpose="converting pandas to Arrow")
-        keep_index = any(name is not None for name in obj.index.names)
-        try:
-            table = pa.Table.from_pandas(obj, preserve_index=keep_index)
-        except (pa.ArrowException, ValueError, TypeError) as exc:
-            expected = "a pandas.DataFrame whose columns Arrow can represent"
-            msg = f"Cannot convert this pandas.DataFrame to Arrow: {exc}"
-            raise AssetTypeError(msg, expected=expected, got="pandas.DataFrame") from exc
+        table = frame_to_table(obj)
         return table_reader(_type_empty_string_categories(obj, table))
 
     def from_arrow(self, reader: pa.RecordBatchReader, tp: type) -> Any:
@@ -93,7 +90,7 @@ class PandasAdapter:
         frame = table.to_pandas()
         _keep_integer_nulls(table, frame, pd)
         _string_categories_when_empty(table, frame, pd)
-        return frame
+        return restore_index(frame, table.schema.metadata)
 
     def type_names(self) -> tuple[str, ...]:
         """``("pandas.DataFrame",)``."""

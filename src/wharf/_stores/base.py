@@ -274,6 +274,8 @@ def store_errors(
         raise
     except errors() as exc:
         source = source_error()
+        if isinstance(source, WharfError):  # refused inside the stream (a value it cannot keep)
+            raise source from exc
         detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         if source is not None:
             detail = f"the incoming data stream raised {source!r}"

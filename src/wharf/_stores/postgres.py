@@ -22,8 +22,9 @@ What does not round-trip exactly (everything else comes back as written, because
 Arrow schema and categorical dictionaries are kept in the table comment):
 
 - Text cannot hold the NUL character (U+0000): such a string fails the write with a message.
-- Timestamps and times keep microseconds (``timestamp[ns]`` values lose their nanoseconds);
-  ``interval`` keeps microseconds.
+- Timestamps and times keep microseconds: a ``timestamp[ns]``/``time64[ns]`` column is stored
+  as microseconds and restored as nanoseconds, and a value with nanoseconds fails the write
+  (nothing is stored) instead of being cut; ``interval`` keeps microseconds.
 - Structs, lists of structs and lists of lists have no column type: they are stored as JSON
   text (queryable as ``col::jsonb``) and parsed back on read. A timestamp, date, decimal or
   bytes value inside one has no JSON form: the write fails, naming the column. Maps and unions
@@ -167,6 +168,8 @@ def _storage_type(arrow_type: Any) -> Any:
         return pa.int64()
     if pa.types.is_date64(t):
         return pa.date32()
+    if (pa.types.is_timestamp(t) or pa.types.is_time64(t)) and t.unit == "ns":
+        return pa.timestamp("us", t.tz) if pa.types.is_timestamp(t) else pa.time64("us")
     nested = _is_list(t) and (_is_list(t.value_type) or pa.types.is_struct(t.value_type))
     if pa.types.is_struct(t) or nested:
         return pa.large_string()  # no PostgreSQL type holds it: kept as JSON text

@@ -164,8 +164,30 @@ def to_storage(batch: Any, storage: Any) -> Any:
         elif _json_text(f.type, column.type):
             arrays.append(pa.array(_json_values(column, f.name), type=f.type))
         else:
-            arrays.append(column.cast(f.type))
+            arrays.append(_cast(column, f))
     return pa.RecordBatch.from_arrays(arrays, schema=storage)
+
+
+def _cast(column: Any, target: Any) -> Any:
+    """``column`` cast (safely) to its storage type; a time with nanoseconds that the database
+    would cut to microseconds is a :class:`StorageError`, not a silent truncation."""
+    pa = require("pyarrow")
+    try:
+        return column.cast(target.type)
+    except pa.ArrowInvalid as exc:
+        cut = (
+            getattr(column.type, "unit", None) == "ns" and getattr(target.type, "unit", "") == "us"
+        )
+        if not cut:
+            raise
+        msg = (
+            f"column {target.name!r} ({column.type}) holds values with nanoseconds, and the "
+            "database keeps timestamps and times to the microsecond: refused rather than cut "
+            "(round them first, e.g. series.dt.floor('us'), or store them as int64)"
+        )
+        raise StorageError(
+            msg, expected="timestamps in whole microseconds", got=f"nanoseconds in {column.type}"
+        ) from exc
 
 
 def _json_values(column: Any, name: str) -> list[str | None]:

@@ -575,7 +575,12 @@ class _Tap:
                 raise
             self._notes.see(batch)
             self.rows = (self.rows or 0) + batch.num_rows
-            yield batch if same else to_storage(batch, self.storage)
+            try:
+                out = batch if same else to_storage(batch, self.storage)
+            except StorageError as exc:  # a value the database cannot keep: the cause to report
+                self.error = exc
+                raise
+            yield out
 
 
 def _restored(batches: Any, schema: Any, dictionaries: dict[str, Any]) -> Iterator[Any]:

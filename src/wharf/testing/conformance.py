@@ -8,13 +8,14 @@ row; a frame type is a :class:`~wharf.testing.frames.FrameKind` row.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import wharf as dg
-from wharf.errors import AssetTypeError, StoredValueNotFoundError
+from wharf.errors import AssetTypeError, StorageError, StoredValueNotFoundError
 from wharf.testing import partition_checks as pc
 from wharf.testing.frames import FRAME_KINDS, FrameKind
 
@@ -28,7 +29,9 @@ class StoreCase:
     Attributes:
         name: shown in test ids, e.g. ``"duckdb"``.
         io_manager: builds the I/O manager given a fresh folder (servers come from the caller).
-        capabilities: what the store supports; a check that needs a missing one is skipped.
+        capabilities: what the store supports (a check that needs a missing one is skipped),
+            and its traits: ``lists_never_null`` (a known gap, see ``KNOWN_GAPS``),
+            ``microsecond_timestamps`` (a nanosecond value is refused, not kept).
         tables_only: the store refuses values that are not tables (no pickle fallback).
         fixture: the pytest fixture that provides the store's server, if it needs one;
             ``io_manager`` is then called as ``io_manager(folder, server=<fixture value>)``.
@@ -149,16 +152,148 @@ def check_empty_categories(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
     labels = pd.Index(["b", "a", "日本"], dtype="str")
     df = pd.DataFrame({"c": pd.Categorical([], categories=labels, ordered=True)})
     assert _write(case, tmp, lambda: df).success
+    pd.testing.assert_frame_equal(_load(case, tmp, pd.DataFrame), df, check_exact=True)
+
+
+def _load(case: StoreCase, tmp: Path, annotation: Any, name: str = "t") -> Any:
+    """The stored value of asset ``name``, loaded as ``annotation`` by a downstream asset."""
     sink: list[Any] = []
 
     def consume(t):  # type: ignore[no-untyped-def]
         sink.append(t)
 
-    consume.__annotations__ = {"t": pd.DataFrame, "return": None}
+    consume.__annotations__ = {"t": annotation, "return": None}
     resources = {"io_manager": case.io_manager(tmp)}
-    assets = [_producer(lambda: None), dg.asset(ins={"t": dg.AssetIn(key="t")})(consume)]
-    dg.materialize(assets, resources=resources, selection=[assets[1].key])
-    pd.testing.assert_frame_equal(sink[0], df, check_exact=True)
+    consumer = dg.asset(name=f"load_{name}", ins={"t": dg.AssetIn(key=name)})(consume)
+    assets = [_producer(lambda: None, name), consumer]
+    dg.materialize(assets, resources=resources, selection=[consumer.key])
+    return sink[0]
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _same_frame(case: StoreCase, tmp: Path, frames: dict[str, Any]) -> None:
+    """Each pandas frame of ``frames`` comes back exactly (index, labels, dtypes, freq)."""
+    import pandas as pd
+
+    for i, (label, df) in enumerate(frames.items()):
+        name = f"t{i}"
+        assert _write(case, tmp, functools.partial(_same, df), name=name).success, (
+            case.name,
+            label,
+        )
+        got = _load(case, tmp, pd.DataFrame, name=name)
+        try:
+            pd.testing.assert_frame_equal(got, df, check_exact=True)
+        except AssertionError as exc:
+            raise AssertionError(f"{case.name}: {label}: {exc}") from None
+
+
+def check_pandas_index(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
+    """A pandas index survives: a DatetimeIndex (with its freq), an unnamed integer index, a
+    named index, a MultiIndex, a RangeIndex not starting at 0. Loaded as pyarrow (or polars),
+    the index is ordinary columns, named as pandas names them; a RangeIndex stays implicit."""
+    import pandas as pd
+    import pyarrow as pa
+
+    v = {"v": [1.5, 2.5, 3.5]}
+    _same_frame(
+        case,
+        tmp,
+        {
+            "DatetimeIndex": pd.DataFrame(v, index=pd.date_range("2024-01-01", periods=3)),
+            "DatetimeIndex UTC": pd.DataFrame(
+                v, index=pd.DatetimeIndex(["2024-01-03", "2024-01-01", "2024-02-01"], tz="UTC")
+            ),
+            "integer index": pd.DataFrame(v, index=[30, 10, 20]),
+            "named index": pd.DataFrame(v, index=pd.Index(["x", "y", "z"], name="key")),
+            "MultiIndex": pd.DataFrame(
+                v,
+                index=pd.MultiIndex.from_tuples([("a", 1), ("a", 2), ("b", 1)], names=["k", None]),
+            ),
+            "RangeIndex(5, 11, 2)": pd.DataFrame(v, index=pd.RangeIndex(5, 11, 2)),
+        },
+    )
+    indexed = pd.DataFrame(v, index=pd.Index([30, 10, 20]))
+    assert _write(case, tmp, lambda: indexed).success
+    as_arrow = _load(case, tmp, pa.Table)
+    assert as_arrow.column_names == ["v", "__index_level_0__"], case.name
+    assert as_arrow.column("__index_level_0__").to_pylist() == [30, 10, 20]
+    assert _write(case, tmp, lambda: pd.DataFrame(v)).success
+    assert _load(case, tmp, pa.Table).column_names == ["v"], case.name
+
+
+def check_pandas_column_labels(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
+    """MultiIndex columns and integer column labels come back as they were; labels Arrow cannot
+    give back (mixed types) come back too (memory) or are refused, naming the asset and the I/O
+    manager, and the stored value stays."""
+    import pandas as pd
+
+    pairs = [("a", "x"), ("a", "y"), ("b", "x")]
+    _same_frame(
+        case,
+        tmp,
+        {
+            "MultiIndex columns": pd.DataFrame(
+                [[1, 2, 3]], columns=pd.MultiIndex.from_tuples(pairs, names=["top", "sub"])
+            ),
+            "integer column labels": pd.DataFrame([[1, 2], [3, 4]]),
+            "integer labels, not from 0": pd.DataFrame([[1.0, 2.0]], columns=[7, 3]),
+        },
+    )
+    before, mixed = pd.DataFrame({"a": [1]}), pd.DataFrame([[1, 2]], columns=["a", 1])
+    assert _write(case, tmp, lambda: before).success
+    result = _write(case, tmp, lambda: mixed)
+    if result.success:  # a store of Python objects (memory) keeps any label
+        pd.testing.assert_frame_equal(_load(case, tmp, pd.DataFrame), mixed)
+        return
+    err = next(iter(result.failures.values()))
+    assert isinstance(err, AssetTypeError), (case.name, err)
+    assert "'t'" in str(err), str(err)
+    assert type(case.io_manager(tmp)).__name__ in str(err), str(err)
+    assert "column label" in str(err)
+    pd.testing.assert_frame_equal(_load(case, tmp, pd.DataFrame), before)
+
+
+def check_pandas_zero_columns(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
+    """A pandas frame of no columns keeps its rows (its index), with or without rows."""
+    import pandas as pd
+
+    _same_frame(
+        case,
+        tmp,
+        {
+            "0 columns, 3 rows": pd.DataFrame(index=range(3)),
+            "0 columns, 0 rows": pd.DataFrame(),
+            "0 columns, DatetimeIndex": pd.DataFrame(index=pd.date_range("2024-01-01", periods=2)),
+        },
+    )
+
+
+def check_nanoseconds(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
+    """Nanosecond timestamps are kept, or (``microsecond_timestamps`` stores) a value with
+    nanoseconds is refused, naming the asset and the I/O manager, and the stored value stays.
+    A nanosecond column of whole microseconds comes back exactly everywhere."""
+    import pandas as pd
+
+    whole = pd.DataFrame({"t": pd.to_datetime(["2024-01-01 00:00:00.000001"]).as_unit("ns")})
+    _same_frame(case, tmp, {"datetime64[ns], whole microseconds": whole})
+    fine = pd.DataFrame({"t": pd.to_datetime(["2024-01-01 00:00:00.000000001"]).as_unit("ns")})
+    if "microsecond_timestamps" not in case.capabilities:
+        _same_frame(case, tmp, {"datetime64[ns] with nanoseconds": fine})
+        return
+    before = pd.DataFrame({"t": pd.to_datetime(["2023-05-05"]).as_unit("ns")})
+    assert _write(case, tmp, lambda: before).success
+    result = _write(case, tmp, lambda: fine)
+    err = next(iter(result.failures.values()), None)
+    assert isinstance(err, StorageError), (case.name, err)
+    text = str(err)
+    assert "'t'" in text, text
+    assert type(case.io_manager(tmp)).__name__ in text, text
+    assert "nanosecond" in text, text
+    pd.testing.assert_frame_equal(_load(case, tmp, pd.DataFrame), before, check_exact=True)
 
 
 def check_projection(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
@@ -238,6 +373,10 @@ CHECKS: tuple[Check, ...] = (
     Check("overwrite", check_overwrite),
     Check("empty", check_empty),
     Check("empty_categories", check_empty_categories, per_kind=False),
+    Check("pandas_index", check_pandas_index, per_kind=False),
+    Check("pandas_column_labels", check_pandas_column_labels, per_kind=False),
+    Check("pandas_zero_columns", check_pandas_zero_columns, per_kind=False),
+    Check("nanoseconds", check_nanoseconds, per_kind=False),
     Check("projection", check_projection, needs=frozenset({"projection"})),
     Check("schema_change", check_schema_change),
     Check("column_order", check_column_order),

@@ -91,6 +91,34 @@ def _pandas_columns() -> dict[str, Any]:
     }
 
 
+def _pandas_frames() -> dict[str, Any]:
+    """Whole frames: what a frame is besides its columns (index, labels, shape), and a column
+    type some stores cannot keep."""
+    import pandas as pd
+
+    v = {"v": [1.5, 2.5, 3.5]}
+    return {
+        "index: DatetimeIndex (freq D)": pd.DataFrame(
+            v, index=pd.date_range("2024-01-01", periods=3)
+        ),
+        "index: unnamed integers": pd.DataFrame(v, index=[30, 10, 20]),
+        "index: named": pd.DataFrame(v, index=pd.Index(["x", "y", "z"], name="key")),
+        "index: MultiIndex": pd.DataFrame(
+            v, index=pd.MultiIndex.from_tuples([("a", 1), ("a", 2), ("b", 1)], names=["k", "n"])
+        ),
+        "index: RangeIndex(5, 11, 2)": pd.DataFrame(v, index=pd.RangeIndex(5, 11, 2)),
+        "columns: MultiIndex": pd.DataFrame(
+            [[1, 2]], columns=pd.MultiIndex.from_tuples([("a", "x"), ("a", "y")])
+        ),
+        "columns: integer labels": pd.DataFrame([[1, 2], [3, 4]]),
+        "columns: mixed str and int labels": pd.DataFrame([[1, 2]], columns=["a", 1]),
+        "0 columns, 3 rows": pd.DataFrame(index=range(3)),
+        "datetime64[ns] with nanoseconds": pd.DataFrame(
+            {"c": pd.to_datetime(["2024-01-01 00:00:00.000000001"]).as_unit("ns")}
+        ),
+    }
+
+
 def _polars_columns() -> dict[str, Any]:
     import polars as pl
 
@@ -174,6 +202,9 @@ def fidelity_rows(
     rows = []
     for name, series in _pandas_columns().items():
         frame = pd.DataFrame({"c": series})
+        cells = {s.name: _cell(s, frame, pd.DataFrame, _exact_pandas) for s in stores}
+        rows.append(("pandas", name, cells))
+    for name, frame in _pandas_frames().items():
         cells = {s.name: _cell(s, frame, pd.DataFrame, _exact_pandas) for s in stores}
         rows.append(("pandas", name, cells))
     for name, series in _polars_columns().items():
