@@ -26,7 +26,9 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
 ]
 
-WIDTH = 20
+# wider than max_concurrent=4 below, so workers queue; every child is a worker process (or a Dask
+# task) that sets up its own store client, which costs seconds apiece on a loaded 2-core machine
+WIDTH = 6
 
 
 def wide_graph() -> list[dg.AssetsDefinition]:
