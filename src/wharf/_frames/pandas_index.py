@@ -31,7 +31,15 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-__all__ = ["NOTES_KEY", "frame_to_table", "restore_index"]
+__all__ = [
+    "NOTES_KEY",
+    "align_indexes",
+    "fit_partition",
+    "frame_to_table",
+    "index_columns",
+    "restore_index",
+    "with_range_as",
+]
 
 #: schema metadata key of what the ``pandas`` metadata does not keep (JSON)
 NOTES_KEY = b"wharf.pandas"
@@ -143,3 +151,101 @@ def _label_error(frame: pd.DataFrame, what: str) -> AssetTypeError:
         "columns first, e.g. df.columns = df.columns.map(str)"
     )
     return AssetTypeError(msg, expected="column labels that round-trip", got=got)
+
+
+# -- partitions: one table, or one frame, from frames whose index differs ------------------
+def index_columns(schema: Any) -> list[str]:
+    """The columns that hold a pandas index, per the ``pandas`` metadata of ``schema``.
+
+    Examples:
+        >>> import pandas as pd
+        >>> index_columns(frame_to_table(pd.DataFrame({"v": [1]}, index=[7])).schema)
+        ['__index_level_0__']
+    """
+    return [c for c in _pandas_meta(schema).get("index_columns", []) if isinstance(c, str)]
+
+
+def with_range_as(reader: Any, name: str) -> Any:
+    """``reader`` (a pandas frame whose index is a ``RangeIndex``, kept as metadata only) with
+    that index stored as column ``name``, its values the range's; None when it has no
+    ``RangeIndex`` or has index columns already."""
+    pa = require("pyarrow")
+    meta = _pandas_meta(reader.schema)
+    ranges = [c for c in meta.get("index_columns", []) if isinstance(c, dict)]
+    if len(ranges) != 1 or len(meta["index_columns"]) != 1 or name in reader.schema.names:
+        return None
+    span = ranges[0]
+    start, step = int(span.get("start", 0)), int(span.get("step", 1))
+    entry = {
+        "name": span.get("name"), "field_name": name, "pandas_type": "int64",
+        "numpy_type": "int64", "metadata": None,
+    }  # fmt: skip
+    meta = {**meta, "index_columns": [name], "columns": [*meta.get("columns", []), entry]}
+    metadata = {**(reader.schema.metadata or {}), b"pandas": json.dumps(meta).encode()}
+    schema = reader.schema.append(pa.field(name, pa.int64())).with_metadata(metadata)
+
+    def batches() -> Any:
+        done = 0
+        for batch in reader:
+            labels = range(start + step * done, start + step * (done + batch.num_rows), step)
+            done += batch.num_rows
+            arrays = [*batch.columns, pa.array(labels, pa.int64())]
+            yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
+
+
+def fit_partition(reader: Any, stored: Any, where: str) -> Any:
+    """A pandas partition's stream, fitted to the index columns of the ``stored`` table schema
+    (None: no table yet). A ``RangeIndex`` is stored as the table's index column; an index the
+    table has no column for is refused, since storing the partition would drop it.
+
+    Raises:
+        AssetTypeError: the partition has index columns the table lacks, or lacks (other than
+            as an integer ``RangeIndex``) index columns the table has.
+    """
+    if stored is None or b"pandas" not in (reader.schema.metadata or {}):
+        return reader
+    pa = require("pyarrow")
+    wanted = [c for c in index_columns(stored) if c not in reader.schema.names]
+    integers = all(pa.types.is_integer(stored.field(c).type) for c in wanted)
+    if len(wanted) == 1 and integers and (fitted := with_range_as(reader, wanted[0])):
+        return fitted
+    if wanted:
+        types = ", ".join(f"{c} {stored.field(c).type}" for c in wanted)
+        msg = (
+            f"{where} keeps the pandas index of earlier partitions in column(s) {types}, but "
+            "this partition's pandas.DataFrame has no such index: give every partition the "
+            "same kind of index (df.set_index(...)), or rewrite the earlier partitions"
+        )
+        raise AssetTypeError(msg, expected=f"index {wanted}", got="another index")
+    extra = [c for c in index_columns(reader.schema) if c not in stored.names]
+    if extra:
+        msg = (
+            f"the pandas.DataFrame of this partition has an index that is not a RangeIndex "
+            f"(a filter or sort can leave one), kept as column(s) {extra}, but {where}, which "
+            "earlier partitions wrote with a RangeIndex, has no such column: storing the "
+            "partition would drop its index. Return df.reset_index(drop=True) if the labels do "
+            "not matter, or give every partition the same kind of index"
+        )
+        raise AssetTypeError(msg, expected=f"columns {stored.names}", got=f"index {extra}")
+    return reader
+
+
+def align_indexes(readers: list[Any]) -> list[Any]:
+    """Streams of several pandas partitions, to be read as one frame: where some keep their
+    index as a column and others have a ``RangeIndex``, the ranges become that column too, so
+    the combined frame's index is every partition's labels."""
+    names = next((index_columns(r.schema) for r in readers if index_columns(r.schema)), [])
+    if len(names) != 1:
+        return readers
+    return [with_range_as(r, names[0]) or r for r in readers]
+
+
+def _pandas_meta(schema: Any) -> dict[str, Any]:
+    raw = (schema.metadata or {}).get(b"pandas")
+    try:
+        meta = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return meta if isinstance(meta, dict) else {}

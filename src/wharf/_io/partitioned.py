@@ -99,6 +99,7 @@ def concat_frames(context: InputContext, values: dict[str, Any], adapter: Any, m
     """One frame of the annotated type from every partition's frame, via Arrow."""
     from wharf._deps import require
     from wharf._frames import adapter_for_value
+    from wharf._frames.pandas_index import align_indexes
 
     pa = require("pyarrow", purpose="combining partitions into one frame")
     readers = []
@@ -116,6 +117,7 @@ def concat_frames(context: InputContext, values: dict[str, Any], adapter: Any, m
                 got=type_name(type(value)),
             )  # fmt: skip
         readers.append(source.to_arrow(value))
+    readers = align_indexes(readers)
     schema = unified_schema([r.schema for r in readers], pa)
     reader = pa.RecordBatchReader.from_batches(schema, _conformed(readers, schema, pa))
     return adapter.from_arrow(reader, strip_optional(context.dagster_type.typing_type))

@@ -128,6 +128,7 @@ class TableIOManager(ConfigurableIOManager):
             # one partition's rows are replaced inside one transaction; the others stay
             name = type(self).__name__
             reader = export(adapter, obj, asset=label, io_manager=name)
+            reader = self._fit_pandas_index(ref, reader, label)
             dims = tp.dimensions(
                 context.asset_partitions_def, context.definition_metadata, asset=label, manager=name
             )
@@ -143,6 +144,27 @@ class TableIOManager(ConfigurableIOManager):
                 source = export(adapter, obj, asset=label, io_manager=type(self).__name__)
             result = self.table_store().write(ref, source)
         context.add_output_metadata(_metadata(result, time.perf_counter() - start))
+
+    def _fit_pandas_index(self, ref: TableRef, reader: Any, label: str) -> Any:
+        """A pandas partition's index fitted to the table's index columns (one schema read,
+        only for pandas values): see :func:`wharf._frames.pandas_index.fit_partition`."""
+        from wharf._frames.pandas_index import fit_partition
+
+        if b"pandas" not in (reader.schema.metadata or {}):
+            return reader
+        store = self.table_store()
+        try:
+            stored = store.schema(ref)
+        except StoredValueNotFoundError:
+            stored = None
+        try:
+            return fit_partition(reader, stored, f"table {store.location(ref)}")
+        except AssetTypeError as exc:
+            name = type(self).__name__
+            msg = f"asset {label!r} ({name}): {exc}; the stored table is unchanged"
+            raise AssetTypeError(
+                msg, asset=label, io_manager=name, expected=exc.expected, got=exc.got
+            ) from None
 
     # -- loading ----------------------------------------------------------------------
     def load_input(self, context: InputContext) -> Any:

@@ -405,4 +405,5 @@ CHECKS: tuple[Check, ...] = (
         needs=frozenset({"crash_atomic"}),
     ),
     Check("partitions_dynamic_keys", pc.check_dynamic_keys, per_kind=False),
+    Check("partitions_pandas_index", pc.check_pandas_index, per_kind=False),
 )

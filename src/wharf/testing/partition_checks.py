@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import wharf as dg
-from wharf.errors import StorageError, StoredValueNotFoundError
+from wharf.errors import AssetTypeError, StorageError, StoredValueNotFoundError
 from wharf.testing.frames import FrameKind
 
 Source = Callable[[str], Any]  # partition key -> pyarrow.Table
@@ -286,3 +286,63 @@ def check_dynamic_keys(case: Any, kind: FrameKind, tmp: Path) -> None:
         assert write(case, tmp, kind, pdef, key, source).success
     _same(read(case, tmp, kind, pdef, key=keys[0], downstream=pdef), source(keys[0]))
     _same(read(case, tmp, kind, pdef), *(source(k) for k in keys))
+
+
+def _pandas_as_is() -> FrameKind:
+    import pandas as pd
+
+    return FrameKind("pandas", lambda: pd.DataFrame, lambda value: value, lambda value: value)
+
+
+def check_pandas_index(case: Any, kind: FrameKind, tmp: Path) -> None:
+    """The partitions of a pandas asset keep their index, alone and read as one frame: a
+    DatetimeIndex; integer labels, where a RangeIndex partition stores its labels in the
+    table's index column. A table store refuses a partition whose index it has no column for
+    (earlier partitions had a RangeIndex) rather than drop it, naming the asset and manager."""
+    import pandas as pd
+
+    pdef, frames = days(), _pandas_as_is()
+    keys = pdef.get_partition_keys()
+
+    def timed(key: str) -> Any:
+        day = dt.date.fromisoformat(key)
+        at = pd.DatetimeIndex([f"{key} 01:00", f"{key} 02:00"]).as_unit("us")
+        return pd.DataFrame({"day": [day, day], "value": [1, 2]}, index=at)
+
+    for key in keys:
+        assert write(case, tmp, frames, pdef, key, timed).success, key
+    one = read(case, tmp, frames, pdef, key=keys[1], downstream=pdef, annotation=pd.DataFrame)
+    pd.testing.assert_frame_equal(one, timed(keys[1]))
+    every = read(case, tmp, frames, pdef, annotation=pd.DataFrame)
+    pd.testing.assert_frame_equal(every, pd.concat([timed(k) for k in keys]))
+
+    labels = {keys[0]: [5, 6], keys[1]: None, keys[2]: [9, 8]}
+
+    def numbered(key: str) -> Any:
+        day = dt.date.fromisoformat(key)
+        return pd.DataFrame({"day": [day, day], "value": [1, 2]}, index=labels[key])
+
+    for key in keys:
+        assert write(case, tmp / "ints", frames, pdef, key, numbered).success, key
+    got = read(
+        case, tmp / "ints", frames, pdef, key=keys[1], downstream=pdef, annotation=pd.DataFrame
+    )
+    assert list(got.index) == [0, 1]
+    every = read(case, tmp / "ints", frames, pdef, annotation=pd.DataFrame)
+    assert list(every.index) == [5, 6, 0, 1, 9, 8]
+
+    labels = {keys[0]: None, keys[1]: [1, 0]}
+    assert write(case, tmp / "late", frames, pdef, keys[0], numbered).success
+    result = write(case, tmp / "late", frames, pdef, keys[1], numbered)
+    if not case.tables_only:  # a file per partition: each keeps its own index
+        assert result.success
+        got = read(
+            case, tmp / "late", frames, pdef, key=keys[1], downstream=pdef, annotation=pd.DataFrame
+        )
+        assert list(got.index) == [1, 0]
+        return
+    err = next(iter(result.failures.values()))
+    assert isinstance(err, AssetTypeError), err
+    assert "'events'" in str(err), str(err)
+    assert type(case.io_manager(tmp)).__name__ in str(err), str(err)
+    assert "reset_index(drop=True)" in str(err), str(err)
