@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 DEMO_STAMP := $(VENV)/.installed-demo
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv demo dev test lint fmt bench clean postgres-server azurite chromium
+.PHONY: help venv demo dev screenshots test lint fmt bench clean postgres-server azurite chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -104,6 +104,9 @@ lint: venv ## ruff (format + lint) and mypy --strict
 fmt: venv ## format and auto-fix
 	$(BIN)/ruff format src tests bench examples
 	$(BIN)/ruff check --fix src tests bench examples
+
+screenshots: venv $(CHROMIUM_STAMP) ## regenerate the README's pictures of the web UI (headless chromium)
+	$(BIN)/python -m tests.ui.screenshots docs/pictures
 
 bench: venv ## run the benchmarks (builds a separate Dagster venv for comparison)
 	$(BIN)/python bench/run_all.py

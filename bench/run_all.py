@@ -19,6 +19,7 @@ import duckdb_io
 import executors
 import larger_than_memory
 import overhead
+import ui_server
 
 import object_stores
 
@@ -48,6 +49,7 @@ def main(argv: list[str]) -> int:
     duckdb_io.run(args.quick, args.large, None, args.no_dagster)
     executors.run(args.quick, args.no_dagster)
     object_stores.run(args.quick)
+    ui_server.run(args.quick)
     if args.large:
         larger_than_memory.run(
             0.05 if args.quick else args.gb,

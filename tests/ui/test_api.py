@@ -220,3 +220,11 @@ def test_token_is_required_off_loopback(shared: DevServer, wharf_home: Path) -> 
         assert info.value.code == 401
         assert len(dev.get("/api/graph")["assets"]) == 4  # with the token
         assert request(dev.url + "/api/info?token=s3cret-token")["location"] == str(project)
+
+
+def test_select_resolves_dagster_selection_syntax(dev: DevServer) -> None:
+    assert dev.get('/api/select?q=group:"clean"')["keys"] == ["clean_sales", "sales_summary"]
+    assert dev.get("/api/select?q=%2Bclean_sales")["keys"] == ["clean_sales", "raw_sales"]
+    with pytest.raises(ApiError) as info:
+        dev.get("/api/select?q=group:(")
+    assert info.value.code == 400

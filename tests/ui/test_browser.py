@@ -36,15 +36,16 @@ def test_filter_by_group_and_selection_syntax(dev: DevServer, browser: Any) -> N
     browser.get(dev.url + "/")
     wait(browser).until(lambda b: len(node_statuses(b)) == 4)
     box = browser.find_element(By.ID, "filter")
-    box.send_keys("group:clean")
-    assert browser.find_element(By.ID, "count").text == "2 of 4 assets"
+    box.send_keys('group:"clean"')
+    wait(browser).until(lambda b: b.find_element(By.ID, "count").text == "2 of 4 assets")
     box.clear()
     box.send_keys("+clean_sales")  # the asset and its direct upstream
-    shown = [
-        n.get_attribute("data-key")
-        for n in browser.find_elements(By.CSS_SELECTOR, "#graph g.node:not(.dim)")
-    ]
-    assert sorted(shown) == ["clean_sales", "raw_sales"]
+    wait(browser).until(lambda b: shown(b) == ["clean_sales", "raw_sales"])
+
+
+def shown(browser: Any) -> list[str]:
+    nodes = browser.find_elements(By.CSS_SELECTOR, "#graph g.node:not(.dim)")
+    return sorted(n.get_attribute("data-key") for n in nodes)
 
 
 def test_clicking_an_asset_shows_rows_schema_and_preview(dev: DevServer, browser: Any) -> None:
@@ -80,7 +81,8 @@ def test_launching_turns_nodes_fresh_without_a_reload(dev: DevServer, browser: A
     wait(browser).until(lambda b: len(node_statuses(b)) == 4)
     browser.execute_script("window.__sameDocument = true")
     box = browser.find_element(By.ID, "filter")
-    box.send_keys("group:clean or group:raw")
+    box.send_keys('group:"clean" or group:"raw"')
+    wait(browser).until(lambda b: b.find_element(By.ID, "count").text == "3 of 4 assets")
     browser.find_element(By.ID, "materialize").click()
     wait(browser, 90).until(
         lambda b: (

@@ -109,6 +109,18 @@ class _Routes:
         with self.ws.history() as history:
             return self.reply(views.graph(defs, history))
 
+    def select(self, request: Request) -> Response:
+        """The keys a selection in Dagster's syntax names (``?q=group:"marts"+``)."""
+        from wharf._core.selection import AssetSelection
+
+        text = request.query_params.get("q", "")
+        defs = self.ws.defs()
+        try:
+            keys = AssetSelection.from_string(text).resolve(defs.asset_graph)
+        except (WharfError, KeyError, ValueError) as exc:
+            return self.problem(exc, 400)
+        return self.reply({"keys": sorted(k.to_user_string() for k in keys)})
+
     def asset(self, request: Request) -> Response:
         key = request.path_params["key"]
         limit = _int(request, "limit", 1000)
@@ -250,6 +262,7 @@ def create_app(
         Route("/", r.index),
         Route("/api/info", r.info),
         Route("/api/graph", r.graph),
+        Route("/api/select", r.select),
         Route("/api/assets/{key:path}/preview", r.preview),
         Route("/api/assets/{key:path}", r.asset),
         Route("/api/runs", r.runs),

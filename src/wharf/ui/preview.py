@@ -1,8 +1,9 @@
 """The first rows of a stored asset, loaded through its I/O manager, never the whole table.
 
-The value is loaded as a ``pyarrow.RecordBatchReader`` (a stream), with the asked columns passed
-as the input's ``columns`` metadata, so a table store projects them in its query and the reader
-is closed after the first ``limit`` rows: only about one batch is ever fetched. A value stored
+A table I/O manager's store is read with the columns and a row limit in its query (SQL
+``LIMIT``). Any other I/O manager loads the value as a ``pyarrow.RecordBatchReader`` (a
+stream: Parquet files are read batch by batch), with the asked columns passed as the input's
+``columns`` metadata, and the reader is closed after the first ``limit`` rows. A value stored
 as a pickle (not a table) is loaded whole, as there is no other way to read it, and shown as
 rows if it is a frame, else as its text.
 """
@@ -13,6 +14,8 @@ import datetime as dt
 import decimal
 import math
 from typing import TYPE_CHECKING, Any
+
+from wharf.errors import WharfError
 
 if TYPE_CHECKING:
     from wharf._core.definitions import Definitions
@@ -40,9 +43,18 @@ def preview(
 
     pa = require("pyarrow", purpose="previewing stored tables")
     limit = max(1, min(limit, MAX_LIMIT))
-    value = _load(defs, key_text, pa.RecordBatchReader, columns, partition_key)
-    if isinstance(value, pa.RecordBatchReader):
-        return _head(pa, value, limit)
+
+    def shown(value: Any) -> tuple[bool, Any]:  # inside the run's resources: the stream is open
+        if isinstance(value, pa.RecordBatchReader):
+            return True, _head(pa, value, limit)
+        return False, value
+
+    done, value = _load(
+        defs, key_text, annotation=pa.RecordBatchReader, columns=columns,
+        partition=partition_key, limit=limit + 1, shown=shown,
+    )  # fmt: skip
+    if done:
+        return dict(value)
     from wharf._frames import adapter_for_value
 
     adapter = adapter_for_value(value)
@@ -57,19 +69,37 @@ def preview(
 
 
 def _load(
-    defs: Definitions, key_text: str, annotation: Any, columns: list[str] | None, partition: Any
+    defs: Definitions,
+    key_text: str,
+    *,
+    annotation: Any,
+    columns: list[str] | None,
+    partition: Any,
+    limit: int,
+    shown: Any,
 ) -> Any:
     from wharf._core.execution import RunContext, load_asset_input, new_run_id
     from wharf._core.resources import RunResources, io_manager_key_of, with_default_io_manager
+    from wharf._io.store_io import TableIOManager, table_ref
 
     item = defs._item(key_text)
     key = item.key
     im_key = io_manager_key_of(defs.asset_graph, key)
     meta = {"columns": list(columns)} if columns else None
     with RunResources(with_default_io_manager(defs.resources), [im_key], new_run_id()) as res:
+        manager = res.io_manager(im_key, asset=key.to_user_string())
+        if isinstance(manager, TableIOManager) and partition is None:
+            # a table store: the projection and LIMIT go into its query
+            ref = table_ref(key, dict(item.metadata), manager.default_schema())
+            try:
+                return shown(manager.table_store().read(ref, columns=columns, limit=limit))
+            except WharfError as exc:
+                exc.naming(key.to_user_string(), type(manager).__name__)
+                raise
         run = RunContext(defs.asset_graph, res, res.run_id, partition, None)
         parts = run.upstream_partitions(key, None)
-        return load_asset_input(run, key, annotation=annotation, metadata=meta, partitions=parts)
+        found = load_asset_input(run, key, annotation=annotation, metadata=meta, partitions=parts)
+        return shown(found)
 
 
 def _take(reader: Any, limit: int) -> list[Any]:

@@ -33,6 +33,22 @@ def _manager_type(defs: Definitions, im_key: str) -> str:
     return type(resource).__name__ if resource is not None else "FilesystemIOManager"
 
 
+def _status(last: Any, ok: Any, ups: list[Any]) -> str:
+    if last is not None and last.status == "failed":
+        return "failed"
+    if ok is None:
+        return "never"
+    newer = any(u is not None and u.started_at > ok.started_at for u in ups)
+    return "stale" if newer else "fresh"
+
+
+def status_of(defs: Definitions, history: RunHistory, key: AssetKey) -> str:
+    """The status of one asset (reads only its own and its upstreams' newest records)."""
+    name = key.to_user_string()
+    ups = [history.last(u.to_user_string()) for u in defs.asset_graph.upstream(key)]
+    return _status(history.last(name, status=None), history.last(name), ups)
+
+
 def statuses(defs: Definitions, history: RunHistory) -> dict[str, str]:
     """The status of every asset of ``defs``, by key text."""
     graph = defs.asset_graph
@@ -41,15 +57,8 @@ def statuses(defs: Definitions, history: RunHistory) -> dict[str, str]:
     out: dict[str, str] = {}
     for key in graph.toposort():
         name = key.to_user_string()
-        last, ok = newest.get(name), good.get(name)
-        if last is not None and last.status == "failed":
-            out[name] = "failed"
-        elif ok is None:
-            out[name] = "never"
-        else:
-            ups = (good.get(u.to_user_string()) for u in graph.upstream(key))
-            newer = any(u is not None and u.started_at > ok.started_at for u in ups)
-            out[name] = "stale" if newer else "fresh"
+        ups = [good.get(u.to_user_string()) for u in graph.upstream(key)]
+        out[name] = _status(newest.get(name), good.get(name), ups)
     return out
 
 
@@ -131,7 +140,7 @@ def asset(defs: Definitions, history: RunHistory, key_text: str, limit: int = 10
     item = defs._item(key_text)
     key = item.key
     name = key.to_user_string()
-    status = statuses(defs, history)[name]
+    status = status_of(defs, history, key)
     latest = history.last(name)
     node = _node(defs, key, status, latest)
     node["upstream"] = [u.to_user_string() for u in defs.asset_graph.upstream(key)]

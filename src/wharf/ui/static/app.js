@@ -7,7 +7,7 @@
   const TOKEN = sessionStorage.getItem("wharf-token") || "";
   const SVG = "http://www.w3.org/2000/svg";
   const view = document.getElementById("view");
-  const state = { graph: null, statuses: {}, running: {}, filter: "", group: "", picked: new Set() };
+  const state = { graph: null, statuses: {}, running: {}, filter: "", group: "", selected: null };
 
   // ---- helpers -------------------------------------------------------------------------
   function h(tag, attrs, ...kids) {
@@ -37,51 +37,41 @@
   function banner(text) { const b = document.getElementById("banner"); b.hidden = !text; b.textContent = text || ""; }
   function setNav(name) { document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.dataset.nav === name)); }
 
-  // ---- selection syntax (a subset of Dagster's) ------------------------------------------
-  function matches(node, term, up, down) {
-    if (term.startsWith("group:")) return node.group === term.slice(6);
-    if (term.startsWith("tag:")) { const [k, v] = term.slice(4).split("="); return k in node.tags && (v === undefined || node.tags[k] === v); }
-    if (term.startsWith("kind:")) return node.kinds.includes(term.slice(5));
-    if (term.startsWith("key:")) term = term.slice(4);
-    if (term.includes("*")) return new RegExp("^" + term.split("*").map((p) => p.replace(/[.?^${}()|[\]\\/]/g, "\\$&")).join(".*") + "$").test(node.key);
-    return node.key === term || node.key.includes(term);
-  }
-  function select(text) {
-    const g = state.graph; if (!g || !text.trim()) return null;
-    const ups = {}, downs = {};
-    g.edges.forEach((e) => { (ups[e.to] = ups[e.to] || []).push(e.from); (downs[e.from] = downs[e.from] || []).push(e.to); });
-    const walk = (start, nbr, depth) => { const seen = new Set(start); let frontier = [...start];
-      for (let i = 0; i < depth && frontier.length; i++) { const next = []; frontier.forEach((k) => (nbr[k] || []).forEach((n) => { if (!seen.has(n)) { seen.add(n); next.push(n); } })); frontier = next; }
-      return seen; };
-    const out = new Set();
-    for (const raw of text.trim().split(/\s+or\s+|,\s*|\s+/)) {
-      const m = /^(\+(\d*)|\*)?(.*?)(\+(\d*)|\*)?$/.exec(raw); if (!m || !m[3]) continue;
-      const upDepth = m[1] === "*" ? 1e9 : m[1] ? Number(m[2] || 1) : 0;
-      const downDepth = m[4] === "*" ? 1e9 : m[4] ? Number(m[5] || 1) : 0;
-      const base = g.assets.filter((n) => matches(n, m[3])).map((n) => n.key);
-      walk(base, ups, upDepth).forEach((k) => out.add(k)); walk(base, downs, downDepth).forEach((k) => out.add(k));
-    }
-    return out;
-  }
-
   // ---- asset graph ---------------------------------------------------------------------
   async function showGraph() {
     setNav("graph");
     const g = (state.graph = await api("/api/graph"));
     g.assets.forEach((n) => (state.statuses[n.key] = n.status));
-    const filter = h("input", { type: "text", id: "filter", placeholder: "filter: key, group:name, tag:k=v, +key+ …", value: state.filter });
+    const filter = h("input", { type: "text", id: "filter", placeholder: 'filter: a key, or group:"raw" or +key+ …', value: state.filter });
     const group = h("select", { id: "group" }, h("option", { value: "", text: "all groups" }), g.groups.map((x) => h("option", { value: x, text: x, selected: x === state.group })));
     const count = h("span", { class: "muted", id: "count" });
     const launchBtn = h("button", { id: "materialize", text: "Materialize all", onclick: () => launchKeys(visibleKeys()) });
     const legend = h("span", { class: "legend" }, ["never", "fresh", "stale", "failed", "running"].map((s) => h("span", {}, h("i", { class: "sw-" + s }), s)));
     const svg = h("svg:svg", { id: "graph" });
     show(h("div", { class: "toolbar" }, filter, group, launchBtn, count, legend), svg);
-    const apply = () => { state.filter = filter.value; state.group = group.value; applyFilter(); };
+    let pending = null;
+    const apply = () => {
+      state.filter = filter.value; state.group = group.value;
+      clearTimeout(pending);
+      const text = state.filter.trim();
+      if (!text || /^[\w/.-]+$/.test(text)) { state.selected = null; applyFilter(); return; }
+      pending = setTimeout(async () => {  // Dagster's selection syntax, resolved by the server
+        try { state.selected = new Set((await api("/api/select?q=" + encodeURIComponent(text))).keys); filter.classList.remove("bad"); }
+        catch (e) { state.selected = new Set(); filter.classList.add("bad"); count.title = e.message; }
+        applyFilter();
+      }, 200);
+    };
     filter.addEventListener("input", apply); group.addEventListener("change", apply);
+    if (state.filter) apply();
     drawGraph(svg, g);
     applyFilter();
     function visibleKeys() { return g.assets.filter((n) => n.kind === "asset" && !isDim(n)).map((n) => n.key); }
-    function isDim(n) { const s = select(state.filter); return (s && !s.has(n.key)) || (state.group && n.group !== state.group); }
+    function isDim(n) {
+      const text = state.filter.trim();
+      const s = !text ? null : state.selected || null;
+      const plain = text && !state.selected && !n.key.includes(text);
+      return plain || (s && !s.has(n.key)) || (state.group && n.group !== state.group);
+    }
     function applyFilter() {
       let shown = 0;
       svg.querySelectorAll("g.node").forEach((el) => { const n = g.assets[Number(el.dataset.i)]; const d = isDim(n); el.classList.toggle("dim", d); if (!d) shown++; });
@@ -99,11 +89,14 @@
     g.assets.forEach((n) => layout.setNode(n.key, { width: Math.max(150, n.key.length * 7.4 + 24, (sub(n).length + 2) * 6.1 + 20), height: 44 }));
     g.edges.forEach((e) => layout.setEdge(e.from, e.to));
     dagre.layout(layout);
+    const marker = h("svg:marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
+      h("svg:path", { d: "M 0 0 L 10 5 L 0 10 z", class: "arrowhead" }));
+    svg.append(h("svg:defs", {}, marker));
     const world = h("svg:g", { class: "world" });
     g.edges.forEach((e) => {
       const pts = layout.edge(e.from, e.to).points;
       const d = "M" + pts.map((p) => p.x.toFixed(1) + "," + p.y.toFixed(1)).join(" L");
-      world.append(h("svg:path", { class: "edge " + e.kind, d, "data-from": e.from, "data-to": e.to }));
+      world.append(h("svg:path", { class: "edge " + e.kind, d, "marker-end": "url(#arrow)", "data-from": e.from, "data-to": e.to }));
     });
     g.assets.forEach((n, i) => {
       const box = layout.node(n.key);
@@ -119,7 +112,7 @@
     const size = layout.graph();
     let scale = Math.min(1, (svg.clientWidth || 1000) / (size.width || 1), (svg.clientHeight || 600) / (size.height || 1));
     scale = Math.max(scale, 0.05);
-    let tx = 10, ty = 10, drag = null;
+    let tx = Math.max(10, ((svg.clientWidth || 1000) - (size.width || 0) * scale) / 2), ty = 10, drag = null;
     const place = () => world.setAttribute("transform", "translate(" + tx + "," + ty + ") scale(" + scale + ")");
     place();
     svg.addEventListener("wheel", (ev) => { ev.preventDefault(); const k = ev.deltaY < 0 ? 1.15 : 1 / 1.15; const r = svg.getBoundingClientRect();
