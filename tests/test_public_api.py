@@ -109,6 +109,7 @@ EXPECTED_ALL = [
     "define_asset_job",
     "errors",
     "file_relative_path",
+    "get_dagster_logger",
     "in_process_executor",
     "io_manager",
     "load_assets_from_current_module",

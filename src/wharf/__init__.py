@@ -51,6 +51,7 @@ from wharf._core.loading import (
     with_resources,
 )
 from wharf._core.loggers import LoggerDefinition, logger
+from wharf._core.logs import get_dagster_logger
 from wharf._core.materialize import ExecuteInProcessResult, materialize, materialize_to_memory
 from wharf._core.partitioning.definitions import (
     DynamicPartitionsDefinition,
@@ -143,6 +144,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "get_dagster_logger",
     "Array",
     "Bool",
     "Enum",

@@ -441,7 +441,7 @@ def test_context_has_run_id_and_asset_key() -> None:
     assert seen["key"] == dg.AssetKey(["p", "a"])
     assert seen["run_id"] == result.run_id
     assert seen["input_key"] == dg.AssetKey(["p", "a"])
-    assert seen["log"].name == "wharf"
+    assert seen["log"].name == "wharf.asset"  # a child of "wharf" whose lines each step captures
 
 
 def test_asset_in_key_remapping_runs() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import time
@@ -23,6 +24,7 @@ from wharf._core.contexts import (
 from wharf._core.graph import AssetGraph
 from wharf._core.history import RunHistory
 from wharf._core.keys import AssetKey
+from wharf._core.logs import LIVE_SINK, STEP_LOGGER, LogLine, capture_step_logs
 from wharf._core.partitioning.runs import upstream_partition_keys
 from wharf._core.resources import RunResources, io_manager_key_of, needed_resource_keys
 from wharf._core.results import (
@@ -51,7 +53,9 @@ def failed_outcome(key: AssetKey, exc: BaseException, where: str = "") -> StepOu
     if isinstance(exc, RUN_STOPPERS):
         raise exc
     exc.add_note(f"while materializing asset {key.to_user_string()!r}{where}")
-    return StepOutcome(key, "failed", error=exc, reason=f"{type(exc).__name__}: {exc}")
+    outcome = StepOutcome(key, "failed", error=exc, reason=f"{type(exc).__name__}: {exc}")
+    outcome.logs = list(getattr(exc, "_wharf_logs", ()))
+    return outcome
 
 
 _LOG = logging.getLogger("wharf")
@@ -96,6 +100,8 @@ class StepOutcome:
     error: BaseException | None = None
     reason: str | None = None
     stored: bool = False
+    #: what the step logged (context.log, get_dagster_logger, logging), secrets masked
+    logs: list[LogLine] = field(default_factory=list)
 
 
 class RunListener:
@@ -106,6 +112,10 @@ class RunListener:
 
     def on_finish(self, outcome: StepOutcome) -> None:
         """An asset succeeded, failed or was skipped."""
+
+    def on_log(self, key: AssetKey, line: LogLine) -> None:
+        """An asset running in this process logged a line (workers' lines come with
+        :meth:`on_finish`, in ``outcome.logs``)."""
 
 
 @dataclass
@@ -208,6 +218,20 @@ def _unpack(asset: AssetsDefinition, result: Any) -> tuple[bool, Any, dict[str, 
 
 
 def run_asset(run: RunContext, asset: AssetsDefinition) -> StepOutcome:
+    """Run one asset with its logs captured (they ride on the outcome, or on the exception as
+    ``_wharf_logs`` for :func:`failed_outcome`). Raises on failure."""
+    with capture_step_logs(asset.key, run.resources.secret_values) as lines:
+        try:
+            outcome = _run_asset_once(run, asset)
+        except BaseException as exc:
+            with contextlib.suppress(AttributeError, TypeError):  # an exception without __dict__
+                exc._wharf_logs = list(lines)  # type: ignore[attr-defined]
+            raise
+    outcome.logs = list(lines)
+    return outcome
+
+
+def _run_asset_once(run: RunContext, asset: AssetsDefinition) -> StepOutcome:
     """Load inputs, call the function, type-check and store the value. Raises on failure."""
     start = time.perf_counter()
     label = asset.key.to_user_string()
@@ -246,6 +270,7 @@ def run_asset(run: RunContext, asset: AssetsDefinition) -> StepOutcome:
             },
             instance=run.instance,
             op_config=step_config.as_dict if step_config is not None else None,
+            log=STEP_LOGGER,
         )
         kwargs[asset.context_param] = exec_ctx
     result = asset.fn(**kwargs)
@@ -280,7 +305,21 @@ def execute_in_process(
     listener: RunListener | None = None,
     history: RunHistory | None = None,
 ) -> list[StepOutcome]:
-    """Run ``selected`` in order; a failure skips its dependants, the others still run."""
+    """Run ``selected`` in order; a failure skips its dependants, the others still run.
+    Log lines reach the ``listener`` as they are logged."""
+    token = LIVE_SINK.set(listener.on_log if listener else None)
+    try:
+        return _execute_in_order(run, selected, listener, history)
+    finally:
+        LIVE_SINK.reset(token)
+
+
+def _execute_in_order(
+    run: RunContext,
+    selected: Sequence[AssetKey],
+    listener: RunListener | None,
+    history: RunHistory | None,
+) -> list[StepOutcome]:
     failed: dict[AssetKey, str] = {}
     outcomes: list[StepOutcome] = []
     selected_set = set(selected)
@@ -326,6 +365,7 @@ def record_outcome(
         io_manager=asset.io_manager_key,
         error=error or o.reason,
     )  # fmt: skip
+    history.record_logs(run.run_id, o.key.to_user_string(), o.logs)
 
 
 def new_run_id() -> str:

@@ -23,6 +23,15 @@ CREATE TABLE IF NOT EXISTS materializations (
     error TEXT
 );
 CREATE INDEX IF NOT EXISTS by_asset ON materializations (asset_key, started_at);
+CREATE TABLE IF NOT EXISTS step_logs (
+    run_id TEXT NOT NULL,
+    asset_key TEXT NOT NULL,
+    ts REAL NOT NULL,
+    level TEXT NOT NULL,
+    logger TEXT NOT NULL,
+    message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logs_by_run ON step_logs (run_id, asset_key);
 CREATE TABLE IF NOT EXISTS dynamic_partitions (
     name TEXT NOT NULL,
     partition_key TEXT NOT NULL,
@@ -137,6 +146,41 @@ class RunHistory:
             (run_id, asset_key, partition_key, status, started_at, duration_s, io_manager,
              metadata, error),
         )  # fmt: skip
+
+    def record_logs(
+        self, run_id: str, asset_key: str, lines: Sequence[tuple[float, str, str, str]]
+    ) -> None:
+        """Keep the log lines (timestamp, level, logger, message) of one step of a run."""
+        if lines:
+            self._connect().executemany(
+                "INSERT INTO step_logs VALUES (?, ?, ?, ?, ?, ?)",
+                [(run_id, asset_key, *line) for line in lines],
+            )
+
+    def logs(
+        self, run_id: str, asset_key: str | None = None
+    ) -> list[tuple[str, float, str, str, str]]:
+        """(asset key, timestamp, level, logger, message) of a run's steps, in order."""
+        if not self.path.exists():
+            return []
+        where = "run_id = ?" + ("" if asset_key is None else " AND asset_key = ?")
+        params = (run_id,) if asset_key is None else (run_id, asset_key)
+        rows = self._connect().execute(
+            f"SELECT asset_key, ts, level, logger, message FROM step_logs WHERE {where} "
+            "ORDER BY ts, rowid",
+            params,
+        )
+        return [(str(r[0]), float(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in rows]
+
+    def run_ids_starting(self, prefix: str) -> list[str]:
+        """The run ids that start with ``prefix`` (a full id matches itself)."""
+        if not self.path.exists():
+            return []
+        rows = self._connect().execute(
+            "SELECT DISTINCT run_id FROM materializations WHERE run_id >= ? AND run_id < ?",
+            (prefix, prefix + "\uffff"),
+        )
+        return sorted(str(r[0]) for r in rows)
 
     def _rows(self, sql: str, params: tuple[Any, ...]) -> list[HistoryRecord]:
         if not self.path.exists():

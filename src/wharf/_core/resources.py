@@ -101,6 +101,8 @@ class RunResources:
         self.configs: dict[str, dict[str, Any]] = {}
         self._stack = ExitStack()
         self._live: dict[int, Any] = {}  # id of a set-up resource -> what its setup yielded
+        #: values read from EnvVars, masked wherever a step's logs are kept or shown
+        self.secret_values: tuple[str, ...] = ()
 
     def resolve_env(self) -> dict[str, Any]:
         """Every needed resource with its ``EnvVar``s read; a missing variable raises."""
@@ -112,6 +114,9 @@ class RunResources:
     def __enter__(self) -> RunResources:
         # Resolve every EnvVar first, so a missing variable fails before anything is set up.
         resolved = self.resolve_env()
+        from wharf._core.logs import secret_values
+
+        self.secret_values = secret_values(resolved.values())
         try:
             for key, res in resolved.items():
                 self.instances[key] = self._set_up(key, res)

@@ -50,8 +50,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     """
     group = parser.add_argument_group("run options")
     group.add_argument(
-        "--log-level", choices=["debug", "info", "warning", "error"], default="info",
-        help="show the wharf log (context.log included) from this level up (info)",
+        "--log-level", choices=["debug", "info", "warning", "error", "critical"], default="info",
+        help="show the wharf log and the assets' log lines (context.log, get_dagster_logger, "
+        "logging) from this level up (info)",
     )  # fmt: skip
     group.add_argument(
         "--select", action="extend", nargs="+", metavar="KEY",
@@ -128,7 +129,18 @@ def build_parser() -> argparse.ArgumentParser:
         ("--rows", 0, 10, "how many first rows of the stored value to show (10; 0: none)"),
     ):
         show.add_argument(flag, type=_at_least(low), default=default, metavar="N", help=what)
+    show.add_argument(
+        "--logs", action="store_true", help="print the log lines of the asset's last run"
+    )
     show.set_defaults(handler="wharf.cli.show:run")
+
+    logs = commands.add_parser(
+        "logs", parents=[common],
+        help="print the log lines of a run", description="Print the log lines of a run.",
+    )  # fmt: skip
+    logs.add_argument("run_id", metavar="RUN_ID", help="the run id (or its first characters)")
+    logs.add_argument("--asset", metavar="KEY", help="only this asset's lines")
+    logs.set_defaults(handler="wharf.cli.logs:run")
 
     dev = commands.add_parser(
         "dev", parents=[common],

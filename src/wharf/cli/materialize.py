@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from wharf._core.logs import STEP_LOGGER
 from wharf.cli.common import CliError, fmt_duration, line
 from wharf.cli.load import load_definitions
 
@@ -94,9 +95,12 @@ def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 
 class _NotAFailure(logging.Filter):
-    """Drops the run's own "asset X failed" records: the CLI prints each failure once."""
+    """Drops the run's own "asset X failed" records: the CLI prints each failure once; and the
+    assets' own lines (``wharf.asset``): the progress display shows those, with their asset."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == STEP_LOGGER.name:
+            return False
         return not getattr(record, "wharf_failure", False)
 
 
@@ -113,6 +117,13 @@ def quiet_wharf_log() -> Iterator[None]:
         logger.removeHandler(handler)
 
 
+def log_level_from_args(args: argparse.Namespace) -> int:
+    """The ``--log-level`` as a :mod:`logging` level (default info)."""
+    from wharf._core.logs import LEVELS
+
+    return LEVELS[str(getattr(args, "log_level", None) or "info")]
+
+
 @contextmanager
 def wharf_log(level: str = "info") -> Iterator[None]:
     """Show the ``wharf`` logger's records (``context.log.info(...)`` included) on stderr
@@ -124,11 +135,16 @@ def wharf_log(level: str = "info") -> Iterator[None]:
     before = logger.level
     logger.setLevel(level.upper())
     logger.addHandler(handler)
+    # Python logging in asset bodies is captured from this level up
+    root = logging.getLogger()
+    root_before = root.level
+    root.setLevel(level.upper())
     try:
         yield
     finally:
         logger.removeHandler(handler)
         logger.setLevel(before)
+        root.setLevel(root_before)
 
 
 def check_partition_option(defs: Any, planned: list[Any], key: str | None) -> None:
@@ -179,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
             )  # fmt: skip
     check_partition_option(defs, planned, kwargs["partition_key"])
     started = time.perf_counter()
-    with wharf_log(args.log_level), make_progress(planned) as progress:
+    with wharf_log(args.log_level), make_progress(planned, log_level_from_args(args)) as progress:
         if job is not None:
             selection = kwargs.pop("selection")
             result = job.run(listener=progress, asset_selection=selection, **kwargs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 import time
 from collections.abc import Sequence
 from types import TracebackType
@@ -9,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from wharf._core.execution import RunListener, StepOutcome
 from wharf._core.keys import AssetKey
+from wharf._core.logs import LogLine
 from wharf.cli.common import fmt_duration, is_tty
 
 if TYPE_CHECKING:
@@ -23,6 +26,7 @@ _STYLE = {
     "running": "cyan",
     "pending": "dim",
 }
+_LEVEL_STYLE = {"DEBUG": "dim", "WARNING": "yellow", "ERROR": "red", "CRITICAL": "bold red"}
 _ICON = {"done": "✓", "failed": "✗", "skipped": "-", "pending": "·"}
 
 
@@ -34,8 +38,36 @@ def outcome_detail(outcome: StepOutcome) -> str:
     return outcome.reason or ""
 
 
+def log_text(key: AssetKey, line: LogLine) -> str:
+    """``  INFO     raw: message`` (continuation lines indented)."""
+    message = line.message.replace("\n", "\n" + " " * 11)
+    return f"  {line.level:<8} {key.to_user_string()}: {message}"
+
+
 class Progress(RunListener):
-    """A run listener that is also a context manager around the run."""
+    """A run listener that is also a context manager around the run; shows log lines at or
+    above ``log_level`` (live for assets in this process, at their end for workers')."""
+
+    log_level: int = logging.INFO
+    _live_keys: set[AssetKey]
+
+    def on_log(self, key: AssetKey, line: LogLine) -> None:
+        self._live_keys = getattr(self, "_live_keys", set())
+        self._live_keys.add(key)
+        if line.levelno >= self.log_level:
+            self.show(log_text(key, line), _LEVEL_STYLE.get(line.level, ""))
+
+    def worker_logs(self, outcome: StepOutcome) -> None:
+        """Show the lines of an asset that ran elsewhere (they come with its outcome)."""
+        if outcome.key in getattr(self, "_live_keys", set()):
+            return
+        for line in outcome.logs:
+            if line.levelno >= self.log_level:
+                self.show(log_text(outcome.key, line), _LEVEL_STYLE.get(line.level, ""))
+
+    def show(self, text: str, style: str) -> None:
+        """Print a log line (to stderr, as Dagster does: stdout keeps the run's summary)."""
+        print(text, file=sys.stderr, flush=True)
 
     def __enter__(self) -> Progress:
         return self
@@ -53,6 +85,7 @@ class PlainProgress(Progress):
         self._width = max((len(k.to_user_string()) for k in keys), default=0)
 
     def on_finish(self, outcome: StepOutcome) -> None:
+        self.worker_logs(outcome)
         word = _WORD.get(outcome.status, outcome.status)
         name = outcome.key.to_user_string().ljust(self._width)
         took = "" if outcome.status == "skipped" else fmt_duration(outcome.duration_s)
@@ -94,7 +127,16 @@ class LiveProgress(Progress):
         self._rows[key] = ("running", "", "")
         self._refresh()
 
+    def show(self, text: str, style: str) -> None:
+        if self._live is None:
+            print(text, flush=True)
+            return
+        from rich.text import Text
+
+        self._live.console.print(Text(text, style=style), soft_wrap=True)
+
     def on_finish(self, outcome: StepOutcome) -> None:
+        self.worker_logs(outcome)
         word = _WORD.get(outcome.status, outcome.status)
         duration = "" if outcome.status == "skipped" else fmt_duration(outcome.duration_s)
         self._rows[outcome.key] = (word, duration, outcome_detail(outcome))
@@ -124,6 +166,8 @@ class LiveProgress(Progress):
         return table
 
 
-def make_progress(keys: Sequence[AssetKey]) -> Progress:
-    """Live on a terminal, plain lines otherwise."""
-    return LiveProgress(keys) if is_tty() else PlainProgress(keys)
+def make_progress(keys: Sequence[AssetKey], log_level: int = logging.INFO) -> Progress:
+    """Live on a terminal, plain lines otherwise; log lines from ``log_level`` up."""
+    progress = LiveProgress(keys) if is_tty() else PlainProgress(keys)
+    progress.log_level = log_level
+    return progress

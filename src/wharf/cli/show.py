@@ -74,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             records = []
             last, latest = history.last(key), history.last(key, status=None)
+        logs = history.logs(latest.run_id, key) if getattr(args, "logs", False) and latest else []
     if args.history:
         return _print_history(key, records)
     if latest is None:
@@ -87,6 +88,12 @@ def run(args: argparse.Namespace) -> int:
         _print_record("last materialization", last)
         if args.rows:
             _print_first_rows(last, defs, args.rows)
+    if getattr(args, "logs", False):
+        from wharf.cli.logs import print_log_lines
+
+        line()
+        line(f"logs of {key} in run {latest.run_id}", "bold")
+        print_log_lines(logs, with_key=False)
     return 0
 
 

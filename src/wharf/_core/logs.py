@@ -1,0 +1,127 @@
+"""Logs of a step: ``context.log``, ``get_dagster_logger()`` and Python ``logging`` in an asset's
+body, captured per step in whatever process or thread runs it, with secrets masked.
+
+:func:`capture_step_logs` puts a handler on the root logger for the duration of one step; it
+keeps the records emitted by the step's own thread (so concurrent steps in one process never mix
+their lines) as :class:`LogLine` tuples, which pickle across processes. The loggers wharf hands
+out (``context.log``, ``get_dagster_logger()``) pass every level; any other logger follows the
+process's logging configuration (``wharf materialize --log-level`` sets the root level).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import threading
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, NamedTuple
+
+MASK = "**********"
+
+#: the logger behind ``context.log`` in a run (every level passes)
+STEP_LOGGER = logging.getLogger("wharf.asset")
+STEP_LOGGER.setLevel(logging.DEBUG)
+
+LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
+
+
+class LogLine(NamedTuple):
+    """One captured log record."""
+
+    timestamp: float
+    level: str
+    logger: str
+    message: str
+
+    @property
+    def levelno(self) -> int:
+        return LEVELS.get(self.level.lower(), 0)
+
+
+#: where lines go as they are captured (the CLI's live display), set by the in-process executor
+LIVE_SINK: contextvars.ContextVar[Callable[[Any, LogLine], None] | None] = contextvars.ContextVar(
+    "wharf_live_logs", default=None
+)
+
+
+def get_dagster_logger(name: str | None = None) -> logging.Logger:
+    """A logger whose records are captured into the running step's logs (every level passes).
+
+    Examples:
+        >>> get_dagster_logger().name, get_dagster_logger("etl").name
+        ('dagster', 'dagster.etl')
+    """
+    logger = logging.getLogger("dagster" if not name else f"dagster.{name}")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.DEBUG)
+    return logger
+
+
+def mask(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every (non-empty) secret value replaced by ``**********``.
+
+    Examples:
+        >>> mask("token=abc123 ok", ["abc123", ""])
+        'token=********** ok'
+    """
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, MASK)
+    return text
+
+
+class _StepHandler(logging.Handler):
+    def __init__(self, key: Any, secrets: tuple[str, ...]) -> None:
+        super().__init__(logging.DEBUG)
+        self.key, self.secrets = key, secrets
+        self.thread = threading.get_ident()
+        self.lines: list[LogLine] = []
+        self.sink = LIVE_SINK.get()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread != self.thread:
+            return
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad %-format in the user's call: keep the raw text
+            message = f"{record.msg} {record.args}"
+        if record.exc_info and record.exc_info[1] is not None:
+            message += "\n" + "".join(traceback.format_exception(record.exc_info[1])).rstrip()
+        line = LogLine(record.created, record.levelname, record.name, mask(message, self.secrets))
+        self.lines.append(line)
+        if self.sink is not None:
+            try:
+                self.sink(self.key, line)
+            except Exception:  # the display must never fail the step
+                self.sink = None
+
+
+@contextmanager
+def capture_step_logs(key: Any, secrets: Iterable[str] = ()) -> Iterator[list[LogLine]]:
+    """Capture the records this thread emits while the block runs; yields the list of lines."""
+    handler = _StepHandler(key, tuple(s for s in secrets if s))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield handler.lines
+    finally:
+        root.removeHandler(handler)
+
+
+def secret_values(resources: Iterable[Any]) -> tuple[str, ...]:
+    """The values of the fields read from ``EnvVar``s in these resources (nested ones too)."""
+    found: list[str] = []
+
+    def visit(res: Any, depth: int) -> None:
+        names = getattr(res, "_wharf_secrets", None)
+        if names is None or depth > 5:
+            return
+        found.extend(str(res.__dict__.get(n, "")) for n in names)
+        for value in getattr(res, "__dict__", {}).values():
+            visit(value, depth + 1)
+
+    for res in resources:
+        visit(res, 0)
+    return tuple(sorted({s for s in found if s}, key=len, reverse=True))
