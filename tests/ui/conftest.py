@@ -52,8 +52,11 @@ def paint(context: dg.AssetExecutionContext) -> list[str]:
     return [context.partition_key]
 
 
+sales_job = dg.define_asset_job("sales_job", selection='group:"clean"', tags={"team": "sales"})
+
 defs = dg.Definitions(
     assets=[raw_sales, clean_sales, sales_summary, paint],
+    jobs=[sales_job],
     resources={
         "io_manager": DuckDBPandasIOManager(database=DB, schema="public"),
         "files": dg.FilesystemIOManager(base_dir=FILES),

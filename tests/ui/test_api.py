@@ -228,3 +228,46 @@ def test_select_resolves_dagster_selection_syntax(dev: DevServer) -> None:
     with pytest.raises(ApiError) as info:
         dev.get("/api/select?q=group:(")
     assert info.value.code == 400
+
+
+def test_launch_a_job_runs_its_assets(dev: DevServer) -> None:
+    assert dev.get("/api/info")["jobs"] == ["sales_job"]
+    materialize(dev, "--select", "raw_sales")
+    run_id = dev.post("/api/launch", {"job": "sales_job"})["run_ids"][0]
+    run = dev.wait_for(
+        lambda: (r := dev.get(f"/api/runs/{run_id}"))["status"] not in ("running", "queued") and r
+    )
+    assert run["status"] == "success"
+    assert [s["asset_key"] for s in run["steps"]] == ["clean_sales", "sales_summary"]
+    with pytest.raises(ApiError) as info:
+        dev.post("/api/launch", {"job": "nope"})
+    assert "nope" in info.value.body
+
+
+ONE = """
+import wharf as dg
+
+@dg.asset
+def first() -> int:
+    return 1
+"""
+
+
+def test_definitions_reload_when_the_file_changes(tmp_path: Path, wharf_home: Path) -> None:
+    import os
+
+    project = write_project(tmp_path / "reload", ONE + "defs = dg.Definitions(assets=[first])\n")
+    with start_dev(project, wharf_home) as dev:
+        assert [a["key"] for a in dev.get("/api/graph")["assets"]] == ["first"]
+        second = "\n@dg.asset\ndef second(first: int) -> int:\n    return first + 1\n"
+        project.write_text(
+            project.read_text()
+            .replace("defs =", second + "\ndefs =")
+            .replace("[first]", "[first, second]")
+        )
+        os.utime(project, (1e9, 1e9))  # a new mtime even within the same second
+        assert [a["key"] for a in dev.get("/api/graph")["assets"]] == ["first", "second"]
+        project.write_text(project.read_text() + "\ndef broken(:\n")
+        os.utime(project, (2e9, 2e9))
+        assert len(dev.get("/api/graph")["assets"]) == 2  # the last good definitions stay
+        assert "SyntaxError" in dev.get("/api/info")["load_error"]

@@ -73,7 +73,9 @@ class Recorder:
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
 
-    def __call__(self, selection: Any, partition: Any, config: Any, tags: Any, origin: str) -> Any:
+    def __call__(
+        self, selection: Any, partition: Any, config: Any, tags: Any, origin: str, job: Any
+    ) -> Any:
         run_id = f"run-{len(self.calls) + 1}"
         self.calls.append({"selection": selection, "tags": tags, "origin": origin, "id": run_id})
         return [run_id]

@@ -98,6 +98,7 @@ class _Routes:
         return self.reply(
             {
                 "location": loc.file or loc.module,
+                "jobs": sorted(j.name for j in getattr(self.ws.defs(), "jobs", [])),
                 "load_error": self.ws.load_error,
                 "generation": self.ws.generation,
                 "events": self.state.bus.last,
@@ -193,6 +194,7 @@ class _Routes:
                 selection,
                 body.get("partition") or None,
                 body.get("partitions") or None,
+                body.get("job") or None,
             )
         except (WharfError, KeyError, ValueError, TypeError) as exc:
             return self.problem(exc, 400)

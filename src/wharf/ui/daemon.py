@@ -37,8 +37,11 @@ if TYPE_CHECKING:
     from wharf.ui.workspace import Workspace
 
 MAX_CATCHUP = 5
-#: launch(selection keys or None for all, partition key, run config, tags, origin) -> run ids
-LaunchFn = Callable[[list[str] | None, str | None, Any, dict[str, str] | None, str], list[str]]
+#: launch(selection keys or None for all, partition key, run config, tags, origin, job name)
+#: -> the run ids
+LaunchFn = Callable[
+    [list[str] | None, str | None, Any, dict[str, str] | None, str, str | None], list[str]
+]
 
 
 def schedules_of(defs: Definitions) -> list[ScheduleDefinition]:
@@ -299,8 +302,9 @@ class Daemon:
                     continue  # this run key was launched before: Dagster's dedupe rule
                 tags = {**getattr(item, "tags", {}), **dict(request.tags or {})}
                 tags[f"dagster/{_kind(item)}"] = item.name
+                job = request.job_name or item.job_name
                 run_ids += self.launch(
-                    selection, request.partition_key, request.run_config, tags, origin
+                    selection, request.partition_key, request.run_config, tags, origin, job
                 )
             status = "success" if run_ids else "skipped"
             message = None if run_ids else "every run request's run_key was launched before"
@@ -318,11 +322,11 @@ class Daemon:
 
 
 def _launcher_fn(launcher: Launcher) -> LaunchFn:
-    def launch(
+    def launch(  # noqa: PLR0917 - the LaunchFn signature
         selection: list[str] | None, partition: str | None, run_config: Any,
-        tags: dict[str, str] | None, origin: str,
+        tags: dict[str, str] | None, origin: str, job: str | None,
     ) -> list[str]:  # fmt: skip
-        runs = launcher.plan(selection, partition, None)
+        runs = launcher.plan(selection, partition, None, job)
         started = launcher.launch(runs, run_config=run_config, tags=tags, origin=origin)
         return [r["run_id"] for r in started.runs]
 

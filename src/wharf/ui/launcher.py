@@ -93,7 +93,11 @@ class Launcher:
         self._lock = threading.Lock()
 
     def plan(
-        self, selection: list[str] | None, partition: str | None, partitions: str | None
+        self,
+        selection: list[str] | None,
+        partition: str | None,
+        partitions: str | None,
+        job: str | None = None,
     ) -> list[dict[str, Any]]:
         """The runs of a launch: one, or for a partition range one per partition (with the
         unpartitioned assets before and after, as ``wharf materialize --partitions`` does).
@@ -103,9 +107,15 @@ class Launcher:
         """
         defs = self.workspace.defs()
         planned = defs.asset_graph.resolve_selection(selection)
+        if job is not None:  # the job's assets (those of them the selection names)
+            in_job = set(defs.get_job_def(job).asset_keys)
+            wanted = set(planned) if selection else in_job
+            planned = [k for k in defs.asset_graph.toposort() if k in in_job and k in wanted]
         keys = [k.to_user_string() for k in planned]
         if not partitions:
-            return [{"run_id": new_run_id(), "selection": keys, "partition_key": partition}]
+            return [
+                {"run_id": new_run_id(), "selection": keys, "partition_key": partition, "job": job}
+            ]
         from wharf._core.instance import DagsterInstance
         from wharf._core.partitioning.runs import parse_partition_selection, plan_backfill
 

@@ -62,7 +62,11 @@ def run_spec(spec: dict[str, Any]) -> int:
             kwargs["tags"] = spec["tags"]
         try:
             with quiet_wharf_log():
-                result = defs.materialize(planned.get("selection"), **kwargs)
+                if planned.get("job"):  # the job's config, tags and executor apply
+                    job = defs.get_job_def(planned["job"])
+                    result = job.run(asset_selection=planned.get("selection"), **kwargs)
+                else:
+                    result = defs.materialize(planned.get("selection"), **kwargs)
             success = bool(result.success)
         except Exception as exc:  # a selection or config problem: the run never started
             emit({"event": "run_error", "run_id": run_id, "error": f"{type(exc).__name__}: {exc}"})

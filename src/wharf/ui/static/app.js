@@ -133,7 +133,13 @@
 
   // ---- asset page ----------------------------------------------------------------------
   function metaValue(v) {
+    if (Array.isArray(v) && v.length && v.every((r) => r && typeof r === "object" && !Array.isArray(r))) {
+      const cols = [...new Set(v.flatMap((r) => Object.keys(r)))];  // a table: rows of records
+      return h("table", { class: "meta-table" }, h("tr", {}, cols.map((c) => h("th", { text: c }))),
+        v.slice(0, 100).map((r) => h("tr", {}, cols.map((c) => h("td", { text: r[c] === undefined ? "" : String(r[c]) })))));
+    }
     if (v && typeof v === "object") return h("pre", { text: JSON.stringify(v, null, 2) });
+    if (typeof v === "string" && v.includes("\n")) return h("pre", { text: v });  // markdown, text
     if (typeof v === "string" && /^https?:\/\//.test(v)) return h("a", { href: v, rel: "noreferrer", text: v });
     return h("span", { class: typeof v === "number" ? "mono" : "", text: String(v) });
   }
@@ -269,18 +275,19 @@
   }
   function showLaunch() {
     setNav("launch");
-    const sel = h("input", { type: "text", id: "launch-selection", placeholder: "asset keys, comma-separated (empty: all)" });
+    const job = h("select", { id: "launch-job" }, h("option", { value: "", text: "no job: the selection" }), (state.jobs || []).map((j) => h("option", { value: j, text: j })));
+    const sel = h("input", { type: "text", id: "launch-selection", placeholder: "asset keys, comma-separated (empty: all, or all of the job)" });
     const part = h("input", { type: "text", id: "launch-partitions", placeholder: "partition, or a range A...B for a backfill" });
     const yaml = h("textarea", { id: "launch-config", placeholder: "run config (YAML), e.g.\nops:\n  my_asset:\n    config:\n      limit: 10" });
     const out = h("div", { id: "launch-result" });
     const go = async () => {
       const p = part.value.trim();
-      const extra = { run_config: yaml.value };
+      const extra = { run_config: yaml.value, job: job.value || null };
       if (p.includes("...") || p.includes(",")) extra.partitions = p; else if (p) extra.partition = p;
       const l = await launchKeys(sel.value.split(",").map((x) => x.trim()).filter(Boolean), extra);
       if (l) out.replaceChildren("launched ", l.run_ids.map((id) => h("a", { class: "mono", href: "#/run/" + id, text: id.slice(0, 8) + " " })));
     };
-    show(h("h1", { text: "Launch a run" }), h("div", { class: "card" }, h("div", { class: "toolbar" }, "selection", sel), h("div", { class: "toolbar" }, "partitions", part), yaml, h("div", { class: "toolbar" }, h("button", { id: "launch-go", text: "Launch", onclick: go })), out));
+    show(h("h1", { text: "Launch a run" }), h("div", { class: "card" }, h("div", { class: "toolbar" }, "job", job), h("div", { class: "toolbar" }, "selection", sel), h("div", { class: "toolbar" }, "partitions", part), yaml, h("div", { class: "toolbar" }, h("button", { id: "launch-go", text: "Launch", onclick: go })), out));
   }
 
   // ---- routing and live updates --------------------------------------------------------
@@ -320,7 +327,7 @@
       if (ev.type === "launch_end" && ev.error) banner(ev.error);
     };
   }
-  api("/api/info").then((i) => { document.getElementById("location").textContent = i.location; if (i.load_error) banner(i.load_error); }).catch((e) => banner(e.message));
+  api("/api/info").then((i) => { state.jobs = i.jobs; document.getElementById("location").textContent = i.location; if (i.load_error) banner(i.load_error); }).catch((e) => banner(e.message));
   window.addEventListener("hashchange", route);
   route();
   connect();
