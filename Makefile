@@ -82,8 +82,8 @@ DEMO_ENV := cd examples && WHARF_HOME=$(CURDIR)/examples/.wharf
 demo: $(DEMO_STAMP) ## install only what the demo needs, run the example sales pipeline on DuckDB
 	@echo "==> wharf materialize -f examples/sales_pipeline.py"
 	@$(DEMO_ENV) ../$(BIN)/wharf materialize -f sales_pipeline.py
-	@echo "==> wharf show sales_summary"
-	@$(DEMO_ENV) ../$(BIN)/wharf show sales_summary
+	@echo "==> wharf show sales_summary -f examples/sales_pipeline.py"
+	@$(DEMO_ENV) ../$(BIN)/wharf show sales_summary -f sales_pipeline.py
 	@echo "==> next: make dev  (wharf dev -f examples/sales_pipeline.py: the web UI on http://127.0.0.1:3000)"
 
 UI_STAMP := $(VENV)/.installed-ui

@@ -1,9 +1,16 @@
-"""The README's examples run, its fidelity table is current, and the seed's examples run on wharf."""
+"""The README's blocks run as written from an empty folder and show their results, its
+fidelity table is current, the seed's examples run on wharf, and doctests keep their own
+WHARF_HOME."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -35,11 +42,168 @@ def sales_csv(tmp_path: Path) -> Path:
     return Path(shutil.copy(ROOT / "examples" / "sales.csv", tmp_path / "examples" / "sales.csv"))
 
 
-@pytest.mark.parametrize(
-    "block", re.findall(r"```python\n(.*?)```", README, re.S), ids=lambda b: b.splitlines()[0]
-)
-def test_readme_python_blocks_run(block: str, sales_csv: Path) -> None:
-    exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
+@dataclass
+class Block:
+    """A fenced README block: its language, its text, and the file it is to be saved as."""
+
+    lang: str
+    text: str
+    save_as: str | None
+
+
+def readme_sections(text: str = README) -> list[tuple[str, list[Block]]]:
+    """The ``## `` sections of the README that hold python or console blocks, in order.
+
+    A python block right after a sentence saying ``Save this as `NAME`:`` (or ``Save it as``)
+    is that file, for the blocks after it; any other python block is a program to run.
+    """
+    sections = []
+    for chunk in re.split(r"^## ", text, flags=re.M)[1:]:
+        title = chunk.splitlines()[0].strip()
+        blocks = []
+        for m in re.finditer(r"```(python|console)\n(.*?)```", chunk, re.S):
+            before = chunk[: m.start()].rstrip().rsplit("\n\n", 1)[-1]
+            saved = re.search(r"[Ss]ave (?:this|it) as `([\w.-]+)`:$", before)
+            blocks.append(Block(m.group(1), m.group(2), saved.group(1) if saved else None))
+        if blocks:
+            sections.append((title, blocks))
+    return sections
+
+
+SECTIONS = readme_sections()
+WHARF_BIN = Path(sys.executable).parent
+# What each command (exactly as in the README) prints when it did its work; any other `wharf materialize` line must report
+# a run with no failure, `wharf list` the assets, `wharf show` a materialization.
+EXPECTED_OUTPUT = {
+    "wharf materialize -f sales.py --select sales_summary": [r"1 done, 0 failed, 0 skipped"],
+    "wharf materialize -f sales.py": [r"done +raw_sales_data", r"3 done, 0 failed, 0 skipped"],
+    "wharf list -f sales.py": [r"3 assets in sales\.py", r"sales_summary .*success"],
+    "wharf show sales_summary -f sales.py": [
+        r"first 3 rows:\n +owner +amount\n +alice +15\.0\n +bob +0\.0\n +carol +7\.25\n"
+    ],
+    "wharf materialize -f shop.py --select orders --partitions 2024-01-01...2024-01-07": [
+        r"backfill: 7 of 7 partitions succeeded"
+    ],
+    "wharf materialize -f shop.py --select by_region --partitions eu,us": [
+        r"backfill: 2 of 2 partitions succeeded"
+    ],
+}
+DEFAULT_OUTPUT = {
+    "wharf materialize": r"\d+ done, 0 failed, 0 skipped|backfill: (\d+) of \1 partitions succeeded",
+    "wharf list": r"\d+ assets? in ",
+    "wharf show": r"last materialization of ",
+}
+
+
+def _user_env() -> dict[str, str]:
+    """The environment of a user in a new folder: no WHARF_HOME (so ``./.wharf``), ``wharf`` on
+    the PATH."""
+    env = {k: v for k, v in os.environ.items() if k != "WHARF_HOME"}
+    env["PATH"] = f"{WHARF_BIN}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def _run_console_line(command: str, folder: Path) -> None:
+    if command.startswith("make "):  # run from a clone: check the target exists and parses
+        target = command.split()[1]
+        done = subprocess.run(
+            ["make", "-n", "-B", "-C", str(ROOT), target],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, f"{command}: {done.stderr}"
+        return
+    done = subprocess.run(
+        command, shell=True, cwd=folder, env=_user_env(), capture_output=True, text=True,
+        timeout=300, check=False,
+    )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, f"{command!r} exited {done.returncode}:\n{output}"
+    expected = EXPECTED_OUTPUT.get(command) or [
+        p for key, p in DEFAULT_OUTPUT.items() if command.startswith(key)
+    ]
+    assert expected, f"{command!r}: add what it prints to EXPECTED_OUTPUT in tests/test_docs.py"
+    for pattern in expected:
+        assert re.search(pattern, output), f"{command!r} printed no {pattern!r}:\n{output}"
+
+
+def _run_python(block: str, folder: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-"], input=block, cwd=folder, env=_user_env(), capture_output=True,
+        text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, f"python block failed:\n{block}\n{done.stdout}{done.stderr}"
+
+
+@pytest.mark.parametrize(("title", "blocks"), SECTIONS, ids=[t for t, _ in SECTIONS])
+def test_readme_section_runs_as_written_from_an_empty_folder(
+    title: str, blocks: list[Block], tmp_path: Path
+) -> None:
+    """A reader starts in an empty folder and follows the section: saves the files it names,
+    runs its Python blocks (as ``python -``) and its commands, in order; each must succeed and
+    show its result (the blocks' own asserts, ``EXPECTED_OUTPUT`` for commands)."""
+    folder = tmp_path / "reader"
+    folder.mkdir()
+    for i, block in enumerate(blocks):
+        if block.save_as is not None:
+            later = "".join(b.text for b in blocks[i + 1 :])
+            assert Path(block.save_as).stem in later, f"{block.save_as} is used by no later block"
+            (folder / block.save_as).write_text(block.text)
+        elif block.lang == "python":
+            assert "assert " in block.text, f"a python block of {title!r} checks nothing"
+            _run_python(block.text, folder)
+        else:
+            for text in block.text.splitlines():
+                command = text.split("  #")[0].strip()
+                if command and not command.startswith("#"):
+                    _run_console_line(command, folder)
+
+
+def test_readme_blocks_are_found_and_saved_files_named() -> None:
+    found = {t: [(b.lang, b.save_as) for b in bs] for t, bs in SECTIONS}
+    assert found["Start here"] == [("console", None)]
+    assert found["What asset code looks like"] == [
+        ("python", "sales.py"), ("console", None), ("python", None),
+    ]  # fmt: skip
+    assert ("python", "shop.py") in found["Partitions"]
+    assert sum(len(bs) for _, bs in SECTIONS) == len(re.findall(r"```(?:python|console)\n", README))
+
+
+def test_a_multiprocess_script_without_a_main_guard_runs_as_a_file(tmp_path: Path) -> None:
+    """The README's multiprocess block, saved as a script and run as ``python parallel.py``."""
+    (block,) = [b for _, bs in SECTIONS for b in bs if "multiprocess_executor(" in b.text]
+    assert "__main__" not in block.text
+    script = tmp_path / "scripts" / "parallel.py"
+    script.parent.mkdir()
+    script.write_text(block.text)
+    folder = tmp_path / "reader"
+    folder.mkdir()
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=folder, env=_user_env(), capture_output=True,
+        text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (folder / "parallel-demo").is_dir()  # values went through the I/O manager
+
+
+def test_make_demo_installs_only_the_demo_extra_and_says_so() -> None:
+    """``make -n -B`` prints every command a fresh clone would run, running none."""
+    demo = subprocess.run(
+        ["make", "-n", "-B", "-C", str(ROOT), "demo"], capture_output=True, text=True,
+        timeout=60, check=True,
+    ).stdout  # fmt: skip
+    assert "uv pip install -e '.[demo]'" in demo
+    assert ".[dev]" not in demo
+    assert 'echo "==> installing wharf with the demo extra' in demo
+    test = subprocess.run(
+        ["make", "-n", "-B", "-C", str(ROOT), "test"], capture_output=True, text=True,
+        timeout=60, check=True,
+    ).stdout  # fmt: skip
+    assert "uv pip install -q -e '.[dev]'" in test
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert extras["optional-dependencies"]["demo"] == ["wharf[duckdb,pandas]"]
+    start = README.split("## Start here")[1].split("\n## ")[0]
+    for named in ("wharf[demo]", "DuckDB, pandas", "wharf[dev]", "min"):
+        assert named in start  # the README says what each installs and how long it took
 
 
 def test_readme_fidelity_table_is_current(postgres_server: object) -> None:
@@ -109,10 +273,6 @@ def test_seed_example_3_snowflake_swap(
 def test_doctests_under_src_get_a_temporary_wharf_home(tmp_path: Path) -> None:
     """A doctest that materializes records its run in its own WHARF_HOME, not in the caller's
     ``.wharf/history.sqlite`` (the repository's, when pytest runs from the repository)."""
-    import os
-    import subprocess
-    import sys
-
     env = {k: v for k, v in os.environ.items() if k != "WHARF_HOME"}
     args = [
         "-q",
