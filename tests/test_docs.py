@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,7 +105,9 @@ def _user_env() -> dict[str, str]:
     return env
 
 
-def _run_console_line(command: str, folder: Path) -> None:
+def _run_console_line(command: str, folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Run one command of a console block in ``folder``; ``wharf ...`` runs through the CLI's
+    entry point in this process (the same argv, without a new interpreter's imports)."""
     if command.startswith("make "):  # run from a clone: check the target exists and parses
         target = command.split()[1]
         done = subprocess.run(
@@ -112,12 +116,21 @@ def _run_console_line(command: str, folder: Path) -> None:
         )  # fmt: skip
         assert done.returncode == 0, f"{command}: {done.stderr}"
         return
-    done = subprocess.run(
-        command, shell=True, cwd=folder, env=_user_env(), capture_output=True, text=True,
-        timeout=300, check=False,
-    )  # fmt: skip
-    output = done.stdout + done.stderr
-    assert done.returncode == 0, f"{command!r} exited {done.returncode}:\n{output}"
+    argv = shlex.split(command)
+    if argv[0] == "wharf":
+        from wharf.cli.main import main
+
+        capsys.readouterr()
+        code = main(argv[1:])
+        captured = capsys.readouterr()
+        output = captured.out + captured.err
+    else:
+        done = subprocess.run(
+            command, shell=True, cwd=folder, env=_user_env(), capture_output=True, text=True,
+            timeout=300, check=False,
+        )  # fmt: skip
+        code, output = done.returncode, done.stdout + done.stderr
+    assert code == 0, f"{command!r} exited {code}:\n{output}"
     expected = EXPECTED_OUTPUT.get(command) or [
         p for key, p in DEFAULT_OUTPUT.items() if command.startswith(key)
     ]
@@ -126,7 +139,29 @@ def _run_console_line(command: str, folder: Path) -> None:
         assert re.search(pattern, output), f"{command!r} printed no {pattern!r}:\n{output}"
 
 
+@pytest.fixture
+def reader_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty folder as the cwd, with the default ``./.wharf`` (no WHARF_HOME); the modules
+    the CLI imported from it are forgotten afterwards."""
+    folder = tmp_path / "reader"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    monkeypatch.delenv("WHARF_HOME", raising=False)
+    path = list(sys.path)
+    yield folder
+    sys.path[:] = path
+    for name, module in list(sys.modules.items()):
+        if str(getattr(module, "__file__", None) or "").startswith(str(folder)):
+            del sys.modules[name]
+
+
 def _run_python(block: str, folder: Path) -> None:
+    """Run a python block in ``folder``: one that starts worker processes as ``python -`` (a
+    real ``__main__`` without a file), any other in this process, as a fresh ``__main__``."""
+    if "executor" not in block:
+        sys.path.insert(0, str(folder))  # as `python -` has the cwd first on sys.path
+        exec(compile(block, "README.md", "exec"), {"__name__": "__main__"})
+        return
     done = subprocess.run(
         [sys.executable, "-"], input=block, cwd=folder, env=_user_env(), capture_output=True,
         text=True, timeout=300, check=False,
@@ -136,13 +171,12 @@ def _run_python(block: str, folder: Path) -> None:
 
 @pytest.mark.parametrize(("title", "blocks"), SECTIONS, ids=[t for t, _ in SECTIONS])
 def test_readme_section_runs_as_written_from_an_empty_folder(
-    title: str, blocks: list[Block], tmp_path: Path
+    title: str, blocks: list[Block], reader_folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A reader starts in an empty folder and follows the section: saves the files it names,
-    runs its Python blocks (as ``python -``) and its commands, in order; each must succeed and
+    runs its Python blocks and its commands, in order; each must succeed and
     show its result (the blocks' own asserts, ``EXPECTED_OUTPUT`` for commands)."""
-    folder = tmp_path / "reader"
-    folder.mkdir()
+    folder = reader_folder
     for i, block in enumerate(blocks):
         if block.save_as is not None:
             later = "".join(b.text for b in blocks[i + 1 :])
@@ -155,7 +189,7 @@ def test_readme_section_runs_as_written_from_an_empty_folder(
             for text in block.text.splitlines():
                 command = text.split("  #")[0].strip()
                 if command and not command.startswith("#"):
-                    _run_console_line(command, folder)
+                    _run_console_line(command, folder, capsys)
 
 
 def test_readme_blocks_are_found_and_saved_files_named() -> None:
