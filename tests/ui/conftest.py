@@ -38,7 +38,8 @@ def raw_sales() -> pd.DataFrame:
 
 
 @dg.asset(group_name="clean")
-def clean_sales(raw_sales: pd.DataFrame) -> pd.DataFrame:
+def clean_sales(context: dg.AssetExecutionContext, raw_sales: pd.DataFrame) -> pd.DataFrame:
+    context.log.info(f"filling {int(raw_sales['amount'].isna().sum())} missing amounts")
     return raw_sales.fillna({"amount": 0.0})
 
 

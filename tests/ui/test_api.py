@@ -92,6 +92,8 @@ def test_launch_runs_in_a_worker_and_the_run_page_has_its_steps(dev: DevServer) 
     run_id = launched["run_ids"][0]
     done = dev.wait_for(lambda: (r := dev.get(f"/api/runs/{run_id}"))["status"] == "success" and r)
     assert [s["asset_key"] for s in done["steps"]] == ["raw_sales", "clean_sales"]
+    (log,) = [x for x in done["logs"] if x["asset_key"] == "clean_sales"]
+    assert (log["level"], log["message"]) == ("INFO", "filling 1 missing amounts")
     assert all(s["duration_s"] > 0 for s in done["steps"])
     runs = dev.get("/api/runs")["runs"]
     assert runs[0]["run_id"] == run_id

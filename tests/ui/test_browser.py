@@ -103,6 +103,7 @@ def test_run_page_shows_the_timeline_and_steps(dev: DevServer, browser: Any) -> 
     wait(browser).until(ec.presence_of_element_located((By.ID, "gantt")))
     bars = browser.find_elements(By.CSS_SELECTOR, "#gantt rect.success")
     assert len(bars) == 2
+    assert "filling 1 missing amounts" in browser.find_element(By.ID, "logs").text
     steps = browser.find_element(By.ID, "steps").text
     assert "raw_sales" in steps
     assert "clean_sales" in steps

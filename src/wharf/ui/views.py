@@ -237,5 +237,8 @@ def run(history: RunHistory, run_id: str) -> dict[str, Any] | None:
         "ended_at": end,
         "duration_s": end - start,
         "steps": [_record(s) for s in steps],
-        "logs": [],
+        "logs": [
+            {"asset_key": k, "time": t, "level": level, "logger": name, "message": message}
+            for k, t, level, name, message in history.logs(run_id)
+        ],
     }

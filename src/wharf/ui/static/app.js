@@ -244,7 +244,7 @@
     });
     gantt.append(h("svg:text", { x: left, y: steps.length * rowH + 18, text: "0 — " + dur(span) }));
     const errors = steps.filter((s) => s.error).map((s) => h("div", { class: "card" }, h("h2", {}, s.asset_key + " ", pill(s.status)), h("pre", { text: s.error })));
-    const logs = r.logs && r.logs.length ? h("table", { id: "logs" }, r.logs.map((l) => h("tr", {}, h("td", { text: when(l.time || l.timestamp) }), h("td", { text: l.level || "" }), h("td", { text: l.step || l.asset_key || "" }), h("td", { class: "mono", text: l.message || String(l) })))) : h("span", { class: "muted", text: "no logs recorded for this run" });
+    const logs = r.logs && r.logs.length ? h("table", { id: "logs" }, r.logs.map((l) => h("tr", {}, h("td", { text: when(l.time) }), h("td", {}, h("span", { class: "level " + l.level, text: l.level })), h("td", {}, h("a", { href: "#/asset/" + enc(l.asset_key), text: l.asset_key })), h("td", { class: "mono", text: l.message })))) : h("span", { class: "muted", text: "no logs recorded for this run" });
     show(h("div", { class: "toolbar" }, h("h1", { class: "mono", text: "run " + r.run_id }), pill(r.status), r.partition_key ? "partition " + r.partition_key : ""),
       r.launch_error ? h("pre", { text: r.launch_error }) : "",
       h("div", { class: "card" }, h("h2", { text: "Timeline" }), gantt),
