@@ -35,8 +35,11 @@ Exception tree (Dagster classes in brackets)::
     │   ├── StoredValueNotFoundError (FileNotFoundError)  an input was never stored
     │   └── StoreLockedError                another process holds the store's lock
     ├── MissingDependencyError (ImportError) an optional back-end is not installed
-    └── AssetExecutionError (RuntimeError) [DagsterInvariantViolationError]
-                                            an asset's value was asked of a run where it failed
+    ├── AssetExecutionError (RuntimeError) [DagsterInvariantViolationError]
+    │                                       an asset's value was asked of a run where it failed
+    └── StepOutputError (ValueError) [DagsterStepOutputNotFoundError,
+                                      DagsterInvariantViolationError]
+                                            a step's outputs are not the ones it declares
 
 The Dagster classes themselves (:class:`DagsterError` and its subclasses, below the wharf tree)
 carry no behaviour of their own: user code may raise them (an I/O manager raising
@@ -82,6 +85,7 @@ __all__ = [
     "MissingDependencyError",
     "MissingEnvVarError",
     "MissingResourceError",
+    "StepOutputError",
     "StorageError",
     "StoreLockedError",
     "StoredValueNotFoundError",
@@ -375,3 +379,11 @@ class MissingDependencyError(WharfError, ImportError):
 class AssetExecutionError(WharfError, DagsterInvariantViolationError, RuntimeError):
     """An asset did not complete, e.g. its value was asked of a run where it failed (the
     original exception is the ``__cause__``) or was skipped."""
+
+
+class StepOutputError(
+    WharfError, DagsterStepOutputNotFoundError, DagsterInvariantViolationError, ValueError
+):
+    """An asset or op produced outputs other than the ones it declares: a required output is
+    missing, an ``output_name`` is unknown or given twice, a ``DynamicOutput`` repeats a
+    ``mapping_key``. Nothing of the step is stored."""

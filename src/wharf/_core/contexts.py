@@ -72,6 +72,10 @@ class _ContextBase:
     asset_partitions_def: PartitionsDefinition | None = None
     #: the :class:`~wharf._core.instance.DagsterInstance` of the run
     instance: Any = field(default=None, repr=False)
+    #: the op (node) definition of the step, if the step came from one
+    op_def: Any = field(default=None, repr=False)
+    #: the output's (or input's) config from the run config, if any
+    config: Any = None
 
     @property
     def asset_key(self) -> AssetKey:
@@ -141,6 +145,8 @@ class OutputContext(_ContextBase):
 
     name: str = "result"
     _added_metadata: dict[str, MetadataValue] = field(default_factory=dict)
+    #: for one value of a dynamic output, its mapping key
+    mapping_key: str | None = None
 
     def add_output_metadata(self, metadata: Mapping[str, Any]) -> None:
         """Attach metadata to this output's materialization event."""
@@ -151,9 +157,13 @@ class OutputContext(_ContextBase):
         return out
 
     def get_identifier(self) -> list[str]:
-        return (
-            self.get_asset_identifier() if self.has_asset_key else [self.step_key or "", self.name]
-        )
+        """The asset's identifier, or for an op output ``[run_id, step_key, name]`` (and the
+        mapping key of a dynamic value), as Dagster builds it."""
+        if self.has_asset_key:
+            return self.get_asset_identifier()
+        head = [self.run_id] if self.run_id else []
+        tail = [self.mapping_key] if self.mapping_key else []
+        return [*head, self.step_key or "", self.name, *tail]
 
 
 @dataclass
@@ -197,6 +207,15 @@ class AssetExecutionContext:
     partition_keys_or_none: tuple[str, ...] | None = None
     #: the asset's run config (a ``Config`` as a dict, or the checked ``config_schema`` dict)
     op_config: Any = None
+    #: the assets and output names this run of the step materializes (a multi-asset subset)
+    selected_asset_keys: set[AssetKey] = field(default_factory=set)
+    selected_output_names: set[str] = field(default_factory=set)
+    #: the node (asset, multi-asset or op) definition of the step
+    op_def: Any = field(default=None, repr=False)
+    step_key: str | None = None
+    run_tags: dict[str, str] = field(default_factory=dict)
+    #: output name -> metadata added with ``add_output_metadata(..., output_name=)``
+    _output_metadata: dict[str, dict[str, MetadataValue]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.partition_keys_or_none is None and self.partition_key_or_none is not None:
@@ -291,8 +310,12 @@ class AssetExecutionContext:
     def add_output_metadata(
         self, metadata: Mapping[str, Any], output_name: str | None = None
     ) -> None:
-        """Attach metadata to the asset's materialization event."""
-        self._added_metadata.update(normalize_metadata(metadata))
+        """Attach metadata to the materialization of the step's output ``output_name`` (an
+        asset's one output when not given)."""
+        if output_name is None:
+            self._added_metadata.update(normalize_metadata(metadata))
+        else:
+            self._output_metadata.setdefault(output_name, {}).update(normalize_metadata(metadata))
 
 
 def build_asset_context(

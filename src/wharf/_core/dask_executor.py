@@ -17,7 +17,6 @@ from urllib.parse import urlparse
 from wharf._core.execution import RunContext, RunListener, StepOutcome, failed_outcome
 from wharf._core.executors import _portable, _run_in_worker, schedule
 from wharf._core.history import RunHistory
-from wharf._core.keys import AssetKey
 from wharf._core.resources import RunResources
 from wharf._deps import require
 from wharf.errors import DefinitionError
@@ -25,13 +24,13 @@ from wharf.errors import DefinitionError
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", ""}
 
 
-def _task(run: RunContext, key: AssetKey) -> StepOutcome:
-    """Runs on a Dask worker: set up resources there, run one asset, report a portable outcome."""
+def _task(run: RunContext, key: str) -> StepOutcome:
+    """Runs on a Dask worker: set up resources there, run one step, report a portable outcome."""
     start = time.perf_counter()
     try:
         outcome = _run_in_worker(run, key)
     except BaseException as exc:
-        outcome = failed_outcome(key, exc, " on a Dask worker")
+        outcome = failed_outcome(run.step(key), exc, " on a Dask worker")
         outcome.duration_s = time.perf_counter() - start
     return _portable(outcome)
 
@@ -85,7 +84,7 @@ class DaskExecutor:
     def __call__(
         self,
         run: RunContext,
-        selected: Sequence[AssetKey],
+        selected: Sequence[str],
         *,
         listener: RunListener | None = None,
         history: RunHistory | None = None,
@@ -96,10 +95,10 @@ class DaskExecutor:
         )
         client, cluster = self._client()
 
-        keys: dict[Any, AssetKey] = {}
+        keys: dict[Any, str] = {}
 
-        def start(key: AssetKey) -> Any:
-            name = f"{key.to_python_identifier()}-{run.run_id}"
+        def start(key: str) -> Any:
+            name = f"{key}-{run.run_id}"
             future = client.submit(_task, payload, key, pure=False, key=name)
             keys[future] = key
             return future
@@ -110,10 +109,9 @@ class DaskExecutor:
                 try:
                     outcome = future.result()
                 except Exception as exc:  # a lost worker, a task that could not be sent
-                    key = keys[future]
-                    exc.add_note(f"asset {key.to_user_string()!r} did not finish on Dask")
-                    reason = f"{type(exc).__name__}: {exc}"
-                    outcome = StepOutcome(key, "failed", error=exc, reason=reason)
+                    step = run.step(keys[future])
+                    exc.add_note(f"{step.label} did not finish on Dask")
+                    outcome = failed_outcome(step, exc)
                 finished.append((future, outcome))
             return finished
 

@@ -1,9 +1,14 @@
-"""Run assets: load inputs through I/O managers, call the function, store the output."""
+"""Run steps: load inputs through I/O managers, call the function, store each output.
+
+This is the one engine. A step (:class:`~wharf._core.plan.Step`) may be an asset, a
+multi-asset or an op; :func:`run_step` runs any of them the same way, and the executors
+(:mod:`wharf._core.executors`) only decide when. Hooks that change how a step runs (config,
+retries, log capture, checks) belong in :func:`run_step` and read only the step's fields.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import inspect
 import logging
 import time
 import traceback
@@ -14,84 +19,73 @@ from datetime import UTC, datetime
 from typing import Any
 
 from wharf._core.assets import AssetsDefinition
-from wharf._core.contexts import (
-    AssetExecutionContext,
-    InputContext,
-    OutputContext,
-    Resources,
-    TypeInfo,
-)
+from wharf._core.contexts import AssetExecutionContext, Resources
+from wharf._core.events import AssetMaterialization, AssetObservation, RunEvent
 from wharf._core.graph import AssetGraph
 from wharf._core.history import RunHistory
 from wharf._core.keys import AssetKey
 from wharf._core.logs import LIVE_SINK, STEP_LOGGER, LogLine, capture_step_logs
 from wharf._core.partitioning.runs import upstream_partition_keys
+from wharf._core.plan import NO_DEFAULT, ExecutionPlan, Step, StepInput
 from wharf._core.resources import RunResources, io_manager_key_of, needed_resource_keys
-from wharf._core.results import (
-    MaterializeResult,
-    MetadataValue,
-    Output,
-    metadata_to_json,
-    normalize_metadata,
+from wharf._core.results import MetadataValue, metadata_to_json
+from wharf._core.step_io import (
+    load_asset_input,
+    load_source,
+    manager_name,
+    step_output_context,
+    upstream_partitions,
 )
-from wharf._core.typecheck import matches_annotation, type_name, value_annotation
-from wharf.errors import AssetTypeError
+from wharf._core.step_results import collect
 
+__all__ = [
+    "AssetMaterialization",
+    "AssetObservation",
+    "OutputRecord",
+    "RunContext",
+    "RunEvent",
+    "RunListener",
+    "StepOutcome",
+    "execute_in_process",
+    "failed_outcome",
+    "load_asset_input",
+    "new_run_id",
+    "record_outcome",
+    "run_graph",
+    "run_plan",
+    "run_step",
+    "skipped_outcome",
+]
 
-def _manager_name(manager: Any) -> str:
-    """The name a user configured (FilesystemIOManager), not the engine behind it."""
-    return str(getattr(manager, "manager_name", None) or type(manager).__name__)
-
-
-#: what stops a whole run; any other exception (a library's panic included) fails one asset
+#: what stops a whole run; any other exception (a library's panic included) fails one step
 RUN_STOPPERS = (KeyboardInterrupt, SystemExit, GeneratorExit)
-
-
-def failed_outcome(key: AssetKey, exc: BaseException, where: str = "") -> StepOutcome:
-    """``exc``, raised by one asset, as that asset's failure; an exception that stops the whole
-    run (:data:`RUN_STOPPERS`) is raised again instead. ``where``: e.g. `` on a Dask worker``."""
-    if isinstance(exc, RUN_STOPPERS):
-        raise exc
-    exc.add_note(f"while materializing asset {key.to_user_string()!r}{where}")
-    outcome = StepOutcome(key, "failed", error=exc, reason=f"{type(exc).__name__}: {exc}")
-    outcome.logs = list(getattr(exc, "_wharf_logs", ()))
-    return outcome
-
 
 _LOG = logging.getLogger("wharf")
 
 
-@dataclass(frozen=True)
-class AssetMaterialization:
-    """A stored (or self-reported) asset value: its key, metadata and partition."""
+@dataclass
+class OutputRecord:
+    """One output a step produced: stored (or reported), with its metadata.
 
-    asset_key: AssetKey
+    ``mapping_keys``: for a dynamic output, the mapping key of every value, in yield order.
+    """
+
+    name: str
+    asset_key: AssetKey | None
+    stored: bool
     metadata: dict[str, MetadataValue] = field(default_factory=dict)
-    partition: str | None = None
-    description: str | None = None
-
-
-@dataclass(frozen=True)
-class RunEvent:
-    """An event of a run; materialization events carry an :class:`AssetMaterialization`."""
-
-    event_type_value: str
-    asset_key: AssetKey
-    step_key: str
-    materialization: AssetMaterialization | None = None
-
-    @property
-    def asset_materialization(self) -> AssetMaterialization | None:
-        return self.materialization
-
-    @property
-    def is_step_materialization(self) -> bool:
-        return self.materialization is not None
+    mapping_keys: list[str] = field(default_factory=list)
+    io_manager_key: str | None = None
 
 
 @dataclass
 class StepOutcome:
-    """How one asset went: ``success``, ``failed`` or ``skipped``, with timing and cause."""
+    """How one step went: ``success``, ``failed`` or ``skipped``, with timing and cause.
+
+    ``key`` is what progress and summaries show: the asset's key for a one-asset step, else the
+    step key as a one-part key. ``metadata`` and ``stored`` are those of the step's first
+    output (an asset's one output); ``outputs`` has every output by name.
+    """
 
     key: AssetKey
     status: str
@@ -100,21 +94,70 @@ class StepOutcome:
     error: BaseException | None = None
     reason: str | None = None
     stored: bool = False
+    step_key: str = ""
+    #: the assets the step was to materialize (whether or not it did)
+    asset_keys: tuple[AssetKey, ...] = ()
+    outputs: dict[str, OutputRecord] = field(default_factory=dict)
+    #: AssetMaterialization / AssetObservation / ... the body yielded itself
+    reported: list[Any] = field(default_factory=list)
+    loaded_inputs: list[str] = field(default_factory=list)
+    kind: str = "asset"
     #: what the step logged (context.log, get_dagster_logger, logging), secrets masked
     logs: list[LogLine] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.step_key:
+            self.step_key = self.key.to_python_identifier()
+        if not self.asset_keys and self.kind == "asset":
+            self.asset_keys = (self.key,)
+
+    def stored_asset(self, key: AssetKey) -> OutputRecord | None:
+        """The record of the output that materialized ``key``, if the step stored it."""
+        for record in self.outputs.values():
+            if record.asset_key == key:
+                return record
+        return None
+
+
+def _outcome(step: Step, status: str, **kwargs: Any) -> StepOutcome:
+    return StepOutcome(
+        step.display_key, status, step_key=step.key, asset_keys=step.asset_keys,
+        kind=step.kind, **kwargs,
+    )  # fmt: skip
+
+
+def skipped_outcome(step: Step, reason: str) -> StepOutcome:
+    """``step`` skipped, e.g. because an upstream step failed."""
+    return _outcome(step, "skipped", reason=reason)
+
+
+def failed_outcome(step: Step | AssetKey, exc: BaseException, where: str = "") -> StepOutcome:
+    """``exc``, raised by one step, as that step's failure; an exception that stops the whole
+    run (:data:`RUN_STOPPERS`) is raised again instead. ``where``: e.g. `` on a Dask worker``."""
+    if isinstance(exc, RUN_STOPPERS):
+        raise exc
+    if isinstance(step, AssetKey):
+        exc.add_note(f"while materializing asset {step.to_user_string()!r}{where}")
+        outcome = StepOutcome(step, "failed", error=exc, reason=f"{type(exc).__name__}: {exc}")
+    else:
+        verb = "materializing" if step.kind == "asset" else "running"
+        exc.add_note(f"while {verb} {step.label}{where}")
+        outcome = _outcome(step, "failed", error=exc, reason=f"{type(exc).__name__}: {exc}")
+    outcome.logs = list(getattr(exc, "_wharf_logs", ()))
+    return outcome
 
 
 class RunListener:
     """Receives progress while a run goes (the CLI's live display implements this)."""
 
     def on_start(self, key: AssetKey) -> None:
-        """An asset started."""
+        """A step started (``key``: its :attr:`StepOutcome.key`)."""
 
     def on_finish(self, outcome: StepOutcome) -> None:
-        """An asset succeeded, failed or was skipped."""
+        """A step succeeded, failed or was skipped."""
 
     def on_log(self, key: AssetKey, line: LogLine) -> None:
-        """An asset running in this process logged a line (workers' lines come with
+        """A step running in this process logged a line (workers' lines come with
         :meth:`on_finish`, in ``outcome.logs``)."""
 
 
@@ -130,7 +173,16 @@ class RunContext:
     instance: Any = None
     #: "now" for time-window partitions, fixed once per run
     current_time: datetime = field(default_factory=lambda: datetime.now(UTC))
-    #: each configured asset's config, checked before the run (``run_config.resolve_run_config``)
+    #: the steps of the run (None only outside runs: ``load_asset_value``)
+    plan: ExecutionPlan | None = None
+    #: the run's tags
+    tags: Mapping[str, str] = field(default_factory=dict)
+    #: node name -> output name -> output config, from the run config
+    output_configs: Mapping[str, Any] = field(default_factory=dict)
+    #: the job (or asset job) the run belongs to
+    job_name: str | None = None
+    #: each configured step's config, checked before the run (``run_config.resolve_run_config``),
+    #: by the step's :attr:`~wharf._core.plan.Step.display_key`
     op_config: dict[AssetKey, Any] = field(default_factory=dict)
 
     def own_partitions(self, key: AssetKey) -> tuple[str, ...] | None:
@@ -149,80 +201,98 @@ class RunContext:
         """
         return upstream_partition_keys(self, key, downstream, mapping)
 
-
-def _output_context(
-    run: RunContext, key: AssetKey, im_key: str, partitions: tuple[str, ...] | None = None
-) -> OutputContext:
-    item = run.graph.by_key[key]
-    ann = value_annotation(item.return_annotation) if isinstance(item, AssetsDefinition) else Any
-    return OutputContext(
-        asset_key_or_none=key,
-        name="result",
-        definition_metadata=dict(item.metadata),
-        dagster_type=TypeInfo(Any if ann is inspect.Signature.empty else ann),
-        resource_config=run.resources.configs.get(im_key, {}),
-        resources=Resources(run.resources.instances),
-        step_key=key.to_python_identifier(),
-        run_id=run.run_id,
-        partition_key=run.partition_key,
-        asset_partition_keys_or_none=partitions,
-        asset_partitions_def=item.partitions_def,
-        instance=run.instance,
-    )
+    def step(self, key: str) -> Step:
+        assert self.plan is not None
+        return self.plan.steps[key]
 
 
-def load_asset_input(
-    run: RunContext, key: AssetKey, *, annotation: Any = Any, name: str = "result",
-    metadata: Mapping[str, Any] | None = None, for_asset: str | None = None,
-    partitions: tuple[str, ...] | None = None,
-) -> Any:  # fmt: skip
-    """Load the stored value of ``key`` (its ``partitions``) through its I/O manager."""
-    im_key = io_manager_key_of(run.graph, key)
-    label = for_asset or key.to_user_string()
-    manager = run.resources.io_manager(im_key, asset=label)
-    upstream = _output_context(run, key, im_key, partitions)
+def _load_input(run: RunContext, step: Step, inp: StepInput) -> tuple[bool, Any, Any]:
+    """(pass it?, the value, its partitions) for one input of ``step``."""
+    if inp.asset_key is not None:
+        parts = upstream_partitions(run, step, inp)
+        value = load_asset_input(
+            run, inp.asset_key, annotation=inp.annotation, name=inp.name, metadata=inp.metadata,
+            for_asset=step.label if step.kind == "op" else _asset_label(step), partitions=parts,
+            input_manager_key=inp.input_manager_key, step=step if step.kind == "op" else None,
+        )  # fmt: skip
+        return True, value, parts
+    if inp.nothing:
+        return False, None, None
+    if not inp.sources:
+        if inp.fan_in:
+            return True, [], None
+        if inp.default is not NO_DEFAULT:
+            return True, inp.default, None
+        if inp.input_manager_key is not None:  # a root input loaded by its input manager
+            return True, _load_root(run, step, inp), None
+        return True, None, None
+    values = [load_source(run, step, inp, src, run.step(src.step)) for src in inp.sources]
+    return True, (values if inp.fan_in else values[0]), None
+
+
+def _load_root(run: RunContext, step: Step, inp: StepInput) -> Any:
+    from wharf._core.contexts import InputContext, TypeInfo
+
+    assert inp.input_manager_key is not None
     ctx = InputContext(
-        asset_key_or_none=key,
-        name=name,
-        upstream_output=upstream,
-        definition_metadata=dict(metadata or {}),
-        dagster_type=TypeInfo(Any if annotation is inspect.Signature.empty else annotation),
-        resource_config=upstream.resource_config,
-        resources=upstream.resources,
-        step_key=upstream.step_key,
-        run_id=run.run_id,
-        partition_key=run.partition_key,
-        asset_partition_keys_or_none=partitions,
-        asset_partitions_def=upstream.asset_partitions_def,
-        instance=run.instance,
-    )
+        name=inp.name, definition_metadata=dict(inp.metadata),
+        dagster_type=TypeInfo(inp.annotation), resources=Resources(run.resources.instances),
+        resource_config=run.resources.configs.get(inp.input_manager_key, {}),
+        step_key=step.key, run_id=run.run_id, partition_key=run.partition_key,
+        instance=run.instance, op_def=step.node,
+    )  # fmt: skip
+    manager = run.resources.input_manager(inp.input_manager_key, asset=step.label)
     try:
         return manager.load_input(ctx)
     except BaseException as exc:
-        exc.add_note(
-            f"while loading {key.to_user_string()!r} for {label!r} "
-            f"with I/O manager {im_key!r} ({_manager_name(manager)})"
-        )
+        exc.add_note(f"while loading input {inp.name!r} of {step.label} with input manager "
+                     f"{inp.input_manager_key!r} ({manager_name(manager)})")  # fmt: skip
         raise
 
 
-def _unpack(asset: AssetsDefinition, result: Any) -> tuple[bool, Any, dict[str, MetadataValue]]:
-    """(store?, value, metadata) from what the function returned."""
-    if isinstance(result, Output):
-        return True, result.value, normalize_metadata(result.metadata)
-    if isinstance(result, MaterializeResult):
-        return result.has_value, result.value, normalize_metadata(result.metadata)
-    if result is None and asset.return_annotation in (None, type(None)):
-        return False, None, {}
-    return True, result, {}
+def _asset_label(step: Step) -> str:
+    keys = step.asset_keys
+    return keys[0].to_user_string() if len(keys) == 1 else step.key
 
 
-def run_asset(run: RunContext, asset: AssetsDefinition) -> StepOutcome:
-    """Run one asset with its logs captured (they ride on the outcome, or on the exception as
+#: builds the execution context of a step: ``(run, step, input partitions) -> context``.
+#: Ops set their own (``OpExecutionContext``) through ``Step.node``'s ``make_context``.
+ContextFactory = Callable[[RunContext, Step, Mapping[str, Any]], Any]
+
+
+def asset_context(run: RunContext, step: Step, in_parts: Mapping[str, Any]) -> Any:
+    """The ``AssetExecutionContext`` of an asset (or multi-asset) step."""
+    keys = step.asset_keys
+    ctx = AssetExecutionContext(
+        asset_key=keys[0] if len(keys) == 1 else None,
+        resources=Resources(run.resources.instances),
+        run_id=run.run_id,
+        partition_key_or_none=run.partition_key if step.partitions_def else None,
+        input_keys={i.name: i.asset_key for i in step.inputs if i.asset_key is not None},
+        partitions_def=step.partitions_def,
+        input_partitions={
+            i.name: (in_parts.get(i.name), run.graph.by_key[i.asset_key].partitions_def)
+            for i in step.inputs
+            if i.asset_key is not None
+        },
+        instance=run.instance,
+        log=STEP_LOGGER,
+    )
+    ctx.selected_asset_keys = set(keys)
+    ctx.selected_output_names = set(step.outputs)
+    ctx.op_def = step.node
+    ctx.step_key = step.key
+    ctx.op_config = step.config
+    ctx.run_tags = dict(run.tags)
+    return ctx
+
+
+def run_step(run: RunContext, step: Step) -> StepOutcome:
+    """Run one step with its logs captured (they ride on the outcome, or on the exception as
     ``_wharf_logs`` for :func:`failed_outcome`). Raises on failure."""
-    with capture_step_logs(asset.key, run.resources.secret_values) as lines:
+    with capture_step_logs(step.display_key, run.resources.secret_values) as lines:
         try:
-            outcome = _run_asset_once(run, asset)
+            outcome = _run_step_once(run, step)
         except BaseException as exc:
             with contextlib.suppress(AttributeError, TypeError):  # an exception without __dict__
                 exc._wharf_logs = list(lines)  # type: ignore[attr-defined]
@@ -231,141 +301,146 @@ def run_asset(run: RunContext, asset: AssetsDefinition) -> StepOutcome:
     return outcome
 
 
-def _run_asset_once(run: RunContext, asset: AssetsDefinition) -> StepOutcome:
-    """Load inputs, call the function, type-check and store the value. Raises on failure."""
+def _run_step_once(run: RunContext, step: Step) -> StepOutcome:
+    """Load inputs, call the function, check and store every output. Raises on failure."""
     start = time.perf_counter()
-    label = asset.key.to_user_string()
-    in_parts = {
-        i.param: run.upstream_partitions(i.key, asset, i.partition_mapping) for i in asset.inputs
-    }
-    kwargs: dict[str, Any] = {
-        inp.param: load_asset_input(
-            run,
-            inp.key,
-            annotation=inp.annotation,
-            name=inp.param,
-            metadata=inp.metadata,
-            for_asset=label,
-            partitions=in_parts[inp.param],
-        )
-        for inp in asset.inputs
-    }
-    for param, rkey in asset.resource_params.items():
+    kwargs: dict[str, Any] = {}
+    in_parts: dict[str, Any] = {}
+    loaded: list[str] = []
+    for inp in step.inputs:
+        passed, value, parts = _load_input(run, step, inp)
+        if passed:
+            kwargs[inp.name] = value
+            loaded.append(inp.name)
+        in_parts[inp.name] = parts
+    for param, rkey in step.resource_params.items():
         kwargs[param] = run.resources.instances[rkey]
-    step_config = run.op_config.get(asset.key)
-    if asset.config_param and step_config is not None:
-        kwargs[asset.config_param] = step_config.value
+    step_config = run.op_config.get(step.display_key)
+    if step.config_param and step_config is not None:
+        kwargs[step.config_param] = step_config.value
     exec_ctx = None
-    if asset.context_param:
-        exec_ctx = AssetExecutionContext(
-            asset_key=asset.key,
-            resources=Resources(run.resources.instances),
-            run_id=run.run_id,
-            partition_key_or_none=run.partition_key if asset.partitions_def else None,
-            input_keys={i.param: i.key for i in asset.inputs},
-            partitions_def=asset.partitions_def,
-            input_partitions={
-                i.param: (in_parts[i.param], run.graph.by_key[i.key].partitions_def)
-                for i in asset.inputs
-            },
-            instance=run.instance,
-            op_config=step_config.as_dict if step_config is not None else None,
-            log=STEP_LOGGER,
+    if step.context_param:
+        make = getattr(step.node, "make_context", None) or asset_context
+        exec_ctx = make(run, step, in_parts)
+        if step_config is not None:
+            exec_ctx.op_config = step_config.as_dict
+        kwargs[step.context_param] = exec_ctx
+    produced = collect(step, step.fn(**kwargs))
+    added = exec_ctx._added_metadata if exec_ctx is not None else {}
+    per_output = getattr(exec_ctx, "_output_metadata", {}) if exec_ctx is not None else {}
+    records: dict[str, OutputRecord] = {}
+    for e in produced.emitted:
+        out = step.outputs[e.output]
+        record = records.get(out.name) or OutputRecord(
+            out.name, out.asset_key, False, io_manager_key=out.io_manager_key
         )
-        kwargs[asset.context_param] = exec_ctx
-    result = asset.fn(**kwargs)
-    store, value, metadata = _unpack(asset, result)
-    if exec_ctx is not None:
-        metadata = {**exec_ctx._added_metadata, **metadata}
-    if store:
-        ann = value_annotation(asset.return_annotation)  # Output[X] -> X
-        if not matches_annotation(value, ann):
-            im = asset.io_manager_key
-            msg = (
-                f"asset {label!r} returned {type_name(type(value))}, but its return annotation "
-                f"expects {type_name(ann)}: I/O manager {im!r} was not called and the stored "
-                "value is unchanged"
-            )
-            raise AssetTypeError(
-                msg, asset=label, io_manager=im, expected=type_name(ann), got=type_name(type(value))
-            )
-        manager = run.resources.io_manager(asset.io_manager_key, asset=label)
-        out_ctx = _output_context(
-            run, asset.key, asset.io_manager_key, run.own_partitions(asset.key)
-        )
-        manager.handle_output(out_ctx, value)
-        metadata = {**metadata, **out_ctx.consume_logged_metadata()}
-    return StepOutcome(asset.key, "success", time.perf_counter() - start, metadata, stored=store)
+        records[out.name] = record
+        meta = {**(added if len(step.outputs) == 1 else {}), **per_output.get(out.name, {})}
+        meta.update(e.metadata)
+        if e.mapping_key is not None:
+            record.mapping_keys.append(e.mapping_key)
+        if e.store and not out.nothing:
+            parts = run.own_partitions(out.asset_key) if out.asset_key is not None else None
+            if out.asset_key is not None and out.asset_key not in run.graph.by_key:
+                parts = None
+            manager = run.resources.io_manager(out.io_manager_key, asset=_out_label(step, out))
+            ctx = step_output_context(run, step, out, mapping_key=e.mapping_key,
+                                      partitions=parts)  # fmt: skip
+            manager.handle_output(ctx, e.value)
+            meta.update(ctx.consume_logged_metadata())
+            record.stored = True
+        record.metadata.update(meta)
+    first = next(iter(records.values()), None)
+    return _outcome(
+        step, "success", duration_s=time.perf_counter() - start,
+        metadata=dict(first.metadata) if first else dict(added),
+        stored=bool(first and first.stored), outputs=records, reported=produced.reported,
+        loaded_inputs=loaded,
+    )  # fmt: skip
+
+
+def _out_label(step: Step, out: Any) -> str:
+    if out.asset_key is not None:
+        return str(out.asset_key.to_user_string())
+    return f"{step.key}.{out.name}" if out.name != "result" else step.key
 
 
 def execute_in_process(
     run: RunContext,
-    selected: Sequence[AssetKey],
+    selected: Sequence[Any] | None = None,
     *,
     listener: RunListener | None = None,
     history: RunHistory | None = None,
 ) -> list[StepOutcome]:
-    """Run ``selected`` in order; a failure skips its dependants, the others still run.
-    Log lines reach the ``listener`` as they are logged."""
+    """Run the plan's steps in order in this process; a failure skips its dependants, the
+    others still run."""
+    from wharf._core.executors import schedule
+
+    done: dict[str, StepOutcome] = {}
+
+    def start(key: str) -> str:
+        step = run.step(key)
+        try:
+            done[key] = run_step(run, step)
+        except BaseException as exc:  # a library's panic too (pyo3: a BaseException)
+            done[key] = failed_outcome(step, exc)
+            _LOG.error(  # the CLI prints failures itself and drops these records
+                "%s failed: %s", step.label, exc, extra={"wharf_failure": True}
+            )
+        return key
+
+    def collect_done(handles: list[Any]) -> list[tuple[Any, StepOutcome]]:
+        return [(h, done.pop(h)) for h in handles]
+
     token = LIVE_SINK.set(listener.on_log if listener else None)
     try:
-        return _execute_in_order(run, selected, listener, history)
+        return schedule(
+            run, _step_keys(run, selected), start=start, collect=collect_done, limit=1,
+            listener=listener, history=history,
+        )  # fmt: skip
     finally:
         LIVE_SINK.reset(token)
 
 
-def _execute_in_order(
-    run: RunContext,
-    selected: Sequence[AssetKey],
-    listener: RunListener | None,
-    history: RunHistory | None,
-) -> list[StepOutcome]:
-    failed: dict[AssetKey, str] = {}
-    outcomes: list[StepOutcome] = []
-    selected_set = set(selected)
-    for key in selected:
-        asset = run.graph.by_key[key]
-        assert isinstance(asset, AssetsDefinition)
-        bad_up = [u for u in run.graph.upstream(key) if u in failed and u in selected_set]
-        if listener:
-            listener.on_start(key)
-        started_at = time.time()
-        if bad_up:
-            up = bad_up[0].to_user_string()
-            outcome = StepOutcome(key, "skipped", reason=f"upstream {up!r} {failed[bad_up[0]]}")
-            failed[key] = "was skipped"
-        else:
-            try:
-                outcome = run_asset(run, asset)
-            except BaseException as exc:  # a library's panic too (pyo3: a BaseException)
-                outcome = failed_outcome(key, exc)
-                _LOG.error(  # the CLI prints failures itself and drops these records
-                    "asset %s failed: %s", key.to_user_string(), exc, extra={"wharf_failure": True}
-                )
-                failed[key] = "failed"
-        outcome.duration_s = outcome.duration_s or (time.time() - started_at)
-        outcomes.append(outcome)
-        if history is not None:
-            record_outcome(history, run, asset, outcome, started_at)
-        if listener:
-            listener.on_finish(outcome)
-    return outcomes
+def _step_keys(run: RunContext, selected: Sequence[Any] | None) -> list[str]:
+    """The plan's step keys (``selected`` is kept for executors called the older way)."""
+    assert run.plan is not None
+    return list(run.plan.order)
 
 
 def record_outcome(
-    history: RunHistory, run: RunContext, asset: AssetsDefinition, o: StepOutcome, t0: float
+    history: RunHistory, run: RunContext, step: Any, o: StepOutcome, t0: float
 ) -> None:
+    """Write the history rows of one finished step: one per asset it was to materialize (an
+    op step: one row under its step key)."""
     error = None
     if o.error is not None:
         error = "".join(traceback.format_exception(o.error)).strip()
-    history.record(
-        run_id=run.run_id, asset_key=o.key.to_user_string(), status=o.status, started_at=t0,
-        duration_s=o.duration_s, metadata=metadata_to_json(o.metadata),
-        partition_key=run.partition_key if asset.partitions_def else None,
-        io_manager=asset.io_manager_key,
-        error=error or o.reason,
-    )  # fmt: skip
+    rows: list[tuple[str, dict[str, MetadataValue], str | None, str | None]] = []
+    for key in o.asset_keys:
+        record = o.stored_asset(key)
+        if o.status == "success" and record is None:
+            continue  # an optional output the step did not produce: no materialization
+        item = run.graph.by_key.get(key)
+        part = run.partition_key if item is not None and item.partitions_def else None
+        meta = record.metadata if record is not None else {}
+        im = record.io_manager_key if record is not None else _io_key(run, key)
+        rows.append((key.to_user_string(), meta, part, im))
+    if not o.asset_keys:
+        first = next(iter(o.outputs.values()), None)
+        rows.append((o.step_key, o.metadata, run.partition_key,
+                     first.io_manager_key if first else None))  # fmt: skip
+    for asset_key, meta, part, im in rows:
+        history.record(
+            run_id=run.run_id, asset_key=asset_key, status=o.status, started_at=t0,
+            duration_s=o.duration_s, metadata=metadata_to_json(meta), partition_key=part,
+            io_manager=im, error=error or o.reason,
+        )  # fmt: skip
     history.record_logs(run.run_id, o.key.to_user_string(), o.logs)
+
+
+def _io_key(run: RunContext, key: AssetKey) -> str | None:
+    return io_manager_key_of(run.graph, key) if key in run.graph.by_key else None
 
 
 def new_run_id() -> str:
@@ -375,10 +450,11 @@ def new_run_id() -> str:
 Executor = Callable[..., list[StepOutcome]]
 
 
-def run_graph(
+def run_plan(
     graph: AssetGraph,
-    selected: Sequence[AssetKey],
+    plan: ExecutionPlan,
     resources: Mapping[str, Any],
+    resource_keys: Mapping[str, str],
     *,
     partition_key: str | None = None,
     listener: RunListener | None = None,
@@ -386,24 +462,41 @@ def run_graph(
     executor: Executor = execute_in_process,
     instance: Any = None,
     current_time: datetime | None = None,
+    tags: Mapping[str, str] | None = None,
+    output_configs: Mapping[str, Any] | None = None,
+    job_name: str | None = None,
     run_id: str | None = None,
     op_config: Mapping[AssetKey, Any] | None = None,
 ) -> tuple[RunContext, list[StepOutcome]]:
-    """Set up resources, run the selected assets, tear resources down."""
+    """Set up ``resource_keys`` of ``resources``, run ``plan``, tear the resources down."""
     run_id = run_id or new_run_id()
-    keys = needed_resource_keys(graph, selected)
-    run_resources = RunResources(resources, keys, run_id)
-    run = RunContext(graph, run_resources, run_id, partition_key, instance)
-    run.op_config = dict(op_config or {})
+    run_resources = RunResources(resources, resource_keys, run_id)
+    run = RunContext(graph, run_resources, run_id, partition_key, instance, plan=plan,
+                     tags=dict(tags or {}), output_configs=dict(output_configs or {}),
+                     job_name=job_name, op_config=dict(op_config or {}))  # fmt: skip
     if current_time is not None:
         run.current_time = current_time
     if getattr(executor, "isolated", False):
         # each worker sets up its own resources; here only fail early on a missing EnvVar
         run_resources.resolve_env()
-        outcomes = executor(run, selected, listener=listener, history=history)
+        outcomes = executor(run, plan.order, listener=listener, history=history)
         with run_resources:  # so the result can load what the workers stored
             pass
         return run, outcomes
     with run_resources:
-        outcomes = executor(run, selected, listener=listener, history=history)
+        outcomes = executor(run, plan.order, listener=listener, history=history)
     return run, outcomes
+
+
+def run_graph(
+    graph: AssetGraph,
+    selected: Sequence[AssetKey],
+    resources: Mapping[str, Any],
+    **options: Any,
+) -> tuple[RunContext, list[StepOutcome]]:
+    """Plan the selected assets as steps, then :func:`run_plan` them (``options``: its
+    keywords)."""
+    from wharf._core.asset_plan import plan_assets
+
+    plan = plan_assets(graph, selected)
+    return run_plan(graph, plan, resources, needed_resource_keys(graph, selected), **options)

@@ -1,8 +1,9 @@
 """Executors: how the steps of a run are scheduled. In-process (the default) and multiprocess.
 
-An executor is a callable ``(run, selected, *, listener, history) -> list[StepOutcome]``. The
-multiprocess executor runs each asset in its own worker process as soon as its upstream assets
-are done, at most ``max_concurrent`` at a time. Values cross processes only through the I/O
+An executor is a callable ``(run, step_keys, *, listener, history) -> list[StepOutcome]`` that
+runs the steps of ``run.plan`` (assets, multi-assets and ops alike) through :func:`schedule`.
+The multiprocess executor runs each step in its own worker process as soon as its upstream
+steps are done, at most ``max_concurrent`` at a time. Values cross processes only through the I/O
 managers: a worker sets up its own resources, loads its inputs from the stores, and stores its
 output; the parent only schedules and records. A worker that raises, or dies (killed, out of
 memory), fails its asset; its dependants are skipped and the others run on. Stores write
@@ -11,6 +12,7 @@ atomically, so a killed worker leaves the old value or the new one, never half o
 
 from __future__ import annotations
 
+import heapq
 import multiprocessing
 import os
 import pickle
@@ -25,7 +27,6 @@ from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from wharf._core.assets import AssetsDefinition
 from wharf._core.execution import (
     RunContext,
     RunListener,
@@ -33,11 +34,11 @@ from wharf._core.execution import (
     execute_in_process,
     failed_outcome,
     record_outcome,
-    run_asset,
+    run_step,
+    skipped_outcome,
 )
 from wharf._core.history import RunHistory
-from wharf._core.keys import AssetKey
-from wharf._core.resources import RunResources, needed_resource_keys
+from wharf._core.resources import RunResources, step_resource_keys
 from wharf._deps import require
 from wharf.errors import DefinitionError
 
@@ -98,13 +99,12 @@ def _process_local_reason(resource: Any) -> str | None:
     return str(explain()) if callable(explain) else None
 
 
-def _run_in_worker(run: RunContext, key: AssetKey) -> StepOutcome:
-    """Set up this process's own resources, run one asset, tear the resources down."""
-    asset = run.graph.by_key[key]
-    assert isinstance(asset, AssetsDefinition)
-    keys = needed_resource_keys(run.graph, [key])
+def _run_in_worker(run: RunContext, key: str) -> StepOutcome:
+    """Set up this process's own resources, run one step, tear the resources down."""
+    step = run.step(key)
+    keys = step_resource_keys(run, [step])
     with RunResources(run.resources.definitions, keys, run.run_id) as resources:
-        return run_asset(replace(run, resources=resources), asset)
+        return run_step(replace(run, resources=resources), step)
 
 
 def _portable(outcome: StepOutcome) -> StepOutcome:
@@ -119,16 +119,20 @@ def _portable(outcome: StepOutcome) -> StepOutcome:
     return outcome
 
 
-def _child(conn: Connection, payload: bytes, key: AssetKey) -> None:
-    """A worker: unpickle the run (cloudpickle: assets may be closures), run one asset, report."""
+def _child(conn: Connection, payload: bytes, key: str) -> None:
+    """A worker: unpickle the run (cloudpickle: assets may be closures), run one step, report."""
     status = 0
     try:
         start = time.perf_counter()
+        run: RunContext | None = None
         try:
             run = require("cloudpickle", purpose="the multiprocess executor").loads(payload)
+            assert run is not None
             outcome = _run_in_worker(run, key)
         except BaseException as exc:
-            outcome = failed_outcome(key, exc, f" in process {os.getpid()}")
+            where = f" in process {os.getpid()}"
+            outcome = failed_outcome(run.step(key) if run is not None else _unknown(key), exc,
+                                     where)  # fmt: skip
             outcome.duration_s = time.perf_counter() - start
         conn.send(_portable(outcome))
     except BaseException:
@@ -136,6 +140,12 @@ def _child(conn: Connection, payload: bytes, key: AssetKey) -> None:
     finally:
         conn.close()
         os._exit(status)  # a worker must not run the exit handlers it inherited
+
+
+def _unknown(key: str) -> Any:
+    from wharf._core.keys import AssetKey
+
+    return AssetKey([key])
 
 
 @contextmanager
@@ -160,73 +170,138 @@ def _main_not_reimported() -> Iterator[None]:
 
 @dataclass
 class _Worker:
-    key: AssetKey
+    key: str
     process: Any
     conn: Connection
     started_at: float
 
 
-def _died(key: AssetKey, exitcode: int | None, seconds: float) -> StepOutcome:
+def _died(run: RunContext, key: str, exitcode: int | None, seconds: float) -> StepOutcome:
     how = f"exit code {exitcode}"
     if exitcode is not None and exitcode < 0:
         how = f"killed by {signal.Signals(-exitcode).name}"
+    step = run.step(key)
     err = RuntimeError(
-        f"the worker process of asset {key.to_user_string()!r} died ({how}) before it reported; "
+        f"the worker process of {step.label} died ({how}) before it reported; "
         "its stored value, if any, is the previous one"
     )
-    return StepOutcome(key, "failed", seconds, error=err, reason=str(err))
+    outcome = failed_outcome(step, err)
+    outcome.duration_s = seconds
+    return outcome
 
 
 def schedule(
     run: RunContext,
-    selected: Sequence[AssetKey],
+    selected: Sequence[str],
     *,
-    start: Callable[[AssetKey], Any],
+    start: Callable[[str], Any],
     collect: Callable[[list[Any]], list[tuple[Any, StepOutcome]]],
     limit: int,
     listener: RunListener | None = None,
     history: RunHistory | None = None,
 ) -> list[StepOutcome]:
-    """Start each asset once its upstream assets are done, at most ``limit`` at a time.
+    """Start each step of ``run.plan`` once the steps it waits for are done, at most ``limit``
+    at a time, in plan order among the ready ones.
 
-    ``start(key)`` launches an asset and returns a handle; ``collect(handles)`` blocks until at
-    least one finishes and returns ``(handle, outcome)`` pairs. An asset whose upstream failed
-    or was skipped is skipped; the others run on.
+    ``start(step_key)`` launches a step and returns a hashable handle; ``collect(handles)``
+    blocks until at least one finishes and returns ``(handle, outcome)`` pairs. A step whose
+    upstream failed or was skipped is skipped; the others run on. A dynamic step that finishes
+    expands the plan (its mapped copies join the run).
     """
-    chosen, pending = set(selected), list(selected)
-    state: dict[AssetKey, str] = {}
-    running: dict[Any, tuple[AssetKey, float]] = {}
-    outcomes: list[StepOutcome] = []
-
-    def finish(outcome: StepOutcome, started_at: float) -> None:
-        state[outcome.key] = "done" if outcome.status == "success" else outcome.status
-        outcomes.append(outcome)
-        asset = run.graph.by_key[outcome.key]
-        if history is not None and isinstance(asset, AssetsDefinition):
-            record_outcome(history, run, asset, outcome, started_at)
-        if listener:
-            listener.on_finish(outcome)
-
-    while pending or running:
-        for key in list(pending):
-            ups = [u for u in run.graph.upstream(key) if u in chosen]
-            bad = [u for u in ups if state.get(u) in ("failed", "skipped")]
-            ready = all(state.get(u) == "done" for u in ups) and len(running) < limit
-            if not (bad or ready):
-                continue
-            pending.remove(key)
-            if listener:
-                listener.on_start(key)
-            if bad:
-                verb = "failed" if state[bad[0]] == "failed" else "was skipped"
-                reason = f"upstream {bad[0].to_user_string()!r} {verb}"
-                finish(StepOutcome(key, "skipped", reason=reason), time.time())
-            else:
-                running[start(key)] = (key, time.time())
+    sched = _Schedule(run, listener, history)
+    for key in selected:
+        sched.chosen.add(key)
+    for key in selected:
+        sched.add(key)
+    running: dict[Any, tuple[str, float]] = {}
+    while sched.ready or running:
+        while sched.ready and len(running) < limit:
+            next_key = sched.pop()
+            if next_key is not None:
+                running[start(next_key)] = (next_key, time.time())
         if running:
             for handle, outcome in collect(list(running)):
-                finish(outcome, running.pop(handle)[1])
-    return outcomes
+                sched.finish(outcome, running.pop(handle)[1])
+    return sched.outcomes
+
+
+class _Schedule:
+    """The bookkeeping of :func:`schedule`: what waits for what, what is ready, what ended."""
+
+    def __init__(
+        self, run: RunContext, listener: RunListener | None, history: RunHistory | None
+    ) -> None:
+        assert run.plan is not None
+        self.run, self.plan, self.listener, self.history = run, run.plan, listener, history
+        self.position = {k: i for i, k in enumerate(self.plan.order)}
+        self.chosen: set[str] = set()
+        self.state: dict[str, str] = {}
+        self.waiting: dict[str, int] = {}
+        self.children: dict[str, list[str]] = {}
+        self.ready: list[tuple[int, str]] = []
+        self.outcomes: list[StepOutcome] = []
+
+    def _push(self, key: str) -> None:
+        heapq.heappush(self.ready, (self.position.setdefault(key, len(self.position)), key))
+
+    def add(self, key: str) -> None:
+        deps = [d for d in set(self.plan.steps[key].deps) if d in self.chosen]
+        for d in deps:
+            self.children.setdefault(d, []).append(key)
+        self.waiting[key] = sum(1 for d in deps if d not in self.state)
+        if self.waiting[key] == 0:
+            self._push(key)
+
+    def pop(self) -> str | None:
+        """The next ready step to start; None when it was skipped (its upstream failed)."""
+        _, key = heapq.heappop(self.ready)
+        step = self.plan.steps[key]
+        bad = sorted(
+            (d for d in set(step.deps) if self.state.get(d) in ("failed", "skipped")),
+            key=lambda d: self.position.get(d, 0),
+        )
+        if self.listener:
+            self.listener.on_start(step.display_key)
+        if not bad:
+            return key
+        verb = "failed" if self.state[bad[0]] == "failed" else "was skipped"
+        name = self.plan.steps[bad[0]].display_key.to_user_string()
+        self.finish(skipped_outcome(step, f"upstream {name!r} {verb}"), time.time())
+        return None
+
+    def finish(self, outcome: StepOutcome, started_at: float) -> None:
+        key = outcome.step_key
+        self.state[key] = "done" if outcome.status == "success" else outcome.status
+        self.outcomes.append(outcome)
+        if self.history is not None:
+            record_outcome(self.history, self.run, self.plan.steps.get(key), outcome, started_at)
+        if self.listener:
+            self.listener.on_finish(outcome)
+        if outcome.status == "success" and (key in self.plan.mapped or _yields_dynamic(outcome)):
+            self._expand(key, outcome)
+        for child in self.children.pop(key, ()):
+            self.waiting[child] -= 1
+            if self.waiting[child] == 0:
+                self._push(child)
+
+    def _expand(self, key: str, outcome: StepOutcome) -> None:
+        dynamic = {n: r.mapping_keys for n, r in outcome.outputs.items() if r.mapping_keys}
+        for changed in self.plan.expand(key, dynamic):
+            self.chosen.add(changed)
+            if changed in self.state:
+                continue
+            if changed in self.waiting:  # a collector, rewired to the new copies
+                self.waiting.pop(changed)
+                for waiters in self.children.values():
+                    while changed in waiters:
+                        waiters.remove(changed)
+                self.ready = [r for r in self.ready if r[1] != changed]
+                heapq.heapify(self.ready)
+            self.add(changed)
+
+
+def _yields_dynamic(outcome: StepOutcome) -> bool:
+    return outcome.status == "success" and any(r.mapping_keys for r in outcome.outputs.values())
 
 
 @dataclass(frozen=True)
@@ -254,7 +329,7 @@ class MultiprocessExecutor:
     def __call__(
         self,
         run: RunContext,
-        selected: Sequence[AssetKey],
+        selected: Sequence[str],
         *,
         listener: RunListener | None = None,
         history: RunHistory | None = None,
@@ -264,10 +339,14 @@ class MultiprocessExecutor:
             ctx.set_forkserver_preload(_preload(run))
         fresh = RunResources(run.resources.definitions, run.resources.keys, run.run_id)
         cloudpickle = require("cloudpickle", purpose="the multiprocess executor")
-        payload = cloudpickle.dumps(replace(run, resources=fresh))
+        portable = replace(run, resources=fresh)
+        pickled = [cloudpickle.dumps(portable), len(run.plan.steps) if run.plan else 0]
         workers: dict[Connection, _Worker] = {}
 
-        def start(key: AssetKey) -> Connection:
+        def start(key: str) -> Connection:
+            if run.plan is not None and len(run.plan.steps) != pickled[1]:  # a dynamic expansion
+                pickled[:] = [cloudpickle.dumps(portable), len(run.plan.steps)]
+            payload = pickled[0]
             parent_end: Connection
             parent_end, child_end = ctx.Pipe(duplex=False)
             process = ctx.Process(target=_child, args=(child_end, payload, key), daemon=True)
@@ -287,7 +366,7 @@ class MultiprocessExecutor:
                 except (EOFError, OSError):  # the worker died before it reported
                     worker.process.join()
                     outcome = _died(
-                        worker.key, worker.process.exitcode, time.time() - worker.started_at
+                        run, worker.key, worker.process.exitcode, time.time() - worker.started_at
                     )
                 else:
                     worker.process.join()
@@ -317,6 +396,8 @@ def _preload(run: RunContext) -> list[str]:
     names.update(name for name in _PRELOAD if name in sys.modules)
     names.update(type(res).__module__ for res in run.resources.definitions.values())
     names.update(getattr(asset.fn, "__module__", "") for asset in run.graph.executable)
+    if run.plan is not None:
+        names.update(getattr(s.fn, "__module__", "") for s in run.plan.steps.values())
     return sorted(n for n in names if n in sys.modules and n != "__main__")
 
 

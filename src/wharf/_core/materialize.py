@@ -7,19 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from wharf._core.assets import AssetsDefinition
-from wharf._core.execution import (
-    AssetMaterialization,
-    RunContext,
-    RunEvent,
-    RunListener,
-    StepOutcome,
-    load_asset_input,
-    run_graph,
-)
+from wharf._core.execution import RunListener, run_graph
 from wharf._core.executors import check_resources_cross_process, resolve_executor
 from wharf._core.graph import AssetGraph
 from wharf._core.instance import DagsterInstance
-from wharf._core.keys import AssetKey, to_asset_key
 from wharf._core.loading import bound_resources
 from wharf._core.partitioning.runs import check_run_partition
 from wharf._core.resources import (
@@ -29,93 +20,9 @@ from wharf._core.resources import (
     with_default_io_manager,
 )
 from wharf._core.run_config import resolve_run_config
-from wharf.errors import AssetExecutionError, UnknownAssetError
+from wharf._core.run_result import ExecuteInProcessResult
 
-
-class ExecuteInProcessResult:
-    """The outcome of a run: success, per-asset outcomes, events, and the stored values."""
-
-    def __init__(self, run: RunContext, outcomes: list[StepOutcome]) -> None:
-        self._run = run
-        self.outcomes = outcomes
-        self.run_id = run.run_id
-
-    @property
-    def success(self) -> bool:
-        return all(o.status == "success" for o in self.outcomes)
-
-    @property
-    def failures(self) -> dict[AssetKey, BaseException | str]:
-        """Failed or skipped assets with the error (or the reason they were skipped)."""
-        return {
-            o.key: o.error or o.reason or o.status for o in self.outcomes if o.status != "success"
-        }
-
-    def outcome(self, key: Any) -> StepOutcome:
-        wanted = to_asset_key(key)
-        for o in self.outcomes:
-            if o.key == wanted:
-                return o
-        msg = f"asset {wanted.to_user_string()!r} was not part of run {self.run_id}"
-        raise UnknownAssetError(msg, asset=wanted.to_user_string(), expected="an asset of the run")
-
-    @property
-    def partition_key(self) -> str | None:
-        """The run's partition key (None for an unpartitioned run)."""
-        return self._run.partition_key
-
-    def get_asset_materialization_events(self) -> list[RunEvent]:
-        return [
-            RunEvent(
-                "ASSET_MATERIALIZATION",
-                o.key,
-                o.key.to_python_identifier(),
-                AssetMaterialization(o.key, dict(o.metadata), self._partition_of(o.key)),
-            )
-            for o in self.outcomes
-            if o.status == "success"
-        ]
-
-    def _partition_of(self, key: AssetKey) -> str | None:
-        own = self._run.own_partitions(key)
-        return own[0] if own else None
-
-    def asset_materializations_for_node(self, node_name: str) -> list[AssetMaterialization]:
-        return [
-            e.materialization
-            for e in self.get_asset_materialization_events()
-            if e.step_key == node_name and e.materialization is not None
-        ]
-
-    def asset_value(self, asset_key: Any, python_type: Any = Any) -> Any:
-        """Load the value the run stored for ``asset_key`` through its I/O manager.
-
-        Without ``python_type`` the asset's return annotation says what type to load as.
-        """
-        key = to_asset_key(asset_key)
-        outcome = self.outcome(key)
-        if outcome.status != "success":  # the store may hold an older run's value: not this
-            name, why = key.to_user_string(), outcome.reason or outcome.status
-            msg = (
-                f"asset {name!r} {outcome.status} in run {self.run_id} ({why}), so the run "
-                "stored no value for it: expected a materialized asset"
-            )
-            raise AssetExecutionError(
-                msg, asset=name, expected="success", got=outcome.status
-            ) from outcome.error
-        item = self._run.graph.by_key[key]
-        if python_type is Any and isinstance(item, AssetsDefinition):
-            python_type = item.return_annotation
-        partitions = self._run.upstream_partitions(key, None)
-        return load_asset_input(self._run, key, annotation=python_type, partitions=partitions)
-
-    def output_for_node(self, node_str: str, output_name: str = "result") -> Any:
-        """The stored value of the asset whose node (op) name is ``node_str``."""
-        for o in self.outcomes:
-            if node_str in (o.key.to_python_identifier(), o.key.to_user_string()):
-                return self.asset_value(o.key)
-        msg = f"no asset node named {node_str!r} in run {self.run_id}"
-        raise UnknownAssetError(msg, asset=node_str, expected="an asset of the run")
+__all__ = ["ExecuteInProcessResult", "materialize", "materialize_to_memory"]
 
 
 def _raise_first_failure(result: ExecuteInProcessResult) -> None:

@@ -6,13 +6,17 @@ import sys
 from collections.abc import Collection, Iterable, Mapping
 from contextlib import ExitStack
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wharf._core.assets import AssetsDefinition
 from wharf._core.graph import AssetGraph
 from wharf._core.keys import AssetKey
 from wharf._io.base import IOManager, IOManagerDefinition
 from wharf.errors import MissingResourceError
+
+if TYPE_CHECKING:
+    from wharf._core.execution import RunContext
+    from wharf._core.plan import Step
 
 DEFAULT_IO_MANAGER_KEY = "io_manager"
 
@@ -35,6 +39,42 @@ def needed_resource_keys(graph: AssetGraph, selected: Iterable[AssetKey]) -> dic
             needed.setdefault(rk, name)
         for inp in item.inputs:
             needed.setdefault(io_manager_key_of(graph, inp.key), name)
+    return needed
+
+
+def plan_resource_keys(graph: AssetGraph, steps: Iterable[Step]) -> dict[str, str]:
+    """Resource key -> the first step that needs it: the managers of its outputs, of the
+    upstream values it loads (or its input managers), and its other resources."""
+    by_key: dict[str, Step] = {}
+    steps = list(steps)
+    for step in steps:
+        by_key[step.key] = step
+    needed: dict[str, str] = {}
+    for step in steps:
+        for out in step.outputs.values():
+            if not out.nothing:
+                needed.setdefault(out.io_manager_key, step.label)
+        for rk in sorted(step.required_resource_keys | set(step.resource_params.values())):
+            needed.setdefault(rk, step.label)
+        for inp in step.inputs:
+            if inp.input_manager_key is not None:
+                needed.setdefault(inp.input_manager_key, step.label)
+            elif inp.asset_key is not None and inp.asset_key in graph.by_key:
+                needed.setdefault(io_manager_key_of(graph, inp.asset_key), step.label)
+    return needed
+
+
+def step_resource_keys(run: RunContext, steps: Iterable[Step]) -> dict[str, str]:
+    """The resources a worker must set up to run ``steps``: :func:`plan_resource_keys`, plus
+    the managers of the upstream op outputs they read."""
+    steps = list(steps)
+    needed = plan_resource_keys(run.graph, steps)
+    for step in steps:
+        for inp in step.inputs:
+            for src in inp.sources:
+                if inp.input_manager_key is None and run.plan is not None:
+                    up = run.plan.steps[src.step].outputs[src.output]
+                    needed.setdefault(up.io_manager_key, step.label)
     return needed
 
 
@@ -210,6 +250,20 @@ class RunResources:
             )
             raise MissingResourceError(
                 msg, asset=asset, io_manager=key, expected="IOManager", got=got
+            )
+        return manager
+
+    def input_manager(self, key: str, *, asset: str) -> Any:
+        """The input manager (or I/O manager) under ``key``: anything with ``load_input``."""
+        manager = self.instances.get(key)
+        if not callable(getattr(manager, "load_input", None)):
+            got = type(manager).__name__ if key in self.instances else "nothing"
+            msg = (
+                f"{asset} loads an input with input_manager_key {key!r}, but that resource is "
+                f"not an input manager: expected an InputManager or IOManager, got {got}"
+            )
+            raise MissingResourceError(
+                msg, asset=asset, io_manager=key, expected="InputManager", got=got
             )
         return manager
 

@@ -145,3 +145,23 @@ class MaterializeResult(Generic[T]):
     @property
     def key(self) -> AssetKey | None:
         return self.asset_key if isinstance(self.asset_key, AssetKey) else None
+
+
+@dataclass
+class DynamicOutput(Generic[T]):
+    """One value of a ``DynamicOut``: downstream ops ``.map()`` over every mapping key.
+
+    Examples:
+        >>> DynamicOutput(3, mapping_key="three").mapping_key
+        'three'
+    """
+
+    value: T
+    mapping_key: str
+    output_name: str = "result"
+    metadata: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        from wharf._core.keys import check_safe_name
+
+        check_safe_name(self.mapping_key, what="DynamicOutput mapping_key")
