@@ -423,6 +423,29 @@ def test_pandas_frame_round_trips_exactly(store: SqlStore) -> None:
     pd.testing.assert_frame_equal(read(store).to_pandas(), frame)
 
 
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pd.DataFrame({"v": [1.5, 2.5]}, index=pd.date_range("2024-01-01", periods=2)),
+        pd.DataFrame([[1, 2]]),
+        pd.DataFrame({"v": [1.5]}, index=pd.RangeIndex(4, 5)),
+    ],
+    ids=["DatetimeIndex", "integer-labels", "RangeIndex-from-4"],
+)
+def test_a_pandas_index_the_comment_cannot_keep_is_refused(db: Path, frame: pd.DataFrame) -> None:
+    from wharf._frames.pandas_index import frame_to_table
+
+    short = dataclasses.replace(DUCKDB, comment_max=40)  # as BigQuery's 16 KiB for wide frames
+    store = SqlStore(short, DuckDBConnector(db), database=str(db))
+    store.write(REF, pa.table({"a": [1]}))
+    with pytest.raises(StorageError, match=r"keeps the pandas .* does not fit in a table comment"):
+        store.write(REF, frame_to_table(frame))
+    assert read(store).to_pydict() == {"a": [1]}
+    plain = pd.DataFrame({"v": [1.5, 2.5]})  # only dtypes to lose: stored, as before
+    store.write(REF, frame_to_table(plain))
+    assert read(store).to_pydict() == {"v": [1.5, 2.5]}
+
+
 def test_new_partition_categories_are_kept(store: SqlStore) -> None:
     cat = pa.array(["a", "b"]).dictionary_encode()
     store.write(REF, pa.table({"k": ["1", "2"], "c": cat}))

@@ -29,6 +29,7 @@ __all__ = [
     "empty_batch",
     "encode_schema",
     "kept_dictionaries",
+    "pandas_needs",
     "restorable",
     "restore",
     "to_storage",
@@ -254,3 +255,35 @@ def restore(batch: Any, schema: Any, dictionaries: dict[str, Any]) -> Any:
         index = pc.index_in(values, value_set=known).cast(f.type.index_type)
         arrays.append(pa.DictionaryArray.from_arrays(index, known, ordered=f.type.ordered))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def pandas_needs(schema: Any) -> str | None:
+    """What of a pandas frame only the ``pandas`` metadata of ``schema`` keeps, beyond dtypes:
+    its index (stored as columns that would read back as plain ones) or its column labels
+    (integers, several levels); None when there is nothing such.
+
+    Examples:
+        >>> import pandas as pd, pyarrow as pa
+        >>> pandas_needs(pa.Table.from_pandas(pd.DataFrame({"v": [1]}, index=[5])).schema)
+        "the pandas index (column(s) ['__index_level_0__'])"
+        >>> pandas_needs(pa.Table.from_pandas(pd.DataFrame({"v": [1]})).schema) is None
+        True
+    """
+    raw = (schema.metadata or {}).get(b"pandas")
+    try:
+        meta = json.loads(raw) if raw else {}
+    except ValueError:
+        return None
+    if not isinstance(meta, dict):
+        return None
+    entries = meta.get("index_columns", [])
+    index = [c for c in entries if isinstance(c, str)]
+    if index:
+        return f"the pandas index (column(s) {index})"
+    ranges = [c for c in entries if isinstance(c, dict)]
+    if any(r.get("start") or r.get("step", 1) != 1 or r.get("name") is not None for r in ranges):
+        return "the pandas RangeIndex (not starting at 0, or named)"
+    levels = meta.get("column_indexes", [])
+    if len(levels) > 1 or any(lv.get("pandas_type") not in ("unicode", "bytes") for lv in levels):
+        return "the pandas column labels (not plain strings)"
+    return None

@@ -62,6 +62,7 @@ from wharf._stores.schema_codec import (
     decode_schema,
     empty_batch,
     encode_schema,
+    pandas_needs,
     restorable,
     restore,
     to_storage,
@@ -163,6 +164,8 @@ class SqlStore:
         else:
             tap = _Tap(as_reader(data), d.storage_type)
             self._check_columns(ref, tap.schema.names)
+            if partition is None:  # refused before any data moves if it cannot be kept
+                self._schema_text(ref, tap.schema, {})
         with self._session(f"write table {self.location(ref)}", tap) as con:
             try:  # a concurrent creator may win; a real problem fails the CREATE TABLE
                 self._run(con, d.create_schema_sql, schema=d.quote_name(ref.schema))
@@ -309,7 +312,7 @@ class SqlStore:
                     tap.rows = self._run(con, d.count_sql, target=stage, where="TRUE")[0][0]
                 # checked before the swap, which commits by itself where DDL is not transactional
                 self._check_count(con, target, partition, tap.rows or 0, stage)
-                text = self._comment(encode_schema(tap.schema, tap.dictionaries))
+                text = self._schema_text(ref, tap.schema, tap.dictionaries)
                 self._set_comment(con, stage, text)
                 for statement in d.replace_sql:
                     self._run(
@@ -464,6 +467,20 @@ class SqlStore:
             return text
         text = zip_schema(text)
         return text if len(text) <= limit else ""
+
+    def _schema_text(self, ref: TableRef, schema: Any, dictionaries: dict[str, Any]) -> str:
+        """The comment that keeps ``schema`` ('' if it does not fit); a refusal when what only
+        the comment keeps is a pandas index or column labels (dropping it would lose them)."""
+        text = self._comment(encode_schema(schema, dictionaries))
+        if text or not (lost := pandas_needs(schema)):
+            return text
+        msg = (
+            f"{self.name} could not write table {self.location(ref)}: the written schema, which "
+            f"keeps {lost}, does not fit in a table comment of at most "
+            f"{self.dialect.comment_max} characters even zipped; store fewer columns, or "
+            "df.reset_index() and plain string column labels"
+        )
+        raise StorageError(msg, expected="a schema that fits in the table comment", got=lost)
 
     def _set_comment(self, con: Any, target: str, text: str) -> None:
         if self.dialect.comment_set_sql and (text := self._comment(text)):

@@ -196,6 +196,7 @@ def check_pandas_index(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
     named index, a MultiIndex, a RangeIndex not starting at 0. Loaded as pyarrow (or polars),
     the index is ordinary columns, named as pandas names them; a RangeIndex stays implicit."""
     import pandas as pd
+    import polars as pl
     import pyarrow as pa
 
     v = {"v": [1.5, 2.5, 3.5]}
@@ -221,6 +222,9 @@ def check_pandas_index(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
     as_arrow = _load(case, tmp, pa.Table)
     assert as_arrow.column_names == ["v", "__index_level_0__"], case.name
     assert as_arrow.column("__index_level_0__").to_pylist() == [30, 10, 20]
+    as_polars = _load(case, tmp, pl.DataFrame)
+    assert as_polars.columns == ["v", "__index_level_0__"], case.name
+    assert as_polars["__index_level_0__"].to_list() == [30, 10, 20]
     assert _write(case, tmp, lambda: pd.DataFrame(v)).success
     assert _load(case, tmp, pa.Table).column_names == ["v"], case.name
 
