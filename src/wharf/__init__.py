@@ -78,6 +78,7 @@ from wharf._core.partitioning.time_windows import (
     WeeklyPartitionsDefinition,
 )
 from wharf._core.results import MaterializeResult, MetadataValue, Output
+from wharf._core.retries import Backoff, Failure, Jitter, RetryPolicy, RetryRequested
 from wharf._core.run_config import RunConfig
 from wharf._core.schedules import (
     DefaultScheduleStatus,
@@ -144,6 +145,11 @@ _LAZY = {
 }
 
 __all__ = [
+    "Backoff",
+    "Failure",
+    "Jitter",
+    "RetryPolicy",
+    "RetryRequested",
     "get_dagster_logger",
     "Array",
     "Bool",

@@ -19,6 +19,7 @@ from wharf._core.keys import (
 )
 from wharf._core.partitioning.definitions import PartitionsDefinition, check_partitions_def
 from wharf._core.partitioning.mappings import PartitionMapping
+from wharf._core.retries import check_retry_policy
 from wharf.errors import DefinitionError, WharfError
 
 T = TypeVar("T")
@@ -178,6 +179,7 @@ class AssetsDefinition:
         self.owners: list[str] = []
         self.kinds: set[str] = set()
         self.compute_kind: str | None = None
+        self.retry_policy: Any = None
         self.partitions_def = check_partitions_def(partitions_def, asset=key.to_user_string())
 
     @property
@@ -439,6 +441,9 @@ def asset(
         built.owners = list(kwargs.get("owners") or ())
         built.kinds = set(kwargs.get("kinds") or ())
         built.compute_kind = kwargs.get("compute_kind")
+        built.retry_policy = check_retry_policy(
+            kwargs.get("retry_policy"), f"asset {built.key.to_user_string()!r}"
+        )
         return built
 
     return wrap(fn, 2) if fn is not None else wrap

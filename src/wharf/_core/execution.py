@@ -28,7 +28,8 @@ from wharf._core.logs import LIVE_SINK, STEP_LOGGER, LogLine, capture_step_logs
 from wharf._core.partitioning.runs import upstream_partition_keys
 from wharf._core.plan import NO_DEFAULT, ExecutionPlan, Step, StepInput
 from wharf._core.resources import RunResources, io_manager_key_of, needed_resource_keys
-from wharf._core.results import MetadataValue, metadata_to_json
+from wharf._core.results import MetadataValue, metadata_to_json, normalize_metadata
+from wharf._core.retries import Failure, retry_wait
 from wharf._core.step_io import (
     load_asset_input,
     load_source,
@@ -104,6 +105,13 @@ class StepOutcome:
     kind: str = "asset"
     #: what the step logged (context.log, get_dagster_logger, logging), secrets masked
     logs: list[LogLine] = field(default_factory=list)
+    #: the attempts before the last one: (started at, seconds, error)
+    retries: list[tuple[float, float, str]] = field(default_factory=list)
+
+    @property
+    def attempts(self) -> int:
+        """How many times the step ran (1 without retries)."""
+        return len(self.retries) + 1
 
     def __post_init__(self) -> None:
         if not self.step_key:
@@ -144,6 +152,9 @@ def failed_outcome(step: Step | AssetKey, exc: BaseException, where: str = "") -
         exc.add_note(f"while {verb} {step.label}{where}")
         outcome = _outcome(step, "failed", error=exc, reason=f"{type(exc).__name__}: {exc}")
     outcome.logs = list(getattr(exc, "_wharf_logs", ()))
+    outcome.retries = list(getattr(exc, "_wharf_retries", ()))
+    if isinstance(exc, Failure):  # the body's own description and metadata
+        outcome.metadata = normalize_metadata(exc.metadata)
     return outcome
 
 
@@ -184,6 +195,8 @@ class RunContext:
     #: each configured step's config, checked before the run (``run_config.resolve_run_config``),
     #: by the step's :attr:`~wharf._core.plan.Step.display_key`
     op_config: dict[AssetKey, Any] = field(default_factory=dict)
+    #: the retry policy of steps that have none of their own (a job's ``op_retry_policy``)
+    retry_policy: Any = None
 
     def own_partitions(self, key: AssetKey) -> tuple[str, ...] | None:
         """The partitions of ``key`` this run stores: the run's key if the asset is partitioned."""
@@ -290,14 +303,29 @@ def asset_context(run: RunContext, step: Step, in_parts: Mapping[str, Any]) -> A
 def run_step(run: RunContext, step: Step) -> StepOutcome:
     """Run one step with its logs captured (they ride on the outcome, or on the exception as
     ``_wharf_logs`` for :func:`failed_outcome`). Raises on failure."""
+    policy = getattr(step.node, "retry_policy", None) or run.retry_policy
+    retries: list[tuple[float, float, str]] = []
     with capture_step_logs(step.display_key, run.resources.secret_values) as lines:
-        try:
-            outcome = _run_step_once(run, step)
-        except BaseException as exc:
-            with contextlib.suppress(AttributeError, TypeError):  # an exception without __dict__
-                exc._wharf_logs = list(lines)  # type: ignore[attr-defined]
-            raise
+        while True:
+            began = time.time()
+            try:
+                outcome = _run_step_once(run, step)
+                break
+            except BaseException as exc:
+                wait = retry_wait(exc, policy, len(retries))
+                if wait is None:
+                    with contextlib.suppress(AttributeError, TypeError):  # no __dict__
+                        exc._wharf_logs = list(lines)  # type: ignore[attr-defined]
+                        exc._wharf_retries = retries  # type: ignore[attr-defined]
+                    raise
+                retries.append((began, time.time() - began, f"{type(exc).__name__}: {exc}"))
+                STEP_LOGGER.warning(
+                    "attempt %d of %s failed (%s: %s); retrying in %.2fs",
+                    len(retries), step.label, type(exc).__name__, exc, wait,
+                )  # fmt: skip
+                time.sleep(wait)
     outcome.logs = list(lines)
+    outcome.retries = retries
     return outcome
 
 
@@ -430,6 +458,12 @@ def record_outcome(
         first = next(iter(o.outputs.values()), None)
         rows.append((o.step_key, o.metadata, run.partition_key,
                      first.io_manager_key if first else None))  # fmt: skip
+    for asset_key, _, part, im in rows:
+        for began, took, why in o.retries:  # each earlier attempt is a row of its own
+            history.record(
+                run_id=run.run_id, asset_key=asset_key, status="retried", started_at=began,
+                duration_s=took, metadata="{}", partition_key=part, io_manager=im, error=why,
+            )  # fmt: skip
     for asset_key, meta, part, im in rows:
         history.record(
             run_id=run.run_id, asset_key=asset_key, status=o.status, started_at=t0,
@@ -467,13 +501,15 @@ def run_plan(
     job_name: str | None = None,
     run_id: str | None = None,
     op_config: Mapping[AssetKey, Any] | None = None,
+    retry_policy: Any = None,
 ) -> tuple[RunContext, list[StepOutcome]]:
     """Set up ``resource_keys`` of ``resources``, run ``plan``, tear the resources down."""
     run_id = run_id or new_run_id()
     run_resources = RunResources(resources, resource_keys, run_id)
     run = RunContext(graph, run_resources, run_id, partition_key, instance, plan=plan,
                      tags=dict(tags or {}), output_configs=dict(output_configs or {}),
-                     job_name=job_name, op_config=dict(op_config or {}))  # fmt: skip
+                     job_name=job_name, op_config=dict(op_config or {}),
+                     retry_policy=retry_policy)  # fmt: skip
     if current_time is not None:
         run.current_time = current_time
     if getattr(executor, "isolated", False):

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from wharf._core.retries import check_retry_policy
 from wharf._core.selection import AssetSelection
 from wharf.errors import DefinitionError
 
@@ -101,6 +102,7 @@ def define_asset_job(  # noqa: PLR0917
         partitions_def = check_partitions_def(partitions_def, asset=f"job {name}")
     if executor_def is not None:
         resolve_executor(executor_def)  # a wrong executor is an error here, naming it
+    check_retry_policy(op_retry_policy, f"job {name!r}: op")
     try:
         sel = (
             AssetSelection.all() if selection is None else AssetSelection.from_coercible(selection)
@@ -188,7 +190,8 @@ class JobDefinition:
             executor = self.executor_def if self.executor_def is not None else self._defs.executor
         result: ExecuteInProcessResult = self._defs.run_materialize(
             keys, all_resources, run_config=run_config if run_config is not None else self.config,
-            tags={**self.run_tags, **(tags or {})}, executor=executor, **kwargs,
+            tags={**self.run_tags, **(tags or {})}, executor=executor,
+            op_retry_policy=self.op_retry_policy, **kwargs,
         )  # fmt: skip
         return result
 

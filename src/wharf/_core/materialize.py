@@ -19,6 +19,7 @@ from wharf._core.resources import (
     needed_resource_keys,
     with_default_io_manager,
 )
+from wharf._core.retries import check_retry_policy
 from wharf._core.run_config import resolve_run_config
 from wharf._core.run_result import ExecuteInProcessResult
 
@@ -45,6 +46,7 @@ def materialize(
     record_history: bool = True,
     executor: Any = None,
     run_id: str | None = None,
+    op_retry_policy: Any = None,
 ) -> ExecuteInProcessResult:
     """Materialize ``assets`` (or the ``selection`` of them) and return the result.
 
@@ -96,6 +98,7 @@ def materialize(
             history=history, instance=instance, current_time=now, executor=run_executor,
             run_id=run_id,
             op_config=op_config,
+            retry_policy=check_retry_policy(op_retry_policy, "materialize(op_retry_policy=)"),
         )  # fmt: skip
     finally:
         if history is not None:
