@@ -12,6 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from wharf import errors
 from wharf._core.assets import AssetIn, AssetsDefinition, AssetSpec, ResourceParam, asset
+from wharf._core.checks import (
+    AssetCheckEvaluation,
+    AssetCheckResult,
+    AssetChecksDefinition,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    asset_check,
+)
 from wharf._core.config_schema import (
     Array,
     Bool,
@@ -145,6 +153,12 @@ _LAZY = {
 }
 
 __all__ = [
+    "AssetCheckEvaluation",
+    "AssetCheckResult",
+    "AssetChecksDefinition",
+    "AssetCheckSeverity",
+    "AssetCheckSpec",
+    "asset_check",
     "Backoff",
     "Failure",
     "Jitter",

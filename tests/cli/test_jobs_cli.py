@@ -131,3 +131,37 @@ def test_bad_config_file_is_a_usage_error(
     assert message in capsys.readouterr().err
     assert main(["materialize", "-f", "configured.py", "--config", "missing.yaml"]) == 2
     assert "cannot read the file" in capsys.readouterr().err
+
+
+CHECKED = """
+import wharf as dg
+
+@dg.asset
+def amounts() -> list[int]:
+    return [3, -1]
+
+@dg.asset
+def total(amounts: list[int]) -> int:
+    return sum(amounts)
+
+@dg.asset_check(asset=amounts, blocking=True)
+def non_negative(amounts: list[int]) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=min(amounts) >= 0, metadata={"min": min(amounts)})
+
+defs = dg.Definitions(assets=[amounts, total], asset_checks=[non_negative])
+"""
+
+
+def test_check_results_in_the_summary_and_in_show(
+    write: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write("checked.py", CHECKED)
+    assert main(["materialize", "-f", "checked.py"]) == 1
+    out = capsys.readouterr().out
+    assert "check    amounts#non_negative: failed (error)" in out
+    assert "skipped  total: upstream 'amounts__check__non_negative' failed" in out
+    assert main(["show", "amounts"]) == 0
+    out = capsys.readouterr().out
+    assert "asset checks of amounts (latest evaluation)" in out
+    assert "non_negative: failed (error)" in out
+    assert "min: -1" in out

@@ -77,9 +77,19 @@ def plan_assets(graph: AssetGraph, selected: Sequence[AssetKey]) -> ExecutionPla
         else:
             steps.append(asset_step(node))
     producer = {k: s.key for s in steps for k in s.asset_keys}
+    checks = [c for c in graph.checks if c.asset_key in producer]
+    # a step downstream of an asset with blocking checks waits for them (and skips if one fails)
+    blocking: dict[AssetKey, list[str]] = {}
+    for c in checks:
+        if c.blocking:
+            blocking.setdefault(c.asset_key, []).append(c.step_key)
     resolved = []
     for s in steps:
         ups = {producer[k] for k in s.asset_deps if k in producer}
+        ups.update(b for k in s.asset_deps for b in blocking.get(k, ()))
         deps = tuple(sorted((ups | set(s.deps)) - {s.key}))
         resolved.append(s if deps == s.deps else replace(s, deps=deps))
+    for c in checks:
+        deps = tuple(sorted({producer[k] for k in c.upstream_keys if k in producer}))
+        resolved.append(c.step(deps, graph))
     return ExecutionPlan.build(resolved, what="assets")

@@ -63,6 +63,8 @@ class Definitions:
         self.asset_checks = check_entries(_entries(asset_checks, "asset_checks"), "asset_checks")
         self.schedules = check_entries(_entries(schedules, "schedules"), "schedules")
         self.sensors = check_entries(_entries(sensors, "sensors"), "sensors")
+        # runs get the checks with the assets (materialize takes both, as Dagster's does)
+        self.assets.extend(c for c in self.asset_checks if c not in self.assets)
         self.asset_graph = AssetGraph(self.assets)
         check_resource_keys(self.asset_graph, {*self.resources, DEFAULT_IO_MANAGER_KEY})
         self._jobs = resolve_jobs(self, check_entries(_entries(jobs, "jobs"), "jobs"))

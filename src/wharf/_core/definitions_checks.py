@@ -37,7 +37,9 @@ def _allowed(what: str) -> tuple[tuple[type, ...], str]:
         return (ScheduleDefinition,), "a ScheduleDefinition (or @schedule)"
     if what == "sensors":
         return (SensorDefinition,), "a SensorDefinition (or @sensor)"
-    return (), "an asset check (@asset_check, which wharf does not have yet)"
+    from wharf._core.checks import AssetChecksDefinition
+
+    return (AssetChecksDefinition,), "an asset check (@asset_check)"
 
 
 def check_entries(items: list[Any], what: str) -> list[Any]:

@@ -454,7 +454,12 @@ def record_outcome(
         meta = record.metadata if record is not None else {}
         im = record.io_manager_key if record is not None else _io_key(run, key)
         rows.append((key.to_user_string(), meta, part, im))
-    if not o.asset_keys:
+    check = getattr(step, "node", None) if getattr(step, "kind", "") == "check" else None
+    if check is not None:  # kept as ASSET#CHECK, with the evaluation as its metadata
+        from wharf._core.checks import check_record_metadata
+
+        rows.append((check.check_key, check_record_metadata(o, check), None, None))
+    elif not o.asset_keys:
         first = next(iter(o.outputs.values()), None)
         rows.append((o.step_key, o.metadata, run.partition_key,
                      first.io_manager_key if first else None))  # fmt: skip

@@ -30,8 +30,15 @@ class AssetGraph:
     """
 
     def __init__(self, assets: Iterable[Any]) -> None:
+        from wharf._core.checks import AssetChecksDefinition
+
         self.by_key: dict[AssetKey, AnyAsset] = {}
+        #: the asset checks given with the assets (``@asset_check``)
+        self.checks: list[AssetChecksDefinition] = []
         for item in assets:
+            if isinstance(item, AssetChecksDefinition):
+                self.checks.append(item)
+                continue
             if not isinstance(item, AssetsDefinition | AssetSpec):
                 msg = (
                     "expected an asset (from @asset) or an AssetSpec, "
@@ -49,7 +56,25 @@ class AssetGraph:
                 )
             self.by_key[item.key] = item
         self._check_inputs()
+        self._check_checks()
         self._order = self._toposort()
+
+    def _check_checks(self) -> None:
+        """Every check names an asset of the graph, and each (asset, name) is there once."""
+        seen: set[str] = set()
+        for check in self.checks:
+            for key in check.upstream_keys:
+                if key not in self.by_key:
+                    known = ", ".join(sorted(k.to_user_string() for k in self.by_key))
+                    msg = (
+                        f"asset check {check.name!r} needs asset {key.to_user_string()!r}, "
+                        f"which is not in these definitions: expected one of [{known}]"
+                    )
+                    raise UnknownAssetError(msg, asset=key.to_user_string(), expected=known)
+            if check.check_key in seen:
+                msg = f"two asset checks are named {check.check_key!r}: expected each name once"
+                raise DuplicateKeyError(msg, asset=check.asset_key.to_user_string())
+            seen.add(check.check_key)
 
     @property
     def executable(self) -> list[AssetsDefinition]:

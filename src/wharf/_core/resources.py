@@ -39,6 +39,13 @@ def needed_resource_keys(graph: AssetGraph, selected: Iterable[AssetKey]) -> dic
             needed.setdefault(rk, name)
         for inp in item.inputs:
             needed.setdefault(io_manager_key_of(graph, inp.key), name)
+    chosen = set(selected) if getattr(graph, "checks", None) else set()
+    for check in getattr(graph, "checks", ()):
+        if check.asset_key in chosen:  # the check runs after its asset: its resources too
+            for rk in sorted(check.required_resource_keys):
+                needed.setdefault(rk, check.check_key)
+            for key in check.upstream_keys:
+                needed.setdefault(io_manager_key_of(graph, key), check.check_key)
     return needed
 
 
@@ -107,6 +114,13 @@ def with_default_io_manager(resources: Mapping[str, Any] | None) -> dict[str, An
 def check_resource_keys(graph: AssetGraph, resources: Collection[str]) -> None:
     """Every io_manager_key, required resource and resource parameter has a resource."""
     for key, asset_name in needed_resource_keys(graph, graph.by_key).items():
+        if key not in resources and "#" in asset_name:  # an asset check (asset#check)
+            known = ", ".join(sorted(resources)) or "none"
+            msg = (
+                f"asset check {asset_name!r} needs the resource {key!r}, but no resource has "
+                f"that key: expected one of [{known}]"
+            )
+            raise MissingResourceError(msg, asset=asset_name, io_manager=key, expected=known)
         if key not in resources:
             item = graph.by_key[AssetKey.from_user_string(asset_name)]
             assert isinstance(item, AssetsDefinition)

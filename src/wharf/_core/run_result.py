@@ -26,6 +26,12 @@ class ExecuteInProcessResult:
         self.outcomes = outcomes
         self.run_id = run.run_id
 
+    def get_asset_check_evaluations(self) -> list[Any]:
+        """Every asset check evaluation of the run (``AssetCheckEvaluation``), in order."""
+        from wharf._core.checks import evaluations
+
+        return evaluations(self.outcomes, self._run.graph)
+
     @property
     def success(self) -> bool:
         return all(o.status == "success" for o in self.outcomes)

@@ -237,5 +237,9 @@ def report(result: Any, elapsed: float, *, show_traceback: bool) -> None:
         line(f"  failed   {o.key.to_user_string()}", "red")
     for o in skipped:
         line(f"  skipped  {o.key.to_user_string()}: {o.reason}", "yellow")
+    for e in getattr(result, "get_asset_check_evaluations", list)():
+        verdict = "passed" if e.passed else f"failed ({e.severity.value.lower()})"
+        style = "green" if e.passed else ("red" if e.severity.value == "ERROR" else "yellow")
+        line(f"  check    {e.asset_key.to_user_string()}#{e.check_name}: {verdict}", style)
     if failed and not show_traceback:
         line("full tracebacks: rerun with --traceback, or see `wharf show KEY`", "dim")

@@ -75,6 +75,11 @@ def run(args: argparse.Namespace) -> int:
             records = []
             last, latest = history.last(key), history.last(key, status=None)
         logs = history.logs(latest.run_id, key) if getattr(args, "logs", False) and latest else []
+        checks = [
+            rec
+            for name in history.asset_keys()
+            if name.startswith(f"{key}#") and (rec := history.last(name, status=None)) is not None
+        ]
     if args.history:
         return _print_history(key, records)
     if latest is None:
@@ -88,6 +93,17 @@ def run(args: argparse.Namespace) -> int:
         _print_record("last materialization", last)
         if args.rows:
             _print_first_rows(last, defs, args.rows)
+    if checks:
+        line()
+        line(f"asset checks of {key} (latest evaluation)", "bold")
+        for rec in checks:
+            verdict = _check_verdict(rec)
+            when = f"{fmt_time(rec.started_at)}, run {rec.run_id}"
+            style = "green" if verdict == "passed" else "red"
+            line(f"  {rec.asset_key.partition('#')[2]}: {verdict} ({when})", style)
+            for k, v in sorted(rec.metadata.items()):
+                if k not in ("passed", "severity"):
+                    line(f"    {k}: {_text(v)}")
     if getattr(args, "logs", False):
         from wharf.cli.logs import print_log_lines
 
@@ -95,6 +111,15 @@ def run(args: argparse.Namespace) -> int:
         line(f"logs of {key} in run {latest.run_id}", "bold")
         print_log_lines(logs, with_key=False)
     return 0
+
+
+def _check_verdict(rec: HistoryRecord) -> str:
+    """``passed``, ``failed (error)``/``failed (warn)``, or why the check did not evaluate."""
+    if rec.metadata.get("passed") is True:
+        return "passed"
+    if "passed" in rec.metadata:
+        return f"failed ({str(rec.metadata.get('severity', 'ERROR')).lower()})"
+    return f"{rec.status}: {error_summary(rec.error or '')}"
 
 
 def first_rows(rec: HistoryRecord, defs: Definitions | None, limit: int) -> Any:
