@@ -70,8 +70,11 @@ def test_key_with_name_is_an_error() -> None:
 
 
 def test_unknown_decorator_argument_is_a_type_error() -> None:
-    with pytest.raises(TypeError, match="unknown argument"):
-        dg.asset(io_manager="x")  # type: ignore[call-overload]
+    def fetch() -> int:
+        return 1
+
+    with pytest.raises(TypeError, match="asset 'fetch': @asset got unknown argument io_manager"):
+        dg.asset(io_manager="x")(fetch)  # type: ignore[call-overload]
 
 
 def test_tolerated_dagster_arguments_are_accepted() -> None:
@@ -245,3 +248,67 @@ def test_direct_invocation_with_resource_parameter() -> None:
     assert scaled(2, Client()) == 20
     assert scaled(dg.build_asset_context(), 3, client=Client()) == 30
     assert scaled(context=dg.build_asset_context(), n=4, client=Client()) == 40
+
+
+def test_dagster_decorator_arguments_are_checked_and_recorded() -> None:
+    from wharf._core.checks import AssetCheckSpec
+
+    class Condition:  # stands for an AutomationCondition object
+        pass
+
+    condition = Condition()
+
+    @dg.asset(
+        compute_kind="pandas",
+        kinds={"pandas", "duckdb"},
+        owners=["team:data", "ana@example.com"],
+        tags={"tier": "gold"},
+        retry_policy=dg.RetryPolicy(max_retries=2),
+        automation_condition=condition,
+        op_tags={"dagster/priority": 3},
+        pool="warehouse",
+        check_specs=[AssetCheckSpec("fresh", asset="recorded")],
+        output_required=False,
+    )
+    def recorded() -> int:
+        return 1
+
+    assert recorded.kinds == {"pandas", "duckdb"}
+    assert recorded.owners == ["team:data", "ana@example.com"]
+    assert recorded.compute_kind == "pandas"
+    assert recorded.tags == {"tier": "gold"}
+    assert recorded.retry_policy == dg.RetryPolicy(max_retries=2)
+    assert recorded.automation_condition is condition
+    assert recorded.op_tags == {"dagster/priority": 3}
+    assert recorded.pool == "warehouse"
+    assert [s.name for s in recorded.check_specs] == ["fresh"]
+    assert recorded.output_required is False
+    sel = dg.AssetSelection.kind("duckdb") & dg.AssetSelection.owner("team:data")
+    assert sel.resolve([recorded]) == {recorded.key}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"kinds": "pandas"}, r"asset 'bad': kinds='pandas' is not valid: expected a list of str"),
+        ({"owners": ["nobody"]}, "expected an email or 'team:name'"),
+        ({"tags": {"tier": 1}}, "tags=.* expected str keys and str values"),
+        ({"tags": ["tier"]}, "expected a dict of str to str"),
+        ({"compute_kind": 3}, "compute_kind=3"),
+        ({"retry_policy": object()}, "is not a RetryPolicy"),
+        ({"automation_condition": "eager"}, "automation_condition='eager'"),
+        ({"freshness_policy": 60}, "freshness_policy=60"),
+        ({"backfill_policy": "single_run"}, "backfill_policy="),
+        ({"op_tags": ["x"]}, "op_tags="),
+        ({"pool": ""}, "pool=''"),
+        ({"check_specs": ["fresh"]}, "expected a list of AssetCheckSpec"),
+        ({"output_required": "no"}, "output_required='no'"),
+        ({"colour": "red"}, "asset 'bad': @asset got unknown argument colour"),
+    ],
+)
+def test_wrong_decorator_arguments_name_the_asset(kwargs: dict[str, object], match: str) -> None:
+    with pytest.raises(dg.errors.DefinitionError, match=match):
+
+        @dg.asset(name="bad", **kwargs)  # type: ignore[call-overload]
+        def f() -> int:
+            return 1

@@ -76,6 +76,7 @@ def test_list_shows_jobs_and_their_schedules(
     assert main(["list", "-f", "jobs.py"]) == 0
     out = capsys.readouterr().out
     assert "1 job" in out
+    assert "tier=gold" in next(ln for ln in out.splitlines() if ln.startswith("total "))
     row = next(ln for ln in out.splitlines() if ln.startswith("marts_job"))
     assert "total, report" in row
     assert "marts_job_schedule (0 2 * * *)" in row

@@ -19,8 +19,12 @@ from wharf._core.keys import (
 )
 from wharf._core.partitioning.definitions import PartitionsDefinition, check_partitions_def
 from wharf._core.partitioning.mappings import PartitionMapping
-from wharf._core.retries import check_retry_policy
 from wharf.errors import DefinitionError, WharfError
+
+
+class DefinitionTypeError(DefinitionError, TypeError):
+    """An unknown ``@asset`` argument (also a ``TypeError``, as a bad keyword is)."""
+
 
 T = TypeVar("T")
 _RESOURCE_MARK = "wharf.resource_param"
@@ -180,6 +184,14 @@ class AssetsDefinition:
         self.kinds: set[str] = set()
         self.compute_kind: str | None = None
         self.retry_policy: Any = None
+        self.automation_condition: Any = None
+        self.freshness_policy: Any = None
+        self.backfill_policy: Any = None
+        self.op_tags: dict[str, Any] = {}
+        self.pool: str | None = None
+        self.check_specs: list[Any] = []
+        self.output_required: bool = True
+        self.dagster_type: Any = None
         self.partitions_def = check_partitions_def(partitions_def, asset=key.to_user_string())
 
     @property
@@ -403,8 +415,11 @@ def asset(
 ) -> AssetsDefinition | Callable[[Callable[..., Any]], AssetsDefinition]:
     """Declare an asset: parameters name upstream assets, the return value is the data.
 
-    Accepted for Dagster compatibility and recorded but not acted on: ``owners``, ``kinds``,
-    ``compute_kind``, ``automation_condition``, ``retry_policy``, ``output_required``.
+    Honoured: ``retry_policy``, ``tags``/``owners``/``kinds`` (in selections). Checked against
+    Dagster's types and recorded (``wharf list`` shows them): ``compute_kind``,
+    ``automation_condition``, ``freshness_policy``, ``backfill_policy``, ``op_tags``, ``pool``,
+    ``check_specs``, ``output_required``. A wrong type or an unknown argument is an error
+    naming the asset.
 
     Examples:
         >>> @asset
@@ -421,29 +436,34 @@ def asset(
         "description", "code_version", "required_resource_keys", "partitions_def", "tags",
         "config_schema",
     }  # fmt: skip
-    tolerated = {
-        "owners", "kinds", "compute_kind", "automation_condition", "retry_policy",
-        "output_required", "dagster_type", "pool", "backfill_policy", "check_specs",
-    }  # fmt: skip
-    unknown = set(kwargs) - known - tolerated
-    if unknown:
-        msg = (
-            f"@asset got unknown argument(s) {', '.join(sorted(unknown))}: "
-            f"expected {', '.join(sorted(known))}"
-        )
-        raise TypeError(msg)
+    from wharf._core.asset_args import RECORDED, check_tags, recorded_args
+
     used = {k: v for k, v in kwargs.items() if k in known}
 
     def wrap(f: Callable[..., Any], depth: int = 1) -> AssetsDefinition:
+        name = str(kwargs.get("name") or getattr(f, "__name__", "asset"))
+        unknown = sorted(set(kwargs) - known - set(RECORDED))
+        if unknown:
+            msg = (
+                f"asset {name!r}: @asset got unknown argument{'s' * (len(unknown) > 1)} "
+                f"{', '.join(unknown)}: expected {', '.join(sorted(known | set(RECORDED)))}"
+            )
+            raise DefinitionTypeError(msg, asset=name, expected="@asset arguments", got=unknown[0])
+        if "tags" in used:
+            used["tags"] = check_tags(name, used["tags"])
+        recorded = recorded_args(name, kwargs)
         # the scope the decorator runs in resolves annotations of locally defined classes
         localns = sys._getframe(depth).f_locals
         built = build_asset(f, **used, localns=localns)
-        built.owners = list(kwargs.get("owners") or ())
-        built.kinds = set(kwargs.get("kinds") or ())
-        built.compute_kind = kwargs.get("compute_kind")
-        built.retry_policy = check_retry_policy(
-            kwargs.get("retry_policy"), f"asset {built.key.to_user_string()!r}"
-        )
+        for arg, value in recorded.items():
+            setattr(built, arg, value)
+        for spec in getattr(built, "check_specs", ()):
+            if spec.asset_key != built.key:
+                msg = (
+                    f"asset {built.key.to_user_string()!r}: check_specs has a check of asset "
+                    f"{spec.asset_key.to_user_string()!r}: expected checks of this asset"
+                )
+                raise DefinitionError(msg, asset=built.key.to_user_string())
         return built
 
     return wrap(fn, 2) if fn is not None else wrap

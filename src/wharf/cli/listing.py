@@ -24,6 +24,7 @@ def manager_class_name(resources: dict[str, Any], key: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Print one row per asset: key, group, I/O manager, upstream, last materialization."""
+    from wharf._core.asset_args import describe
     from wharf._core.assets import AssetsDefinition
     from wharf._core.history import RunHistory
     from wharf._core.resources import io_manager_key_of
@@ -46,11 +47,15 @@ def run(args: argparse.Namespace) -> int:
             item.group_name or "default",
             f"{im_key} ({manager_class_name(defs.resources, im_key)})",
             upstream,
+            describe(item) or "-",
             fmt_time(record.started_at) if record else "-",
             status,
         ])  # fmt: skip
     title = f"{len(rows)} asset{'s' if len(rows) != 1 else ''} in {where}"
-    headers = ["key", "group", "I/O manager", "upstream", "last materialization", "status"]
+    headers = [
+        "key", "group", "I/O manager", "upstream", "kinds, owners, tags", "last materialization",
+        "status",
+    ]  # fmt: skip
     print_table(title, headers, rows)
     list_jobs(defs)
     return 0
