@@ -15,6 +15,7 @@ import sys
 import time
 
 import _harness as h
+import config_checks
 import duckdb_io
 import executors
 import larger_than_memory
@@ -46,6 +47,7 @@ def main(argv: list[str]) -> int:
         if why:
             print(f"  Dagster comparison unavailable: {why}")
     overhead.run(args.quick, args.no_dagster)
+    config_checks.run(args.quick, args.no_dagster)
     duckdb_io.run(args.quick, args.large, None, args.no_dagster)
     executors.run(args.quick, args.no_dagster)
     object_stores.run(args.quick)
