@@ -103,6 +103,13 @@ from wharf._core.schedules import (
     sensor,
 )
 from wharf._core.selection import AssetSelection
+from wharf._core.table_metadata import (
+    TableColumn,
+    TableColumnConstraints,
+    TableConstraints,
+    TableRecord,
+    TableSchema,
+)
 from wharf._io.base import IOManager, IOManagerDefinition, io_manager
 from wharf._io.memory import InMemoryIOManager
 from wharf._io.upath import UPathIOManager
@@ -153,6 +160,11 @@ _LAZY = {
 }
 
 __all__ = [
+    "TableColumn",
+    "TableColumnConstraints",
+    "TableConstraints",
+    "TableRecord",
+    "TableSchema",
     "AssetCheckEvaluation",
     "AssetCheckResult",
     "AssetChecksDefinition",

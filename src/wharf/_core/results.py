@@ -61,8 +61,24 @@ class MetadataValue:
         return MetadataValue(None, "null")
 
     @staticmethod
-    def table_schema(columns: Mapping[str, str]) -> MetadataValue:
-        return MetadataValue(dict(columns), "table_schema")
+    def table_schema(schema: Any) -> MetadataValue:
+        """A ``TableSchema`` (Dagster's form), or a column -> type mapping (wharf's ``schema``)."""
+        if isinstance(schema, Mapping):
+            return MetadataValue(dict(schema), "table_schema")
+        return MetadataValue(schema, "table_schema")
+
+    @staticmethod
+    def table(records: Any, schema: Any = None) -> MetadataValue:
+        """Rows (``TableRecord``s) of a small table, with an optional ``TableSchema``."""
+        return MetadataValue({"records": list(records), "schema": schema}, "table")
+
+    @staticmethod
+    def timestamp(value: Any) -> MetadataValue:
+        return MetadataValue(value, "timestamp")
+
+    @staticmethod
+    def asset(value: Any) -> MetadataValue:
+        return MetadataValue(to_asset_key(value), "asset")
 
 
 def normalize_metadata(metadata: Mapping[str, Any] | None) -> dict[str, MetadataValue]:
@@ -88,7 +104,17 @@ def normalize_metadata(metadata: Mapping[str, Any] | None) -> dict[str, Metadata
 
 def metadata_to_json(metadata: Mapping[str, MetadataValue]) -> str:
     """Serialize metadata values for the run history (non-JSON values become strings)."""
-    return json.dumps({k: v.value for k, v in metadata.items()}, default=str)  # column order kept
+    return json.dumps({k: v.value for k, v in metadata.items()}, default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    """TableSchema / TableRecord / AssetKey and the like as JSON; anything else as text."""
+    to_json = getattr(value, "to_json", None)
+    if callable(to_json):
+        return to_json()
+    if isinstance(value, AssetKey):
+        return value.to_user_string()
+    return str(value)
 
 
 _UNSET: Any = object()

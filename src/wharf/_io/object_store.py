@@ -65,6 +65,7 @@ from wharf._core.config import InitResourceContext
 from wharf._core.contexts import InputContext, OutputContext
 from wharf._core.env import EnvVar
 from wharf._core.results import MetadataValue
+from wharf._core.table_metadata import standard_table_metadata
 from wharf._deps import require
 from wharf._frames.base import export
 from wharf._io.configurable import ConfigurableIOManagerFactory
@@ -182,6 +183,14 @@ class ParquetOrPickleIOManager(UPathIOManager):
         meta["uri"] = MetadataValue.url(self.uri(target))
         meta["bytes"] = MetadataValue.int(size)
         meta["duration_s"] = MetadataValue.float(round(time.perf_counter() - start, 6))
+        rows, schema = meta.get("row_count"), meta.get("schema")
+        meta.update(
+            standard_table_metadata(
+                rows.value if rows is not None else None,
+                schema.value if schema is not None else None,
+                uri=self.uri(target),
+            )
+        )
         context.add_output_metadata({**meta, **self.get_metadata(context, obj)})
 
     def write_atomically(

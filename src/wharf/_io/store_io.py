@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from wharf._core.contexts import InputContext, OutputContext
 from wharf._core.keys import AssetKey
 from wharf._core.results import MetadataValue
+from wharf._core.table_metadata import standard_table_metadata
 from wharf._core.typecheck import is_unannotated, strip_optional, type_name
 from wharf._frames import adapter_for_annotation, adapter_for_value, supported_type_names
 from wharf._frames.base import export
@@ -315,4 +316,7 @@ def _metadata(result: WriteResult, seconds: float) -> dict[str, Any]:
     }
     if result.bytes is not None:
         meta["bytes"] = MetadataValue.int(result.bytes)
+    meta.update(
+        standard_table_metadata(result.row_count, result.schema, table_name=result.location)
+    )
     return meta
