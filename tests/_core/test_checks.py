@@ -158,3 +158,46 @@ def test_bad_checks_are_errors_that_name_them() -> None:
     assert "returned bool: expected an AssetCheckResult" in str(
         next(o for o in result.outcomes if o.kind == "check").error
     )
+
+
+def test_check_specs_evaluated_by_the_asset_itself() -> None:
+    @dg.asset(check_specs=[dg.AssetCheckSpec("has_rows", asset="loaded", blocking=True)])
+    def loaded() -> dg.MaterializeResult:
+        rows = [1, 2]
+        return dg.MaterializeResult(
+            value=rows,
+            check_results=[dg.AssetCheckResult(passed=bool(rows), metadata={"rows": len(rows)})],
+        )
+
+    @dg.asset(deps=[loaded])
+    def after() -> int:
+        return 1
+
+    result = dg.materialize([loaded, after], resources={"io_manager": dg.InMemoryIOManager()})
+    [evaluation] = result.get_asset_check_evaluations()
+    assert (evaluation.check_name, evaluation.passed) == ("has_rows", True)
+    with RunHistory() as history:
+        rec = history.last("loaded#has_rows", status=None)
+    assert rec is not None
+    assert rec.metadata == {"passed": True, "severity": "ERROR", "rows": 2}
+
+    @dg.asset(
+        name="loaded", check_specs=[dg.AssetCheckSpec("has_rows", asset="loaded", blocking=True)]
+    )
+    def empty():
+        yield dg.Output([])
+        yield dg.AssetCheckResult(check_name="has_rows", passed=False)
+
+    result = dg.materialize_to_memory([empty, after], raise_on_error=False)
+    assert {o.step_key: o.status for o in result.outcomes} == {
+        "loaded": "failed",
+        "after": "skipped",
+    }
+    assert [e.passed for e in result.get_asset_check_evaluations()] == [False]
+
+    @dg.asset(name="loaded", check_specs=[dg.AssetCheckSpec("has_rows", asset="loaded")])
+    def forgot() -> list[int]:
+        return [1]
+
+    result = dg.materialize_to_memory([forgot], raise_on_error=False)
+    assert "gave no AssetCheckResult for them" in str(result.failures[dg.AssetKey("loaded")])

@@ -328,6 +328,12 @@ def evaluations(outcomes: Iterable[Any], graph: Any) -> list[AssetCheckEvaluatio
     for o in outcomes:
         check = checks.get(o.step_key)
         if check is None:
+            asset = graph.by_key.get(o.key) if o.kind == "asset" else None
+            if getattr(asset, "check_specs", None):  # checks the asset evaluated itself
+                if isinstance(o.error, AssetCheckFailedError):
+                    found.append(o.error.evaluation)
+                elif o.status == "success":
+                    found.extend(spec_evaluations(asset, o.reported))
             continue
         if isinstance(o.error, AssetCheckFailedError):
             found.append(o.error.evaluation)
@@ -347,3 +353,71 @@ def check_record_metadata(outcome: Any, check: AssetChecksDefinition) -> dict[st
         found = check.evaluation(results[-1])
     head = normalize_metadata({"passed": found.passed, "severity": found.severity.value})
     return {**head, **found.metadata}
+
+
+def _spec_evaluation(asset: Any, spec: AssetCheckSpec, result: AssetCheckResult) -> Any:
+    return AssetCheckEvaluation(
+        asset.key, spec.name, result.passed, result.severity,
+        normalize_metadata(result.metadata or {}), result.description, spec.blocking,
+    )  # fmt: skip
+
+
+def spec_evaluations(asset: Any, reported: Iterable[Any]) -> list[AssetCheckEvaluation]:
+    """The results an asset with ``check_specs=`` gave for its own checks.
+
+    Raises:
+        AssetExecutionError: a result names no declared check, or a declared check got none.
+    """
+    specs = {s.name: s for s in getattr(asset, "check_specs", ())}
+    results = [r for r in reported if isinstance(r, AssetCheckResult)]
+    if not specs and not results:
+        return []
+    label = asset.key.to_user_string()
+    found: dict[str, AssetCheckEvaluation] = {}
+    for r in results:
+        name = str(r.check_name or (next(iter(specs)) if len(specs) == 1 else ""))
+        if name not in specs:
+            known = ", ".join(specs) or "none"
+            msg = (
+                f"asset {label!r} gave a result for check {name!r}, which is not in its "
+                f"check_specs: expected one of [{known}]"
+            )
+            raise AssetExecutionError(msg, asset=label, expected=known, got=str(name))
+        found[name] = _spec_evaluation(asset, specs[name], r)
+    missing = [n for n in specs if n not in found]
+    if missing:
+        msg = (
+            f"asset {label!r} declares check_specs {', '.join(map(repr, missing))} but gave no "
+            "AssetCheckResult for them: expected one result per spec (yield it, or return "
+            "MaterializeResult(check_results=[...]))"
+        )
+        raise AssetExecutionError(msg, asset=label, expected="a result per spec", got="none")
+    return list(found.values())
+
+
+def enforce_spec_checks(asset: Any, reported: Iterable[Any]) -> None:
+    """After an asset with ``check_specs=`` stored its value: every spec has a result, and a
+    blocking one that failed with severity ERROR fails the step (downstream assets skip)."""
+    for e in spec_evaluations(asset, reported):
+        if not e.passed and e.blocking and e.severity is AssetCheckSeverity.ERROR:
+            msg = (
+                f"blocking asset check {e.check_name!r} of asset "
+                f"{e.asset_key.to_user_string()!r} did not pass; the assets downstream of it "
+                "are skipped (the asset itself was stored)"
+            )
+            raise AssetCheckFailedError(msg, e)
+
+
+def spec_history_rows(outcome: Any, asset: Any) -> list[tuple[str, dict[str, MetadataValue]]]:
+    """``(ASSET#CHECK, metadata)`` for each check an asset with ``check_specs`` evaluated."""
+    if isinstance(outcome.error, AssetCheckFailedError):
+        found = [outcome.error.evaluation]
+    elif outcome.status == "success":
+        found = spec_evaluations(asset, outcome.reported)
+    else:
+        return []
+    rows = []
+    for e in found:
+        head = normalize_metadata({"passed": e.passed, "severity": e.severity.value})
+        rows.append((f"{e.asset_key.to_user_string()}#{e.check_name}", {**head, **e.metadata}))
+    return rows

@@ -378,6 +378,10 @@ def _run_step_once(run: RunContext, step: Step) -> StepOutcome:
             meta.update(ctx.consume_logged_metadata())
             record.stored = True
         record.metadata.update(meta)
+    if getattr(step.node, "check_specs", None):  # after storing: the asset stays stored
+        from wharf._core.checks import enforce_spec_checks
+
+        enforce_spec_checks(step.node, produced.reported)
     first = next(iter(records.values()), None)
     return _outcome(
         step, "success", duration_s=time.perf_counter() - start,
@@ -459,7 +463,11 @@ def record_outcome(
         from wharf._core.checks import check_record_metadata
 
         rows.append((check.check_key, check_record_metadata(o, check), None, None))
-    elif not o.asset_keys:
+    elif getattr(getattr(step, "node", None), "check_specs", None):
+        from wharf._core.checks import spec_history_rows
+
+        rows.extend((k, meta, None, None) for k, meta in spec_history_rows(o, step.node))
+    if not o.asset_keys and check is None:
         first = next(iter(o.outputs.values()), None)
         rows.append((o.step_key, o.metadata, run.partition_key,
                      first.io_manager_key if first else None))  # fmt: skip

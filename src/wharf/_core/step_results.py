@@ -145,6 +145,7 @@ def _take(
         meta = normalize_metadata(item.metadata)
         emitted.append(Emitted(out.name, item.value, meta, store=item.has_value,
                                data_version=item.data_version))  # fmt: skip
+        reported.extend(item.check_results or ())  # AssetCheckResults of its check_specs
         return
     if any(isinstance(item, t) for t in REPORTABLE):
         reported.append(item)
