@@ -107,3 +107,20 @@ def test_run_page_shows_the_timeline_and_steps(dev: DevServer, browser: Any) -> 
     steps = browser.find_element(By.ID, "steps").text
     assert "raw_sales" in steps
     assert "clean_sales" in steps
+
+
+def test_with_a_token_the_page_passes_it_on_to_the_api_and_the_live_events(
+    shared: DevServer, wharf_home: Any, browser: Any
+) -> None:
+    from tests.ui.conftest import start_dev
+
+    with start_dev(shared.project, wharf_home, host="0.0.0.0", token="tok-123") as dev:
+        browser.get(dev.url + "/")  # no token: even the page is refused
+        assert "a token is required" in browser.find_element(By.TAG_NAME, "body").text
+        browser.get(dev.url + "/?token=tok-123")
+        wait(browser).until(lambda b: len(node_statuses(b)) == 4)
+        wait(browser).until(
+            lambda b: "on" in b.find_element(By.ID, "live").get_attribute("class")
+        )  # the event stream is connected
+        dev.post("/api/launch", {"selection": ["raw_sales"]})
+        wait(browser, 60).until(lambda b: node_statuses(b)["raw_sales"] == "fresh")

@@ -1,8 +1,9 @@
 """The Starlette app of ``wharf dev``: the JSON API, live events, and the static page.
 
 Safe by default: every response passes through the workspace's secret mask; a token, when
-set, must come with every request (``Authorization: Bearer``, ``X-Wharf-Token`` or
-``?token=``); the page's Content-Security-Policy lets it load nothing from another origin.
+set, must come with every request (``Authorization: Bearer``, ``X-Wharf-Token``, ``?token=``,
+or the cookie that opening the page with ``?token=`` sets for its scripts and events); the
+page's Content-Security-Policy lets it load nothing from another origin.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ _CSP = (
     "connect-src 'self'; font-src 'self'; object-src 'none'; frame-ancestors 'none'; "
     "base-uri 'none'; form-action 'self'"
 )
+COOKIE = "wharf_token"
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
 
 
@@ -55,7 +57,10 @@ class TokenMiddleware:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        given = request.headers.get("x-wharf-token") or request.query_params.get("token") or ""
+        from_query = request.query_params.get("token") or ""
+        given = (
+            request.headers.get("x-wharf-token") or from_query or request.cookies.get(COOKIE, "")
+        )
         auth = request.headers.get("authorization", "")
         if auth.lower().startswith("bearer "):
             given = auth[7:].strip()
@@ -63,7 +68,19 @@ class TokenMiddleware:
             body = {"error": "a token is required: pass ?token=... or Authorization: Bearer ..."}
             await JSONResponse(body, status_code=401)(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        if not from_query:
+            await self.app(scope, receive, send)
+            return
+
+        # the page was opened with ?token=: its scripts, styles and events then carry a cookie
+        async def with_cookie(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                cookie = f"{COOKIE}={from_query}; Path=/; HttpOnly; SameSite=Strict"
+                headers = [*message.get("headers", []), (b"set-cookie", cookie.encode())]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_cookie)
 
 
 class UIState:
