@@ -39,7 +39,9 @@ from wharf._core.contexts import (
     InputContext,
     OutputContext,
     build_asset_context,
+    build_init_resource_context,
     build_input_context,
+    build_op_context,
     build_output_context,
 )
 from wharf._core.definitions import Definitions
@@ -47,7 +49,7 @@ from wharf._core.definitions_checks import RepositoryDefinition
 from wharf._core.env import EnvVar
 from wharf._core.execution import AssetMaterialization
 from wharf._core.executors import in_process_executor, multiprocess_executor
-from wharf._core.instance import DagsterInstance
+from wharf._core.instance import DagsterInstance, instance_for_test
 from wharf._core.jobs import JobDefinition, UnresolvedAssetJobDefinition, define_asset_job
 from wharf._core.keys import AssetKey
 from wharf._core.loading import (
@@ -85,7 +87,25 @@ from wharf._core.partitioning.time_windows import (
     TimeWindowPartitionsDefinition,
     WeeklyPartitionsDefinition,
 )
-from wharf._core.results import MaterializeResult, MetadataValue, Output
+from wharf._core.repository import repository
+from wharf._core.results import (
+    AssetMetadataValue,
+    BoolMetadataValue,
+    FloatMetadataValue,
+    IntMetadataValue,
+    JsonMetadataValue,
+    MarkdownMetadataValue,
+    MaterializeResult,
+    MetadataValue,
+    NullMetadataValue,
+    Output,
+    PathMetadataValue,
+    TableMetadataValue,
+    TableSchemaMetadataValue,
+    TextMetadataValue,
+    TimestampMetadataValue,
+    UrlMetadataValue,
+)
 from wharf._core.retries import Backoff, Failure, Jitter, RetryPolicy, RetryRequested
 from wharf._core.run_config import RunConfig
 from wharf._core.schedules import (
@@ -292,6 +312,23 @@ __all__ = [
     "build_sensor_context",
     "schedule",
     "sensor",
+    "build_init_resource_context",
+    "build_op_context",
+    "instance_for_test",
+    "repository",
+    "AssetMetadataValue",
+    "BoolMetadataValue",
+    "FloatMetadataValue",
+    "IntMetadataValue",
+    "JsonMetadataValue",
+    "MarkdownMetadataValue",
+    "NullMetadataValue",
+    "PathMetadataValue",
+    "TableMetadataValue",
+    "TableSchemaMetadataValue",
+    "TextMetadataValue",
+    "TimestampMetadataValue",
+    "UrlMetadataValue",
 ]
 
 

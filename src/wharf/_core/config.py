@@ -33,6 +33,8 @@ class InitResourceContext:
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("wharf"))
     run_id: str | None = None
     resource_key: str | None = None
+    #: the run's :class:`~wharf.DagsterInstance` (None outside a run)
+    instance: Any = None
 
 
 def _unknown_field_error(cls: type[BaseModel], unknown: list[str]) -> ConfigError:

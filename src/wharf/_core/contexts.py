@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from wharf._core.keys import AssetKey, CoercibleToAssetKey, to_asset_key
 from wharf._core.partitioning import info as parts
 from wharf._core.partitioning.definitions import PartitionKeyRange, PartitionsDefinition
 from wharf._core.results import MetadataValue, normalize_metadata
-from wharf.errors import ContextError, UnknownResourceError
+from wharf.errors import ContextError, InvalidInvocationError, UnknownResourceError
 
 if TYPE_CHECKING:
     from wharf._core.partitioning.time_windows import TimeWindow
@@ -88,6 +88,13 @@ class _ContextBase:
     def has_asset_key(self) -> bool:
         return self.asset_key_or_none is not None
 
+    def __enter__(self) -> Self:
+        """Dagster's builders also work as context managers; nothing is held open."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Nothing to release."""
+
     @property
     def metadata(self) -> dict[str, Any]:
         """Alias of :attr:`definition_metadata` (Dagster's older name)."""
@@ -143,6 +150,10 @@ class _ContextBase:
 class OutputContext(_ContextBase):
     """What :meth:`IOManager.handle_output` sees about the value to store."""
 
+    #: the output's version (Dagster's ``version``), if any
+    version: str | None = None
+    #: metadata given for this output alone (Dagster's ``output_metadata``)
+    output_metadata: dict[str, Any] = field(default_factory=dict)
     name: str = "result"
     _added_metadata: dict[str, MetadataValue] = field(default_factory=dict)
     #: for one value of a dynamic output, its mapping key
@@ -224,6 +235,13 @@ class AssetExecutionContext:
     @property
     def op_execution_context(self) -> AssetExecutionContext:
         return self
+
+    def __enter__(self) -> AssetExecutionContext:
+        """``with build_asset_context() as context:`` works as in Dagster."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Nothing to release."""
 
     def _label(self) -> str:
         return f"asset {self.asset_key.to_user_string()!r}" if self.asset_key else "this asset"
@@ -318,22 +336,27 @@ class AssetExecutionContext:
             self._output_metadata.setdefault(output_name, {}).update(normalize_metadata(metadata))
 
 
-def build_asset_context(
+def build_asset_context(  # noqa: PLR0917 (Dagster's positional order)
     resources: Mapping[str, Any] | None = None,
-    partition_key: str | None = None,
-    asset_key: CoercibleToAssetKey | None = None,
-    *,
-    partition_key_range: PartitionKeyRange | None = None,
-    partitions_def: PartitionsDefinition | None = None,
-    instance: Any = None,
+    resources_config: Mapping[str, Any] | None = None,
     asset_config: Any = None,
+    instance: Any = None,
+    partition_key: str | None = None,
+    partition_key_range: PartitionKeyRange | None = None,
+    run_tags: Mapping[str, str] | None = None,
+    event_loop: Any = None,
     run_id: str | None = None,
+    *,
+    asset_key: CoercibleToAssetKey | None = None,
+    partitions_def: PartitionsDefinition | None = None,
 ) -> AssetExecutionContext:
     """An :class:`AssetExecutionContext` for calling an asset function directly in a test.
 
-    ``asset_config`` is what ``context.op_config`` returns (a ``Config`` is shown as its dict).
-
-    ``partitions_def`` (a wharf extra) gives ``partition_time_window`` something to compute with.
+    Dagster's arguments, in Dagster's order: ``asset_config`` is what ``context.op_config``
+    shows (a ``Config`` as its dict); ``resources_config`` and ``event_loop`` are accepted and
+    not used. ``asset_key`` and ``partitions_def`` (wharf extras, keyword-only) name the asset
+    and give
+    ``partition_time_window`` something to compute with. Also a context manager.
 
     Examples:
         >>> from wharf._core.partitioning.time_windows import DailyPartitionsDefinition
@@ -341,7 +364,11 @@ def build_asset_context(
         >>> ctx = build_asset_context(partition_key="2024-01-02", partitions_def=days)
         >>> ctx.partition_time_window.end.date().isoformat()
         '2024-01-03'
+        >>> with build_asset_context(asset_config={"rows": 3}, run_tags={"team": "a"}) as ctx:
+        ...     ctx.op_config, ctx.run_tags
+        ({'rows': 3}, {'team': 'a'})
     """
+    del resources_config, event_loop
     keys = None
     if partition_key_range is not None:
         if partitions_def is not None:
@@ -351,12 +378,13 @@ def build_asset_context(
     return AssetExecutionContext(
         asset_key=to_asset_key(asset_key) if asset_key is not None else None,
         resources=Resources(resources),
+        run_id=run_id or "EPHEMERAL",
         partition_key_or_none=partition_key,
         partitions_def=partitions_def,
         instance=instance,
         partition_keys_or_none=keys,
         op_config=_plain_config(asset_config),
-        run_id=run_id or "",
+        run_tags=dict(run_tags or {}),
     )
 
 
@@ -365,29 +393,91 @@ def _plain_config(config: Any) -> Any:
     return dump() if callable(dump) else config
 
 
-def build_output_context(
-    *,
-    asset_key: CoercibleToAssetKey | None = None,
-    name: str = "result",
+def build_op_context(  # noqa: PLR0917 (Dagster's positional order)
+    resources: Mapping[str, Any] | None = None,
+    op_config: Any = None,
+    resources_config: Mapping[str, Any] | None = None,
+    instance: Any = None,
+    config: Any = None,
+    partition_key: str | None = None,
+    partition_key_range: PartitionKeyRange | None = None,
+    mapping_key: str | None = None,
+    run_tags: Mapping[str, str] | None = None,
+    event_loop: Any = None,
+) -> AssetExecutionContext:
+    """A context for calling an op (or asset) function directly in a test, as Dagster's.
+
+    ``op_config`` (or its alias ``config``) is what ``context.op_config`` shows;
+    ``resources_config``, ``mapping_key`` and ``event_loop`` are accepted and not used.
+
+    Examples:
+        >>> ctx = build_op_context(op_config={"n": 2}, resources={"greeting": "hi"})
+        >>> ctx.op_config, ctx.resources.greeting
+        ({'n': 2}, 'hi')
+    """
+    if op_config is not None and config is not None:
+        msg = "build_op_context: give op_config or config, not both"
+        raise InvalidInvocationError(msg, expected="op_config or config", got="both")
+    del mapping_key
+    return build_asset_context(
+        resources, resources_config, op_config if op_config is not None else config, instance,
+        partition_key, partition_key_range, run_tags, event_loop,
+    )  # fmt: skip
+
+
+def build_init_resource_context(
+    config: Mapping[str, Any] | None = None,
+    resources: Mapping[str, Any] | None = None,
+    instance: Any = None,
+) -> Any:
+    """An ``InitResourceContext`` for testing a resource or I/O manager factory directly.
+
+    Examples:
+        >>> ctx = build_init_resource_context(config={"base": "/tmp"}, resources={"n": 1})
+        >>> ctx.resource_config, ctx.resources.n
+        ({'base': '/tmp'}, 1)
+    """
+    from wharf._core.config import InitResourceContext
+
+    return InitResourceContext(
+        resource_config=dict(config or {}), resources=Resources(resources), instance=instance
+    )
+
+
+def build_output_context(  # noqa: PLR0917 (Dagster's positional order)
+    step_key: str | None = None,
+    name: str | None = None,
     definition_metadata: Mapping[str, Any] | None = None,
-    metadata: Mapping[str, Any] | None = None,
+    run_id: str | None = None,
+    mapping_key: str | None = None,
+    config: Any = None,
     dagster_type: Any = None,
+    version: str | None = None,
     resource_config: Mapping[str, Any] | None = None,
     resources: Mapping[str, Any] | None = None,
-    step_key: str | None = None,
-    run_id: str | None = None,
+    op_def: Any = None,
+    asset_key: CoercibleToAssetKey | None = None,
     partition_key: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    output_metadata: Mapping[str, Any] | None = None,
+    *,
     asset_partitions_def: PartitionsDefinition | None = None,
 ) -> OutputContext:
     """An :class:`OutputContext` for testing an I/O manager's ``handle_output`` directly.
 
+    Every argument of Dagster's, in Dagster's order (``metadata`` is the older name of
+    ``definition_metadata``); ``asset_partitions_def`` is a wharf extra. Also a context manager.
+
     Examples:
         >>> build_output_context(asset_key="sales").asset_key
         AssetKey(['sales'])
+        >>> with build_output_context(name="out", output_metadata={"rows": 2}) as ctx:
+        ...     ctx.name, ctx.output_metadata
+        ('out', {'rows': 2})
     """
     return OutputContext(
         asset_key_or_none=to_asset_key(asset_key) if asset_key is not None else None,
-        name=name,
+        name=name or "result",
         definition_metadata=dict(definition_metadata or metadata or {}),
         dagster_type=TypeInfo(dagster_type if dagster_type is not None else Any),
         resource_config=dict(resource_config or {}),
@@ -397,6 +487,11 @@ def build_output_context(
         partition_key=partition_key,
         asset_partition_keys_or_none=(partition_key,) if partition_key is not None else None,
         asset_partitions_def=asset_partitions_def,
+        op_def=op_def,
+        config=config,
+        mapping_key=mapping_key,
+        version=version,
+        output_metadata=dict(output_metadata or {}),
     )
 
 

@@ -91,7 +91,10 @@ class DaskExecutor:
     ) -> list[StepOutcome]:
         distributed = require("distributed", purpose="the Dask executor")
         payload = replace(
-            run, resources=RunResources(run.resources.definitions, run.resources.keys, run.run_id)
+            run,
+            resources=RunResources(
+                run.resources.definitions, run.resources.keys, run.run_id, run.instance
+            ),
         )
         client, cluster = self._client()
 

@@ -188,7 +188,7 @@ class AssetValueLoader:
         wanted = [defs._item(k).key for k in keys] if keys is not None else list(graph.by_key)
         im_keys = {io_manager_key_of(graph, k) for k in wanted}
         self._resources = RunResources(
-            with_default_io_manager(defs.resources), im_keys, new_run_id()
+            with_default_io_manager(defs.resources), im_keys, new_run_id(), instance
         )
 
     def __enter__(self) -> AssetValueLoader:

@@ -117,12 +117,40 @@ def resolve_jobs(defs: Definitions, jobs: list[Any]) -> dict[str, JobDefinition]
 
 
 class RepositoryDefinition:
-    """Dagster's repository view of a :class:`~wharf.Definitions`."""
+    """Dagster's repository view of a :class:`~wharf.Definitions` (what
+    ``Definitions.get_repository_def()`` and ``@repository`` return).
 
-    name = "__repository__"
+    Args:
+        defs: the definitions, validated together.
+        name: the repository's name.
+        description: a description.
+        metadata: metadata of the repository.
+    """
 
-    def __init__(self, defs: Definitions) -> None:
+    def __init__(
+        self,
+        defs: Definitions,
+        name: str = "__repository__",
+        *,
+        description: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
         self._defs = defs
+        self.name = name
+        self.description = description
+        self.metadata = dict(metadata or {})
+
+    @property
+    def definitions(self) -> Definitions:
+        return self._defs
+
+    def get_assets_def(self, key: Any) -> Any:
+        return self._defs.get_assets_def(key)
+
+    def load_asset_value(self, asset_key: Any, **kwargs: Any) -> Any:
+        """The stored value of an asset, loaded through its I/O manager (see
+        :meth:`Definitions.load_asset_value`)."""
+        return self._defs.load_asset_value(asset_key, **kwargs)
 
     @property
     def asset_graph(self) -> AssetGraph:
@@ -154,4 +182,4 @@ class RepositoryDefinition:
         return dict(self._defs.asset_graph.by_key)
 
     def __repr__(self) -> str:
-        return f"RepositoryDefinition(jobs={self.job_names})"
+        return f"RepositoryDefinition(name={self.name!r}, jobs={self.job_names})"

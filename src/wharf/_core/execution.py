@@ -518,7 +518,7 @@ def run_plan(
 ) -> tuple[RunContext, list[StepOutcome]]:
     """Set up ``resource_keys`` of ``resources``, run ``plan``, tear the resources down."""
     run_id = run_id or new_run_id()
-    run_resources = RunResources(resources, resource_keys, run_id)
+    run_resources = RunResources(resources, resource_keys, run_id, instance)
     run = RunContext(graph, run_resources, run_id, partition_key, instance, plan=plan,
                      tags=dict(tags or {}), output_configs=dict(output_configs or {}),
                      job_name=job_name, op_config=dict(op_config or {}),

@@ -103,7 +103,7 @@ def _run_in_worker(run: RunContext, key: str) -> StepOutcome:
     """Set up this process's own resources, run one step, tear the resources down."""
     step = run.step(key)
     keys = step_resource_keys(run, [step])
-    with RunResources(run.resources.definitions, keys, run.run_id) as resources:
+    with RunResources(run.resources.definitions, keys, run.run_id, run.instance) as resources:
         return run_step(replace(run, resources=resources), step)
 
 
@@ -337,7 +337,9 @@ class MultiprocessExecutor:
         ctx: Any = multiprocessing.get_context(self.start_method)
         if self.start_method == "forkserver":
             ctx.set_forkserver_preload(_preload(run))
-        fresh = RunResources(run.resources.definitions, run.resources.keys, run.run_id)
+        fresh = RunResources(
+            run.resources.definitions, run.resources.keys, run.run_id, run.instance
+        )
         cloudpickle = require("cloudpickle", purpose="the multiprocess executor")
         portable = replace(run, resources=fresh)
         pickled = [cloudpickle.dumps(portable), len(run.plan.steps) if run.plan else 0]

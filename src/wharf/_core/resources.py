@@ -147,8 +147,11 @@ def _is_configurable(obj: Any) -> bool:
 class RunResources:
     """Resolve and set up the resources a run needs; a context manager that tears them down."""
 
-    def __init__(self, resources: Mapping[str, Any], keys: Iterable[str], run_id: str) -> None:
+    def __init__(
+        self, resources: Mapping[str, Any], keys: Iterable[str], run_id: str, instance: Any = None
+    ) -> None:
         self.definitions = dict(resources)
+        self.instance = instance
         self.keys = self._setup_order(sorted(set(keys) & set(resources)))
         self.run_id = run_id
         self.instances: dict[str, Any] = {}
@@ -215,7 +218,7 @@ class RunResources:
             self._set_up_nested(key, res)
             ctx = InitResourceContext(
                 resource_config=self.configs[key], resources=Resources(self.instances),
-                run_id=self.run_id, resource_key=key,
+                run_id=self.run_id, resource_key=key, instance=self.instance,
             )  # fmt: skip
             if isinstance(res, ConfigurableIOManagerFactory):
                 return res.create_io_manager(ctx)
@@ -225,7 +228,7 @@ class RunResources:
 
             ctx = InitResourceContext(
                 resource_config=self.configs[key], resources=Resources(self.instances),
-                run_id=self.run_id, resource_key=key,
+                run_id=self.run_id, resource_key=key, instance=self.instance,
             )  # fmt: skip
             return res.build(ctx)
         return res
@@ -244,7 +247,7 @@ class RunResources:
             self._set_up_nested(f"{key}.{name}", inner)
             ctx = InitResourceContext(
                 resource_config=inner.resource_config, resources=Resources(self.instances),
-                run_id=self.run_id, resource_key=f"{key}.{name}",
+                run_id=self.run_id, resource_key=f"{key}.{name}", instance=self.instance,
             )  # fmt: skip
             self._entered(inner, ctx)
 

@@ -10,75 +10,215 @@ from typing import Any, Generic, TypeVar
 from wharf._core.keys import AssetKey, CoercibleToAssetKey, to_asset_key
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MetadataValue:
     """A typed metadata entry, as Dagster's ``MetadataValue.text(...)`` and friends build them.
+
+    Every entry has ``.value``; each kind is also its Dagster class (``TextMetadataValue`` with
+    ``.text``, ``UrlMetadataValue`` with ``.url``, ``JsonMetadataValue`` with ``.data``, ...).
 
     Examples:
         >>> MetadataValue.int(3).value
         3
         >>> MetadataValue.url("https://example.com").kind
         'url'
+        >>> MetadataValue.text("ok").text
+        'ok'
     """
 
     value: Any
     kind: str = "json"
 
-    @staticmethod
-    def text(value: str) -> MetadataValue:
-        return MetadataValue(value, "text")
+    def __eq__(self, other: object) -> bool:  # a TextMetadataValue equals MetadataValue(v, "text")
+        if not isinstance(other, MetadataValue):
+            return NotImplemented
+        return (self.kind, self.value) == (other.kind, other.value)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, repr(self.value)))
 
     @staticmethod
-    def int(value: int) -> MetadataValue:
-        return MetadataValue(value, "int")
+    def text(value: str) -> TextMetadataValue:
+        return TextMetadataValue(value)
 
     @staticmethod
-    def float(value: float) -> MetadataValue:
-        return MetadataValue(value, "float")
+    def int(value: int) -> IntMetadataValue:
+        return IntMetadataValue(value)
 
     @staticmethod
-    def bool(value: bool) -> MetadataValue:
-        return MetadataValue(value, "bool")
+    def float(value: float) -> FloatMetadataValue:
+        return FloatMetadataValue(value)
 
     @staticmethod
-    def json(value: Any) -> MetadataValue:
-        return MetadataValue(value, "json")
+    def bool(value: bool) -> BoolMetadataValue:
+        return BoolMetadataValue(value)
 
     @staticmethod
-    def md(value: str) -> MetadataValue:
-        return MetadataValue(value, "md")
+    def json(value: Any) -> JsonMetadataValue:
+        return JsonMetadataValue(value)
 
     @staticmethod
-    def url(value: str) -> MetadataValue:
-        return MetadataValue(value, "url")
+    def md(value: str) -> MarkdownMetadataValue:
+        return MarkdownMetadataValue(value)
 
     @staticmethod
-    def path(value: str) -> MetadataValue:
-        return MetadataValue(str(value), "path")
+    def url(value: str) -> UrlMetadataValue:
+        return UrlMetadataValue(value)
 
     @staticmethod
-    def null() -> MetadataValue:
-        return MetadataValue(None, "null")
+    def path(value: Any) -> PathMetadataValue:
+        return PathMetadataValue(value)
 
     @staticmethod
-    def table_schema(schema: Any) -> MetadataValue:
+    def null() -> NullMetadataValue:
+        return NullMetadataValue()
+
+    @staticmethod
+    def table_schema(schema: Any) -> TableSchemaMetadataValue:
         """A ``TableSchema`` (Dagster's form), or a column -> type mapping (wharf's ``schema``)."""
-        if isinstance(schema, Mapping):
-            return MetadataValue(dict(schema), "table_schema")
-        return MetadataValue(schema, "table_schema")
+        return TableSchemaMetadataValue(schema)
 
     @staticmethod
-    def table(records: Any, schema: Any = None) -> MetadataValue:
+    def table(records: Any, schema: Any = None) -> TableMetadataValue:
         """Rows (``TableRecord``s) of a small table, with an optional ``TableSchema``."""
-        return MetadataValue({"records": list(records), "schema": schema}, "table")
+        return TableMetadataValue(records, schema)
 
     @staticmethod
-    def timestamp(value: Any) -> MetadataValue:
-        return MetadataValue(value, "timestamp")
+    def timestamp(value: Any) -> TimestampMetadataValue:
+        return TimestampMetadataValue(value)
 
     @staticmethod
-    def asset(value: Any) -> MetadataValue:
-        return MetadataValue(to_asset_key(value), "asset")
+    def asset(value: Any) -> AssetMetadataValue:
+        return AssetMetadataValue(value)
+
+
+class TextMetadataValue(MetadataValue):
+    """A text entry; ``.text`` (and ``.value``) is the string."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text, "text")
+
+    @property
+    def text(self) -> str:  # type: ignore[override]
+        return str(self.value)
+
+
+class IntMetadataValue(MetadataValue):
+    """An integer entry (``.value``)."""
+
+    def __init__(self, value: int) -> None:
+        super().__init__(value, "int")
+
+
+class FloatMetadataValue(MetadataValue):
+    """A float entry (``.value``)."""
+
+    def __init__(self, value: float) -> None:
+        super().__init__(value, "float")
+
+
+class BoolMetadataValue(MetadataValue):
+    """A boolean entry (``.value``)."""
+
+    def __init__(self, value: bool) -> None:
+        super().__init__(value, "bool")
+
+
+class JsonMetadataValue(MetadataValue):
+    """A JSON-able entry; ``.data`` (and ``.value``) is the dict or list."""
+
+    def __init__(self, data: Any) -> None:
+        super().__init__(data, "json")
+
+    @property
+    def data(self) -> Any:
+        return self.value
+
+
+class MarkdownMetadataValue(MetadataValue):
+    """A Markdown entry; ``.md_str`` (and ``.value``) is the text."""
+
+    def __init__(self, md_str: str) -> None:
+        super().__init__(md_str, "md")
+
+    @property
+    def md_str(self) -> str:
+        return str(self.value)
+
+
+class UrlMetadataValue(MetadataValue):
+    """A URL entry; ``.url`` (and ``.value``) is the address."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url, "url")
+
+    @property
+    def url(self) -> str:  # type: ignore[override]
+        return str(self.value)
+
+
+class PathMetadataValue(MetadataValue):
+    """A path entry; ``.path`` (and ``.value``) is the path as text."""
+
+    def __init__(self, path: Any) -> None:
+        super().__init__(str(path), "path")
+
+    @property
+    def path(self) -> str:  # type: ignore[override]
+        return str(self.value)
+
+
+class NullMetadataValue(MetadataValue):
+    """An empty entry (``.value`` is None)."""
+
+    def __init__(self) -> None:
+        super().__init__(None, "null")
+
+
+class TableSchemaMetadataValue(MetadataValue):
+    """Column names and types; ``.schema`` (and ``.value``) is the ``TableSchema`` given, or
+    wharf's column -> type mapping."""
+
+    def __init__(self, schema: Any) -> None:
+        super().__init__(dict(schema) if isinstance(schema, Mapping) else schema, "table_schema")
+
+    @property
+    def schema(self) -> Any:
+        return self.value
+
+
+class TableMetadataValue(MetadataValue):
+    """A small table: ``.records`` (``TableRecord``s) and ``.schema`` (a ``TableSchema`` or
+    None); ``.value`` holds both."""
+
+    def __init__(self, records: Any, schema: Any = None) -> None:
+        super().__init__({"records": list(records), "schema": schema}, "table")
+
+    @property
+    def records(self) -> list[Any]:
+        return list(self.value["records"])
+
+    @property
+    def schema(self) -> Any:
+        return self.value["schema"]
+
+
+class TimestampMetadataValue(MetadataValue):
+    """A point in time (``.value``: what was given, a datetime or seconds since the epoch)."""
+
+    def __init__(self, value: Any) -> None:
+        super().__init__(value, "timestamp")
+
+
+class AssetMetadataValue(MetadataValue):
+    """A reference to an asset; ``.asset_key`` (and ``.value``) is its key."""
+
+    def __init__(self, asset_key: Any) -> None:
+        super().__init__(to_asset_key(asset_key), "asset")
+
+    @property
+    def asset_key(self) -> AssetKey:
+        return self.value  # type: ignore[no-any-return]
 
 
 def normalize_metadata(metadata: Mapping[str, Any] | None) -> dict[str, MetadataValue]:

@@ -40,8 +40,9 @@ class PickledObjectFilesystemIOManager(ParquetOrPickleIOManager):
 class FilesystemIOManager(ConfigurableIOManagerFactory):
     """The default I/O manager: tables as Parquet, other values pickled, on the local disk.
 
-    Without ``base_dir`` values go to ``$WHARF_HOME/storage`` (``.wharf/storage`` in the
-    current folder), so a later run loads what an earlier one stored.
+    Without ``base_dir`` values go to the run's ``instance.storage_directory()``, as in Dagster:
+    ``$WHARF_HOME/storage`` (``.wharf/storage`` in the current folder) for the default
+    instance, so a later run loads what an earlier one stored.
 
     Examples:
         >>> FilesystemIOManager(base_dir="/tmp/wharf-doc")
@@ -55,7 +56,10 @@ class FilesystemIOManager(ConfigurableIOManagerFactory):
         return True
 
     def create_io_manager(self, context: InitResourceContext) -> ParquetOrPickleIOManager:
-        base = self.base_dir if self.base_dir is not None else str(wharf_home() / "storage")
+        base = self.base_dir
+        if base is None:
+            instance = context.instance
+            base = instance.storage_directory() if instance else str(wharf_home() / "storage")
         manager = ParquetOrPickleIOManager(base_path=base)
         manager._manager_name = type(self).__name__
         return manager

@@ -308,8 +308,20 @@ class MultiPartitionKey(str):
     def keys_by_dimension(self) -> dict[str, str]:
         return dict(self._keys)
 
+    @property
+    def dimension_keys(self) -> list[PartitionDimensionKey]:
+        """One ``(dimension_name, partition_key)`` per dimension, in dimension-name order."""
+        return [PartitionDimensionKey(dim, key) for dim, key in self._keys.items()]
+
     def __reduce__(self) -> tuple[Any, ...]:
         return (MultiPartitionKey, (self._keys,))
+
+
+class PartitionDimensionKey(NamedTuple):
+    """One dimension's part of a :class:`MultiPartitionKey`."""
+
+    dimension_name: str
+    partition_key: str
 
 
 class PartitionDimensionDefinition(NamedTuple):
