@@ -123,6 +123,7 @@ from wharf._core.schedules import (
     sensor,
 )
 from wharf._core.selection import AssetSelection
+from wharf._core.staleness import AssetStaleness
 from wharf._core.table_metadata import (
     TableColumn,
     TableColumnConstraints,
@@ -130,6 +131,7 @@ from wharf._core.table_metadata import (
     TableRecord,
     TableSchema,
 )
+from wharf._core.versions import DataVersion
 from wharf._io.base import IOManager, IOManagerDefinition, io_manager
 from wharf._io.memory import InMemoryIOManager
 from wharf._io.upath import UPathIOManager
@@ -238,6 +240,8 @@ __all__ = [
     "ConfigurableIOManagerFactory",
     "ConfigurableResource",
     "DagsterInstance",
+    "DataVersion",
+    "AssetStaleness",
     "DailyPartitionsDefinition",
     "Definitions",
     "dask_executor",

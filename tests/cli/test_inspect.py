@@ -35,13 +35,13 @@ def test_list_shows_assets_and_last_materialization(
     numbers = _row(out, "numbers")
     assert "raw" in numbers
     assert "io_manager (FilesystemIOManager)" in numbers
-    assert numbers.rstrip().endswith("success")
+    assert numbers.rstrip().endswith("success  fresh")  # status, staleness
     total = _row(out, "total")
     assert " numbers " in total  # upstream
     assert "success" in total
     doubled = _row(out, "doubled")
     assert "mem (InMemoryIOManager)" in doubled
-    assert doubled.rstrip().endswith("never")
+    assert doubled.rstrip().endswith("never    never stored")
 
 
 def test_list_shows_failed_status(write: Write, capsys: pytest.CaptureFixture[str]) -> None:
@@ -50,8 +50,8 @@ def test_list_shows_failed_status(write: Write, capsys: pytest.CaptureFixture[st
     capsys.readouterr()
     assert main(["list", "-f", "failing.py"]) == 0
     out = capsys.readouterr().out
-    assert _row(out, "broken").rstrip().endswith("failed")
-    assert _row(out, "report").rstrip().endswith("skipped")
+    assert _row(out, "broken").rstrip().endswith("failed   failed")  # status, staleness
+    assert _row(out, "report").rstrip().endswith("skipped  never stored")
 
 
 def test_show_prints_metadata_and_path(

@@ -4,7 +4,7 @@ validated together."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wharf._core.assets import AssetsDefinition
 from wharf._core.definitions_checks import (
@@ -17,10 +17,13 @@ from wharf._core.definitions_checks import (
 from wharf._core.executors import resolve_executor
 from wharf._core.graph import AssetGraph
 from wharf._core.jobs import JobDefinition
-from wharf._core.keys import to_asset_key
+from wharf._core.keys import AssetKey, to_asset_key
 from wharf._core.loading import bound_resources
 from wharf._core.resources import DEFAULT_IO_MANAGER_KEY, check_resource_keys
 from wharf.errors import DefinitionError, UnknownAssetError
+
+if TYPE_CHECKING:
+    from wharf._core.staleness import AssetStaleness
 
 
 class Definitions:
@@ -157,6 +160,36 @@ class Definitions:
                 key, python_type=python_type, partition_key=partition_key
             )
 
+    def get_staleness(
+        self, keys: Iterable[Any] | None = None, *, partition_key: str | None = None,
+        instance: Any = None,
+    ) -> dict[AssetKey, AssetStaleness]:  # fmt: skip
+        """Whether each asset's stored value is ``fresh``, ``stale`` (with the reasons),
+        ``never stored`` or ``failed``, from the versions in the run history.
+
+        Examples:
+            >>> import tempfile, wharf as dg
+            >>> @dg.asset(code_version="1")
+            ... def n() -> int:
+            ...     return 3
+            >>> defs = dg.Definitions(assets=[n])
+            >>> inst = dg.DagsterInstance.ephemeral()
+            >>> defs.get_staleness(instance=inst)[dg.AssetKey("n")].status
+            'never stored'
+        """
+        from wharf._core.instance import DagsterInstance
+        from wharf._core.staleness import staleness
+
+        instance = instance if instance is not None else DagsterInstance.get()
+        wanted = [self._item(k).key for k in keys] if keys is not None else None
+        history = instance.run_history()
+        try:
+            return staleness(self.asset_graph, history, wanted, partition_key=partition_key,
+                             run=_PartitionContext(instance))  # fmt: skip
+        finally:
+            if history is not None:
+                history.close()
+
     def get_asset_value_loader(
         self, instance: Any = None, *, keys: Iterable[Any] | None = None
     ) -> AssetValueLoader:
@@ -212,6 +245,11 @@ class AssetValueLoader:
         run = RunContext(self._defs.asset_graph, res, res.run_id, partition_key, self._instance)
         partitions = run.upstream_partitions(asset.key, None)
         return load_asset_input(run, asset.key, annotation=python_type, partitions=partitions)
+
+
+class _PartitionContext:
+    def __init__(self, instance: Any) -> None:
+        self.instance = instance
 
 
 def _entries(value: Any, what: str) -> list[Any]:

@@ -38,6 +38,7 @@ from wharf._core.step_io import (
     upstream_partitions,
 )
 from wharf._core.step_results import collect
+from wharf._core.versions import FINGERPRINT, Fingerprint, combined_version, version_text
 
 __all__ = [
     "AssetMaterialization",
@@ -56,6 +57,7 @@ __all__ = [
     "run_plan",
     "run_step",
     "skipped_outcome",
+    "unchanged_outcome",
 ]
 
 #: what stops a whole run; any other exception (a library's panic included) fails one step
@@ -77,6 +79,8 @@ class OutputRecord:
     metadata: dict[str, MetadataValue] = field(default_factory=dict)
     mapping_keys: list[str] = field(default_factory=list)
     io_manager_key: str | None = None
+    #: the data version the body gave, else the fingerprint the I/O manager computed
+    data_version: str | None = None
 
 
 @dataclass
@@ -139,6 +143,12 @@ def skipped_outcome(step: Step, reason: str) -> StepOutcome:
     return _outcome(step, "skipped", reason=reason)
 
 
+def unchanged_outcome(step: Step, reason: str) -> StepOutcome:
+    """``step`` not run by a skip-unchanged run: its code and input data versions are those
+    of its stored value."""
+    return _outcome(step, "unchanged", reason=reason)
+
+
 def failed_outcome(step: Step | AssetKey, exc: BaseException, where: str = "") -> StepOutcome:
     """``exc``, raised by one step, as that step's failure; an exception that stops the whole
     run (:data:`RUN_STOPPERS`) is raised again instead. ``where``: e.g. `` on a Dask worker``."""
@@ -197,6 +207,8 @@ class RunContext:
     op_config: dict[AssetKey, Any] = field(default_factory=dict)
     #: the retry policy of steps that have none of their own (a job's ``op_retry_policy``)
     retry_policy: Any = None
+    #: the versions of the run (None: the run keeps no history); see ``_core.staleness``
+    versions: Any = None
 
     def own_partitions(self, key: AssetKey) -> tuple[str, ...] | None:
         """The partitions of ``key`` this run stores: the run's key if the asset is partitioned."""
@@ -371,12 +383,9 @@ def _run_step_once(run: RunContext, step: Step) -> StepOutcome:
             parts = run.own_partitions(out.asset_key) if out.asset_key is not None else None
             if out.asset_key is not None and out.asset_key not in run.graph.by_key:
                 parts = None
-            manager = run.resources.io_manager(out.io_manager_key, asset=_out_label(step, out))
-            ctx = step_output_context(run, step, out, mapping_key=e.mapping_key,
-                                      partitions=parts)  # fmt: skip
-            manager.handle_output(ctx, e.value)
-            meta.update(ctx.consume_logged_metadata())
-            record.stored = True
+            meta.update(_store_output(run, step, out, e, parts, record=record))
+        if e.data_version is not None:
+            record.data_version = version_text(e.data_version)
         record.metadata.update(meta)
     if getattr(step.node, "check_specs", None):  # after storing: the asset stays stored
         from wharf._core.checks import enforce_spec_checks
@@ -389,6 +398,25 @@ def _run_step_once(run: RunContext, step: Step) -> StepOutcome:
         stored=bool(first and first.stored), outputs=records, reported=produced.reported,
         loaded_inputs=loaded,
     )  # fmt: skip
+
+
+def _store_output(
+    run: RunContext, step: Step, out: Any, e: Any, parts: Any, *, record: OutputRecord
+) -> dict[str, MetadataValue]:
+    """Hand one value to its I/O manager; the manager's metadata. Without a data version from
+    the body, the store's fingerprint (fed while it writes) becomes the record's."""
+    manager = run.resources.io_manager(out.io_manager_key, asset=_out_label(step, out))
+    ctx = step_output_context(run, step, out, mapping_key=e.mapping_key, partitions=parts)
+    fingerprint = Fingerprint() if e.data_version is None else None
+    token = FINGERPRINT.set(fingerprint)
+    try:
+        manager.handle_output(ctx, e.value)
+    finally:
+        FINGERPRINT.reset(token)
+    if fingerprint is not None and fingerprint.used:
+        record.data_version = fingerprint.hexdigest()
+    record.stored = True
+    return dict(ctx.consume_logged_metadata())
 
 
 def _out_label(step: Step, out: Any) -> str:
@@ -449,6 +477,7 @@ def record_outcome(
     if o.error is not None:
         error = "".join(traceback.format_exception(o.error)).strip()
     rows: list[tuple[str, dict[str, MetadataValue], str | None, str | None]] = []
+    versions: dict[str, tuple[str | None, str | None, dict[str, str | None] | None]] = {}
     for key in o.asset_keys:
         record = o.stored_asset(key)
         if o.status == "success" and record is None:
@@ -458,6 +487,7 @@ def record_outcome(
         meta = record.metadata if record is not None else {}
         im = record.io_manager_key if record is not None else _io_key(run, key)
         rows.append((key.to_user_string(), meta, part, im))
+        versions[key.to_user_string()] = _versions(run, key, part, o, record)
     check = getattr(step, "node", None) if getattr(step, "kind", "") == "check" else None
     if check is not None:  # kept as ASSET#CHECK, with the evaluation as its metadata
         from wharf._core.checks import check_record_metadata
@@ -478,12 +508,31 @@ def record_outcome(
                 duration_s=took, metadata="{}", partition_key=part, io_manager=im, error=why,
             )  # fmt: skip
     for asset_key, meta, part, im in rows:
+        code, data, inputs = versions.get(asset_key, (None, None, None))
         history.record(
             run_id=run.run_id, asset_key=asset_key, status=o.status, started_at=t0,
             duration_s=o.duration_s, metadata=metadata_to_json(meta), partition_key=part,
-            io_manager=im, error=error or o.reason,
+            io_manager=im, error=error or o.reason, code_version=code, data_version=data,
+            input_versions=inputs,
         )  # fmt: skip
     history.record_logs(run.run_id, o.key.to_user_string(), o.logs)
+
+
+def _versions(
+    run: RunContext, key: AssetKey, part: str | None, o: StepOutcome, record: OutputRecord | None
+) -> tuple[str | None, str | None, dict[str, str | None] | None]:
+    """(code version, data version, input data versions) of one asset row of ``o``."""
+    tracker = run.versions
+    if tracker is None or key not in run.graph.by_key or o.status not in ("success", "unchanged"):
+        return None, None, None
+    code = tracker.code_version(key)
+    inputs = tracker.input_versions(run, key, part)
+    if o.status == "unchanged":
+        return code, tracker.data_version(key, part), inputs
+    data = record.data_version if record is not None else None
+    data = data or combined_version(code, inputs)
+    tracker.remember(key, part, data)
+    return code, data, inputs
 
 
 def _io_key(run: RunContext, key: AssetKey) -> str | None:
@@ -515,14 +564,31 @@ def run_plan(
     run_id: str | None = None,
     op_config: Mapping[AssetKey, Any] | None = None,
     retry_policy: Any = None,
+    skip_unchanged: bool = False,
 ) -> tuple[RunContext, list[StepOutcome]]:
-    """Set up ``resource_keys`` of ``resources``, run ``plan``, tear the resources down."""
+    """Set up ``resource_keys`` of ``resources``, run ``plan``, tear the resources down.
+
+    With a ``history`` the run records code and data versions; ``skip_unchanged`` then skips
+    assets whose versions did not change (see :mod:`wharf._core.staleness`).
+    """
+    from wharf._core.staleness import VersionTracker
+
+    if skip_unchanged and history is None:
+        from wharf.errors import DefinitionError
+
+        msg = (
+            "skip_unchanged=True needs the run history, which holds the versions to compare "
+            "with: expected record_history=True"
+        )
+        raise DefinitionError(msg, expected="record_history=True", got="no history")
     run_id = run_id or new_run_id()
     run_resources = RunResources(resources, resource_keys, run_id, instance)
     run = RunContext(graph, run_resources, run_id, partition_key, instance, plan=plan,
                      tags=dict(tags or {}), output_configs=dict(output_configs or {}),
                      job_name=job_name, op_config=dict(op_config or {}),
                      retry_policy=retry_policy)  # fmt: skip
+    if history is not None:
+        run.versions = VersionTracker.load(graph, history, skip_unchanged=skip_unchanged)
     if current_time is not None:
         run.current_time = current_time
     if getattr(executor, "isolated", False):

@@ -36,6 +36,7 @@ from wharf._core.execution import (
     record_outcome,
     run_step,
     skipped_outcome,
+    unchanged_outcome,
 )
 from wharf._core.history import RunHistory
 from wharf._core.resources import RunResources, step_resource_keys
@@ -263,6 +264,12 @@ class _Schedule:
         if self.listener:
             self.listener.on_start(step.display_key)
         if not bad:
+            tracker = self.run.versions
+            if tracker is not None and tracker.skip_unchanged and step.kind == "asset":
+                why = [tracker.unchanged_reason(self.run, k) for k in step.asset_keys]
+                if why and all(why):
+                    self.finish(unchanged_outcome(step, str(why[0])), time.time())
+                    return None
             return key
         verb = "failed" if self.state[bad[0]] == "failed" else "was skipped"
         name = self.plan.steps[bad[0]].display_key.to_user_string()
@@ -271,7 +278,8 @@ class _Schedule:
 
     def finish(self, outcome: StepOutcome, started_at: float) -> None:
         key = outcome.step_key
-        self.state[key] = "done" if outcome.status == "success" else outcome.status
+        done = outcome.status in ("success", "unchanged")
+        self.state[key] = "done" if done else outcome.status
         self.outcomes.append(outcome)
         if self.history is not None:
             record_outcome(self.history, self.run, self.plan.steps.get(key), outcome, started_at)

@@ -20,7 +20,10 @@ CREATE TABLE IF NOT EXISTS materializations (
     duration_s REAL NOT NULL,
     io_manager TEXT,
     metadata TEXT NOT NULL,
-    error TEXT
+    error TEXT,
+    code_version TEXT,
+    data_version TEXT,
+    input_versions TEXT
 );
 CREATE INDEX IF NOT EXISTS by_asset ON materializations (asset_key, started_at);
 CREATE TABLE IF NOT EXISTS step_logs (
@@ -40,6 +43,12 @@ CREATE TABLE IF NOT EXISTS dynamic_partitions (
 );
 """
 _NEWEST = "ORDER BY started_at DESC, rowid DESC"
+#: columns added after the first release; older history files get them on open
+_ADDED_COLUMNS = ("code_version", "data_version", "input_versions")
+_COLUMNS = (
+    "run_id, asset_key, partition_key, status, started_at, duration_s, io_manager, metadata, "
+    "error, code_version, data_version, input_versions"
+)
 
 
 def wharf_home() -> Path:
@@ -61,6 +70,9 @@ class HistoryRecord:
         io_manager: the resource key of the asset's I/O manager.
         metadata: the materialization metadata (JSON values).
         error: the traceback of a failure, or why the asset was skipped.
+        code_version: the asset's code version when it ran (see :mod:`wharf._core.versions`).
+        data_version: the data version it stored.
+        input_versions: the data version of each upstream asset it read, by key.
     """
 
     run_id: str
@@ -72,6 +84,9 @@ class HistoryRecord:
     io_manager: str | None
     metadata: dict[str, Any]
     error: str | None
+    code_version: str | None = None
+    data_version: str | None = None
+    input_versions: dict[str, str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +140,10 @@ class RunHistory:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.executescript(_SCHEMA)
+            have = {str(r[1]) for r in conn.execute("PRAGMA table_info(materializations)")}
+            for column in _ADDED_COLUMNS:
+                if column not in have:
+                    conn.execute(f"ALTER TABLE materializations ADD COLUMN {column} TEXT")
             self._conn = conn
         return self._conn
 
@@ -140,11 +159,16 @@ class RunHistory:
         partition_key: str | None = None,
         io_manager: str | None = None,
         error: str | None = None,
+        code_version: str | None = None,
+        data_version: str | None = None,
+        input_versions: dict[str, str | None] | None = None,
     ) -> None:
+        inputs = None if input_versions is None else json.dumps(input_versions, sort_keys=True)
         self._connect().execute(
-            "INSERT INTO materializations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO materializations ({_COLUMNS}) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (run_id, asset_key, partition_key, status, started_at, duration_s, io_manager,
-             metadata, error),
+             metadata, error, code_version, data_version, inputs),
         )  # fmt: skip
 
     def record_logs(
@@ -185,11 +209,8 @@ class RunHistory:
     def _rows(self, sql: str, params: tuple[Any, ...]) -> list[HistoryRecord]:
         if not self.path.exists():
             return []
-        rows = self._connect().execute(sql, params).fetchall()
-        return [
-            HistoryRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), r[8])
-            for r in rows
-        ]
+        rows = self._connect().execute(sql.replace("SELECT *", f"SELECT {_COLUMNS}", 1), params)
+        return [_record(r) for r in rows.fetchall()]
 
     def last(self, asset_key: str, *, status: str | None = "success") -> HistoryRecord | None:
         """The newest record for ``asset_key`` (with that status, unless ``status`` is None)."""
@@ -261,17 +282,15 @@ class RunHistory:
         rows = (
             self._connect()
             .execute(
-                "SELECT rowid, * FROM materializations WHERE rowid > ? ORDER BY rowid LIMIT 1000",
+                f"SELECT rowid, {_COLUMNS} FROM materializations WHERE rowid > ? "
+                "ORDER BY rowid LIMIT 1000",
                 (rowid,),
             )
             .fetchall()
         )
         if not rows:
             return rowid, []
-        found = [
-            HistoryRecord(r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8]), r[9])
-            for r in rows
-        ]
+        found = [_record(r[1:]) for r in rows]
         return int(rows[-1][0]), found
 
     def last_rowid(self) -> int:
@@ -280,6 +299,28 @@ class RunHistory:
             return 0
         row = self._connect().execute("SELECT MAX(rowid) FROM materializations").fetchone()
         return int(row[0] or 0)
+
+    def versions(self) -> dict[tuple[str, str | None], HistoryRecord]:
+        """The newest successful record of every (asset key, partition key): what staleness and
+        skip-unchanged runs compare with (one query for the whole graph)."""
+        rows = self._rows(
+            f"SELECT {_COLUMNS} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY asset_key, "
+            "partition_key ORDER BY started_at DESC, rowid DESC) AS newest "
+            "FROM materializations WHERE status = 'success') WHERE newest = 1",
+            (),
+        )
+        return {(r.asset_key, r.partition_key): r for r in rows}
+
+    def latest_attempts(self) -> dict[tuple[str, str | None], str]:
+        """The status of the newest attempt (success or failed; not retries or skips) of every
+        (asset key, partition key)."""
+        if not self.path.exists():
+            return {}
+        rows = self._connect().execute(
+            "SELECT asset_key, partition_key, status FROM materializations "
+            "WHERE status IN ('success', 'failed') ORDER BY started_at, rowid"
+        )
+        return {(str(r[0]), r[1]): str(r[2]) for r in rows.fetchall()}
 
     def partition_status(self, asset_key: str) -> dict[str, str]:
         """The newest status of each partition of ``asset_key`` that has a record."""
@@ -329,3 +370,11 @@ class RunHistory:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def _record(r: Sequence[Any]) -> HistoryRecord:
+    inputs = json.loads(r[11]) if len(r) > 11 and r[11] else None
+    return HistoryRecord(
+        r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), r[8],
+        r[9] if len(r) > 9 else None, r[10] if len(r) > 10 else None, inputs,
+    )  # fmt: skip

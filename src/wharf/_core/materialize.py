@@ -47,6 +47,7 @@ def materialize(
     executor: Any = None,
     run_id: str | None = None,
     op_retry_policy: Any = None,
+    skip_unchanged: bool = False,
 ) -> ExecuteInProcessResult:
     """Materialize ``assets`` (or the ``selection`` of them) and return the result.
 
@@ -60,6 +61,9 @@ def materialize(
     by default the persistent one under ``$WHARF_HOME``. ``executor`` runs the steps:
     in-process by default, or ``multiprocess_executor(max_concurrent=)`` / ``dask_executor()``.
     ``run_id`` names the run (a new id by default), so a launcher knows it before the run starts.
+    ``skip_unchanged`` runs only the selected assets whose code version or input data versions
+    changed since their last materialization (the others are ``unchanged`` in the result and
+    the history); see :meth:`~wharf.Definitions.get_staleness`.
 
     Examples:
         >>> import wharf as dg
@@ -99,6 +103,7 @@ def materialize(
             run_id=run_id,
             op_config=op_config,
             retry_policy=check_retry_policy(op_retry_policy, "materialize(op_retry_policy=)"),
+            skip_unchanged=skip_unchanged,
         )  # fmt: skip
     finally:
         if history is not None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from wharf._core.assets import AssetsDefinition
 from wharf._core.events import AssetMaterialization, RunEvent, step_events
-from wharf._core.execution import RunContext, StepOutcome, load_asset_input
+from wharf._core.execution import OutputRecord, RunContext, StepOutcome, load_asset_input
 from wharf._core.keys import AssetKey, to_asset_key
 from wharf._core.plan import Source, Step, StepInput
 from wharf._core.step_io import load_source
@@ -34,7 +34,7 @@ class ExecuteInProcessResult:
 
     @property
     def success(self) -> bool:
-        return all(o.status == "success" for o in self.outcomes)
+        return all(o.status in ("success", "unchanged") for o in self.outcomes)
 
     @property
     def job_def(self) -> Any:
@@ -44,7 +44,9 @@ class ExecuteInProcessResult:
     def failures(self) -> dict[AssetKey, BaseException | str]:
         """Failed or skipped steps with the error (or the reason they were skipped)."""
         return {
-            o.key: o.error or o.reason or o.status for o in self.outcomes if o.status != "success"
+            o.key: o.error or o.reason or o.status
+            for o in self.outcomes
+            if o.status not in ("success", "unchanged")
         }
 
     def outcome(self, key: Any) -> StepOutcome:
@@ -113,7 +115,8 @@ class ExecuteInProcessResult:
         key = to_asset_key(asset_key)
         outcome = self.outcome(key)
         name = key.to_user_string()
-        if outcome.status != "success":  # the store may hold an older run's value: not this
+        unchanged = outcome.status == "unchanged"  # the stored value is the current one
+        if outcome.status != "success" and not unchanged:  # an older run's value: not this
             why = outcome.reason or outcome.status
             msg = (
                 f"asset {name!r} {outcome.status} in run {self.run_id} ({why}), so the run "
@@ -122,7 +125,7 @@ class ExecuteInProcessResult:
             raise AssetExecutionError(
                 msg, asset=name, expected="success", got=outcome.status
             ) from outcome.error
-        if outcome.stored_asset(key) is None and outcome.outputs:
+        if not unchanged and outcome.stored_asset(key) is None and outcome.outputs:
             msg = (
                 f"asset {name!r} was not materialized in run {self.run_id}: its step "
                 f"{outcome.step_key!r} did not produce it (an optional output)"
@@ -168,6 +171,8 @@ class ExecuteInProcessResult:
         return found
 
     def _record(self, step: Step, outcome: StepOutcome, output_name: str) -> Any:
+        if outcome.status == "unchanged" and output_name in step.outputs:
+            return OutputRecord(output_name, step.outputs[output_name].asset_key, stored=True)
         if outcome.status != "success":
             msg = (
                 f"{step.label} {outcome.status} in run {self.run_id} "

@@ -66,6 +66,7 @@ from wharf._core.contexts import InputContext, OutputContext
 from wharf._core.env import EnvVar
 from wharf._core.results import MetadataValue
 from wharf._core.table_metadata import standard_table_metadata
+from wharf._core.versions import HashingFile, fingerprint_reader
 from wharf._deps import require
 from wharf._frames.base import export
 from wharf._io.configurable import ConfigurableIOManagerFactory
@@ -157,6 +158,7 @@ class ParquetOrPickleIOManager(UPathIOManager):
             target, stale = table_path, base
             name = context.asset_key.to_user_string() if context.has_asset_key else base.name
             reader = export(adapter, obj, asset=name, io_manager=self.manager_name)
+            reader = fingerprint_reader(reader)  # hashed as the Parquet writer pulls it
 
             def write(p: Any) -> dict[str, Any]:
                 try:
@@ -265,7 +267,7 @@ class ParquetOrPickleIOManager(UPathIOManager):
         """Pickle ``obj`` to the (local) ``path``."""
         with path.open("wb") as f:
             try:
-                pickle.Pickler(f, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+                pickle.Pickler(HashingFile(f), protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
             except OSError:
                 raise
             except Exception as exc:

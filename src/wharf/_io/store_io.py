@@ -18,6 +18,7 @@ from wharf._core.keys import AssetKey
 from wharf._core.results import MetadataValue
 from wharf._core.table_metadata import standard_table_metadata
 from wharf._core.typecheck import is_unannotated, strip_optional, type_name
+from wharf._core.versions import fingerprint_reader
 from wharf._frames import adapter_for_annotation, adapter_for_value, supported_type_names
 from wharf._frames.base import export
 from wharf._io import table_partitions as tp
@@ -136,13 +137,15 @@ class TableIOManager(ConfigurableIOManager):
             tp.check_columns(dims, reader.schema.names, asset=label, manager=name)
             types = {f.name: f.type for f in reader.schema}
             partition = tp.filters_for(dims, [context.asset_partition_key], types)
+            reader = fingerprint_reader(reader)  # hashed as the store pulls it
             result = self.table_store().write(ref, reader, partition=partition)
         else:
             # a DuckDB relation goes as itself: a store on the same database copies it natively
             if adapter.name == "duckdb":
                 source = obj
-            else:
+            else:  # hashed as the store pulls it (a native copy is not: no second read)
                 source = export(adapter, obj, asset=label, io_manager=type(self).__name__)
+                source = fingerprint_reader(source)
             result = self.table_store().write(ref, source)
         context.add_output_metadata(_metadata(result, time.perf_counter() - start))
 

@@ -28,11 +28,13 @@ def run(args: argparse.Namespace) -> int:
     from wharf._core.assets import AssetsDefinition
     from wharf._core.history import RunHistory
     from wharf._core.resources import io_manager_key_of
+    from wharf._core.staleness import staleness
 
     defs, where = load_definitions(args.module, args.file, args.attribute)
     graph = defs.asset_graph
     with RunHistory() as history:
         latest = history.latest_by_asset()
+        stale = staleness(graph, history)
     rows = []
     for key in graph.toposort():
         item = graph.by_key[key]
@@ -50,11 +52,12 @@ def run(args: argparse.Namespace) -> int:
             describe(item) or "-",
             fmt_time(record.started_at) if record else "-",
             status,
+            stale[key].describe() if key in stale else "-",
         ])  # fmt: skip
     title = f"{len(rows)} asset{'s' if len(rows) != 1 else ''} in {where}"
     headers = [
         "key", "group", "I/O manager", "upstream", "kinds, owners, tags", "last materialization",
-        "status",
+        "status", "staleness",
     ]  # fmt: skip
     print_table(title, headers, rows)
     list_jobs(defs)

@@ -106,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     add_location_options(mat, required=True)
     add_run_options(mat)
+    mat.add_argument(
+        "--stale-only", action="store_true",
+        help="run only assets whose code version or input data versions changed (or that were "
+        "never stored, or failed); the others are reported as unchanged",
+    )  # fmt: skip
     mat.set_defaults(handler="wharf.cli.materialize:run")
 
     lst = commands.add_parser(

@@ -42,6 +42,8 @@ def run_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     }
     if getattr(args, "config", None):
         kwargs["run_config"] = load_run_config(args.config)
+    if getattr(args, "stale_only", False):
+        kwargs["skip_unchanged"] = True
     name = getattr(args, "executor", None)
     if name is not None or getattr(args, "dask_address", None):
         from wharf._core.executors import named_executor
@@ -210,7 +212,8 @@ def report(result: Any, elapsed: float, *, show_traceback: bool) -> None:
     outcomes = result.outcomes
     failed = [o for o in outcomes if o.status == "failed"]
     skipped = [o for o in outcomes if o.status == "skipped"]
-    done = len(outcomes) - len(failed) - len(skipped)
+    unchanged = [o for o in outcomes if o.status == "unchanged"]
+    done = len(outcomes) - len(failed) - len(skipped) - len(unchanged)
     for o in failed:
         line()
         line(f"asset {o.key.to_user_string()!r} failed:", "bold red")
@@ -230,6 +233,8 @@ def report(result: Any, elapsed: float, *, show_traceback: bool) -> None:
             line(f"  {note}", "dim")
     line()
     counts = f"{done} done, {len(failed)} failed, {len(skipped)} skipped"
+    if unchanged:
+        counts += f", {len(unchanged)} unchanged (not run)"
     style = "bold green" if result.success else "bold red"
     part = f" (partition {result.partition_key})" if result.partition_key is not None else ""
     line(f"run {result.run_id}{part}: {counts} in {fmt_duration(elapsed)}", style)

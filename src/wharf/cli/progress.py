@@ -18,16 +18,17 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.live import Live
 
-_WORD = {"success": "done", "failed": "failed", "skipped": "skipped"}
+_WORD = {"success": "done", "failed": "failed", "skipped": "skipped", "unchanged": "unchanged"}
 _STYLE = {
     "done": "green",
     "failed": "red",
     "skipped": "yellow",
+    "unchanged": "dim green",
     "running": "cyan",
     "pending": "dim",
 }
 _LEVEL_STYLE = {"DEBUG": "dim", "WARNING": "yellow", "ERROR": "red", "CRITICAL": "bold red"}
-_ICON = {"done": "✓", "failed": "✗", "skipped": "-", "pending": "·"}
+_ICON = {"done": "✓", "failed": "✗", "skipped": "-", "unchanged": "=", "pending": "·"}
 
 
 def outcome_detail(outcome: StepOutcome) -> str:
