@@ -47,6 +47,8 @@ from wharf._core.contexts import (
 from wharf._core.definitions import Definitions
 from wharf._core.definitions_checks import RepositoryDefinition
 from wharf._core.env import EnvVar
+from wharf._core.event_data import DagsterEventType
+from wharf._core.events import AssetObservation
 from wharf._core.execution import AssetMaterialization
 from wharf._core.executors import in_process_executor, multiprocess_executor
 from wharf._core.instance import DagsterInstance, instance_for_test
@@ -287,6 +289,8 @@ __all__ = [
     "materialize",
     "materialize_to_memory",
     "DagsterError",
+    "DagsterEventType",
+    "AssetObservation",
     "DagsterExecutionHandleOutputError",
     "DagsterExecutionInterruptedError",
     "DagsterExecutionLoadInputError",

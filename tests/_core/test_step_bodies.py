@@ -48,6 +48,10 @@ def test_an_unknown_output_name_is_a_clear_error() -> None:
 
 
 def test_all_events_in_dagster_order() -> None:
+    """Dagster 1.13.29 orders a step's events STEP_START, LOADED_INPUT (STEP_INPUT), STEP_OUTPUT,
+    ASSET_MATERIALIZATION, HANDLED_OUTPUT, STEP_SUCCESS, and the run's PIPELINE_START and
+    PIPELINE_SUCCESS around them (wharf has no STEP_INPUT or engine events)."""
+
     @dg.asset
     def a() -> int:
         return 1
@@ -59,9 +63,9 @@ def test_all_events_in_dagster_order() -> None:
     result = dg.materialize_to_memory([a, b])
     types = [e.event_type_value for e in result.all_events if e.step_key == "b"]
     assert types == [
-        "STEP_START", "LOADED_INPUT", "STEP_OUTPUT", "HANDLED_OUTPUT",
-        "ASSET_MATERIALIZATION", "STEP_SUCCESS",
+        "STEP_START", "LOADED_INPUT", "STEP_OUTPUT", "ASSET_MATERIALIZATION",
+        "HANDLED_OUTPUT", "STEP_SUCCESS",
     ]  # fmt: skip
     assert [e.step_key for e in result.get_step_success_events()] == ["a", "b"]
-    assert result.all_events[0].event_type_value == "RUN_START"
-    assert result.all_events[-1].event_type_value == "RUN_SUCCESS"
+    assert result.all_events[0].event_type_value == "PIPELINE_START"
+    assert result.all_events[-1].event_type_value == "PIPELINE_SUCCESS"

@@ -328,8 +328,9 @@ def build_asset(
 
     def add_input(name: str, spec: AssetIn, ann: Any) -> None:
         in_key = spec.key
-        if in_key is None:
-            in_prefix = spec.key_prefix if spec.key_prefix is not None else prefix
+        if in_key is None:  # the asset's own key_prefix is not inherited (as in Dagster): the
+            # graph resolves a one-part key to the asset of the same group with that name
+            in_prefix = spec.key_prefix if spec.key_prefix is not None else []
             parts = [in_prefix] if isinstance(in_prefix, str) else list(in_prefix)
             in_key = AssetKey([*parts, check_safe_name(name, what="input name", asset=label)])
         load_type = spec.dagster_type if spec.dagster_type is not None else ann
@@ -421,6 +422,10 @@ def asset(
     ``check_specs``, ``output_required``. A wrong type or an unknown argument is an error
     naming the asset.
 
+    A parameter names the upstream asset by its name alone (the asset's ``key_prefix`` is not
+    inherited, as in Dagster); when no asset has that one-part key, the graph resolves it to the
+    one asset of the same group whose key ends with that name.
+
     Examples:
         >>> @asset
         ... def numbers() -> list[int]:
@@ -429,7 +434,7 @@ def asset(
         ... def total(numbers: list[int]) -> int:
         ...     return sum(numbers)
         >>> total.key, [i.key for i in total.inputs]
-        (AssetKey(['warehouse', 'total']), [AssetKey(['warehouse', 'numbers'])])
+        (AssetKey(['warehouse', 'total']), [AssetKey(['numbers'])])
     """
     known = {
         "name", "key", "key_prefix", "ins", "deps", "io_manager_key", "metadata", "group_name",

@@ -227,6 +227,8 @@ class AssetExecutionContext:
     run_tags: dict[str, str] = field(default_factory=dict)
     #: output name -> metadata added with ``add_output_metadata(..., output_name=)``
     _output_metadata: dict[str, dict[str, MetadataValue]] = field(default_factory=dict)
+    #: ``AssetMaterialization`` / ``AssetObservation`` events given to :meth:`log_event`
+    _logged_events: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.partition_keys_or_none is None and self.partition_key_or_none is not None:
@@ -324,6 +326,20 @@ class AssetExecutionContext:
 
     def asset_key_for_input(self, input_name: str) -> AssetKey:
         return self.input_keys[input_name]
+
+    def log_event(self, event: Any) -> None:
+        """Report an ``AssetMaterialization`` or ``AssetObservation`` from the body, as
+        yielding it would (it becomes an event of the step's run)."""
+        from wharf._core.events import AssetMaterialization, AssetObservation
+
+        if not isinstance(event, AssetMaterialization | AssetObservation):
+            name = type(event).__name__
+            msg = (
+                f"{self._label()}: context.log_event({name}): expected an AssetMaterialization "
+                "or AssetObservation"
+            )
+            raise InvalidInvocationError(msg, expected="an asset event", got=name)
+        self._logged_events.append(event)
 
     def add_output_metadata(
         self, metadata: Mapping[str, Any], output_name: str | None = None

@@ -1,11 +1,13 @@
 """The events of a run, as Dagster's result API shows them.
 
 A run's events are derived from its step outcomes (:class:`~wharf._core.execution.StepOutcome`)
-when asked for, in the order the steps finished: ``STEP_START``, ``LOADED_INPUT`` per input,
-``STEP_OUTPUT`` and ``HANDLED_OUTPUT`` per stored output, ``ASSET_MATERIALIZATION`` per asset
-materialized (by the I/O manager or reported by the body), ``ASSET_OBSERVATION``, then
-``STEP_SUCCESS``, ``STEP_FAILURE`` or ``STEP_SKIPPED``. ``event_type_value`` is Dagster's
-``DagsterEventType`` value; other modules may add event types by adding to :func:`step_events`.
+when asked for, in the order the steps finished: ``STEP_START``, ``LOADED_INPUT`` per loaded
+input, then per output ``STEP_OUTPUT``, ``ASSET_MATERIALIZATION`` (an asset's) and
+``HANDLED_OUTPUT`` (a stored one), the ``ASSET_OBSERVATION`` and ``ASSET_MATERIALIZATION``
+events the body reported, ``ASSET_CHECK_EVALUATION`` per check evaluated, then
+``STEP_SUCCESS``, ``STEP_FAILURE`` or ``STEP_SKIPPED``, as Dagster orders them.
+``event_type_value`` is Dagster's ``DagsterEventType`` value and ``event_specific_data`` what
+Dagster's event carries (:mod:`wharf._core.event_data`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from wharf._core.event_data import (
+    AssetObservationData,
+    DagsterEventType,
+    HandledOutputData,
+    LoadedInputData,
+    StepFailureData,
+    StepMaterializationData,
+    StepSuccessData,
+    failure_info,
+)
 from wharf._core.keys import AssetKey, CoercibleToAssetKey, to_asset_key
 from wharf._core.results import MetadataValue, normalize_metadata
 
@@ -27,6 +39,7 @@ class _AssetEvent:
     metadata: dict[str, MetadataValue]
     partition: str | None
     description: str | None
+    tags: dict[str, str]
 
     def __init__(
         self,
@@ -40,6 +53,7 @@ class _AssetEvent:
         object.__setattr__(self, "metadata", normalize_metadata(metadata))
         object.__setattr__(self, "partition", partition)
         object.__setattr__(self, "description", description)
+        object.__setattr__(self, "tags", dict(tags or {}))
 
     @property
     def label(self) -> str:
@@ -68,6 +82,11 @@ class AssetObservation(_AssetEvent):
     """
 
 
+def _is(*values: str) -> Any:
+    """A read-only ``is_...`` property: the event's type is one of ``values``."""
+    return property(lambda event: event.event_type_value in values)
+
+
 @dataclass(frozen=True)
 class RunEvent:
     """One event of a run (see the module docstring for the types and their order).
@@ -91,6 +110,32 @@ class RunEvent:
     error: BaseException | None = field(default=None, repr=False)
     observation: AssetObservation | None = None
     metadata: dict[str, MetadataValue] = field(default_factory=dict)
+    #: what Dagster's event carries for its type (``HandledOutputData``, ``LoadedInputData``,
+    #: ``StepMaterializationData``, ``StepFailureData``, an ``AssetCheckEvaluation``, ...)
+    event_specific_data: Any = field(default=None, repr=False)
+
+    @property
+    def event_type(self) -> DagsterEventType:
+        """The event's :class:`DagsterEventType`."""
+        return DagsterEventType(self.event_type_value)
+
+    @property
+    def is_step_event(self) -> bool:
+        return bool(self.step_key)
+
+    is_failure = _is("STEP_FAILURE", "PIPELINE_FAILURE", "RESOURCE_INIT_FAILURE")
+    is_handled_output = _is("HANDLED_OUTPUT")
+    is_loaded_input = _is("LOADED_INPUT")
+    is_asset_observation = _is("ASSET_OBSERVATION")
+    is_step_start = _is("STEP_START")
+    is_step_skipped = _is("STEP_SKIPPED")
+    is_job_success = _is("PIPELINE_SUCCESS")
+    is_job_failure = _is("PIPELINE_FAILURE")
+    is_resource_init_failure = _is("RESOURCE_INIT_FAILURE")
+    is_step_success = _is("STEP_SUCCESS")
+    is_step_failure = _is("STEP_FAILURE")
+    is_successful_output = _is("STEP_OUTPUT")
+    is_run_failure = _is("PIPELINE_FAILURE")
 
     @property
     def asset_materialization(self) -> AssetMaterialization | None:
@@ -105,18 +150,6 @@ class RunEvent:
         return self.materialization is not None
 
     @property
-    def is_step_success(self) -> bool:
-        return self.event_type_value == "STEP_SUCCESS"
-
-    @property
-    def is_step_failure(self) -> bool:
-        return self.event_type_value == "STEP_FAILURE"
-
-    @property
-    def is_successful_output(self) -> bool:
-        return self.event_type_value == "STEP_OUTPUT"
-
-    @property
     def node_name(self) -> str:
         """The op (node) name: the step key without a mapping key."""
         return self.step_key.split("[", 1)[0]
@@ -125,35 +158,50 @@ class RunEvent:
 def step_events(outcome: StepOutcome, partition: str | None = None) -> list[RunEvent]:
     """The events of one finished step, in Dagster's order."""
     step = outcome.step_key or outcome.key.to_python_identifier()
+    if outcome.status in ("skipped", "unchanged"):  # unchanged: skip_unchanged kept the value
+        return [RunEvent("STEP_SKIPPED", None, step, message=outcome.reason or outcome.status)]
     events = [RunEvent("STEP_START", None, step)]
-    if outcome.status == "skipped":
-        return [RunEvent("STEP_SKIPPED", None, step, message=outcome.reason or "")]
+    loads = outcome.input_loads or [LoadedInputData(n, None) for n in outcome.loaded_inputs]
     events.extend(
-        RunEvent("LOADED_INPUT", None, step, output_name=n) for n in outcome.loaded_inputs
+        RunEvent("LOADED_INPUT", None, step, output_name=d.input_name, event_specific_data=d)
+        for d in loads
     )
     for record in outcome.outputs.values():
-        if record.stored:
+        if record.stored or record.asset_key is not None:
             events.append(RunEvent("STEP_OUTPUT", record.asset_key, step, output_name=record.name))
-            events.append(
-                RunEvent(
-                    "HANDLED_OUTPUT", record.asset_key, step, output_name=record.name,
-                    metadata=dict(record.metadata),
-                )
-            )  # fmt: skip
         if record.asset_key is not None:
             mat = AssetMaterialization(record.asset_key, record.metadata, partition)
-            events.append(
-                RunEvent("ASSET_MATERIALIZATION", record.asset_key, step, mat, record.name)
-            )
+            data: Any = StepMaterializationData(mat)
+            events.append(RunEvent("ASSET_MATERIALIZATION", record.asset_key, step, mat,
+                                   record.name, event_specific_data=data))  # fmt: skip
+        if record.stored:
+            data = HandledOutputData(record.name, record.io_manager_key, dict(record.metadata))
+            events.append(RunEvent("HANDLED_OUTPUT", record.asset_key, step,
+                                   output_name=record.name, metadata=dict(record.metadata),
+                                   event_specific_data=data))  # fmt: skip
     for reported in outcome.reported:
         if isinstance(reported, AssetObservation):
+            data = AssetObservationData(reported)
             events.append(RunEvent("ASSET_OBSERVATION", reported.asset_key, step,
-                                   observation=reported))  # fmt: skip
-        else:
-            events.append(RunEvent("ASSET_MATERIALIZATION", reported.asset_key, step, reported))
+                                   observation=reported, event_specific_data=data))  # fmt: skip
+        elif isinstance(reported, AssetMaterialization):
+            data = StepMaterializationData(reported)
+            events.append(RunEvent("ASSET_MATERIALIZATION", reported.asset_key, step, reported,
+                                   event_specific_data=data))  # fmt: skip
     if outcome.status == "success":
-        events.append(RunEvent("STEP_SUCCESS", None, step))
+        done = StepSuccessData(outcome.duration_s * 1000)
+        events.append(RunEvent("STEP_SUCCESS", None, step, event_specific_data=done))
     else:
         text = outcome.reason or str(outcome.error or "")
-        events.append(RunEvent("STEP_FAILURE", None, step, message=text, error=outcome.error))
+        failed = StepFailureData(failure_info(outcome.error, text), error_source="USER_CODE_ERROR")
+        events.append(RunEvent("STEP_FAILURE", None, step, message=text, error=outcome.error,
+                               event_specific_data=failed))  # fmt: skip
     return events
+
+
+def check_events(step_key: str, evaluations: list[Any]) -> list[RunEvent]:
+    """One ``ASSET_CHECK_EVALUATION`` event per evaluation (the evaluation is its data)."""
+    return [
+        RunEvent("ASSET_CHECK_EVALUATION", e.asset_key, step_key, event_specific_data=e)
+        for e in evaluations
+    ]

@@ -20,6 +20,7 @@ from typing import Any
 
 from wharf._core.assets import AssetsDefinition
 from wharf._core.contexts import AssetExecutionContext, Resources
+from wharf._core.event_data import LoadedInputData
 from wharf._core.events import AssetMaterialization, AssetObservation, RunEvent
 from wharf._core.graph import AssetGraph
 from wharf._core.history import RunHistory
@@ -106,6 +107,8 @@ class StepOutcome:
     #: AssetMaterialization / AssetObservation / ... the body yielded itself
     reported: list[Any] = field(default_factory=list)
     loaded_inputs: list[str] = field(default_factory=list)
+    #: how each input was loaded (manager key, upstream step and output), for LOADED_INPUT
+    input_loads: list[LoadedInputData] = field(default_factory=list)
     kind: str = "asset"
     #: what the step logged (context.log, get_dagster_logger, logging), secrets masked
     logs: list[LogLine] = field(default_factory=list)
@@ -366,6 +369,7 @@ def _run_step_once(run: RunContext, step: Step) -> StepOutcome:
             exec_ctx.op_config = step_config.as_dict
         kwargs[step.context_param] = exec_ctx
     produced = collect(step, step.fn(**kwargs))
+    produced.reported[:0] = getattr(exec_ctx, "_logged_events", [])  # context.log_event(...)
     added = exec_ctx._added_metadata if exec_ctx is not None else {}
     per_output = getattr(exec_ctx, "_output_metadata", {}) if exec_ctx is not None else {}
     records: dict[str, OutputRecord] = {}
@@ -396,7 +400,7 @@ def _run_step_once(run: RunContext, step: Step) -> StepOutcome:
         step, "success", duration_s=time.perf_counter() - start,
         metadata=dict(first.metadata) if first else dict(added),
         stored=bool(first and first.stored), outputs=records, reported=produced.reported,
-        loaded_inputs=loaded,
+        loaded_inputs=loaded, input_loads=_loaded_inputs_data(run, step, loaded),
     )  # fmt: skip
 
 
@@ -411,12 +415,37 @@ def _store_output(
     token = FINGERPRINT.set(fingerprint)
     try:
         manager.handle_output(ctx, e.value)
+    except BaseException as exc:
+        exc.add_note(f"while storing output {out.name!r} of {step.label} with I/O manager "
+                     f"{out.io_manager_key!r}")  # fmt: skip
+        raise
     finally:
         FINGERPRINT.reset(token)
     if fingerprint is not None and fingerprint.used:
         record.data_version = fingerprint.hexdigest()
     record.stored = True
     return dict(ctx.consume_logged_metadata())
+
+
+def _loaded_inputs_data(run: RunContext, step: Step, loaded: list[str]) -> list[LoadedInputData]:
+    return [d for i in step.inputs if i.name in loaded for d in _loaded_input_data(run, i)]
+
+
+def _loaded_input_data(run: RunContext, inp: StepInput) -> list[LoadedInputData]:
+    """What the ``LOADED_INPUT`` events of one input say: the manager that loaded it and the
+    upstream step and output (none for a default value or an empty fan-in)."""
+    if inp.asset_key is not None:
+        manager = inp.input_manager_key or io_manager_key_of(run.graph, inp.asset_key)
+        upstream = inp.asset_key.to_python_identifier()
+        return [LoadedInputData(inp.name, manager, "result", upstream)]
+    found = []
+    for src in inp.sources:
+        out = run.step(src.step).outputs.get(src.output)
+        key = inp.input_manager_key or (out.io_manager_key if out is not None else None)
+        found.append(LoadedInputData(inp.name, key, src.output, src.step))
+    if not inp.sources and inp.input_manager_key is not None and inp.default is NO_DEFAULT:
+        found.append(LoadedInputData(inp.name, inp.input_manager_key))
+    return found
 
 
 def _out_label(step: Step, out: Any) -> str:

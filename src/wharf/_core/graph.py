@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import heapq
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from wharf._core.assets import AssetsDefinition, AssetSpec
@@ -55,6 +57,7 @@ class AssetGraph:
                     msg, asset=item.key.to_user_string(), expected="unique keys"
                 )
             self.by_key[item.key] = item
+        _resolve_by_group(self.by_key)
         self._check_inputs()
         self._check_checks()
         self._order = self._toposort()
@@ -171,3 +174,33 @@ def _describe(item: AnyAsset) -> str:
         fn = item.fn
         return f"@asset {getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', '?')}"
     return "AssetSpec"
+
+
+def _resolve_by_group(by_key: dict[AssetKey, AnyAsset]) -> None:
+    """A one-part input or dep key that names no asset resolves to the one asset of the same
+    group with that last name part, as Dagster resolves it: ``AssetIn("b_df")`` inside an asset
+    with ``key_prefix=["my_schema"]`` loads ``my_schema/b_df``. The asset that needs it is
+    replaced by a copy with the resolved keys; the user's definition is left as it was."""
+    by_group_name: dict[tuple[str, str], list[AssetKey]] = {}
+    for key, item in by_key.items():
+        by_group_name.setdefault((item.group_name or "default", key.path[-1]), []).append(key)
+    seen: set[int] = set()
+    for item in list(by_key.values()):
+        if not isinstance(item, AssetsDefinition) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        found: dict[AssetKey, AssetKey] = {}
+        for key in item.upstream_keys:
+            if key in by_key or len(key.path) != 1:
+                continue
+            matches = by_group_name.get((item.group_name or "default", key.path[0]), [])
+            if len(matches) == 1 and matches[0] not in item.keys:
+                found[key] = matches[0]
+        if not found:
+            continue
+        resolved = copy.copy(item)
+        resolved.inputs = tuple(replace(i, key=found.get(i.key, i.key)) for i in item.inputs)
+        resolved.deps = tuple(found.get(d, d) for d in item.deps)
+        for key, value in list(by_key.items()):
+            if value is item:
+                by_key[key] = resolved

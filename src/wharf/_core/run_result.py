@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from wharf._core.assets import AssetsDefinition
-from wharf._core.events import AssetMaterialization, RunEvent, step_events
+from wharf._core.event_data import StepMaterializationData
+from wharf._core.events import AssetMaterialization, RunEvent, check_events, step_events
 from wharf._core.execution import OutputRecord, RunContext, StepOutcome, load_asset_input
 from wharf._core.keys import AssetKey, to_asset_key
 from wharf._core.plan import Source, Step, StepInput
@@ -67,11 +69,25 @@ class ExecuteInProcessResult:
     @property
     def all_events(self) -> list[RunEvent]:
         """Every event of the run, step by step in the order the steps finished."""
-        events = [RunEvent("RUN_START", None, "")]
+        from wharf._core.checks import evaluations
+
+        events = [RunEvent("PIPELINE_START", None, "")]
         for o in self.outcomes:
-            events.extend(self._partitioned(e) for e in step_events(o))
-        events.append(RunEvent("RUN_SUCCESS" if self.success else "RUN_FAILURE", None, ""))
+            own = [self._partitioned(e) for e in step_events(o)]
+            checks = check_events(own[-1].step_key, evaluations([o], self._run.graph))
+            events.extend([*own[:-1], *checks, own[-1]] if checks else own)
+        last = "PIPELINE_SUCCESS" if self.success else "PIPELINE_FAILURE"
+        events.append(RunEvent(last, None, ""))
         return events
+
+    @property
+    def all_node_events(self) -> list[RunEvent]:
+        """The events of the run's steps (every event but the run's own)."""
+        return [e for e in self.all_events if e.step_key]
+
+    def get_failed_step_keys(self) -> set[str]:
+        """The keys of the steps that failed."""
+        return {o.step_key for o in self.outcomes if o.status == "failed"}
 
     def _partitioned(self, event: RunEvent) -> RunEvent:
         mat = event.materialization
@@ -79,9 +95,10 @@ class ExecuteInProcessResult:
             return event
         own = self._run.own_partitions(event.asset_key)
         part = own[0] if own else None
-        fixed = AssetMaterialization(mat.asset_key, mat.metadata, part, mat.description)
-        return RunEvent(event.event_type_value, event.asset_key, event.step_key, fixed,
-                        event.output_name)  # fmt: skip
+        fixed = AssetMaterialization(mat.asset_key, mat.metadata, part, mat.description,
+                                     mat.tags)  # fmt: skip
+        return replace(event, materialization=fixed,
+                       event_specific_data=StepMaterializationData(fixed))  # fmt: skip
 
     def get_asset_materialization_events(self) -> list[RunEvent]:
         return [e for e in self.all_events if e.event_type_value == "ASSET_MATERIALIZATION"]

@@ -13,6 +13,7 @@ the outcome as ``reported``).
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -235,6 +236,8 @@ def _check(step: Step, emitted: Iterable[Emitted]) -> None:
                                   expected=out.name, got=got)  # fmt: skip
     for e in emitted:
         out = step.outputs[e.output]
+        if not e.store and not out.nothing:
+            _check_valueless(step, out)
         if not e.store or out.nothing:
             continue
         ann = value_annotation(out.annotation)
@@ -256,3 +259,23 @@ def _check(step: Step, emitted: Iterable[Emitted]) -> None:
                 msg, asset=step.key if out.asset_key is None else out.asset_key.to_user_string(),
                 io_manager=im, expected=type_name(ann), got=type_name(type(e.value)),
             )  # fmt: skip
+
+
+def _check_valueless(step: Step, out: StepOutput) -> None:
+    """``-> MaterializeResult[X]`` promises a value of type ``X``: a ``MaterializeResult()``
+    without one fails the type check, as Dagster's does (a bare ``MaterializeResult`` does not)."""
+    if typing.get_origin(out.annotation) is not MaterializeResult:
+        return
+    ann = value_annotation(out.annotation)
+    if ann in (Any, None, type(None)) or matches_annotation(None, ann):
+        return
+    im = out.io_manager_key
+    msg = (
+        f"{step.label} returned MaterializeResult without a value, but its annotation "
+        f"MaterializeResult[{type_name(ann)}] expects a value of type {type_name(ann)}: I/O "
+        f"manager {im!r} was not called and the stored value is unchanged"
+    )
+    raise AssetTypeError(
+        msg, asset=step.key if out.asset_key is None else out.asset_key.to_user_string(),
+        io_manager=im, expected=type_name(ann), got="no value",
+    )  # fmt: skip
