@@ -337,3 +337,29 @@ def test_names_that_differ_only_in_case_are_one_table_and_are_refused(tmp_path: 
         dg.materialize(
             [raw_upper, raw_lower], resources={"io_manager": DuckDBIOManager(database=database)}
         )
+
+
+@pytest.mark.parametrize("prefix", ["temp", "system", "main"])
+def test_key_prefixes_that_are_also_duckdb_catalogs_work(tmp_path: Path, prefix: str) -> None:
+    """``temp`` and ``system`` are DuckDB catalogs as well as schema names: every name wharf
+    writes is qualified with the database's catalog, so neither is an ambiguous reference."""
+
+    @dg.asset(key=[prefix, "orders"])
+    def orders() -> pd.DataFrame:
+        return pd.DataFrame({"v": [1, 2]})
+
+    @dg.asset(key=[prefix, "total"], ins={"orders": dg.AssetIn(key=[prefix, "orders"])})
+    def total(orders: pl.LazyFrame) -> pl.DataFrame:
+        return orders.select(pl.col("v").sum()).collect()
+
+    database = tmp_path / "my shop.v1.duckdb"  # catalog "my shop"
+    io = DuckDBIOManager(database=str(database))
+    assert dg.materialize([orders, total], resources={"io_manager": io}).success
+    con = duckdb.connect(str(database))
+    got = con.sql(f'SELECT v FROM "my shop"."{prefix}"."total"').fetchall()
+    assert got == [(3,)]
+    con.close()
+    value = dg.Definitions(assets=[orders], resources={"io_manager": io}).load_asset_value(
+        [prefix, "orders"]
+    )
+    assert value["v"].tolist() == [1, 2]

@@ -259,7 +259,9 @@ def store_errors(
     """Translate a driver's exceptions into :class:`StorageError`, once, at the store boundary.
 
     ``errors`` is called only when something was raised (driver modules are imported lazily).
-    If the incoming data stream raised (``source_error``), that exception is the cause.
+    If the incoming data stream raised (``source_error``), that exception is the cause; a
+    ``KeyboardInterrupt`` (or another exception that is not an ``Exception``) raised there is
+    raised again as it is, so Ctrl-C stops the run on every store.
 
     Examples:
         >>> with store_errors("demo could not write t", lambda: (KeyError,)):
@@ -275,6 +277,8 @@ def store_errors(
     except errors() as exc:
         source = source_error()
         if isinstance(source, WharfError):  # refused inside the stream (a value it cannot keep)
+            raise source from exc
+        if source is not None and not isinstance(source, Exception):  # Ctrl-C stops the run
             raise source from exc
         detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         if source is not None:

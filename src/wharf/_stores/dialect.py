@@ -105,6 +105,9 @@ class Dialect:
             ``tables.get``: no query job, and no dataset name in SQL text).
         comment_max: the longest comment the database accepts; a longer schema text is not
             kept (the table then reads with the database's own types).
+        qualify_catalog: every table and schema name is written with its catalog
+            (``"db"."temp"."t"``): DuckDB's ``temp`` and ``system`` are also catalogs, so a
+            schema of that name alone is an ambiguous reference.
 
     Examples:
         >>> d = Dialect("toy", attach=..., detach=..., fetch=..., execute=..., errors=...,
@@ -152,6 +155,7 @@ class Dialect:
     ingest: Callable[[Any, str, str, Any], None] | None = None
     describe: Callable[[Any, str, str], tuple[list[str], str | None]] | None = None
     comment_max: int | None = None
+    qualify_catalog: bool = False
 
     def quote_name(self, name: str) -> str:
         """Quote an identifier (rejecting NUL), doubling the quote character inside it."""

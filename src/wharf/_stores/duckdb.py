@@ -162,6 +162,7 @@ DUCKDB = Dialect(
         "AND lower(schema_name) = lower(?) AND lower(table_name) = lower(?)"
     ),
     comment_set_sql="COMMENT ON TABLE {target} IS '{text}'",
+    qualify_catalog=True,
 )
 """The DuckDB row: names are quoted with ``"``, values bound with ``?``."""
 

@@ -131,8 +131,9 @@ class SqlStore:
 
     def location(self, ref: TableRef) -> str:
         """The fully qualified, quoted table name."""
-        prefix = f"{self.dialect.quote_name(self.catalog)}." if self.catalog else ""
-        return prefix + self._target(ref)
+        if self.dialect.qualify_catalog or not self.catalog:
+            return self._target(ref)
+        return f"{self.dialect.quote_name(self.catalog)}.{self._target(ref)}"
 
     def exists(self, ref: TableRef) -> bool:
         """Whether the table exists."""
@@ -168,7 +169,7 @@ class SqlStore:
                 self._schema_text(ref, tap.schema, {})
         with self._session(f"write table {self.location(ref)}", tap) as con:
             try:  # a concurrent creator may win; a real problem fails the CREATE TABLE
-                self._run(con, d.create_schema_sql, schema=d.quote_name(ref.schema))
+                self._run(con, d.create_schema_sql, schema=self._schema(ref.schema))
             except d.errors():
                 pass
             src: str | None = ""
@@ -496,7 +497,14 @@ class SqlStore:
         return self.dialect.execute(con, sql.format(**parts), params or [])
 
     def _target(self, ref: TableRef) -> str:
-        return f"{self.dialect.quote_name(ref.schema)}.{self.dialect.quote_name(ref.table)}"
+        return f"{self._schema(ref.schema)}.{self.dialect.quote_name(ref.table)}"
+
+    def _schema(self, schema: str) -> str:
+        """The quoted schema name, with its catalog where the dialect asks for it."""
+        quoted = self.dialect.quote_name(schema)
+        if self.dialect.qualify_catalog and self.catalog:
+            return f"{self.dialect.quote_name(self.catalog)}.{quoted}"
+        return quoted
 
     def _errors(self) -> tuple[type[BaseException], ...]:
         return (*self.dialect.errors(), require("pyarrow").ArrowException)

@@ -342,6 +342,24 @@ def check_crash_atomicity(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
     assert _rows(_read(case, tmp, kind)) == _rows(base_table(5))
 
 
+def check_interrupt(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
+    """Ctrl-C in the middle of a value's stream stops the run (``KeyboardInterrupt`` is not
+    an asset failure) on every store, and the previous value stays readable."""
+    import pyarrow as pa
+    import pytest
+
+    assert _write(case, tmp, lambda: base_table(5)).success
+    schema = base_table(0).schema
+
+    def interrupted() -> Iterator[Any]:
+        yield from base_table(4).to_batches(max_chunksize=2)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _write(case, tmp, lambda: pa.RecordBatchReader.from_batches(schema, interrupted()))
+    assert _rows(_read(case, tmp, kind)) == _rows(base_table(5))
+
+
 def check_errors(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
     """Loading a never-stored asset, and storing a non-table, fail with messages naming both."""
     import pytest
@@ -387,6 +405,7 @@ CHECKS: tuple[Check, ...] = (
     Check(
         "crash_atomicity", check_crash_atomicity, per_kind=False, needs=frozenset({"crash_atomic"})
     ),
+    Check("interrupt", check_interrupt, per_kind=False, needs=frozenset({"crash_atomic"})),
     Check("errors", check_errors, per_kind=False),
     # partitions (wharf.testing.partition_checks)
     Check("partitions_write_overwrite", pc.check_write_and_overwrite),
