@@ -43,6 +43,10 @@ TREE = {
     errors.StoreLockedError: ((dg.DagsterError,), OSError),
     errors.MissingDependencyError: ((dg.DagsterError,), ImportError),
     errors.AssetExecutionError: ((dg.DagsterInvariantViolationError,), RuntimeError),
+    errors.InvalidSubsetError: (
+        (dg.DagsterInvalidSubsetError, dg.DagsterInvalidDefinitionError),
+        ValueError,
+    ),
     errors.StepOutputError: (
         (dg.DagsterStepOutputNotFoundError, dg.DagsterInvariantViolationError),
         ValueError,

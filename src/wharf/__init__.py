@@ -65,6 +65,7 @@ from wharf._core.loading import (
 from wharf._core.loggers import LoggerDefinition, logger
 from wharf._core.logs import get_dagster_logger
 from wharf._core.materialize import ExecuteInProcessResult, materialize, materialize_to_memory
+from wharf._core.multi_assets import AssetOut, multi_asset
 from wharf._core.partitioning.definitions import (
     DynamicPartitionsDefinition,
     MultiPartitionKey,
@@ -234,6 +235,8 @@ __all__ = [
     "AllPartitionMapping",
     "AssetExecutionContext",
     "AssetIn",
+    "AssetOut",
+    "multi_asset",
     "AssetKey",
     "AssetMaterialization",
     "AssetSpec",

@@ -16,6 +16,8 @@ Exception tree (Dagster classes in brackets)::
     │   ├── UnsafeNameError                 a key or partition cannot be a path or table name
     │   ├── UnknownPartitionError (KeyError) [DagsterUnknownPartitionError]
     │   │                                   a partition key is not one of the asset's partitions
+    │   ├── InvalidSubsetError [DagsterInvalidSubsetError]
+    │   │                                   a selection splits a multi-asset that cannot be split
     │   └── MissingResourceError (KeyError) an io_manager_key / resource key has no resource
     │       └── UnknownResourceError (AttributeError) [DagsterUnknownResourceError]
     │                                       ``context.resources.<key>`` names no resource
@@ -82,6 +84,7 @@ __all__ = [
     "DefinitionError",
     "DuplicateKeyError",
     "InvalidInvocationError",
+    "InvalidSubsetError",
     "MissingDependencyError",
     "MissingEnvVarError",
     "MissingResourceError",
@@ -309,6 +312,10 @@ class UnknownPartitionError(DefinitionError, DagsterUnknownPartitionError, KeyEr
 
     def __str__(self) -> str:  # KeyError would quote the message
         return self.message
+
+
+class InvalidSubsetError(DefinitionError, DagsterInvalidSubsetError):
+    """A selection has some of the assets of a multi-asset without ``can_subset=True``."""
 
 
 class MissingResourceError(DefinitionError, KeyError):

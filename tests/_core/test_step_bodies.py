@@ -43,7 +43,10 @@ def test_an_unknown_output_name_is_a_clear_error() -> None:
     def single() -> Any:
         yield dg.Output(1, output_name="other")
 
-    with pytest.raises(StepOutputError, match=r"asset 'single'.*output 'other'.*\['result'\]"):
+    with pytest.raises(
+        StepOutputError,
+        match=r"asset 'single'.*output 'other'.*\['result' \(I/O manager 'io_manager'\)\]",
+    ):
         dg.materialize_to_memory([single])
 
 

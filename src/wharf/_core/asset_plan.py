@@ -9,14 +9,30 @@ that materialize the assets it loads or lists in ``deps``, when those are select
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from wharf._core.assets import AssetsDefinition
+from wharf._core.assets import AssetInput, AssetsDefinition
 from wharf._core.graph import AssetGraph
 from wharf._core.keys import AssetKey
 from wharf._core.plan import DEFAULT_OUTPUT, ExecutionPlan, Step, StepInput, StepOutput
+
+
+def step_inputs(inputs: Iterable[AssetInput]) -> tuple[StepInput, ...]:
+    """The step inputs that load these asset inputs (through the upstream's manager, or the
+    input's ``input_manager_key``)."""
+    return tuple(
+        StepInput(
+            i.param,
+            asset_key=i.key,
+            annotation=i.annotation,
+            metadata=i.metadata,
+            partition_mapping=i.partition_mapping,
+            input_manager_key=i.input_manager_key,
+        )
+        for i in inputs
+    )
 
 
 def asset_step(asset: AssetsDefinition) -> Step:
@@ -26,17 +42,7 @@ def asset_step(asset: AssetsDefinition) -> Step:
         kind="asset",
         label=f"asset {asset.key.to_user_string()!r}",
         fn=asset.fn,
-        inputs=tuple(
-            StepInput(
-                i.param,
-                asset_key=i.key,
-                annotation=i.annotation,
-                metadata=i.metadata,
-                partition_mapping=i.partition_mapping,
-                input_manager_key=getattr(i, "input_manager_key", None),
-            )
-            for i in asset.inputs
-        ),
+        inputs=step_inputs(asset.inputs),
         outputs={
             DEFAULT_OUTPUT: StepOutput(
                 DEFAULT_OUTPUT,

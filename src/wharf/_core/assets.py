@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import inspect
 import sys
 import typing
@@ -81,6 +82,8 @@ class AssetInput:
     annotation: Any
     metadata: Mapping[str, Any]
     partition_mapping: PartitionMapping | None = None
+    #: load through this input manager instead of the upstream's I/O manager
+    input_manager_key: str | None = None
 
 
 @dataclass
@@ -102,6 +105,8 @@ class AssetSpec:
     owners: list[str] = field(default_factory=list)
     kinds: set[str] = field(default_factory=set)
     partitions_def: PartitionsDefinition | None = None
+    skippable: bool = False
+    automation_condition: Any = None
 
     def __init__(
         self,
@@ -129,6 +134,41 @@ class AssetSpec:
         self.owners = list(owners or ())
         self.kinds = set(kinds or ())
         self.partitions_def = check_partitions_def(partitions_def, asset=self.key.to_user_string())
+        self.skippable = skippable
+        self.automation_condition = automation_condition
+
+    @property
+    def io_manager_key(self) -> str:
+        """The I/O manager that loads this asset downstream (``with_io_manager_key``)."""
+        return str(self.metadata.get(IO_MANAGER_KEY_METADATA, "io_manager"))
+
+    def with_io_manager_key(self, io_manager_key: str) -> AssetSpec:
+        """A copy whose value downstream assets load through ``io_manager_key`` (kept, as in
+        Dagster, as the ``dagster/io_manager_key`` metadata entry).
+
+        Examples:
+            >>> AssetSpec("raw").with_io_manager_key("warehouse").io_manager_key
+            'warehouse'
+        """
+        out = copy.copy(self)
+        out.metadata = {**self.metadata, IO_MANAGER_KEY_METADATA: io_manager_key}
+        return out
+
+    def replace_attributes(self, **changes: Any) -> AssetSpec:
+        """A copy with ``changes`` (``key``, ``deps``, ``metadata``, ``group_name``, ...)."""
+        out = copy.copy(self)
+        fresh = AssetSpec(changes.pop("key", self.key), deps=changes.pop("deps", self.deps))
+        out.key, out.deps = fresh.key, fresh.deps
+        for name, value in changes.items():
+            if not hasattr(out, name) or name == "io_manager_key":
+                msg = f"AssetSpec.replace_attributes: unknown attribute {name!r}"
+                raise DefinitionTypeError(msg, asset=self.key.to_user_string(), got=name)
+            setattr(out, name, value)
+        return out
+
+
+#: where an ``AssetSpec`` keeps the key of the I/O manager that loads it, as Dagster does
+IO_MANAGER_KEY_METADATA = "dagster/io_manager_key"
 
 
 class AssetsDefinition:

@@ -327,6 +327,33 @@ class AssetExecutionContext:
     def asset_key_for_input(self, input_name: str) -> AssetKey:
         return self.input_keys[input_name]
 
+    @property
+    def is_subset(self) -> bool:
+        """Whether this run of a multi-asset materializes only some of its assets."""
+        outs = getattr(self.op_def, "outs", None)
+        return isinstance(outs, Mapping) and len(self.selected_output_names) < len(outs)
+
+    def asset_key_for_output(self, output_name: str = "result") -> AssetKey:
+        """The asset key of output ``output_name`` (a multi-asset's, or the one asset's)."""
+        outs = getattr(self.op_def, "outs", None)
+        if isinstance(outs, Mapping) and output_name in outs:
+            return AssetKey.from_coercible(outs[output_name].key)
+        if self.asset_key is None:
+            msg = f"{self._label()} has no output {output_name!r}"
+            raise ContextError(msg, expected="an output name", got=output_name)
+        return self.asset_key
+
+    def output_for_asset_key(self, asset_key: Any) -> str:
+        """The name of the output that materializes ``asset_key``."""
+        key = AssetKey.from_coercible(asset_key)
+        for name, out in (getattr(self.op_def, "outs", None) or {}).items():
+            if out.key == key:
+                return str(name)
+        if key == self.asset_key:
+            return "result"
+        msg = f"{self._label()} does not materialize asset {key.to_user_string()!r}"
+        raise ContextError(msg, expected="one of its assets", got=key.to_user_string())
+
     def log_event(self, event: Any) -> None:
         """Report an ``AssetMaterialization`` or ``AssetObservation`` from the body, as
         yielding it would (it becomes an event of the step's run)."""

@@ -119,7 +119,7 @@ class Definitions:
             name = item.key.to_user_string()
             msg = f"{name!r} is an AssetSpec (made elsewhere), not an asset these definitions run"
             raise UnknownAssetError(msg, asset=name, expected="an @asset", got="AssetSpec")
-        return item
+        return getattr(item, "_node", None) or item
 
     def _item(self, key: Any) -> Any:
         """The asset or spec with this key."""

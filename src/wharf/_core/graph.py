@@ -37,7 +37,7 @@ class AssetGraph:
         self.by_key: dict[AssetKey, AnyAsset] = {}
         #: the asset checks given with the assets (``@asset_check``)
         self.checks: list[AssetChecksDefinition] = []
-        for item in assets:
+        for item in _expanded(assets):
             if isinstance(item, AssetChecksDefinition):
                 self.checks.append(item)
                 continue
@@ -169,7 +169,20 @@ class AssetGraph:
         return resolve_keys(self, selection)
 
 
+def _expanded(assets: Iterable[Any]) -> Iterable[Any]:
+    """The items, a multi-asset as its slices (one asset each, see ``multi_assets``)."""
+    for item in assets:
+        slices = getattr(item, "slices", None)
+        if isinstance(item, AssetsDefinition) and slices is not None:
+            yield from slices
+        else:
+            yield item
+
+
 def _describe(item: AnyAsset) -> str:
+    node = getattr(item, "_node", None)
+    if node is not None:
+        return f"@multi_asset {getattr(node.fn, '__module__', '?')}.{node.node_name}"
     if isinstance(item, AssetsDefinition):
         fn = item.fn
         return f"@asset {getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', '?')}"

@@ -136,6 +136,8 @@ class Step:
         mapping_key: for a copy of a mapped step, the dynamic output's mapping key.
         mapped_from: ``(step key, output name)`` of the dynamic output this step maps over.
         tags: the node's tags.
+        unselected_outputs: outputs of the node this run does not select (a multi-asset
+            subset); a value the body gives for one is not stored.
     """
 
     key: str
@@ -157,6 +159,7 @@ class Step:
     mapping_key: str | None = None
     mapped_from: tuple[str, str] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    unselected_outputs: frozenset[str] = frozenset()
 
     @property
     def display_key(self) -> AssetKey:

@@ -22,8 +22,7 @@ DEFAULT_IO_MANAGER_KEY = "io_manager"
 
 
 def io_manager_key_of(graph: AssetGraph, key: AssetKey) -> str:
-    item = graph.by_key[key]
-    return item.io_manager_key if isinstance(item, AssetsDefinition) else DEFAULT_IO_MANAGER_KEY
+    return str(getattr(graph.by_key[key], "io_manager_key", DEFAULT_IO_MANAGER_KEY))
 
 
 def needed_resource_keys(graph: AssetGraph, selected: Iterable[AssetKey]) -> dict[str, str]:

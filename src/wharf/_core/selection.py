@@ -84,7 +84,7 @@ class AssetSelection:
     @staticmethod
     def assets(*assets_defs: Any) -> AssetSelection:
         """The given assets (``@asset`` definitions, specs or keys)."""
-        return _Keys(tuple(_key_of(a) for a in assets_defs))
+        return _Keys(tuple(k for a in assets_defs for k in _keys_of(a)))
 
     @staticmethod
     def keys(*asset_keys: Any) -> AssetSelection:
@@ -231,6 +231,13 @@ def _depth(depth: int | None) -> int | None:
         msg = f"selection depth must be a non-negative int or None, got {depth!r}"
         raise DefinitionError(msg, expected="int >= 0 or None", got=repr(depth))
     return depth
+
+
+def _keys_of(value: Any) -> list[AssetKey]:
+    """The keys an item names: every asset of a multi-asset, else its one key."""
+    if getattr(value, "slices", None) is not None:
+        return sorted(value.keys)
+    return [_key_of(value)]
 
 
 def _key_of(value: Any) -> AssetKey:

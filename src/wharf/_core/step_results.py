@@ -64,11 +64,14 @@ def collect(step: Step, result: Any) -> Produced:
     else:
         _take_returned(step, result, emitted, reported)
     _check(step, emitted)
-    return Produced(emitted, reported)
+    return Produced([e for e in emitted if e.output not in step.unselected_outputs], reported)
 
 
 def _take_returned(step: Step, result: Any, emitted: list[Emitted], reported: list[Any]) -> None:
     outs = list(step.outputs.values())
+    every = _every_output(step)
+    if isinstance(result, tuple) and len(result) == len(every) > len(outs):
+        outs = every  # a subset run of a node that returns every output: keep the selected
     if any(isinstance(result, t) for t in REPORTABLE):
         reported.append(result)
         return
@@ -161,15 +164,28 @@ def _take(
                           got=type_name(type(item)))  # fmt: skip
 
 
+def _every_output(step: Step) -> list[StepOutput]:
+    """Every output of the node, selected or not (unselected ones as placeholders)."""
+    if not step.unselected_outputs:
+        return list(step.outputs.values())
+    names = list(getattr(step.node, "outs", {})) or [*step.outputs, *step.unselected_outputs]
+    return [step.outputs.get(n) or StepOutput(n, is_required=False) for n in names]
+
+
 def _named(step: Step, name: str, verb: str) -> StepOutput:
     out = step.outputs.get(name)
+    if out is None and name in step.unselected_outputs:
+        return StepOutput(name, is_required=False)  # not selected: dropped after the checks
     if out is None:
         if name == "result" and len(step.outputs) == 1:
             return next(iter(step.outputs.values()))
         known = ", ".join(repr(n) for n in step.outputs) or "none"
+        managers = ", ".join(f"{n!r} (I/O manager {o.io_manager_key!r})"
+                             for n, o in step.outputs.items())  # fmt: skip
         msg = (
             f"{step.label} {verb} a value for output {name!r}, which it does not declare: "
-            f"expected one of [{known}]; nothing was stored"
+            f"expected one of [{managers or 'none'}]; no I/O manager was called and nothing "
+            "was stored"
         )
         raise StepOutputError(msg, asset=step.key, expected=known, got=name)
     return out
@@ -194,6 +210,9 @@ def _for_asset(
     for out in step.outputs.values():
         if out.asset_key == key:
             return out
+    for name, node_out in getattr(step.node, "outs", {}).items():
+        if name in step.unselected_outputs and getattr(node_out, "key", None) == key:
+            return StepOutput(name, is_required=False)  # not selected: dropped
     known = ", ".join(repr(o.asset_key.to_user_string()) for o in step.outputs.values()
                       if o.asset_key)  # fmt: skip
     msg = (
@@ -235,6 +254,8 @@ def _check(step: Step, emitted: Iterable[Emitted]) -> None:
             raise StepOutputError(msg, asset=step.key, io_manager=out.io_manager_key,
                                   expected=out.name, got=got)  # fmt: skip
     for e in emitted:
+        if e.output in step.unselected_outputs:
+            continue
         out = step.outputs[e.output]
         if not e.store and not out.nothing:
             _check_valueless(step, out)
