@@ -20,6 +20,15 @@ from wharf._core.checks import (
     AssetCheckSpec,
     asset_check,
 )
+from wharf._core.composition import (
+    DependencyDefinition,
+    GraphDefinition,
+    GraphIn,
+    GraphOut,
+    MultiDependencyDefinition,
+    NodeInvocation,
+    graph,
+)
 from wharf._core.config_schema import (
     Array,
     Bool,
@@ -66,6 +75,8 @@ from wharf._core.loggers import LoggerDefinition, logger
 from wharf._core.logs import get_dagster_logger
 from wharf._core.materialize import ExecuteInProcessResult, materialize, materialize_to_memory
 from wharf._core.multi_assets import AssetOut, multi_asset
+from wharf._core.op_jobs import OpJobDefinition, job
+from wharf._core.ops import DynamicOut, In, Nothing, OpDefinition, OpExecutionContext, Out, op
 from wharf._core.partitioning.definitions import (
     DynamicPartitionsDefinition,
     MultiPartitionKey,
@@ -94,6 +105,7 @@ from wharf._core.repository import repository
 from wharf._core.results import (
     AssetMetadataValue,
     BoolMetadataValue,
+    DynamicOutput,
     FloatMetadataValue,
     IntMetadataValue,
     JsonMetadataValue,
@@ -185,6 +197,23 @@ _LAZY = {
 }
 
 __all__ = [
+    "DependencyDefinition",
+    "DynamicOut",
+    "DynamicOutput",
+    "GraphDefinition",
+    "GraphIn",
+    "GraphOut",
+    "In",
+    "MultiDependencyDefinition",
+    "NodeInvocation",
+    "Nothing",
+    "OpDefinition",
+    "OpExecutionContext",
+    "OpJobDefinition",
+    "Out",
+    "graph",
+    "job",
+    "op",
     "TableColumn",
     "TableColumnConstraints",
     "TableConstraints",

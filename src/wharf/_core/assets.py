@@ -322,6 +322,19 @@ def _is_context_annotation(ann: Any) -> bool:
     return isinstance(ann, type) and issubclass(ann, AssetExecutionContext)
 
 
+def split_context_param(
+    fn: Callable[..., Any], hints: Mapping[str, Any]
+) -> tuple[str | None, list[inspect.Parameter]]:
+    """(the context parameter, if the first one is: named ``context`` or annotated with a
+    context class; the other parameters)."""
+    params = list(inspect.signature(fn).parameters.values())
+    if params and (
+        params[0].name == "context" or _is_context_annotation(hints.get(params[0].name))
+    ):
+        return params[0].name, params[1:]
+    return None, params
+
+
 def build_asset(
     fn: Callable[..., Any],
     *,
@@ -353,13 +366,7 @@ def build_asset(
     label = asset_key.to_user_string()
     hints = _hints(fn, localns)
     ins = dict(ins or {})
-    params = list(inspect.signature(fn).parameters.values())
-    context_param = None
-    if params and (
-        params[0].name == "context" or _is_context_annotation(hints.get(params[0].name))
-    ):
-        context_param = params[0].name
-        params = params[1:]
+    context_param, params = split_context_param(fn, hints)
     inputs: list[AssetInput] = []
     resource_params: dict[str, str] = {}
     config_param: str | None = None

@@ -447,11 +447,13 @@ def build_op_context(  # noqa: PLR0917 (Dagster's positional order)
     mapping_key: str | None = None,
     run_tags: Mapping[str, str] | None = None,
     event_loop: Any = None,
-) -> AssetExecutionContext:
-    """A context for calling an op (or asset) function directly in a test, as Dagster's.
+) -> Any:
+    """A context (an ``OpExecutionContext``) for calling an op (or asset) function directly
+    in a test, as Dagster's.
 
     ``op_config`` (or its alias ``config``) is what ``context.op_config`` shows;
-    ``resources_config``, ``mapping_key`` and ``event_loop`` are accepted and not used.
+    ``mapping_key`` is what ``context.get_mapping_key()`` gives; ``resources_config`` and
+    ``event_loop`` are accepted and not used.
 
     Examples:
         >>> ctx = build_op_context(op_config={"n": 2}, resources={"greeting": "hi"})
@@ -461,11 +463,17 @@ def build_op_context(  # noqa: PLR0917 (Dagster's positional order)
     if op_config is not None and config is not None:
         msg = "build_op_context: give op_config or config, not both"
         raise InvalidInvocationError(msg, expected="op_config or config", got="both")
-    del mapping_key
-    return build_asset_context(
+    import dataclasses
+
+    from wharf._core.ops import OpExecutionContext
+
+    made = build_asset_context(
         resources, resources_config, op_config if op_config is not None else config, instance,
         partition_key, partition_key_range, run_tags, event_loop,
     )  # fmt: skip
+    ctx = OpExecutionContext(**{f.name: getattr(made, f.name) for f in dataclasses.fields(made)})
+    ctx.mapping_key = mapping_key
+    return ctx
 
 
 def build_init_resource_context(

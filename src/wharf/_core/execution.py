@@ -212,6 +212,10 @@ class RunContext:
     retry_policy: Any = None
     #: the versions of the run (None: the run keeps no history); see ``_core.staleness``
     versions: Any = None
+    #: an op job's graph nodes: node key -> output name -> the op output it is (``Ref``)
+    graph_outputs: Mapping[str, Any] = field(default_factory=dict)
+    #: the job that ran (an op job), for ``result.job_def``
+    job_def: Any = None
 
     def own_partitions(self, key: AssetKey) -> tuple[str, ...] | None:
         """The partitions of ``key`` this run stores: the run's key if the asset is partitioned."""
@@ -288,10 +292,13 @@ def _asset_label(step: Step) -> str:
 ContextFactory = Callable[[RunContext, Step, Mapping[str, Any]], Any]
 
 
-def asset_context(run: RunContext, step: Step, in_parts: Mapping[str, Any]) -> Any:
-    """The ``AssetExecutionContext`` of an asset (or multi-asset) step."""
+def asset_context(
+    run: RunContext, step: Step, in_parts: Mapping[str, Any], cls: type = AssetExecutionContext
+) -> Any:
+    """The ``AssetExecutionContext`` of an asset (or multi-asset) step (``cls``: the context
+    class, ``OpExecutionContext`` for an op)."""
     keys = step.asset_keys
-    ctx = AssetExecutionContext(
+    ctx = cls(
         asset_key=keys[0] if len(keys) == 1 else None,
         resources=Resources(run.resources.instances),
         run_id=run.run_id,
@@ -358,7 +365,7 @@ def _run_step_once(run: RunContext, step: Step) -> StepOutcome:
         in_parts[inp.name] = parts
     for param, rkey in step.resource_params.items():
         kwargs[param] = run.resources.instances[rkey]
-    step_config = run.op_config.get(step.display_key)
+    step_config = step.config if step.config is not None else run.op_config.get(step.display_key)
     if step.config_param and step_config is not None:
         kwargs[step.config_param] = step_config.value
     exec_ctx = None

@@ -247,9 +247,10 @@ class _Schedule:
 
     def add(self, key: str) -> None:
         deps = [d for d in set(self.plan.steps[key].deps) if d in self.chosen]
-        for d in deps:
+        pending = [d for d in deps if d not in self.state]  # a step added while the run goes
+        for d in pending:  # (a mapped copy, a rewired collector) waits only for unfinished ones
             self.children.setdefault(d, []).append(key)
-        self.waiting[key] = sum(1 for d in deps if d not in self.state)
+        self.waiting[key] = len(pending)
         if self.waiting[key] == 0:
             self._push(key)
 

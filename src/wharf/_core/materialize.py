@@ -26,10 +26,19 @@ from wharf._core.run_result import ExecuteInProcessResult
 __all__ = ["ExecuteInProcessResult", "materialize", "materialize_to_memory"]
 
 
-def _raise_first_failure(result: ExecuteInProcessResult) -> None:
+def raise_first_failure(result: ExecuteInProcessResult) -> None:
+    """Raise the error of the first step that failed (``raise_on_error=True``)."""
     for o in result.outcomes:
         if o.error is not None:
             raise o.error
+
+
+def check_isolated(run_executor: Any, used: Mapping[str, Any]) -> None:
+    """An executor whose workers run in other processes gets only resources that work there."""
+    if getattr(run_executor, "isolated", False):
+        check_resources_cross_process(used, getattr(run_executor, "name", "this"))
+        if hasattr(run_executor, "check_resources"):
+            run_executor.check_resources(used)
 
 
 def materialize(
@@ -86,12 +95,8 @@ def materialize(
     check_resource_keys(graph, all_resources)
     check_outputs(graph, selected, all_resources)
     run_executor = resolve_executor(executor)
-    if getattr(run_executor, "isolated", False):
-        needed = needed_resource_keys(graph, selected)
-        used = {k: v for k, v in all_resources.items() if k in needed}
-        check_resources_cross_process(used, getattr(run_executor, "name", "this"))
-        if hasattr(run_executor, "check_resources"):
-            run_executor.check_resources(used)
+    needed = needed_resource_keys(graph, selected)
+    check_isolated(run_executor, {k: v for k, v in all_resources.items() if k in needed})
     instance = instance if instance is not None else DagsterInstance.get()
     now = datetime.now(UTC)
     key = check_run_partition(graph, selected, partition_key, instance=instance, current_time=now)
@@ -110,7 +115,7 @@ def materialize(
             history.close()
     result = ExecuteInProcessResult(run, outcomes)
     if raise_on_error:
-        _raise_first_failure(result)
+        raise_first_failure(result)
     return result
 
 

@@ -119,6 +119,14 @@ def _split(run_config: Any) -> tuple[dict[str, tuple[Any, bool]], dict[str, tupl
     return sections[0], sections[1]
 
 
+def split_resources(run_config: Any) -> dict[str, tuple[Any, bool]]:
+    """The ``resources:`` part of a run config whose ``ops:`` part is read elsewhere (a job of
+    ops, whose entries have ``inputs`` and ``outputs`` too)."""
+    if isinstance(run_config, Mapping):
+        return _split({k: v for k, v in run_config.items() if k != "ops"})[1]
+    return _split(run_config)[1]
+
+
 def _config_class() -> Any:
     module = sys.modules.get("wharf._core.config_class")
     return None if module is None else module.Config
@@ -185,8 +193,6 @@ def resolve_run_config(
             continue
         if item.config_type is not None or item.config_schema is not None:
             configs[key] = step_config(item, None, f"ops.{item.op_name}.config")
-    if not res_config and "wharf._core.config" not in sys.modules:
-        return configs, dict(resources)  # no ConfigurableResource exists: nothing to build
     return configs, resolve_resources(resources, res_config, needed)
 
 
@@ -197,6 +203,8 @@ def resolve_resources(
 ) -> dict[str, Any]:
     """``resources`` with the run config's resources applied and the launch-time resources the
     run ``needed`` built (all of them if None)."""
+    if not res_config and "wharf._core.config" not in sys.modules:
+        return dict(resources)  # no ConfigurableResource exists: nothing to build
     from wharf._core.config import ConfigurableResource, PartialResource
 
     out = dict(resources)

@@ -40,7 +40,7 @@ class ExecuteInProcessResult:
 
     @property
     def job_def(self) -> Any:
-        return getattr(self._run, "job_def", None)
+        return self._run.job_def
 
     @property
     def failures(self) -> dict[AssetKey, BaseException | str]:
@@ -157,9 +157,19 @@ class ExecuteInProcessResult:
     def output_for_node(self, node_str: str, output_name: str = "result") -> Any:
         """The stored value of output ``output_name`` of the node (op or asset) ``node_str``.
 
-        A dynamic output, or an op mapped over one, gives a dict of mapping key to value.
+        A dynamic output, or an op mapped over one, gives a dict of mapping key to value. A
+        graph node (or a job's graph, by its name) gives the op output its output maps to.
         """
         steps = self._steps_of(node_str)
+        outputs = self._run.graph_outputs
+        job_graph = getattr(self.job_def, "graph", None)
+        if not steps and (node_str in outputs or getattr(job_graph, "name", None) == node_str):
+            ref = outputs.get(node_str, outputs.get("", {})).get(output_name)
+            if ref is None:
+                msg = f"graph {node_str!r} has no output {output_name!r} in run {self.run_id}"
+                raise UnknownAssetError(msg, asset=node_str, expected="a graph output",
+                                        got=output_name)  # fmt: skip
+            return self.output_for_node(ref.step, ref.output)
         if not steps:
             msg = f"no node named {node_str!r} in run {self.run_id}"
             raise UnknownAssetError(msg, asset=node_str, expected="a node of the run")

@@ -143,8 +143,8 @@ def load_source(
 ) -> Any:
     """Load one upstream op output (``src``) for input ``inp`` of ``step``."""
     out = upstream_step.outputs[src.output]
-    mapping_key = src.mapping_key if src.mapping_key is not None else upstream_step.mapping_key
-    if out.dynamic and src.mapping_key is None:
+    mapping_key = src.mapping_key  # a value of a dynamic output; a mapped copy's own output
+    if out.dynamic and src.mapping_key is None:  # has none (its step key names the copy)
         mapping_key = step.mapping_key
     upstream = step_output_context(run, upstream_step, out, mapping_key=mapping_key)
     loader = inp.input_manager_key or out.io_manager_key

@@ -264,7 +264,8 @@ def _check(step: Step, emitted: Iterable[Emitted]) -> None:
         ann = value_annotation(out.annotation)
         if not matches_annotation(e.value, ann):
             im = out.io_manager_key
-            what = "return annotation" if out.name == "result" else f"output {out.name!r}"
+            by_name = out.name != "result" or step.kind != "asset"
+            what = f"output {out.name!r}" if by_name else "return annotation"
             msg = (
                 f"{step.label} returned {type_name(type(e.value))} for {what}, which expects "
                 f"{type_name(ann)}: I/O manager {im!r} was not called and the stored value is "
