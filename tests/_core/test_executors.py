@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,19 +63,6 @@ def store(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> Any:
     return ObjectStoreIOManager(
         base_path=f"s3://wharf/{tmp_path.name}", storage_options=server.storage_options()
     )
-
-
-@pytest.fixture(scope="module")
-def dask_cluster() -> Iterator[str]:
-    import distributed
-
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0"
-    )
-    try:
-        yield cluster.scheduler_address
-    finally:
-        cluster.close()
 
 
 @pytest.mark.parametrize("store_name", ["duckdb", "filesystem", "s3"])

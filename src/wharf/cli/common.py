@@ -107,7 +107,7 @@ def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]
     Nothing is cut: on a narrow terminal cells wrap, except in the first column (a key or
     run id).
     """
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
     if is_tty():
         from rich import box
         from rich.table import Table

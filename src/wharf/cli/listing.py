@@ -64,6 +64,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _job_nodes(job: Any) -> str:
+    """What a job runs: its assets, or the ops of a job of ops."""
+    if hasattr(job, "graph"):
+        return "ops: " + ", ".join(job.node_names)
+    return ", ".join(k.to_user_string() for k in job.asset_keys) or "-"
+
+
 def list_jobs(defs: Any) -> None:
     """One row per job: name, its assets, and the schedules and sensors that start it."""
     if not defs.jobs:
@@ -78,7 +85,7 @@ def list_jobs(defs: Any) -> None:
     rows = [
         [
             job.name,
-            ", ".join(k.to_user_string() for k in job.asset_keys) or "-",
+            _job_nodes(job),
             ", ".join(starters.get(job.name, [])) or "-",
             job.description or "",
         ]

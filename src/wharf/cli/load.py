@@ -103,6 +103,7 @@ def _import_failure(exc: Exception, where: str) -> CliError:
 
 def _find_definitions(mod: ModuleType, where: str, attribute: str | None) -> Definitions:
     from wharf._core.definitions import Definitions
+    from wharf._core.op_jobs import OpJobDefinition
 
     found = {name: v for name, v in vars(mod).items() if isinstance(v, Definitions)}
     names = ", ".join(sorted(found)) or "none"
@@ -119,6 +120,9 @@ def _find_definitions(mod: ModuleType, where: str, attribute: str | None) -> Def
             raise CliError(msg)
         return value
     distinct = {id(v): v for v in found.values()}
+    jobs = {id(v): v for v in vars(mod).values() if isinstance(v, OpJobDefinition)}
+    if not distinct and jobs:  # a file with jobs of ops only, as Dagster's `-f FILE -j JOB`
+        return Definitions(jobs=list(jobs.values()))
     if not distinct:
         msg = (
             f"no Definitions found in {where!r}: expected a module-level variable holding "

@@ -178,10 +178,11 @@ def run(args: argparse.Namespace) -> int:
 
     defs, where = load_definitions(args.module, args.file, args.attribute)
     kwargs = run_kwargs(args)
+    job = defs.get_job_def(args.job) if getattr(args, "job", None) else None
+    if hasattr(job, "graph"):  # a job of ops
+        return run_op_job(job, args, kwargs)
     planned = defs.asset_graph.resolve_selection(kwargs["selection"])
-    job = None
-    if getattr(args, "job", None):
-        job = defs.get_job_def(args.job)
+    if job is not None:
         planned = [k for k in planned if k in set(job.asset_keys)]
         kwargs["selection"] = planned
     if not planned:
@@ -207,6 +208,24 @@ def run(args: argparse.Namespace) -> int:
     return 0 if result.success else 1
 
 
+def run_op_job(job: Any, args: argparse.Namespace, kwargs: dict[str, Any]) -> int:
+    """``--job NAME`` for a job of ops: its steps, with the same progress, summary, exit code
+    and history as assets; ``--select`` is its ``op_selection``."""
+    from wharf._core.keys import AssetKey
+    from wharf.cli.progress import make_progress
+
+    if getattr(args, "partitions", None) or kwargs.pop("skip_unchanged", False):
+        msg = f"job {job.name!r} runs ops: --partitions and --stale-only are for asset jobs"
+        raise CliError(msg)
+    selection = kwargs.pop("selection")
+    planned = [AssetKey([k]) for k in job.step_keys(kwargs.get("run_config"))]
+    started = time.perf_counter()
+    with wharf_log(args.log_level), make_progress(planned, log_level_from_args(args)) as progress:
+        result = job.run(listener=progress, op_selection=selection, **kwargs)
+    report(result, time.perf_counter() - started, show_traceback=args.traceback)
+    return 0 if result.success else 1
+
+
 def report(result: Any, elapsed: float, *, show_traceback: bool) -> None:
     """The failures of a run (with their messages), then its one-line summary."""
     outcomes = result.outcomes
@@ -216,7 +235,8 @@ def report(result: Any, elapsed: float, *, show_traceback: bool) -> None:
     done = len(outcomes) - len(failed) - len(skipped) - len(unchanged)
     for o in failed:
         line()
-        line(f"asset {o.key.to_user_string()!r} failed:", "bold red")
+        what = "asset" if o.kind == "asset" else o.kind
+        line(f"{what} {o.key.to_user_string()!r} failed:", "bold red")
         exc = o.error
         if exc is None:
             line(f"  {o.reason}")
