@@ -19,6 +19,7 @@ import config_checks
 import duckdb_io
 import executors
 import larger_than_memory
+import ops
 import overhead
 import ui_server
 
@@ -48,6 +49,7 @@ def main(argv: list[str]) -> int:
             print(f"  Dagster comparison unavailable: {why}")
     overhead.run(args.quick, args.no_dagster)
     config_checks.run(args.quick, args.no_dagster)
+    ops.run(args.quick, args.no_dagster)
     duckdb_io.run(args.quick, args.large, None, args.no_dagster)
     executors.run(args.quick, args.no_dagster)
     object_stores.run(args.quick)

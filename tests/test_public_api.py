@@ -161,6 +161,8 @@ EXPECTED_ALL = [
     "file_relative_path",
     "get_dagster_logger",
     "graph",
+    "graph_asset",
+    "graph_multi_asset",
     "in_process_executor",
     "instance_for_test",
     "io_manager",

@@ -60,6 +60,7 @@ from wharf._core.event_data import DagsterEventType
 from wharf._core.events import AssetObservation
 from wharf._core.execution import AssetMaterialization
 from wharf._core.executors import in_process_executor, multiprocess_executor
+from wharf._core.graph_assets import graph_asset, graph_multi_asset
 from wharf._core.instance import DagsterInstance, instance_for_test
 from wharf._core.jobs import JobDefinition, UnresolvedAssetJobDefinition, define_asset_job
 from wharf._core.keys import AssetKey
@@ -212,6 +213,8 @@ __all__ = [
     "OpJobDefinition",
     "Out",
     "graph",
+    "graph_asset",
+    "graph_multi_asset",
     "job",
     "op",
     "TableColumn",

@@ -257,6 +257,22 @@ class AssetsDefinition:
         seen.update((d, None) for d in self.deps)
         return tuple(seen)
 
+    @staticmethod
+    def from_graph(graph_def: Any, **kwargs: Any) -> AssetsDefinition:
+        """Assets computed by a graph of ops (``keys_by_input_name``, ``keys_by_output_name``,
+        ``key_prefix``, ``group_name``, ``metadata_by_output_name``, ``partitions_def``,
+        ``can_subset``); see :mod:`wharf._core.graph_assets`."""
+        from wharf._core.graph_assets import from_graph
+
+        return from_graph(graph_def, **kwargs)
+
+    @staticmethod
+    def from_op(op_def: Any, **kwargs: Any) -> AssetsDefinition:
+        """Assets computed by one op (the arguments of :meth:`from_graph`)."""
+        from wharf._core.graph_assets import from_op
+
+        return from_op(op_def, **kwargs)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         from wharf._core.contexts import AssetExecutionContext, build_asset_context
 

@@ -95,13 +95,16 @@ def _level(entries: Any, path: str, nodes: Sequence[Node]) -> dict[str, Mapping[
 
 def flatten_job(
     graph: GraphDefinition, ops_config: Any, *, partitions_def: Any = None,
-    input_values: Mapping[str, Any] | None = None,
+    input_values: Mapping[str, Any] | None = None, prefix: str = "",
+    asset_inputs: Mapping[str, Any] | None = None,
 ) -> tuple[list[Step], list[Step], dict[str, Any], dict[str, dict[str, Ref]]]:  # fmt: skip
     """(steps, mapped templates, output configs, graph node outputs) of one run of
-    ``graph``."""
+    ``graph``; ``asset_inputs``: graph input -> the ``AssetInput`` it loads (a graph asset),
+    ``prefix``: before every step key (a graph asset's node name and a dot)."""
     acc = _Acc(partitions_def=partitions_def)
     bound: dict[str, Any] = {name: ("value", v) for name, v in (input_values or {}).items()}
-    outs = _flatten(graph, "", bound, ops_config, "ops", acc=acc)
+    bound.update({name: ("asset", a) for name, a in (asset_inputs or {}).items()})
+    outs = _flatten(graph, prefix, bound, ops_config, "ops", acc=acc)
     acc.graph_outputs[""] = {k: v for k, v in outs.items() if isinstance(v, Ref)}
     return acc.steps, acc.templates, acc.output_configs, acc.graph_outputs
 
@@ -166,6 +169,10 @@ def _step_input(
     if isinstance(b, tuple) and b[0] == "value":  # to_job(input_values=)
         base = replace(base, default=b[1])
         b = None
+    if isinstance(b, tuple) and b[0] == "asset":  # a graph asset's input: an upstream asset
+        a = b[1]
+        return replace(base, asset_key=a.key, metadata={**a.metadata, **base.metadata},
+                       partition_mapping=a.partition_mapping), set(), set()  # fmt: skip
     if isinstance(b, CollectRef):
         origin = b.ref.origin
         assert origin is not None
@@ -214,6 +221,7 @@ def _op_step(
         step_inputs.append(made)
         deps |= waits
         origins |= over
+    asset_deps = tuple(dict.fromkeys(i.asset_key for i in step_inputs if i.asset_key))
     if len(origins) > 1:
         msg = f"op {key!r} is mapped over two different dynamic outputs: expected one"
         raise DefinitionError(msg, asset=key, expected="one dynamic output", got="two")
@@ -243,6 +251,7 @@ def _op_step(
         config_param=op.config_param, resource_params=op.resource_params,
         required_resource_keys=frozenset(op.required_resource_keys), node=node_def,
         partitions_def=acc.partitions_def, config=configured, mapped_from=origin,
+        asset_deps=asset_deps,
         tags={**op.tags, **node.tags},
     )  # fmt: skip
     if origin is not None:
