@@ -372,3 +372,27 @@ def test_partition_key_reaches_the_op_context() -> None:
     assert seen == ["us"]
     with pytest.raises(dg.errors.UnknownPartitionError):
         by_region.execute_in_process(partition_key="asia")
+
+
+def test_resource_parameters_and_resource_run_config_reach_ops() -> None:
+    class Greeter(dg.ConfigurableResource):
+        word: str = "hi"
+
+        def greet(self, name: str) -> str:
+            return f"{self.word} {name}"
+
+    @dg.op
+    def hello(greeter: Greeter) -> str:
+        return greeter.greet("ops")
+
+    @dg.job(resource_defs={"greeter": Greeter()})
+    def greeting():
+        hello()
+
+    assert greeting.execute_in_process().output_for_node("hello") == "hi ops"
+    configured = greeting.execute_in_process(
+        run_config={"resources": {"greeter": {"config": {"word": "hello"}}}}
+    )
+    assert configured.output_for_node("hello") == "hello ops"
+    swapped = greeting.execute_in_process(resources={"greeter": Greeter(word="hey")})
+    assert swapped.output_for_node("hello") == "hey ops"
