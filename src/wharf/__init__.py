@@ -103,6 +103,7 @@ from wharf._core.partitioning.time_windows import (
     WeeklyPartitionsDefinition,
 )
 from wharf._core.repository import repository
+from wharf._core.resource_defs import ResourceDefinition, resource
 from wharf._core.results import (
     AssetMetadataValue,
     BoolMetadataValue,
@@ -139,6 +140,7 @@ from wharf._core.schedules import (
     sensor,
 )
 from wharf._core.selection import AssetSelection
+from wharf._core.source_assets import SourceAsset, observable_source_asset
 from wharf._core.staleness import AssetStaleness
 from wharf._core.table_metadata import (
     TableColumn,
@@ -148,7 +150,15 @@ from wharf._core.table_metadata import (
     TableSchema,
 )
 from wharf._core.versions import DataVersion
-from wharf._io.base import IOManager, IOManagerDefinition, io_manager
+from wharf._io.base import (
+    InputManager,
+    InputManagerDefinition,
+    IOManager,
+    IOManagerDefinition,
+    input_manager,
+    io_manager,
+)
+from wharf._io.legacy import fs_io_manager, mem_io_manager
 from wharf._io.memory import InMemoryIOManager
 from wharf._io.upath import UPathIOManager
 from wharf.errors import (
@@ -291,6 +301,15 @@ __all__ = [
     "HourlyPartitionsDefinition",
     "IOManager",
     "IOManagerDefinition",
+    "InputManager",
+    "InputManagerDefinition",
+    "input_manager",
+    "ResourceDefinition",
+    "resource",
+    "SourceAsset",
+    "observable_source_asset",
+    "fs_io_manager",
+    "mem_io_manager",
     "IdentityPartitionMapping",
     "InMemoryIOManager",
     "InitResourceContext",

@@ -28,6 +28,7 @@ from pydantic import Field
 from wharf._core.config import InitResourceContext
 from wharf._deps import require
 from wharf._io.configurable import ConfigurableIOManagerFactory
+from wharf._io.legacy import io_manager_from, resource_from
 from wharf._io.object_clients import MaskedSecrets
 from wharf._io.object_store import ParquetOrPickleIOManager
 
@@ -38,6 +39,8 @@ __all__ = [
     "ADLS2Resource",
     "ADLS2SASToken",
     "ConfigurablePickledObjectADLS2IOManager",
+    "adls2_pickle_io_manager",
+    "adls2_resource",
     "azure_filesystem",
 ]
 
@@ -250,3 +253,33 @@ class ADLS2PickleIOManager(ConfigurableIOManagerFactory):
 
 class ConfigurablePickledObjectADLS2IOManager(ADLS2PickleIOManager):
     """Dagster's older name for :class:`ADLS2PickleIOManager`."""
+
+
+# -- Dagster's function-style definitions ----------------------------------------------------
+
+
+def _legacy_credential(fields: dict[str, Any]) -> dict[str, Any]:
+    """dagster-azure's ``credential: {sas: ...} | {key: ...} | {DefaultAzureCredential: {...}}``
+    as :class:`ADLS2Resource`'s fields."""
+    given = fields.get("credential")
+    if isinstance(given, dict) and len(given) == 1 and "credential_type" not in given:
+        ((kind, value),) = given.items()
+        forms = {
+            "sas": {"credential_type": "sas", "token": value},
+            "key": {"credential_type": "key", "key": value},
+            "DefaultAzureCredential": {"credential_type": "default_azure_credential",
+                                       "kwargs": value or {}},
+        }  # fmt: skip
+        fields = {**fields, "credential": forms.get(kind, given)}
+    return fields
+
+
+#: Dagster's ``adls2_resource`` (config ``storage_account``, ``credential``)
+adls2_resource = resource_from(lambda: ADLS2Resource, name="adls2_resource",
+                               adapt=_legacy_credential)  # fmt: skip
+
+#: Dagster's ``adls2_pickle_io_manager`` (config ``adls2_file_system``, ``adls2_prefix``;
+#: requires ``adls2``)
+adls2_pickle_io_manager = io_manager_from(
+    lambda: ADLS2PickleIOManager, name="adls2_pickle_io_manager", resources={"adls2": "adls2"}
+)

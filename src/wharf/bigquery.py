@@ -28,6 +28,7 @@ from pydantic import Field, PrivateAttr
 
 from wharf._core.config import ConfigurableResource
 from wharf._deps import require
+from wharf._io.legacy import io_manager_from, resource_from
 from wharf._io.store_io import TableIOManager
 from wharf.errors import ConfigError
 
@@ -41,6 +42,9 @@ __all__ = [
     "BigQueryPandasIOManager",
     "BigQueryPySparkIOManager",
     "BigQueryResource",
+    "bigquery_pandas_io_manager",
+    "bigquery_pyspark_io_manager",
+    "bigquery_resource",
 ]
 
 
@@ -167,3 +171,17 @@ class BigQueryPySparkIOManager(BigQueryIOManager):
     """:class:`BigQueryIOManager` whose unannotated inputs load as a Spark ``DataFrame``."""
 
     default_load_type: ClassVar[str] = "pyspark"
+
+
+# -- Dagster's function-style definitions ----------------------------------------------------
+
+#: Dagster's ``bigquery_resource`` (config ``project``, ``location``, ...)
+bigquery_resource = resource_from(lambda: BigQueryResource, name="bigquery_resource")
+#: Dagster's ``bigquery_pandas_io_manager``
+bigquery_pandas_io_manager = io_manager_from(
+    lambda: BigQueryPandasIOManager, name="bigquery_pandas_io_manager"
+)
+#: Dagster's ``bigquery_pyspark_io_manager``
+bigquery_pyspark_io_manager = io_manager_from(
+    lambda: BigQueryPySparkIOManager, name="bigquery_pyspark_io_manager"
+)

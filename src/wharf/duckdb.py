@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import Field, PrivateAttr
 
 from wharf._core.config import ConfigurableResource
+from wharf._io.legacy import io_manager_from, resource_from
 from wharf._io.store_io import TableIOManager
 
 if TYPE_CHECKING:
@@ -33,6 +34,10 @@ __all__ = [
     "DuckDBPolarsIOManager",
     "DuckDBPySparkIOManager",
     "DuckDBResource",
+    "duckdb_pandas_io_manager",
+    "duckdb_polars_io_manager",
+    "duckdb_pyspark_io_manager",
+    "duckdb_resource",
 ]
 
 
@@ -188,3 +193,21 @@ class DuckDBPySparkIOManager(DuckDBIOManager):
     """
 
     default_load_type: ClassVar[str] = "pyspark"
+
+
+# -- Dagster's function-style definitions ----------------------------------------------------
+
+#: Dagster's ``duckdb_resource`` (config ``database``, ...)
+duckdb_resource = resource_from(lambda: DuckDBResource, name="duckdb_resource")
+#: Dagster's ``duckdb_pandas_io_manager`` (config ``database``, ``schema``)
+duckdb_pandas_io_manager = io_manager_from(
+    lambda: DuckDBPandasIOManager, name="duckdb_pandas_io_manager"
+)
+#: Dagster's ``duckdb_polars_io_manager``
+duckdb_polars_io_manager = io_manager_from(
+    lambda: DuckDBPolarsIOManager, name="duckdb_polars_io_manager"
+)
+#: Dagster's ``duckdb_pyspark_io_manager``
+duckdb_pyspark_io_manager = io_manager_from(
+    lambda: DuckDBPySparkIOManager, name="duckdb_pyspark_io_manager"
+)

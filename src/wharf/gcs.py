@@ -33,6 +33,7 @@ from pydantic import Field
 from wharf._core.config import InitResourceContext
 from wharf._deps import require
 from wharf._io.configurable import ConfigurableIOManagerFactory
+from wharf._io.legacy import io_manager_from, resource_from
 from wharf._io.object_clients import MaskedSecrets
 from wharf._io.object_store import ParquetOrPickleIOManager
 from wharf.errors import ConfigError
@@ -41,6 +42,8 @@ __all__ = [
     "GCSPickleIOManager",
     "GCSResource",
     "gcs_filesystem",
+    "gcs_pickle_io_manager",
+    "gcs_resource",
 ]
 
 
@@ -206,3 +209,17 @@ class GCSPickleIOManager(ConfigurableIOManagerFactory):
         )
         manager._manager_name = type(self).__name__
         return manager
+
+
+# -- Dagster's function-style definitions ----------------------------------------------------
+
+#: Dagster's ``gcs_resource``: a ``google.cloud.storage`` client, from :class:`GCSResource`'s
+#: fields
+gcs_resource = resource_from(
+    lambda: GCSResource, name="gcs_resource", value=lambda r: r.get_client()
+)
+
+#: Dagster's ``gcs_pickle_io_manager`` (config ``gcs_bucket``, ``gcs_prefix``; requires ``gcs``)
+gcs_pickle_io_manager = io_manager_from(
+    lambda: GCSPickleIOManager, name="gcs_pickle_io_manager", resources={"gcs": "gcs"}
+)

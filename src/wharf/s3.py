@@ -25,6 +25,7 @@ from pydantic import Field
 from wharf._core.config import InitResourceContext
 from wharf._deps import require
 from wharf._io.configurable import ConfigurableIOManagerFactory
+from wharf._io.legacy import io_manager_from, resource_from
 from wharf._io.object_clients import MaskedSecrets
 from wharf._io.object_store import ParquetOrPickleIOManager
 
@@ -33,6 +34,8 @@ __all__ = [
     "S3PickleIOManager",
     "S3Resource",
     "s3_filesystem",
+    "s3_pickle_io_manager",
+    "s3_resource",
 ]
 
 
@@ -181,3 +184,14 @@ class S3PickleIOManager(ConfigurableIOManagerFactory):
 
 class ConfigurablePickledObjectS3IOManager(S3PickleIOManager):
     """Dagster's older name for :class:`S3PickleIOManager`."""
+
+
+# -- Dagster's function-style definitions ----------------------------------------------------
+
+#: Dagster's ``s3_resource``: a boto3 S3 client, configured with :class:`S3Resource`'s fields
+s3_resource = resource_from(lambda: S3Resource, name="s3_resource", value=lambda r: r.get_client())
+
+#: Dagster's ``s3_pickle_io_manager`` (config ``s3_bucket``, ``s3_prefix``; requires ``s3``)
+s3_pickle_io_manager = io_manager_from(
+    lambda: S3PickleIOManager, name="s3_pickle_io_manager", resources={"s3_resource": "s3"}
+)

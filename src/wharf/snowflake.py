@@ -31,6 +31,7 @@ from pydantic import Field, PrivateAttr
 
 from wharf._core.config import ConfigurableResource
 from wharf._deps import require
+from wharf._io.legacy import io_manager_from, resource_from
 from wharf._io.store_io import TableIOManager
 from wharf.errors import ConfigError
 
@@ -43,6 +44,9 @@ __all__ = [
     "SnowflakePandasIOManager",
     "SnowflakePySparkIOManager",
     "SnowflakeResource",
+    "snowflake_pandas_io_manager",
+    "snowflake_pyspark_io_manager",
+    "snowflake_resource",
 ]
 
 # the connector keyword arguments that config fields of the same name pass through
@@ -277,3 +281,17 @@ class SnowflakePySparkIOManager(SnowflakeIOManager):
     """:class:`SnowflakeIOManager` whose unannotated inputs load as a Spark ``DataFrame``."""
 
     default_load_type: ClassVar[str] = "pyspark"
+
+
+# -- Dagster's function-style definitions ----------------------------------------------------
+
+#: Dagster's ``snowflake_resource`` (config ``account``, ``user``, ``password``, ...)
+snowflake_resource = resource_from(lambda: SnowflakeResource, name="snowflake_resource")
+#: Dagster's ``snowflake_pandas_io_manager``
+snowflake_pandas_io_manager = io_manager_from(
+    lambda: SnowflakePandasIOManager, name="snowflake_pandas_io_manager"
+)
+#: Dagster's ``snowflake_pyspark_io_manager``
+snowflake_pyspark_io_manager = io_manager_from(
+    lambda: SnowflakePySparkIOManager, name="snowflake_pyspark_io_manager"
+)

@@ -52,15 +52,18 @@ class AssetIn:
     key_prefix: CoercibleToAssetKeyPrefix | None = None
     dagster_type: Any = None
     partition_mapping: Any = None
+    input_manager_key: str | None = None
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 (Dagster's positional order)
         self,
         key: CoercibleToAssetKey | None = None,
         metadata: Mapping[str, Any] | None = None,
         key_prefix: CoercibleToAssetKeyPrefix | None = None,
-        dagster_type: Any = None,
+        input_manager_key: str | None = None,
         partition_mapping: Any = None,
+        dagster_type: Any = None,
     ) -> None:
+        object.__setattr__(self, "input_manager_key", input_manager_key)
         object.__setattr__(self, "key", to_asset_key(key) if key is not None else None)
         object.__setattr__(self, "metadata", dict(metadata or {}))
         object.__setattr__(self, "key_prefix", key_prefix)
@@ -165,6 +168,12 @@ class AssetSpec:
                 raise DefinitionTypeError(msg, asset=self.key.to_user_string(), got=name)
             setattr(out, name, value)
         return out
+
+
+def inline_io_manager_key(key: AssetKey) -> str:
+    """The resource key an I/O manager given inline (``io_manager_def=``) is bound under, as
+    Dagster makes it: ``<asset key as identifier>__io_manager``."""
+    return f"{key.to_python_identifier()}__io_manager"
 
 
 #: where an ``AssetSpec`` keeps the key of the I/O manager that loads it, as Dagster does
@@ -398,7 +407,14 @@ def build_asset(
             in_key = AssetKey([*parts, check_safe_name(name, what="input name", asset=label)])
         load_type = spec.dagster_type if spec.dagster_type is not None else ann
         inputs.append(
-            AssetInput(name, in_key, load_type, dict(spec.metadata or {}), spec.partition_mapping)
+            AssetInput(
+                name,
+                in_key,
+                load_type,
+                dict(spec.metadata or {}),
+                spec.partition_mapping,
+                spec.input_manager_key,
+            )
         )
 
     var_keyword = None
@@ -502,11 +518,11 @@ def asset(
     known = {
         "name", "key", "key_prefix", "ins", "deps", "io_manager_key", "metadata", "group_name",
         "description", "code_version", "required_resource_keys", "partitions_def", "tags",
-        "config_schema",
+        "config_schema", "io_manager_def", "resource_defs",
     }  # fmt: skip
     from wharf._core.asset_args import RECORDED, check_tags, recorded_args
 
-    used = {k: v for k, v in kwargs.items() if k in known}
+    used = {k: v for k, v in kwargs.items() if k in known - {"io_manager_def", "resource_defs"}}
 
     def wrap(f: Callable[..., Any], depth: int = 1) -> AssetsDefinition:
         name = str(kwargs.get("name") or getattr(f, "__name__", "asset"))
@@ -525,6 +541,12 @@ def asset(
         built = build_asset(f, **used, localns=localns)
         for arg, value in recorded.items():
             setattr(built, arg, value)
+        built.resource_defs = dict(kwargs.get("resource_defs") or {})
+        inline = kwargs.get("io_manager_def")
+        if inline is not None:  # bound under a key made from the asset key, as in Dagster
+            if "io_manager_key" not in kwargs:
+                built.io_manager_key = inline_io_manager_key(built.key)
+            built.resource_defs[built.io_manager_key] = inline
         for spec in getattr(built, "check_specs", ()):
             if spec.asset_key != built.key:
                 msg = (

@@ -21,7 +21,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from wharf._core.asset_plan import asset_step, step_inputs
-from wharf._core.assets import AssetIn, AssetsDefinition, AssetSpec, build_asset
+from wharf._core.assets import (
+    AssetIn,
+    AssetsDefinition,
+    AssetSpec,
+    build_asset,
+    inline_io_manager_key,
+)
 from wharf._core.keys import AssetKey, CoercibleToAssetKey, CoercibleToAssetKeyPrefix, to_asset_key
 from wharf._core.plan import Step, StepOutput
 from wharf.errors import DefinitionError, InvalidSubsetError
@@ -306,12 +312,6 @@ def build_multi_asset(
     node.io_manager_key = next(iter(resolved.values())).io_manager_key
     node.resource_defs = {**node.resource_defs, **inline}
     return node
-
-
-def inline_io_manager_key(key: AssetKey) -> str:
-    """The resource key an I/O manager given inline (``io_manager_def=``) is bound under, as
-    Dagster makes it: ``<asset key as identifier>__io_manager``."""
-    return f"{key.to_python_identifier()}__io_manager"
 
 
 _KNOWN = {

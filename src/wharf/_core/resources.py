@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 from wharf._core.assets import AssetsDefinition
 from wharf._core.graph import AssetGraph
 from wharf._core.keys import AssetKey
-from wharf._io.base import IOManager, IOManagerDefinition
+from wharf._core.resource_defs import ResourceDefinition
+from wharf._io.base import IOManager
 from wharf.errors import MissingResourceError
 
 if TYPE_CHECKING:
@@ -31,13 +32,15 @@ def needed_resource_keys(graph: AssetGraph, selected: Iterable[AssetKey]) -> dic
     for key in selected:
         item = graph.by_key[key]
         if not isinstance(item, AssetsDefinition):
+            for rk in sorted(getattr(item, "required_resource_keys", ())):  # an observation
+                needed.setdefault(rk, key.to_user_string())
             continue
         name = key.to_user_string()
         needed.setdefault(item.io_manager_key, name)
         for rk in sorted(item.required_resource_keys):
             needed.setdefault(rk, name)
-        for inp in item.inputs:
-            needed.setdefault(io_manager_key_of(graph, inp.key), name)
+        for inp in item.inputs:  # an input manager loads instead of the upstream's manager
+            needed.setdefault(inp.input_manager_key or io_manager_key_of(graph, inp.key), name)
     chosen = set(selected) if getattr(graph, "checks", None) else set()
     for check in getattr(graph, "checks", ()):
         if check.asset_key in chosen:  # the check runs after its asset: its resources too
@@ -126,6 +129,8 @@ def check_resource_keys(graph: AssetGraph, resources: Collection[str]) -> None:
             role = "io_manager_key" if key == item.io_manager_key else "resource"
             if role == "resource" and key in item.resource_params:
                 role = "resource parameter"
+            elif role == "resource" and any(i.input_manager_key == key for i in item.inputs):
+                role = "input_manager_key"
             elif role == "resource" and key not in item.required_resource_keys:
                 role = "io_manager_key of an upstream input"
             known = ", ".join(sorted(resources)) or "none"
@@ -189,7 +194,7 @@ class RunResources:
             if key in order or key in chain:
                 return
             res = self.definitions[key]
-            required = res.required_resource_keys if isinstance(res, IOManagerDefinition) else ()
+            required = res.required_resource_keys if isinstance(res, ResourceDefinition) else ()
             for dep in sorted(required):
                 if dep not in self.definitions:
                     known = ", ".join(sorted(self.definitions)) or "none"
@@ -222,14 +227,15 @@ class RunResources:
             if isinstance(res, ConfigurableIOManagerFactory):
                 return res.create_io_manager(ctx)
             return self._entered(res, ctx)
-        if isinstance(res, IOManagerDefinition):
+        if isinstance(res, ResourceDefinition):  # @resource, @io_manager, @input_manager
             from wharf._core.config import InitResourceContext
 
+            self.configs[key] = res.run_config(key=key)
             ctx = InitResourceContext(
                 resource_config=self.configs[key], resources=Resources(self.instances),
                 run_id=self.run_id, resource_key=key, instance=self.instance,
             )  # fmt: skip
-            return res.build(ctx)
+            return self._stack.enter_context(res.open(ctx))
         return res
 
     def _set_up_nested(self, key: str, res: Any) -> None:

@@ -206,6 +206,7 @@ def resolve_resources(
     if not res_config and "wharf._core.config" not in sys.modules:
         return dict(resources)  # no ConfigurableResource exists: nothing to build
     from wharf._core.config import ConfigurableResource, PartialResource
+    from wharf._core.resource_defs import ResourceDefinition
 
     out = dict(resources)
     for key, (given, is_dict_form) in res_config.items():
@@ -222,6 +223,9 @@ def resolve_resources(
             out[key] = given  # RunConfig(resources={"api": Api(...)}): this instance, this run
             continue
         base = out[key]
+        if isinstance(base, ResourceDefinition):  # @resource / @io_manager: its config_schema
+            out[key] = base.configured(base.checked_config(given, key))
+            continue
         fields = _mapping(given, path, "a dict of the resource's fields")
         if isinstance(base, PartialResource):
             out[key] = base.build(fields, path)

@@ -368,4 +368,10 @@ def resolve_keys(graph: AssetGraph, selection: Any) -> list[AssetKey]:
     if selection is None:
         return [k for k in order if _is_executable(graph.by_key[k])]
     wanted = AssetSelection.from_coercible(selection)._resolve(graph)
-    return [k for k in order if k in wanted and _is_executable(graph.by_key[k])]
+    # an observable source asset runs (is observed) only when a selection names it
+    return [
+        k
+        for k in order
+        if k in wanted
+        and (_is_executable(graph.by_key[k]) or getattr(graph.by_key[k], "observe_fn", None))
+    ]
