@@ -166,3 +166,36 @@ def test_passing_a_dynamic_output_without_map_or_collect_is_an_error() -> None:
         @dg.job
         def wrong():
             use(dyn())
+
+
+def test_a_graph_can_be_mapped_and_its_ops_get_per_key_step_keys() -> None:
+    @dg.op(out=dg.DynamicOut())
+    def letters():
+        for k in "ab":
+            yield dg.DynamicOutput(k, mapping_key=k)
+
+    @dg.op
+    def upper(s: str) -> str:
+        return s.upper()
+
+    @dg.op
+    def twice(s: str) -> str:
+        return s * 2
+
+    @dg.graph
+    def shout(s):
+        return twice(upper(s))
+
+    @dg.op
+    def join(parts: list[str]) -> str:
+        return "-".join(parts)
+
+    @dg.job
+    def shouting():
+        return join(letters().map(shout).collect())
+
+    result = shouting.execute_in_process()
+    assert result.output_value() == "AA-BB"
+    assert result.output_for_node("shout.twice") == {"a": "AA", "b": "BB"}
+    steps = {o.step_key for o in result.outcomes}
+    assert {"shout.upper[a]", "shout.twice[b]"} <= steps

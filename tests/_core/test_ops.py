@@ -396,3 +396,34 @@ def test_resource_parameters_and_resource_run_config_reach_ops() -> None:
     assert configured.output_for_node("hello") == "hello ops"
     swapped = greeting.execute_in_process(resources={"greeter": Greeter(word="hey")})
     assert swapped.output_for_node("hello") == "hey ops"
+
+
+def test_conditional_branching_skips_the_ops_of_the_output_not_produced() -> None:
+    """Dagster's ops page: an op with two optional outputs yields one of them; the ops fed by
+    the other are skipped, and the run still succeeds."""
+    ran: list[str] = []
+
+    @dg.op(out={"branch_1": dg.Out(is_required=False), "branch_2": dg.Out(is_required=False)})
+    def branching_op():
+        yield dg.Output(1, "branch_1")
+
+    @dg.op
+    def branch_1_op(value: int) -> None:
+        ran.append(f"one:{value}")
+
+    @dg.op
+    def branch_2_op(value: int) -> None:
+        ran.append(f"two:{value}")
+
+    @dg.job
+    def branching():
+        branch_1, branch_2 = branching_op()
+        branch_1_op(branch_1)
+        branch_2_op(branch_2)
+
+    result = branching.execute_in_process()
+    assert result.success
+    assert ran == ["one:1"]
+    status = {o.step_key: o.status for o in result.outcomes}
+    assert status["branch_2_op"] == "skipped"
+    assert "optional output 'branch_2'" in str(result.outcome("branch_2_op").reason)

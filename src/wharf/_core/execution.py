@@ -114,6 +114,8 @@ class StepOutcome:
     logs: list[LogLine] = field(default_factory=list)
     #: the attempts before the last one: (started at, seconds, error)
     retries: list[tuple[float, float, str]] = field(default_factory=list)
+    #: skipped only because an optional output upstream was not produced: the run succeeds
+    benign: bool = False
 
     @property
     def attempts(self) -> int:
@@ -141,9 +143,10 @@ def _outcome(step: Step, status: str, **kwargs: Any) -> StepOutcome:
     )  # fmt: skip
 
 
-def skipped_outcome(step: Step, reason: str) -> StepOutcome:
-    """``step`` skipped, e.g. because an upstream step failed."""
-    return _outcome(step, "skipped", reason=reason)
+def skipped_outcome(step: Step, reason: str, *, benign: bool = False) -> StepOutcome:
+    """``step`` skipped, e.g. because an upstream step failed (``benign``: because an optional
+    output upstream was not produced, which fails nothing)."""
+    return _outcome(step, "skipped", reason=reason, benign=benign)
 
 
 def unchanged_outcome(step: Step, reason: str) -> StepOutcome:

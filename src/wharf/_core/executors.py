@@ -241,6 +241,7 @@ class _Schedule:
         self.children: dict[str, list[str]] = {}
         self.ready: list[tuple[int, str]] = []
         self.outcomes: list[StepOutcome] = []
+        self.finished: dict[str, StepOutcome] = {}
 
     def _push(self, key: str) -> None:
         heapq.heappush(self.ready, (self.position.setdefault(key, len(self.position)), key))
@@ -264,6 +265,10 @@ class _Schedule:
         )
         if self.listener:
             self.listener.on_start(step.display_key)
+        missing = self._not_produced(step)
+        if not bad and missing:  # an optional output upstream was not produced: skip, as Dagster
+            self.finish(skipped_outcome(step, missing, benign=True), time.time())
+            return None
         if not bad:
             tracker = self.run.versions
             if tracker is not None and tracker.skip_unchanged and step.kind == "asset":
@@ -274,11 +279,29 @@ class _Schedule:
             return key
         verb = "failed" if self.state[bad[0]] == "failed" else "was skipped"
         name = self.plan.steps[bad[0]].display_key.to_user_string()
-        self.finish(skipped_outcome(step, f"upstream {name!r} {verb}"), time.time())
+        benign = all(getattr(self.finished.get(d), "benign", False) for d in bad)
+        self.finish(skipped_outcome(step, f"upstream {name!r} {verb}", benign=benign),
+                    time.time())  # fmt: skip
+        return None
+
+    def _not_produced(self, step: Any) -> str | None:
+        """Why ``step`` cannot run when an upstream step succeeded without producing the
+        optional output one of its (not fan-in) inputs reads; None when every one came."""
+        for inp in step.inputs:
+            for src in () if inp.fan_in else inp.sources:
+                done = self.finished.get(src.step)
+                if (
+                    done is not None
+                    and done.status == "success"
+                    and src.output not in (done.outputs)
+                ):
+                    name = self.plan.steps[src.step].label
+                    return f"upstream {name} did not produce its optional output {src.output!r}"
         return None
 
     def finish(self, outcome: StepOutcome, started_at: float) -> None:
         key = outcome.step_key
+        self.finished[key] = outcome
         done = outcome.status in ("success", "unchanged")
         self.state[key] = "done" if done else outcome.status
         self.outcomes.append(outcome)

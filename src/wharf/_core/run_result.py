@@ -36,7 +36,7 @@ class ExecuteInProcessResult:
 
     @property
     def success(self) -> bool:
-        return all(o.status in ("success", "unchanged") for o in self.outcomes)
+        return all(o.status in ("success", "unchanged") or o.benign for o in self.outcomes)
 
     @property
     def job_def(self) -> Any:
@@ -48,7 +48,7 @@ class ExecuteInProcessResult:
         return {
             o.key: o.error or o.reason or o.status
             for o in self.outcomes
-            if o.status not in ("success", "unchanged")
+            if o.status not in ("success", "unchanged") and not o.benign
         }
 
     def outcome(self, key: Any) -> StepOutcome:
@@ -187,6 +187,14 @@ class ExecuteInProcessResult:
             for step, outcome in steps
             if self._record(step, outcome, output_name) is not None
         }
+
+    def output_value(self, output_name: str = "result") -> Any:
+        """The value of the job's graph output ``output_name`` (an op job's run)."""
+        job_graph = getattr(self.job_def, "graph", None)
+        if job_graph is None:
+            msg = f"run {self.run_id} is not a run of a job of ops: it has no graph output"
+            raise UnknownAssetError(msg, expected="a job of ops", got="an asset run")
+        return self.output_for_node(job_graph.name, output_name)
 
     def _steps_of(self, node: str) -> list[tuple[Step, StepOutcome]]:
         plan = self._run.plan
