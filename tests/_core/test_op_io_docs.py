@@ -168,3 +168,62 @@ def test_an_instance_keeps_the_run_history_of_an_op_job() -> None:
         with history:
             rows = history.for_run(result.run_id)
     assert [(r.asset_key, r.status) for r in rows] == [("one", "success")]
+
+
+def test_the_concepts_page_with_function_style_definitions(tmp_path: Any) -> None:
+    """The page's older form: ``@io_manager(output_config_schema=)``, ``@input_manager`` and
+    ``fs_io_manager.configured`` bound in ``@job(resource_defs=)``."""
+
+    class ConfiguredTables(dg.IOManager):
+        def __init__(self) -> None:
+            self.written: dict[str, Any] = {}
+
+        def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
+            self.written[context.config["table"]] = obj
+
+        def load_input(self, context: dg.InputContext) -> Any:
+            assert context.upstream_output is not None
+            return self.written[context.upstream_output.config["table"]]
+
+    tables = ConfiguredTables()
+
+    @dg.io_manager(output_config_schema={"table": str})
+    def table_io_manager(init_context: Any) -> ConfiguredTables:
+        return tables
+
+    class Table1InputManager(dg.InputManager):
+        def load_input(self, context: dg.InputContext) -> Any:
+            return [1, 2, 3]
+
+    @dg.input_manager
+    def table_1_manager() -> Table1InputManager:
+        return Table1InputManager()
+
+    @dg.op(out=dg.Out(io_manager_key="tables"))
+    def op_1() -> int:
+        return 1
+
+    @dg.op(out=dg.Out(io_manager_key="files"))
+    def op_2(a: int) -> int:
+        return a + 1
+
+    @dg.op(ins={"rows": dg.In(input_manager_key="table_1")})
+    def op_3(rows: list[int]) -> int:
+        return sum(rows)
+
+    @dg.job(resource_defs={
+        "tables": table_io_manager,
+        "files": dg.fs_io_manager.configured({"base_dir": str(tmp_path)}),
+        "table_1": table_1_manager,
+    })  # fmt: skip
+    def my_job():
+        op_2(op_1())
+        op_3()
+
+    result = my_job.execute_in_process(
+        run_config={"ops": {"op_1": {"outputs": {"result": {"table": "table1"}}}}}
+    )
+    assert tables.written == {"table1": 1}
+    assert (tmp_path / result.run_id / "op_2" / "result").exists()
+    assert result.output_for_node("op_2") == 2
+    assert result.output_for_node("op_3") == 6

@@ -115,7 +115,10 @@ class _LoadFunction(InputManager):
         self.manager_name = getattr(fn, "__name__", "input_manager")
 
     def load_input(self, context: InputContext) -> Any:
-        return _call(self.fn, context)
+        loaded = _call(self.fn, context)
+        if isinstance(loaded, InputManager):  # a factory of an InputManager, as Dagster allows
+            return loaded.load_input(context)
+        return loaded
 
 
 @overload
