@@ -406,7 +406,9 @@ def test_resource_key_without_resource(decorator_kwargs: dict[str, Any], role: s
 
     sales_asset = dg.asset(**decorator_kwargs)(sales)
     for build in (
-        lambda: dg.Definitions(assets=[sales_asset], resources={"other": 1}),
+        lambda: dg.Definitions.validate_loadable(
+            dg.Definitions(assets=[sales_asset], resources={"other": 1})
+        ),
         lambda: dg.materialize([sales_asset], resources={"other": 1}),
     ):
         with pytest.raises(MissingResourceError) as info:
@@ -429,7 +431,7 @@ def test_resource_parameter_without_resource() -> None:
     with pytest.raises(
         MissingResourceError, match="asset 'sales' needs the resource parameter 'wh'"
     ):
-        dg.Definitions(assets=[sales])
+        dg.Definitions(assets=[sales]).validate_resources()
 
 
 def test_io_manager_key_pointing_at_non_io_manager() -> None:

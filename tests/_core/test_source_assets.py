@@ -82,7 +82,7 @@ def test_a_source_whose_manager_is_missing_is_an_error_before_anything_runs() ->
         return feed
 
     with pytest.raises(MissingResourceError, match=r"'uses'.*'feed_io'"):
-        dg.Definitions(assets=[source, uses], resources={})
+        dg.Definitions.validate_loadable(dg.Definitions(assets=[source, uses], resources={}))
     with pytest.raises(MissingResourceError, match=r"'feed_io'"):
         dg.materialize([source, uses])
     assert ran == []

@@ -29,8 +29,10 @@ if TYPE_CHECKING:
 class Definitions:
     """Assets and the resources (I/O managers among them) they run with.
 
-    Validated when built: duplicate keys, cycles, inputs that name no asset and resource keys
-    without a resource are errors here, before anything runs.
+    Validated when built: duplicate keys, cycles and inputs that name no asset are errors here.
+    Resources may be bound later (a test gives them to ``materialize``): a resource key without
+    a resource is an error when the definitions run, are validated (:meth:`validate_loadable`)
+    or are loaded by the CLI, before anything runs.
 
     Examples:
         >>> import wharf as dg
@@ -69,8 +71,38 @@ class Definitions:
         # runs get the checks with the assets (materialize takes both, as Dagster's does)
         self.assets.extend(c for c in self.asset_checks if c not in self.assets)
         self.asset_graph = AssetGraph(self.assets)
-        check_resource_keys(self.asset_graph, {*self.resources, DEFAULT_IO_MANAGER_KEY})
+        # resources may be bound later (a test supplies them): a missing one is an error when
+        # the definitions are run, validated (validate_loadable) or loaded by the CLI
         self._jobs = resolve_jobs(self, check_entries(_entries(jobs, "jobs"), "jobs"))
+
+    def validate_resources(self) -> None:
+        """Every resource the assets, inputs and I/O managers need is given.
+
+        Raises:
+            MissingResourceError: a key without a resource, naming the asset and the key.
+        """
+        check_resource_keys(self.asset_graph, {*self.resources, DEFAULT_IO_MANAGER_KEY})
+        from wharf._core.resources import RunResources
+
+        RunResources(self.resources, self.resources, run_id="validate")  # what factories require
+
+    @staticmethod
+    def validate_loadable(defs: Definitions) -> None:
+        """Check ``defs`` as Dagster's ``Definitions.validate_loadable`` does: keys, cycles,
+        jobs (checked when built) and every resource requirement.
+
+        Examples:
+            >>> import wharf as dg
+            >>> @dg.asset(io_manager_key="warehouse")
+            ... def a() -> int:
+            ...     return 1
+            >>> defs = dg.Definitions(assets=[a])  # resources may be bound later
+            >>> dg.Definitions.validate_loadable(defs)  # doctest: +ELLIPSIS
+            Traceback (most recent call last):
+            ...
+            wharf.errors.MissingResourceError: asset 'a' needs the io_manager_key 'warehouse'...
+        """
+        defs.validate_resources()
 
     # -- jobs ----------------------------------------------------------------------------
     @property

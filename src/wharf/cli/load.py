@@ -38,7 +38,9 @@ def load_definitions(
     else:
         msg = "no code location given: expected -m MODULE or -f FILE"
         raise CliError(msg)
-    return _find_definitions(mod, where, attribute), where
+    defs = _find_definitions(mod, where, attribute)
+    defs.validate_resources()  # a missing resource fails here, before anything runs
+    return defs, where
 
 
 def _prepend_path(folder: str) -> None:
