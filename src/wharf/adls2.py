@@ -275,11 +275,11 @@ def _legacy_credential(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 #: Dagster's ``adls2_resource`` (config ``storage_account``, ``credential``)
-adls2_resource = resource_from(lambda: ADLS2Resource, name="adls2_resource",
+adls2_resource = resource_from("wharf.adls2:ADLS2Resource", name="adls2_resource",
                                adapt=_legacy_credential)  # fmt: skip
 
 #: Dagster's ``adls2_pickle_io_manager`` (config ``adls2_file_system``, ``adls2_prefix``;
 #: requires ``adls2``)
 adls2_pickle_io_manager = io_manager_from(
-    lambda: ADLS2PickleIOManager, name="adls2_pickle_io_manager", resources={"adls2": "adls2"}
+    "wharf.adls2:ADLS2PickleIOManager", name="adls2_pickle_io_manager", resources={"adls2": "adls2"}
 )

@@ -176,12 +176,12 @@ class BigQueryPySparkIOManager(BigQueryIOManager):
 # -- Dagster's function-style definitions ----------------------------------------------------
 
 #: Dagster's ``bigquery_resource`` (config ``project``, ``location``, ...)
-bigquery_resource = resource_from(lambda: BigQueryResource, name="bigquery_resource")
+bigquery_resource = resource_from("wharf.bigquery:BigQueryResource", name="bigquery_resource")
 #: Dagster's ``bigquery_pandas_io_manager``
 bigquery_pandas_io_manager = io_manager_from(
-    lambda: BigQueryPandasIOManager, name="bigquery_pandas_io_manager"
+    "wharf.bigquery:BigQueryPandasIOManager", name="bigquery_pandas_io_manager"
 )
 #: Dagster's ``bigquery_pyspark_io_manager``
 bigquery_pyspark_io_manager = io_manager_from(
-    lambda: BigQueryPySparkIOManager, name="bigquery_pyspark_io_manager"
+    "wharf.bigquery:BigQueryPySparkIOManager", name="bigquery_pyspark_io_manager"
 )

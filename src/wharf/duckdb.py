@@ -198,16 +198,16 @@ class DuckDBPySparkIOManager(DuckDBIOManager):
 # -- Dagster's function-style definitions ----------------------------------------------------
 
 #: Dagster's ``duckdb_resource`` (config ``database``, ...)
-duckdb_resource = resource_from(lambda: DuckDBResource, name="duckdb_resource")
+duckdb_resource = resource_from("wharf.duckdb:DuckDBResource", name="duckdb_resource")
 #: Dagster's ``duckdb_pandas_io_manager`` (config ``database``, ``schema``)
 duckdb_pandas_io_manager = io_manager_from(
-    lambda: DuckDBPandasIOManager, name="duckdb_pandas_io_manager"
+    "wharf.duckdb:DuckDBPandasIOManager", name="duckdb_pandas_io_manager"
 )
 #: Dagster's ``duckdb_polars_io_manager``
 duckdb_polars_io_manager = io_manager_from(
-    lambda: DuckDBPolarsIOManager, name="duckdb_polars_io_manager"
+    "wharf.duckdb:DuckDBPolarsIOManager", name="duckdb_polars_io_manager"
 )
 #: Dagster's ``duckdb_pyspark_io_manager``
 duckdb_pyspark_io_manager = io_manager_from(
-    lambda: DuckDBPySparkIOManager, name="duckdb_pyspark_io_manager"
+    "wharf.duckdb:DuckDBPySparkIOManager", name="duckdb_pyspark_io_manager"
 )

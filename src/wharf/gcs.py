@@ -215,11 +215,9 @@ class GCSPickleIOManager(ConfigurableIOManagerFactory):
 
 #: Dagster's ``gcs_resource``: a ``google.cloud.storage`` client, from :class:`GCSResource`'s
 #: fields
-gcs_resource = resource_from(
-    lambda: GCSResource, name="gcs_resource", value=lambda r: r.get_client()
-)
+gcs_resource = resource_from("wharf.gcs:GCSResource", name="gcs_resource", value="get_client")
 
 #: Dagster's ``gcs_pickle_io_manager`` (config ``gcs_bucket``, ``gcs_prefix``; requires ``gcs``)
 gcs_pickle_io_manager = io_manager_from(
-    lambda: GCSPickleIOManager, name="gcs_pickle_io_manager", resources={"gcs": "gcs"}
+    "wharf.gcs:GCSPickleIOManager", name="gcs_pickle_io_manager", resources={"gcs": "gcs"}
 )

@@ -189,9 +189,9 @@ class ConfigurablePickledObjectS3IOManager(S3PickleIOManager):
 # -- Dagster's function-style definitions ----------------------------------------------------
 
 #: Dagster's ``s3_resource``: a boto3 S3 client, configured with :class:`S3Resource`'s fields
-s3_resource = resource_from(lambda: S3Resource, name="s3_resource", value=lambda r: r.get_client())
+s3_resource = resource_from("wharf.s3:S3Resource", name="s3_resource", value="get_client")
 
 #: Dagster's ``s3_pickle_io_manager`` (config ``s3_bucket``, ``s3_prefix``; requires ``s3``)
 s3_pickle_io_manager = io_manager_from(
-    lambda: S3PickleIOManager, name="s3_pickle_io_manager", resources={"s3_resource": "s3"}
+    "wharf.s3:S3PickleIOManager", name="s3_pickle_io_manager", resources={"s3_resource": "s3"}
 )

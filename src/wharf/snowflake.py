@@ -286,12 +286,12 @@ class SnowflakePySparkIOManager(SnowflakeIOManager):
 # -- Dagster's function-style definitions ----------------------------------------------------
 
 #: Dagster's ``snowflake_resource`` (config ``account``, ``user``, ``password``, ...)
-snowflake_resource = resource_from(lambda: SnowflakeResource, name="snowflake_resource")
+snowflake_resource = resource_from("wharf.snowflake:SnowflakeResource", name="snowflake_resource")
 #: Dagster's ``snowflake_pandas_io_manager``
 snowflake_pandas_io_manager = io_manager_from(
-    lambda: SnowflakePandasIOManager, name="snowflake_pandas_io_manager"
+    "wharf.snowflake:SnowflakePandasIOManager", name="snowflake_pandas_io_manager"
 )
 #: Dagster's ``snowflake_pyspark_io_manager``
 snowflake_pyspark_io_manager = io_manager_from(
-    lambda: SnowflakePySparkIOManager, name="snowflake_pyspark_io_manager"
+    "wharf.snowflake:SnowflakePySparkIOManager", name="snowflake_pyspark_io_manager"
 )

@@ -309,3 +309,46 @@ def test_multiprocess_executor_and_run_history(tmp_path: Path) -> None:
         finally:
             history.close()
     assert rows == {"a": "success", "b": "success", "total": "success"}
+
+
+@dg.resource(config_schema={"factor": int})
+def factor(init_context: Any) -> int:
+    return int(init_context.resource_config["factor"])
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("executor", ["multiprocess", "dask"])
+def test_function_style_resources_and_a_multi_asset_in_worker_processes(
+    tmp_path: Path, executor: str
+) -> None:
+    """Workers get ``@resource`` / ``fs_io_manager`` definitions (sent with the run) and run
+    the multi-asset's one step; each output lands under its own manager's folder."""
+
+    @dg.multi_asset(outs={"a": dg.AssetOut(), "b": dg.AssetOut(io_manager_key="other")})
+    def pair() -> tuple[int, int]:
+        return 1, 2
+
+    @dg.asset(required_resource_keys={"factor"})
+    def scaled(context: dg.AssetExecutionContext, a: int, b: int) -> int:
+        return (a + b) * context.resources.factor
+
+    resources = {
+        "io_manager": dg.fs_io_manager.configured({"base_dir": str(tmp_path / "main")}),
+        "other": dg.FilesystemIOManager(base_dir=str(tmp_path / "other")),
+        "factor": factor.configured({"factor": 10}),
+    }
+    if executor == "multiprocess":
+        result = dg.materialize([pair, scaled], resources=resources,
+                                executor=dg.multiprocess_executor(max_concurrent=2))  # fmt: skip
+    else:
+        import distributed
+
+        with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                      host="127.0.0.1", dashboard_address=":0") as cluster:  # fmt: skip
+            result = dg.materialize([pair, scaled], resources=resources,
+                                    executor=dg.dask_executor(cluster.scheduler_address))  # fmt: skip
+    assert result.success
+    assert result.output_for_node("scaled") == 30
+    assert pickle.loads((tmp_path / "main" / "a").read_bytes()) == 1
+    assert pickle.loads((tmp_path / "other" / "b").read_bytes()) == 2

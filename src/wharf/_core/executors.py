@@ -75,7 +75,7 @@ def check_resources_cross_process(run_resources: Mapping[str, Any], executor: st
                 got=type(resource).__name__,
             )  # fmt: skip
         try:
-            pickle.dumps(resource)
+            _dumps(resource)
         except Exception as exc:
             msg = (
                 f"resource {key!r} ({type(resource).__name__}) cannot be pickled ({exc}), but the "
@@ -85,6 +85,17 @@ def check_resources_cross_process(run_resources: Mapping[str, Any], executor: st
             raise DefinitionError(
                 msg, io_manager=key, expected="picklable", got=type(resource).__name__
             ) from exc
+
+
+def _dumps(resource: Any) -> bytes:
+    """Pickle ``resource`` as the run is sent: a function-style definition (``@resource``,
+    ``@io_manager``) through cloudpickle, which sends the run and so its function too."""
+    from wharf._core.resource_defs import ResourceDefinition
+
+    if isinstance(resource, ResourceDefinition):
+        cloudpickle = require("cloudpickle", purpose="the multiprocess executor")
+        return bytes(cloudpickle.dumps(resource))
+    return pickle.dumps(resource)
 
 
 def _process_local(resource: Any) -> bool:

@@ -135,6 +135,10 @@ class MultiAssetsDefinition(AssetsDefinition):
     def op_name(self) -> str:
         return self.node_name
 
+    def step_key_for(self, key: AssetKey) -> str:
+        """The key of the step that stores ``key`` (the node's one step)."""
+        return self.node_name
+
     @property
     def code_versions_by_key(self) -> dict[AssetKey, str | None]:
         return {o.key: o.code_version for o in self.outs.values()}

@@ -108,11 +108,12 @@ class ResourceDefinition:
     @contextlib.contextmanager
     def open(self, context: Any) -> Iterator[Any]:
         """Build the resource for a run (a generator function: until the run ends)."""
-        if inspect.isgeneratorfunction(self.resource_fn):
-            with contextlib.contextmanager(self.resource_fn)(context) as value:
+        result = _call(self.resource_fn, context)
+        if inspect.isgenerator(result):
+            with contextlib.contextmanager(lambda: result)() as value:
                 yield value
             return
-        yield _call(self.resource_fn, context)
+        yield result
 
     def __call__(self, context: Any = None) -> Any:
         """Build the resource directly, as a test does:
@@ -123,12 +124,14 @@ class ResourceDefinition:
             context = build_init_resource_context()
         given = context.resource_config if context.resource_config else None
         context.resource_config = self.run_config(given)
-        if inspect.isgeneratorfunction(self.resource_fn):
+        result = _call(self.resource_fn, context)
+        if inspect.isgenerator(result):
+            result.close()
             msg = f"{self!r} yields its value: build it in a run, or with it as a context manager"
             from wharf.errors import InvalidInvocationError
 
             raise InvalidInvocationError(msg, expected="a function that returns", got="generator")
-        return _call(self.resource_fn, context)
+        return result
 
     @staticmethod
     def hardcoded_resource(value: Any, description: str | None = None) -> ResourceDefinition:

@@ -53,13 +53,22 @@ def asset_output_context(
         dagster_type=_type(ann),
         resource_config=run.resources.configs.get(im_key, {}),
         resources=Resources(run.resources.instances),
-        step_key=getattr(item, "op_name", key.to_python_identifier()),
+        step_key=_producer_step_key(item, key),
         run_id=run.run_id,
         partition_key=run.partition_key,
         asset_partition_keys_or_none=partitions,
         asset_partitions_def=item.partitions_def,
         instance=run.instance,
     )
+
+
+def _producer_step_key(item: Any, key: AssetKey) -> str:
+    """The key of the step that stores asset ``key``: a multi-asset's one step, else the
+    asset's own."""
+    node = getattr(item, "_node", None)
+    if node is not None and hasattr(node, "step_key_for"):
+        return str(node.step_key_for(key))
+    return str(getattr(item, "op_name", key.to_python_identifier()))
 
 
 def step_output_context(

@@ -41,33 +41,28 @@ def _resource_value(context: Any, key: str, field: str, owner: str) -> Any:
     return getattr(value, _SOURCE, value)
 
 
-def io_manager_from(
-    factory: Callable[[], type],
-    *,
-    name: str,
-    resources: Mapping[str, str] | None = None,
-    description: str | None = None,
-    adapt: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-) -> IOManagerDefinition:
-    """A function-style I/O manager that builds the configurable class ``factory()`` returns.
+def _class(path: str) -> Any:
+    """The class at ``module:Name`` (imported when a run sets the definition up)."""
+    import importlib
 
-    Args:
-        factory: returns the class (imported when a run sets the manager up).
-        name: the function name Dagster gives it (``s3_pickle_io_manager``).
-        resources: the class's field -> the resource key it is read from (``{"s3_resource":
-            "s3"}``); these keys are the definition's ``required_resource_keys``.
-        adapt: turns the legacy config into the class's fields, where their names differ.
-    """
-    needed = dict(resources or {})
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
 
-    def build(context: Any) -> Iterator[Any]:
-        cls = factory()
+
+class _BuildIOManager:
+    """The function of an :func:`io_manager_from` definition (a plain object, so executors
+    can send the definition to worker processes)."""
+
+    def __init__(self, cls: str, name: str, resources: Mapping[str, str], adapt: Any) -> None:
+        self.cls, self.__name__, self.resources, self.adapt = cls, name, dict(resources), adapt
+
+    def __call__(self, context: Any) -> Iterator[Any]:
         fields = dict(context.resource_config or {})
-        if adapt is not None:
-            fields = adapt(fields)
-        for field, key in needed.items():
-            fields[field] = _resource_value(context, key, field, name)
-        configured = cls(**fields)
+        if self.adapt is not None:
+            fields = self.adapt(fields)
+        for field, key in self.resources.items():
+            fields[field] = _resource_value(context, key, field, self.__name__)
+        configured = _class(self.cls)(**fields)
         create = getattr(configured, "create_io_manager", None)
         if create is not None:
             yield create(context)
@@ -75,44 +70,63 @@ def io_manager_from(
         with configured.yield_for_execution(context) as manager:
             yield manager
 
-    build.__name__ = name
-    return IOManagerDefinition(build, description=description,
-                               required_resource_keys=set(needed.values()))  # fmt: skip
 
+class _BuildResource:
+    """The function of a :func:`resource_from` definition (picklable, as above)."""
 
-def resource_from(
-    factory: Callable[[], type],
-    *,
-    name: str,
-    value: Callable[[Any], Any] | None = None,
-    adapt: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-    description: str | None = None,
-) -> ResourceDefinition:
-    """A function-style resource that builds the configurable resource ``factory()`` returns
-    from its config; ``value`` turns it into what Dagster's function gives (a client).
+    def __init__(self, cls: str, name: str, value: str | None, adapt: Any) -> None:
+        self.cls, self.__name__, self.value, self.adapt = cls, name, value, adapt
 
-    The configurable object rides on the value, so the function-style I/O managers that
-    require this resource (:func:`io_manager_from`) use its settings.
-    """
-
-    def build(context: Any) -> Iterator[Any]:
+    def __call__(self, context: Any) -> Iterator[Any]:
         fields = dict(context.resource_config or {})
-        configured = factory()(**(adapt(fields) if adapt is not None else fields))
+        configured = _class(self.cls)(**(self.adapt(fields) if self.adapt else fields))
         with configured.yield_for_execution(context) as ready:
-            given = value(ready) if value is not None else ready
+            given = getattr(ready, self.value)() if self.value is not None else ready
             if given is not ready:
                 with contextlib.suppress(AttributeError, TypeError):  # no __dict__
                     setattr(given, _SOURCE, ready)
             yield given
 
-    build.__name__ = name
-    return ResourceDefinition(build, description=description)
+
+def io_manager_from(
+    cls: str,
+    *,
+    name: str,
+    resources: Mapping[str, str] | None = None,
+    description: str | None = None,
+    adapt: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> IOManagerDefinition:
+    """A function-style I/O manager that builds the configurable class ``cls``.
+
+    Args:
+        cls: the class as ``module:Name`` (imported when a run sets the manager up).
+        name: the function name Dagster gives it (``s3_pickle_io_manager``).
+        resources: the class's field -> the resource key it is read from (``{"s3_resource":
+            "s3"}``); these keys are the definition's ``required_resource_keys``.
+        adapt: a module-level function that turns the legacy config into the class's fields,
+            where their names differ.
+    """
+    needed = dict(resources or {})
+    return IOManagerDefinition(_BuildIOManager(cls, name, needed, adapt), description=description,
+                               required_resource_keys=set(needed.values()))  # fmt: skip
 
 
-def _filesystem() -> type:
-    from wharf._io.filesystem import FilesystemIOManager
+def resource_from(
+    cls: str,
+    *,
+    name: str,
+    value: str | None = None,
+    adapt: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    description: str | None = None,
+) -> ResourceDefinition:
+    """A function-style resource that builds the configurable resource ``cls`` (``module:Name``)
+    from its config; ``value`` names the method that gives what Dagster's function gives (a
+    client).
 
-    return FilesystemIOManager
+    The configurable object rides on the value, so the function-style I/O managers that
+    require this resource (:func:`io_manager_from`) use its settings.
+    """
+    return ResourceDefinition(_BuildResource(cls, name, value, adapt), description=description)
 
 
 def _memory(_context: Any) -> Any:
@@ -124,7 +138,7 @@ def _memory(_context: Any) -> Any:
 #: Dagster's ``fs_io_manager``: values pickled (tables as Parquet) under ``base_dir``, by
 #: default the instance's storage folder
 fs_io_manager = io_manager_from(
-    _filesystem, name="fs_io_manager",
+    "wharf._io.filesystem:FilesystemIOManager", name="fs_io_manager",
     description="Files under base_dir (default: the instance's storage directory).",
 )  # fmt: skip
 
