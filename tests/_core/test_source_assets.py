@@ -124,3 +124,36 @@ def test_observable_source_asset_records_its_data_version_when_selected() -> Non
     (event,) = result.get_asset_observation_events()
     assert event.asset_key == dg.AssetKey("feed")
     assert event.event_specific_data.asset_observation.tags["dagster/data_version"] == "v7"
+
+
+def test_an_observed_data_version_is_kept_in_run_history_and_makes_downstream_stale(
+    tmp_path: Any,
+) -> None:
+    version = ["v1"]
+
+    @dg.observable_source_asset(io_manager_key="feed_io")
+    def feed() -> dg.DataVersion:
+        return dg.DataVersion(version[0])
+
+    @dg.asset(code_version="1")
+    def uses(feed: int) -> int:
+        return feed * 2
+
+    resources = {"feed_io": Preloaded({"feed": 21}),
+                 "io_manager": dg.FilesystemIOManager(base_dir=str(tmp_path / "files"))}  # fmt: skip
+    defs = dg.Definitions(assets=[feed, uses], resources=resources)
+    with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as instance:
+        defs.materialize(selection=[feed, uses], instance=instance)  # observe, then materialize
+        assert defs.get_staleness(instance=instance)[dg.AssetKey("uses")].status == "fresh"
+        history = instance.run_history()
+        assert history is not None
+        try:
+            (row,) = list(history.for_asset("feed"))
+        finally:
+            history.close()
+        assert (row.status, row.data_version) == ("observed", "v1")
+        version[0] = "v2"
+        defs.materialize(selection=[feed], instance=instance)
+        staleness = defs.get_staleness(instance=instance)[dg.AssetKey("uses")]
+        assert staleness.status == "stale"
+        assert "feed" in staleness.describe()

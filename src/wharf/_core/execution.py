@@ -61,6 +61,9 @@ __all__ = [
     "unchanged_outcome",
 ]
 
+#: the tag an observation carries its data version in, as Dagster's does
+DATA_VERSION_TAG = "dagster/data_version"
+
 #: what stops a whole run; any other exception (a library's panic included) fails one step
 RUN_STOPPERS = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
@@ -554,7 +557,27 @@ def record_outcome(
             io_manager=im, error=error or o.reason, code_version=code, data_version=data,
             input_versions=inputs,
         )  # fmt: skip
+    _record_observations(history, run, o, t0)
     history.record_logs(run.run_id, o.key.to_user_string(), o.logs)
+
+
+def _record_observations(history: RunHistory, run: RunContext, o: StepOutcome, t0: float) -> None:
+    """An ``AssetObservation`` with a data version (an observable source asset's) is a history
+    row of its own (status ``observed``): downstream assets' staleness compares with it."""
+    if o.status != "success":
+        return
+    for event in o.reported:
+        version = getattr(event, "tags", {}).get(DATA_VERSION_TAG)
+        if not isinstance(event, AssetObservation) or version is None:
+            continue
+        key = event.asset_key.to_user_string()
+        history.record(
+            run_id=run.run_id, asset_key=key, status="observed", started_at=t0,
+            duration_s=o.duration_s, metadata=metadata_to_json(event.metadata),
+            partition_key=event.partition, data_version=str(version),
+        )  # fmt: skip
+        if run.versions is not None:
+            run.versions.remember(event.asset_key, event.partition, str(version))
 
 
 def _versions(

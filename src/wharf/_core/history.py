@@ -301,12 +301,12 @@ class RunHistory:
         return int(row[0] or 0)
 
     def versions(self) -> dict[tuple[str, str | None], HistoryRecord]:
-        """The newest successful record of every (asset key, partition key): what staleness and
-        skip-unchanged runs compare with (one query for the whole graph)."""
+        """The newest successful record (or observation) of every (asset key, partition key):
+        what staleness and skip-unchanged runs compare with (one query for the whole graph)."""
         rows = self._rows(
             f"SELECT {_COLUMNS} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY asset_key, "
             "partition_key ORDER BY started_at DESC, rowid DESC) AS newest "
-            "FROM materializations WHERE status = 'success') WHERE newest = 1",
+            "FROM materializations WHERE status IN ('success', 'observed')) WHERE newest = 1",
             (),
         )
         return {(r.asset_key, r.partition_key): r for r in rows}
