@@ -352,3 +352,22 @@ def test_function_style_resources_and_a_multi_asset_in_worker_processes(
     assert result.output_for_node("scaled") == 30
     assert pickle.loads((tmp_path / "main" / "a").read_bytes()) == 1
     assert pickle.loads((tmp_path / "other" / "b").read_bytes()) == 2
+
+
+def test_load_assets_from_modules_prefixes_every_asset_of_a_multi_asset() -> None:
+    import types
+
+    module = types.ModuleType("multi_mod")
+
+    @dg.multi_asset(outs={"a": dg.AssetOut(), "b": dg.AssetOut()})
+    def pair() -> tuple[int, int]:
+        return 1, 2
+
+    module.pair = pair  # type: ignore[attr-defined]
+    (loaded,) = dg.load_assets_from_modules([module], key_prefix="lake", group_name="raw")
+    assert loaded.keys == {dg.AssetKey(["lake", "a"]), dg.AssetKey(["lake", "b"])}
+    graph = dg.Definitions(assets=[loaded]).asset_graph
+    assert graph.by_key[dg.AssetKey(["lake", "b"])].group_name == "raw"
+    io = dg.InMemoryIOManager()
+    assert dg.materialize([loaded], resources={"io_manager": io}).success
+    assert sorted(io.values) == [("lake", "a"), ("lake", "b")]

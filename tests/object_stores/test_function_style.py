@@ -138,3 +138,32 @@ def test_a_missing_required_resource_is_an_error_before_any_asset_runs() -> None
     with pytest.raises(MissingResourceError, match=r"'io_manager' requires the resource 's3'"):
         dg.materialize([never], resources={"io_manager": manager})
     assert ran == []
+
+
+def test_a_source_asset_loads_from_s3_through_its_io_manager(
+    s3_server: LocalServer, tmp_path: Any
+) -> None:
+    """The docs' source asset with ``io_manager_key="s3_io_manager"``: data another system put
+    at ``s3://<bucket>/<prefix>/my_source_asset`` is loaded by the downstream asset."""
+    prefix = f"source-{tmp_path.name}"
+    client = S3Resource(**s3_config(s3_server)).get_client()
+    client.put_object(Bucket=BUCKET, Key=f"{prefix}/my_source_asset", Body=pickle.dumps([1, 2, 3]))
+
+    my_source_asset = dg.SourceAsset(key=dg.AssetKey("my_source_asset"),
+                                     io_manager_key="s3_io_manager")  # fmt: skip
+
+    @dg.asset
+    def my_derived_asset(my_source_asset: list[int]) -> list[int]:
+        return [*my_source_asset, 4]
+
+    defs = dg.Definitions(
+        assets=[my_source_asset, my_derived_asset],
+        resources={
+            "s3_io_manager": s3_pickle_io_manager.configured(
+                {"s3_bucket": BUCKET, "s3_prefix": prefix}
+            ),
+            "s3": s3_resource.configured(s3_config(s3_server)),
+            "io_manager": dg.InMemoryIOManager(),
+        },
+    )
+    assert defs.materialize().output_for_node("my_derived_asset") == [1, 2, 3, 4]
