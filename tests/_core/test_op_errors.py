@@ -164,3 +164,27 @@ def test_run_config_for_an_unknown_op_names_its_path() -> None:
 
     with pytest.raises(dg.DagsterInvalidConfigError, match=r"'ops\.nope'"):
         small.execute_in_process(run_config={"ops": {"nope": {"config": {}}}})
+
+
+def test_an_input_that_fails_its_in_type_stops_the_op_before_it_runs() -> None:
+    ran: list[int] = []
+
+    @dg.op
+    def text() -> str:
+        return "seven"
+
+    @dg.op(ins={"n": dg.In(int)})
+    def needs_int(n):
+        ran.append(n)
+        return n
+
+    @dg.job
+    def mistyped():
+        needs_int(text())
+
+    with pytest.raises(dg.DagsterTypeCheckDidNotPass) as info:
+        mistyped.execute_in_process()
+    assert "op 'needs_int' got str for its input 'n'" in str(info.value)
+    assert "output 'result' of op 'text'" in str(info.value)
+    assert "expects int" in str(info.value)
+    assert ran == []

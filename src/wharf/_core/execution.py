@@ -38,7 +38,7 @@ from wharf._core.step_io import (
     step_output_context,
     upstream_partitions,
 )
-from wharf._core.step_results import collect
+from wharf._core.step_results import check_input, collect
 from wharf._core.versions import FINGERPRINT, Fingerprint, combined_version, version_text
 
 __all__ = [
@@ -365,6 +365,8 @@ def _run_step_once(run: RunContext, step: Step) -> StepOutcome:
     loaded: list[str] = []
     for inp in step.inputs:
         passed, value, parts = _load_input(run, step, inp)
+        if passed and step.kind == "op" and inp.sources and not inp.fan_in:
+            check_input(step, inp, value)
         if passed:
             kwargs[inp.name] = value
             loaded.append(inp.name)

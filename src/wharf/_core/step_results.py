@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wharf._core.events import AssetMaterialization, AssetObservation
-from wharf._core.plan import Step, StepOutput
+from wharf._core.plan import Step, StepInput, StepOutput
 from wharf._core.results import (
     DynamicOutput,
     MaterializeResult,
@@ -301,3 +301,18 @@ def _check_valueless(step: Step, out: StepOutput) -> None:
         msg, asset=step.key if out.asset_key is None else out.asset_key.to_user_string(),
         io_manager=im, expected=type_name(ann), got="no value",
     )  # fmt: skip
+
+
+def check_input(step: Step, inp: StepInput, value: Any) -> None:
+    """An op input's value fits its type (``In(dagster_type=)`` or the annotation), as Dagster
+    checks it before the body runs."""
+    ann = value_annotation(inp.annotation)
+    if matches_annotation(value, ann):
+        return
+    src = inp.sources[0]
+    msg = (
+        f"{step.label} got {type_name(type(value))} for its input {inp.name!r} (output "
+        f"{src.output!r} of op {src.step!r}), which expects {type_name(ann)}: the op did not run"
+    )
+    raise AssetTypeError(msg, asset=step.key, expected=type_name(ann),
+                         got=type_name(type(value)))  # fmt: skip
