@@ -188,3 +188,20 @@ def test_an_input_that_fails_its_in_type_stops_the_op_before_it_runs() -> None:
     assert "output 'result' of op 'text'" in str(info.value)
     assert "expects int" in str(info.value)
     assert ran == []
+
+
+def test_validate_loadable_and_the_cli_loader_check_what_an_op_job_needs() -> None:
+    @dg.op(out=dg.Out(io_manager_key="warehouse"))
+    def stored() -> int:
+        return 1
+
+    @dg.job
+    def needs_warehouse():
+        stored()
+
+    defs = dg.Definitions(jobs=[needs_warehouse])  # resources may be bound later
+    with pytest.raises(dg.errors.MissingResourceError, match="io_manager_key 'warehouse'"):
+        dg.Definitions.validate_loadable(defs)
+    bound = dg.Definitions(jobs=[needs_warehouse], resources={"warehouse": Recorder()})
+    dg.Definitions.validate_loadable(bound)
+    assert bound.get_job_def("needs_warehouse").execute_in_process().success

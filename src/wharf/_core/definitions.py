@@ -85,6 +85,10 @@ class Definitions:
         from wharf._core.resources import RunResources
 
         RunResources(self.resources, self.resources, run_id="validate")  # what factories require
+        for job in self.jobs:  # a job of ops: what its ops need
+            check = getattr(job, "check_resources", None)
+            if callable(check):
+                check()
 
     @staticmethod
     def validate_loadable(defs: Definitions) -> None:

@@ -16,7 +16,7 @@ from wharf._core.op_plan import build_plan, flatten_job, select_steps
 from wharf._core.plan import ExecutionPlan, Step
 from wharf._core.resources import with_default_io_manager
 from wharf._core.retries import check_retry_policy
-from wharf.errors import ConfigError, MissingResourceError
+from wharf.errors import ConfigError, DefinitionError, MissingResourceError
 
 if TYPE_CHECKING:
     from wharf._core.definitions import Definitions
@@ -207,6 +207,17 @@ class OpJobDefinition(JobDefinition):
         if raise_on_error:
             raise_first_failure(result)
         return result
+
+    def check_resources(self) -> None:
+        """Before anything runs (``Definitions.validate_loadable``, the CLI's loader): every
+        I/O manager, input manager and resource the job's ops need is given. A plan that needs
+        run config to be built is checked when it runs."""
+        try:
+            plan = self.plan(self.config)[0]
+        except (ConfigError, DefinitionError):
+            return
+        every = [*plan.steps.values(), *(t for ts in plan.mapped.values() for t in ts)]
+        check_step_resources(every, self._resources(None, in_memory=True))
 
     def _partition(self, partition_key: str | None, instance: Any) -> str | None:
         if partition_key is None or self.partitions_def is None:
