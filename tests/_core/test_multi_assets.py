@@ -371,3 +371,35 @@ def test_load_assets_from_modules_prefixes_every_asset_of_a_multi_asset() -> Non
     io = dg.InMemoryIOManager()
     assert dg.materialize([loaded], resources={"io_manager": io}).success
     assert sorted(io.values) == [("lake", "a"), ("lake", "b")]
+
+
+def test_internal_asset_deps_give_each_asset_its_own_upstream() -> None:
+    @dg.asset
+    def orders() -> list[int]:
+        return [1, 2]
+
+    @dg.asset
+    def users() -> list[str]:
+        return ["ann"]
+
+    @dg.multi_asset(
+        outs={"order_total": dg.AssetOut(), "user_count": dg.AssetOut()},
+        internal_asset_deps={"order_total": {dg.AssetKey("orders")}, "user_count": {"users"}},
+    )
+    def stats(orders: list[int], users: list[str]) -> tuple[int, int]:
+        return sum(orders), len(users)
+
+    graph = dg.Definitions(assets=[orders, users, stats]).asset_graph
+    assert graph.upstream(dg.AssetKey("order_total")) == (dg.AssetKey("orders"),)
+    assert graph.upstream(dg.AssetKey("user_count")) == (dg.AssetKey("users"),)
+    assert dg.AssetSelection.keys("user_count").upstream().resolve(graph) == {
+        dg.AssetKey("user_count"), dg.AssetKey("users")
+    }  # fmt: skip
+    result = dg.materialize_to_memory([orders, users, stats])
+    assert result.output_for_node("stats", "order_total") == 3
+
+    with pytest.raises(dg.DagsterInvalidDefinitionError, match=r"names \[elsewhere\]"):
+
+        @dg.multi_asset(outs={"a": dg.AssetOut()}, internal_asset_deps={"a": {"elsewhere"}})
+        def bad() -> int:
+            return 1

@@ -261,7 +261,11 @@ class AssetsDefinition:
 
     @property
     def upstream_keys(self) -> tuple[AssetKey, ...]:
-        """Loaded inputs first, then ``deps``; each key once."""
+        """Loaded inputs first, then ``deps``; each key once. An asset of a multi-asset with
+        ``internal_asset_deps`` depends on the keys given there only."""
+        internal = getattr(self, "internal_upstream", None)
+        if internal is not None:
+            return tuple(internal)
         seen: dict[AssetKey, None] = {i.key: None for i in self.inputs}
         seen.update((d, None) for d in self.deps)
         return tuple(seen)

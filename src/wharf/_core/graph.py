@@ -214,6 +214,9 @@ def _resolve_by_group(by_key: dict[AssetKey, AnyAsset]) -> None:
         resolved = copy.copy(item)
         resolved.inputs = tuple(replace(i, key=found.get(i.key, i.key)) for i in item.inputs)
         resolved.deps = tuple(found.get(d, d) for d in item.deps)
+        internal = getattr(item, "internal_upstream", None)
+        if internal is not None:
+            resolved.internal_upstream = tuple(found.get(k, k) for k in internal)  # type: ignore[attr-defined]
         for key, value in list(by_key.items()):
             if value is item:
                 by_key[key] = resolved

@@ -118,6 +118,8 @@ class MultiAssetsDefinition(AssetsDefinition):
     outs: dict[str, _Out]
     can_subset: bool
     node_name: str
+    #: output name -> the keys that asset depends on (Dagster's ``internal_asset_deps``)
+    internal_asset_deps: dict[str, set[AssetKey]]
 
     @property
     def keys(self) -> set[AssetKey]:
@@ -160,6 +162,9 @@ class MultiAssetsDefinition(AssetsDefinition):
             one.tags = {**self.tags, **out.tags}
             one.output_required = out.is_required
             one.deps = tuple(dict.fromkeys([*self.deps, *out.deps]))
+            internal = getattr(self, "internal_asset_deps", {}).get(out.name)
+            if internal is not None:
+                one.internal_upstream = tuple(sorted(internal))  # type: ignore[attr-defined]
             one.output_name = out.name  # type: ignore[attr-defined]
             one._node = self  # type: ignore[attr-defined]
             found.append(one)
@@ -211,6 +216,35 @@ class MultiAssetsDefinition(AssetsDefinition):
         return f"MultiAssetsDefinition(name={self.node_name!r}, keys=[{keys}])"
 
 
+def _internal_deps(
+    node: MultiAssetsDefinition, given: Mapping[str, Iterable[Any]] | None
+) -> dict[str, set[AssetKey]]:
+    """``internal_asset_deps`` checked: each names an output, and keys among the node's inputs,
+    deps and other assets."""
+    found: dict[str, set[AssetKey]] = {}
+    allowed = {*node.upstream_keys, *(o.key for o in node.outs.values())}
+    for name, keys in (given or {}).items():
+        if name not in node.outs:
+            known = ", ".join(node.outs)
+            msg = (
+                f"multi-asset {node.node_name!r}: internal_asset_deps names output {name!r}, "
+                f"which it does not have: expected one of [{known}]"
+            )
+            raise DefinitionError(msg, asset=node.node_name, expected=known, got=name)
+        wanted = {to_asset_key(k) for k in keys}
+        extra = sorted(k.to_user_string() for k in wanted - allowed)
+        if extra:
+            every = ", ".join(sorted(k.to_user_string() for k in allowed))
+            msg = (
+                f"multi-asset {node.node_name!r}: internal_asset_deps of output {name!r} names "
+                f"[{', '.join(extra)}], which are not its inputs, deps or assets: expected keys "
+                f"among [{every}]"
+            )
+            raise DefinitionError(msg, asset=node.node_name, expected=every, got=extra[0])
+        found[name] = wanted - {node.outs[name].key}
+    return found
+
+
 def _upstream(inputs: Iterable[Any], deps: Iterable[AssetKey]) -> tuple[AssetKey, ...]:
     seen: dict[AssetKey, None] = {i.key: None for i in inputs}
     seen.update((d, None) for d in deps)
@@ -253,6 +287,7 @@ def build_multi_asset(
     group_name: str | None = None,
     code_version: str | None = None,
     config_schema: Any = None,
+    internal_asset_deps: Mapping[str, Iterable[Any]] | None = None,
     localns: Mapping[str, Any] | None = None,
 ) -> MultiAssetsDefinition:
     """Build the node of a ``@multi_asset`` from ``fn`` and its outputs."""
@@ -312,6 +347,7 @@ def build_multi_asset(
     node.node_name = node_name
     node.outs = resolved
     node.can_subset = can_subset
+    node.internal_asset_deps = _internal_deps(node, internal_asset_deps)
     node.key = next(iter(resolved.values())).key
     node.io_manager_key = next(iter(resolved.values())).io_manager_key
     node.resource_defs = {**node.resource_defs, **inline}
@@ -321,10 +357,11 @@ def build_multi_asset(
 _KNOWN = {
     "outs", "specs", "name", "ins", "deps", "description", "required_resource_keys",
     "partitions_def", "can_subset", "group_name", "code_version", "config_schema",
+    "internal_asset_deps",
 }  # fmt: skip
 #: accepted and recorded as on ``@asset`` (see ``asset_args``)
 _RECORDED = {"compute_kind", "op_tags", "retry_policy", "pool", "check_specs", "backfill_policy",
-             "internal_asset_deps", "tags", "kinds", "owners"}  # fmt: skip
+             "tags", "kinds", "owners"}  # fmt: skip
 
 
 def multi_asset(**kwargs: Any) -> Callable[[Callable[..., Any]], MultiAssetsDefinition]:
