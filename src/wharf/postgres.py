@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import Field, PrivateAttr
+from pydantic import Field, PrivateAttr, field_validator
 
 from wharf._core.config import ConfigurableResource
 from wharf._deps import require
@@ -42,6 +42,38 @@ __all__ = [
 ]
 
 
+def check_host(host: str) -> str:
+    """``host`` if it names one host (a name, an IPv4 or IPv6 address, a socket folder).
+
+    Examples:
+        >>> check_host("::1"), check_host("db.internal")
+        ('::1', 'db.internal')
+        >>> check_host("127.0.0.1:5432")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: host and port are separate fields (host='127.0.0.1', port=5432); expected a ...
+    """
+    import ipaddress
+    import re
+
+    if host.startswith("/") or ":" not in host:
+        return host
+    try:
+        ipaddress.IPv6Address(host.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        return host.strip("[]")
+    if "://" in host:
+        hint = "give the URI's parts as the fields host, port, user, password and database"
+    elif found := re.fullmatch(r"\[?(.*?)\]?:(\d+)", host):
+        hint = f"host and port are separate fields (host={found[1]!r}, port={found[2]})"
+    else:
+        hint = "a host name or address, and the port in the port field"
+    msg = f"{hint}; expected a host name or address without a port"
+    raise ValueError(msg)
+
+
 class _Connection(ConfigurableResource):
     """The connection fields shared by the resource and the I/O manager."""
 
@@ -52,6 +84,12 @@ class _Connection(ConfigurableResource):
     database: str = "postgres"
     schema_: str | None = Field(default=None, alias="schema")
     options: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("host")
+    @classmethod
+    def _one_host(cls, host: str) -> str:
+        """A host name, an IP address or a socket folder; never ``host:port`` or a URI."""
+        return check_host(host)
 
     def _uri(self) -> str:
         from wharf._stores.postgres import postgres_uri

@@ -474,3 +474,22 @@ def test_resource_connection_schema_and_secrets(
 def test_postgres_uri_quotes_every_part() -> None:
     uri = postgres_uri(host="::1", port=5, user="a b", password="p@ss:/", database="d/b")
     assert uri == "postgresql://a%20b:p%40ss%3A%2F@[::1]:5/d%2Fb"
+
+
+@pytest.mark.parametrize(
+    ("host", "hint"),
+    [
+        ("127.0.0.1:5432", "host and port are separate fields (host='127.0.0.1', port=5432)"),
+        ("[::1]:5433", "host and port are separate fields (host='::1', port=5433)"),
+        ("db.internal:5432", "host and port are separate fields (host='db.internal', port=5432)"),
+        ("postgresql://me@db:5432/shop", "give the URI's parts as the fields host, port"),
+    ],
+)
+def test_a_host_with_a_port_names_the_manager_and_the_fields(host: str, hint: str) -> None:
+    for cls in (PostgresIOManager, PostgresResource):
+        with pytest.raises(ConfigError) as info:
+            cls(host=host)
+        assert str(info.value).startswith(f"{cls.__name__} has invalid config: field 'host'")
+        assert hint in str(info.value)
+    assert PostgresIOManager(host="::1").host == "::1"  # an IPv6 address is one host
+    assert PostgresIOManager(host="/run/postgresql").host == "/run/postgresql"
