@@ -27,10 +27,9 @@ from pydantic import Field
 
 from wharf._core.config import InitResourceContext
 from wharf._deps import require
-from wharf._io.configurable import ConfigurableIOManagerFactory
 from wharf._io.legacy import io_manager_from, resource_from
 from wharf._io.object_clients import MaskedSecrets
-from wharf._io.object_store import ParquetOrPickleIOManager
+from wharf._io.object_store import BlobIOManagerFactory, ParquetOrPickleIOManager
 
 __all__ = [
     "ADLS2DefaultAzureCredential",
@@ -218,7 +217,7 @@ class ADLS2Resource(MaskedSecrets):
         return blob.BlobServiceClient(self.account_url, credential=self._sync_credential())
 
 
-class ADLS2PickleIOManager(ConfigurableIOManagerFactory):
+class ADLS2PickleIOManager(BlobIOManagerFactory):
     """Stores assets under ``abfs://<adls2_file_system>/<adls2_prefix>/``: tables as Parquet,
     the rest pickled.
 

@@ -32,10 +32,9 @@ from pydantic import Field
 
 from wharf._core.config import InitResourceContext
 from wharf._deps import require
-from wharf._io.configurable import ConfigurableIOManagerFactory
 from wharf._io.legacy import io_manager_from, resource_from
 from wharf._io.object_clients import MaskedSecrets
-from wharf._io.object_store import ParquetOrPickleIOManager
+from wharf._io.object_store import BlobIOManagerFactory, ParquetOrPickleIOManager
 from wharf.errors import ConfigError
 
 __all__ = [
@@ -185,7 +184,7 @@ class GCSResource(MaskedSecrets):
         return storage.Client(**kwargs)
 
 
-class GCSPickleIOManager(ConfigurableIOManagerFactory):
+class GCSPickleIOManager(BlobIOManagerFactory):
     """Stores assets under ``gs://<gcs_bucket>/<gcs_prefix>/``: tables as Parquet, the rest pickled.
 
     Args:

@@ -24,10 +24,9 @@ from pydantic import Field
 
 from wharf._core.config import InitResourceContext
 from wharf._deps import require
-from wharf._io.configurable import ConfigurableIOManagerFactory
 from wharf._io.legacy import io_manager_from, resource_from
 from wharf._io.object_clients import MaskedSecrets
-from wharf._io.object_store import ParquetOrPickleIOManager
+from wharf._io.object_store import BlobIOManagerFactory, ParquetOrPickleIOManager
 
 __all__ = [
     "ConfigurablePickledObjectS3IOManager",
@@ -155,7 +154,7 @@ class S3Resource(MaskedSecrets):
         return s3_filesystem(**self.storage_options())
 
 
-class S3PickleIOManager(ConfigurableIOManagerFactory):
+class S3PickleIOManager(BlobIOManagerFactory):
     """Stores assets under ``s3://<s3_bucket>/<s3_prefix>/``: tables as Parquet, the rest pickled.
 
     Args:

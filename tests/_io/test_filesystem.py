@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import wharf as dg
-from wharf.errors import AssetTypeError, StorageError, StoredValueNotFoundError
+from wharf.errors import AssetTypeError, DefinitionError, StorageError, StoredValueNotFoundError
 
 
 @dg.asset
@@ -163,18 +163,61 @@ def test_a_key_below_another_keeps_both_values(tmp_path: Path) -> None:
     assert files(store) == ["a.parquet", "a/c"]  # nothing lost, no temp file left
 
 
-def test_a_name_too_long_for_the_file_system_is_a_clear_error(tmp_path: Path) -> None:
+def test_a_name_too_long_for_the_file_system_is_refused_before_the_run(tmp_path: Path) -> None:
     store = tmp_path / "store"
     io = dg.FilesystemIOManager(base_dir=str(store))
     long_name = "n" * 300
-    err = _value_of(long_name, [1], io).failures[dg.AssetKey(long_name)]
-    assert isinstance(err, StorageError)
-    assert "FilesystemIOManager" in str(err)
-    assert "longer than the file system allows" in str(err)
-    assert files(store) == []
+    with pytest.raises(DefinitionError) as info:
+        _value_of(long_name, [1], io)
+    text = str(info.value)
+    assert f"FilesystemIOManager cannot store asset {long_name!r}" in text
+    assert "its file name is 300 bytes and the file system allows 255 bytes per name" in text
+    assert info.value.asset == long_name
+    assert info.value.io_manager == "FilesystemIOManager"
+    assert not store.exists()
+    # the pickle fits, but the same asset stored as a table (<key>.parquet) would not
+    with pytest.raises(DefinitionError, match="file name is 258 bytes"):
+        _value_of("p" * 250, {"a": 1}, io)
     near_limit = "m" * 240  # fits (also as .parquet), though a temp name built from it would not
     assert _value_of(near_limit, [1], io).success
     assert files(store) == [near_limit]
+
+
+def test_a_path_longer_than_the_os_allows_is_refused_with_the_limit(tmp_path: Path) -> None:
+    deep = tmp_path.joinpath(*["d" * 200] * 21)  # over PATH_MAX (4096 bytes) in all
+    io = dg.FilesystemIOManager(base_dir=str(deep))
+    with pytest.raises(
+        DefinitionError, match=r"its path is \d+ bytes and the file system allows 4095"
+    ):
+        _value_of("t", {"a": 1}, io)
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_dynamic_partition_key_too_long_fails_before_writing(tmp_path: Path) -> None:
+    """Dynamic keys are known only when the run writes them: the check is made then, for a
+    pickle as for a table, with one clear error (the cleanup adds no second OSError)."""
+    store = tmp_path / "store"
+    parts = dg.DynamicPartitionsDefinition(name="customers")
+
+    @dg.asset(partitions_def=parts)
+    def per_customer() -> dict[str, int]:
+        return {"n": 1}
+
+    instance = dg.DagsterInstance.ephemeral()
+    long_key = "k" * 300
+    instance.add_dynamic_partitions("customers", [long_key])
+    io = dg.FilesystemIOManager(base_dir=str(store))
+    result = dg.materialize(
+        [per_customer], resources={"io_manager": io}, partition_key=long_key,
+        instance=instance, raise_on_error=False,
+    )  # fmt: skip
+    err = result.failures[dg.AssetKey("per_customer")]
+    assert isinstance(err, StorageError)
+    assert "FilesystemIOManager cannot store asset 'per_customer'" in str(err)
+    assert "allows 255 bytes per name" in str(err)
+    assert err.__context__ is None
+    assert err.__cause__ is None
+    assert files(store) == []
 
 
 def test_a_lazy_value_failing_mid_write_names_the_asset_and_keeps_the_old_one(
@@ -193,3 +236,164 @@ def test_a_lazy_value_failing_mid_write_names_the_asset_and_keeps_the_old_one(
     assert files(store) == ["t.parquet"]
     kept = dg.Definitions(assets=[dg.AssetSpec("t")], resources={"io_manager": io})
     assert kept.load_asset_value("t", python_type=pl.DataFrame)["x"].to_list() == [1, 2]
+
+
+def test_an_asset_named_like_another_assets_parquet_file_is_refused(tmp_path: Path) -> None:
+    import pandas as pd
+
+    @dg.asset(name="orders")
+    def orders() -> pd.DataFrame:  # stored at orders.parquet
+        return pd.DataFrame({"x": [1]})
+
+    @dg.asset(key=["orders.parquet"])
+    def orders_file() -> dict[str, int]:  # pickled at orders.parquet
+        return {"a": 1}
+
+    io = dg.FilesystemIOManager(base_dir=str(tmp_path / "store"))
+    with pytest.raises(DefinitionError) as info:
+        dg.materialize([orders, orders_file], resources={"io_manager": io})
+    assert "asset 'orders' and asset 'orders.parquet' would both be stored at orders.parquet" in (
+        str(info.value)
+    )
+    assert info.value.io_manager == "FilesystemIOManager"
+    assert not (tmp_path / "store").exists()
+    # on a file system that tells case apart (this one), Orders and orders are two files
+    assert files(tmp_path) == []
+
+    @dg.asset(name="Orders")
+    def upper() -> dict[str, int]:
+        return {"upper": 1}
+
+    @dg.asset(name="orders")
+    def lower() -> dict[str, int]:
+        return {"lower": 1}
+
+    assert dg.materialize([upper, lower], resources={"io_manager": io}).success
+    defs = dg.Definitions(assets=[upper, lower], resources={"io_manager": io})
+    assert defs.load_asset_value("Orders") == {"upper": 1}
+    assert defs.load_asset_value("orders") == {"lower": 1}
+
+
+def test_partition_keys_p_and_p_parquet_are_refused(tmp_path: Path) -> None:
+    import pandas as pd
+
+    @dg.asset(partitions_def=dg.StaticPartitionsDefinition(["p", "p.parquet"]))
+    def parts(context: dg.AssetExecutionContext) -> Any:
+        return {"key": context.partition_key}
+
+    io = dg.FilesystemIOManager(base_dir=str(tmp_path / "store"))
+    with pytest.raises(DefinitionError, match=r"asset 'parts' partition 'p' and asset 'parts' "
+                       r"partition 'p.parquet' would both be stored at parts/p.parquet"):  # fmt: skip
+        dg.materialize([parts], resources={"io_manager": io}, partition_key="p")
+
+    # dynamic keys are known when the run writes them: refused then, nothing written
+    dyn = dg.DynamicPartitionsDefinition(name="batches")
+
+    @dg.asset(partitions_def=dyn)
+    def batch(context: dg.AssetExecutionContext) -> Any:
+        if context.partition_key == "b":
+            return pd.DataFrame({"x": [1]})
+        return {"pickled": context.partition_key}
+
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("batches", ["b", "b.parquet"])
+    for key in ("b", "b.parquet"):
+        result = dg.materialize(
+            [batch], resources={"io_manager": io}, partition_key=key, instance=instance,
+            raise_on_error=False,
+        )  # fmt: skip
+        err = result.failures[dg.AssetKey("batch")]
+        assert isinstance(err, StorageError)
+        assert "partition 'b' is stored in the same place" in str(err) or (
+            "partition 'b.parquet' is stored in the same place" in str(err)
+        )
+    assert files(tmp_path / "store") == []
+
+
+def test_a_symlinked_folder_cannot_lead_a_write_outside_the_storage_folder(
+    tmp_path: Path,
+) -> None:
+    store, outside = tmp_path / "store", tmp_path / "outside"
+    store.mkdir()
+    outside.mkdir()
+    (store / "raw").symlink_to(outside, target_is_directory=True)
+
+    @dg.asset(key=["raw", "orders"])
+    def orders() -> dict[str, int]:
+        return {"a": 1}
+
+    io = dg.FilesystemIOManager(base_dir=str(store))
+    err = dg.materialize([orders], resources={"io_manager": io}, raise_on_error=False).failures[
+        dg.AssetKey(["raw", "orders"])
+    ]
+    assert isinstance(err, StorageError)
+    assert "refuses to store asset 'raw/orders'" in str(err)
+    assert f"outside the storage folder {store.resolve()}" in str(err)
+    assert list(outside.iterdir()) == []
+    # a symlinked storage folder itself is fine: the check compares resolved paths
+    (tmp_path / "link").symlink_to(store, target_is_directory=True)
+    io = dg.FilesystemIOManager(base_dir=str(tmp_path / "link" / "inner"))
+    assert dg.materialize([orders], resources={"io_manager": io}).success
+    assert files(store / "inner") == ["raw/orders"]
+
+
+_FULL_DISK_SCRIPT = """
+import json, os, sys
+from pathlib import Path
+import pandas as pd
+import wharf as dg
+
+store = Path(sys.argv[1])
+def write(value):
+    @dg.asset(name="blob")
+    def blob():
+        return value
+    io = dg.FilesystemIOManager(base_dir=str(store))
+    result = dg.materialize([blob], resources={"io_manager": io}, raise_on_error=False)
+    err = result.failures.get(dg.AssetKey("blob"))
+    return None if err is None else [type(err).__name__, str(err)]
+out = {"small": write({"kept": 1})}
+out["pickle"] = write(os.urandom(400_000))  # larger than the 256 KiB disk
+out["parquet"] = write(pd.DataFrame({"b": [os.urandom(400_000)]}))
+defs = dg.Definitions(assets=[dg.AssetSpec("blob")],
+                      resources={"io_manager": dg.FilesystemIOManager(base_dir=str(store))})
+out["loaded"] = defs.load_asset_value("blob")
+out["files"] = sorted(p.name for p in store.iterdir())
+print(json.dumps(out))
+"""
+
+
+def test_a_pickle_on_a_full_disk_is_a_storage_error(tmp_path: Path) -> None:
+    """A real full disk: a 256 KiB tmpfs mounted in a user and mount namespace of its own
+    (``unshare -rm``: works as root and as a user, and the mount vanishes with the process)."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    script = tmp_path / "full.py"
+    script.write_text(_FULL_DISK_SCRIPT)
+    unshare = shutil.which("unshare")
+    assert unshare is not None, "util-linux's unshare is needed for the full-disk test"
+    command = (
+        f"mount -t tmpfs -o size=256k tmpfs {disk} && {sys.executable} {script} {disk / 'store'}"
+    )
+    env = {**os.environ, "WHARF_HOME": str(tmp_path / "home")}
+    done = subprocess.run(
+        [unshare, "-rm", "sh", "-c", command], capture_output=True, text=True, env=env,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout.splitlines()[-1])
+    assert out["small"] is None
+    for form in ("pickle", "parquet"):
+        kind, text = out[form]
+        assert kind == "StorageError", (form, text)
+        assert "FilesystemIOManager could not store asset 'blob'" in text
+        assert "previously stored value is unchanged" in text
+    assert "[Errno 28] No space left on device" in out["pickle"][1]
+    assert out["loaded"] == {"kept": 1}
+    assert out["files"] == ["blob"]  # no temp file left behind

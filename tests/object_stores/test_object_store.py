@@ -248,3 +248,27 @@ def _value(name: str, make: Any) -> dg.AssetsDefinition:
         return make()
 
     return dg.asset(name=name)(produce)
+
+
+def test_two_values_in_one_object_are_refused_before_the_run(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    """Asset ``sales`` (a table, at ``sales.parquet``) and an asset named ``sales.parquet``
+    (pickled at ``sales.parquet``), or partition keys ``p`` and ``p.parquet``, would be one
+    object: refused before anything is written."""
+    from wharf.errors import DefinitionError
+
+    @dg.asset(key=["sales.parquet"])
+    def sales_file() -> dict[str, int]:
+        return {"a": 1}
+
+    @dg.asset(partitions_def=dg.StaticPartitionsDefinition(["p", "p.parquet"]))
+    def parts() -> dict[str, int]:
+        return {"a": 1}
+
+    io = manager(server, tmp_path)
+    with pytest.raises(DefinitionError, match=r"asset 'sales' and asset 'sales\.parquet' would"):
+        dg.materialize([sales, sales_file], resources={"io_manager": io})
+    with pytest.raises(DefinitionError, match="partition 'p' and asset 'parts' partition"):
+        dg.materialize([parts], resources={"io_manager": io}, partition_key="p")
+    assert server.filesystem().find(url(server, tmp_path.name)) == []

@@ -90,17 +90,20 @@ def step_resource_keys(run: RunContext, steps: Iterable[Step]) -> dict[str, str]
 def check_outputs(
     graph: AssetGraph, selected: Iterable[AssetKey], resources: Mapping[str, Any]
 ) -> None:
-    """Before a run, let each I/O manager that can (``check_outputs``) refuse the outputs it is
-    given, e.g. two assets that it would store in the same table."""
+    """Before a run, let each I/O manager that can (``check_outputs(outputs, partitions)``:
+    ``(key, metadata)`` pairs and each key's partitions definition) refuse the outputs it is
+    given, e.g. two assets that it would store in the same table or file."""
     by_manager: dict[str, list[tuple[AssetKey, Mapping[str, Any]]]] = {}
+    partitions: dict[AssetKey, Any] = {}
     for key in selected:
         item = graph.by_key[key]
         if isinstance(item, AssetsDefinition):
             by_manager.setdefault(item.io_manager_key, []).append((key, item.metadata))
+            partitions[key] = item.partitions_def
     for im_key, outputs in by_manager.items():
         check = getattr(resources.get(im_key), "check_outputs", None)
         if callable(check):
-            check(outputs)
+            check(outputs, partitions)
 
 
 def with_default_io_manager(resources: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -7,13 +7,13 @@ The engine, :class:`~wharf._io.object_store.ParquetOrPickleIOManager`, lives in
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from wharf._core.config import InitResourceContext
 from wharf._core.contexts import OutputContext
 from wharf._core.history import wharf_home
-from wharf._io.configurable import ConfigurableIOManagerFactory
-from wharf._io.object_store import ParquetOrPickleIOManager
+from wharf._io.object_store import BlobIOManagerFactory, ParquetOrPickleIOManager
 from wharf._io.parquet_files import load_parquet, write_parquet
 
 __all__ = [
@@ -37,7 +37,7 @@ class PickledObjectFilesystemIOManager(ParquetOrPickleIOManager):
         super(ParquetOrPickleIOManager, self).handle_output(context, obj)
 
 
-class FilesystemIOManager(ConfigurableIOManagerFactory):
+class FilesystemIOManager(BlobIOManagerFactory):
     """The default I/O manager: tables as Parquet, other values pickled, on the local disk.
 
     Without ``base_dir`` values go to the run's ``instance.storage_directory()``, as in Dagster:
@@ -50,6 +50,10 @@ class FilesystemIOManager(ConfigurableIOManagerFactory):
     """
 
     base_dir: str | None = None
+
+    def local_base(self) -> Path:
+        """``base_dir``, or the default instance's storage folder."""
+        return Path(self.base_dir) if self.base_dir else wharf_home() / "storage"
 
     def is_machine_local(self) -> bool:
         """Files on this machine: a remote Dask cluster cannot reach them."""

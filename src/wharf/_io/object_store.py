@@ -52,6 +52,7 @@ Examples:
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import pickle
 import time
@@ -64,11 +65,14 @@ from pydantic import Field
 from wharf._core.config import InitResourceContext
 from wharf._core.contexts import InputContext, OutputContext
 from wharf._core.env import EnvVar
+from wharf._core.keys import AssetKey
+from wharf._core.partitioning.definitions import MultiPartitionKey
 from wharf._core.results import MetadataValue
 from wharf._core.table_metadata import standard_table_metadata
 from wharf._core.versions import HashingFile, fingerprint_reader
 from wharf._deps import require
 from wharf._frames.base import export
+from wharf._io.blob_names import case_insensitive, check_blob_outputs, check_partition_apart
 from wharf._io.configurable import ConfigurableIOManagerFactory
 from wharf._io.object_clients import (
     FILESYSTEMS,
@@ -80,7 +84,7 @@ from wharf._io.object_clients import (
 )
 from wharf._io.parquet_files import load_parquet, write_parquet
 from wharf._io.spool import Spool
-from wharf._io.upath import UPathIOManager, _is_local
+from wharf._io.upath import UPathIOManager, _is_local, local_path
 from wharf.errors import AssetTypeError, StorageError, WharfError
 
 if TYPE_CHECKING:
@@ -88,6 +92,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FILESYSTEMS",
+    "BlobIOManagerFactory",
     "MaskedSecrets",
     "ObjectStoreIOManager",
     "ParquetOrPickleIOManager",
@@ -131,6 +136,33 @@ class ParquetOrPickleIOManager(UPathIOManager):
         self.upload_options = dict(upload_options or {})
 
     # -- where things are -----------------------------------------------------------------
+    def check_outputs(
+        self,
+        outputs: list[tuple[AssetKey, Mapping[str, Any]]],
+        partitions: Mapping[AssetKey, Any] | None = None,
+    ) -> None:
+        """Refuse, before a run, two values this manager would store in one place (asset
+        ``orders`` and asset ``orders.parquet``, partitions ``p`` and ``p.parquet``, names
+        that differ in case on a file system that ignores it) and names too long for it."""
+        base = self.base_path
+        local = local_path(base) if _is_local(base) else None
+        check_blob_outputs(self.manager_name, outputs, partitions or {}, local_base=local)
+
+    def _check_partition_apart(self, context: OutputContext, base: Any) -> None:
+        """A partition key no other key of its asset shares a place with (dynamic keys are
+        known only when the run writes them)."""
+        pdef = context.asset_partitions_def if context.has_asset_partitions else None
+        key = context.asset_partition_key if pdef is not None else None
+        if pdef is None or not isinstance(key, str) or isinstance(key, MultiPartitionKey):
+            return
+        try:
+            keys = pdef.get_partition_keys(dynamic_partitions_store=context.instance)
+        except Exception:  # no instance to ask for dynamic keys
+            return
+        fold = _is_local(base) and case_insensitive(local_path(self.base_path))
+        asset = context.asset_key.to_user_string()
+        check_partition_apart(self.manager_name, asset, key, keys, fold=fold)
+
     def filesystem(self, path: Any) -> Any:
         return self._fs if self._fs is not None else path.fs
 
@@ -150,6 +182,7 @@ class ParquetOrPickleIOManager(UPathIOManager):
         table_path = base.with_name(base.name + ".parquet")
         adapter = adapter_for_value(obj)
         meta: dict[str, Any] = {}
+        self._check_partition_apart(context, base)
         self.replace_unpartitioned(context, base)
         if adapter is None:
             target, stale = base, table_path
@@ -287,8 +320,12 @@ class ParquetOrPickleIOManager(UPathIOManager):
     def remove(self, context: OutputContext, path: Any) -> None:
         """Delete ``path`` if it exists (the other form of a value that changed kind)."""
         if _is_local(path):
-            if path.is_file():  # a folder there holds other assets' values (keys below this one)
-                path.unlink()
+            try:
+                if path.is_file():  # a folder there holds other assets' values (keys below)
+                    path.unlink()
+            except OSError as exc:  # a name too long to exist holds nothing
+                if exc.errno != errno.ENAMETOOLONG:
+                    raise
             return
         fs = self.filesystem(path)
         with contextlib.suppress(FileNotFoundError):  # one DELETE; no HEAD first
@@ -428,7 +465,24 @@ class ParquetOrPickleIOManager(UPathIOManager):
         )
 
 
-class ObjectStoreIOManager(ConfigurableIOManagerFactory, MaskedSecrets):
+class BlobIOManagerFactory(ConfigurableIOManagerFactory):
+    """A factory of :class:`ParquetOrPickleIOManager`: its outputs are checked before a run
+    (:meth:`ParquetOrPickleIOManager.check_outputs`) by names alone."""
+
+    def local_base(self) -> Path | None:
+        """The local folder values go to; None for an object store."""
+        return None
+
+    def check_outputs(
+        self,
+        outputs: list[tuple[AssetKey, Mapping[str, Any]]],
+        partitions: Mapping[AssetKey, Any] | None = None,
+    ) -> None:
+        name = type(self).__name__
+        check_blob_outputs(name, outputs, partitions or {}, local_base=self.local_base())
+
+
+class ObjectStoreIOManager(BlobIOManagerFactory, MaskedSecrets):
     """Tables as Parquet, other values pickled, under one URL: S3, GCS, Azure or local.
 
     Every table-like value (pandas, polars, pyarrow, DuckDB relation) is stored as Parquet
@@ -452,6 +506,12 @@ class ObjectStoreIOManager(ConfigurableIOManagerFactory, MaskedSecrets):
 
     base_path: str
     storage_options: dict[str, Any] = Field(default_factory=dict)
+
+    def local_base(self) -> Path | None:
+        from upath import UPath
+
+        path = UPath(self.base_path)
+        return Path(path.path) if path.protocol in ("", "file", "local") else None
 
     def create_io_manager(self, context: InitResourceContext) -> ParquetOrPickleIOManager:
         from upath import UPath

@@ -73,7 +73,11 @@ class TableIOManager(ConfigurableIOManager):
         """The SQL database's row, if this is a SQL store: it says how names are compared."""
         return None
 
-    def check_outputs(self, outputs: list[tuple[AssetKey, Mapping[str, Any]]]) -> None:
+    def check_outputs(
+        self,
+        outputs: list[tuple[AssetKey, Mapping[str, Any]]],
+        partitions: Mapping[AssetKey, Any] | None = None,
+    ) -> None:
         """Refuse, before a run, two assets this manager would store in the same table, with
         names compared as the database compares them (DuckDB: ``Casey`` is ``casey``)."""
         schema = self.default_schema()

@@ -14,6 +14,7 @@ value, or one concatenated frame when it is annotated with a frame type; see
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -37,6 +38,11 @@ T = TypeVar("T")
 _PATH_ERRORS = frozenset({errno.ENAMETOOLONG, errno.EISDIR, errno.ENOTDIR, errno.EEXIST})
 
 _LOG = logging.getLogger("wharf")
+
+
+def local_path(path: Any) -> Path:
+    """A local path (a pathlib path, or a ``file://`` / plain UPath) as a pathlib ``Path``."""
+    return Path(path.path) if hasattr(path, "protocol") else Path(path)
 
 
 def _is_local(path: Any) -> bool:
@@ -178,27 +184,35 @@ class UPathIOManager(IOManager):
     def write_local(self, context: OutputContext, path: Path, write: Callable[[Path], T]) -> T:
         """``write`` a temp file beside ``path``, then rename it over ``path`` (atomic on one
         file system); a path that cannot hold the value is a :class:`StorageError`."""
+        from wharf._io.blob_names import check_local_path
+
+        name = context.asset_key.to_user_string() if context.has_asset_key else path.name
+        check_local_path(self.manager_name, name, local_path(self._base_path), local_path(path))
         # the temp name keeps a name near the file system's limit from overflowing it
         tmp = path.with_name(f".{path.name[:100]}.{uuid.uuid4().hex[:8]}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             result = write(tmp)
             os.replace(tmp, path)
-        except OSError as exc:
-            if exc.errno in _PATH_ERRORS:
-                raise self._path_error(context, path, exc) from exc
+        except StorageError:
             raise
+        except OSError as exc:
+            raise self._path_error(context, path, exc) from exc
         finally:
-            if tmp.exists():
-                tmp.unlink()
+            with contextlib.suppress(OSError):  # the error to report is the first one
+                tmp.unlink(missing_ok=True)
         return result
 
     def _path_error(self, context: OutputContext, path: Any, exc: OSError) -> StorageError:
-        """A value that cannot live at ``path``: a name too long, or another asset in the way."""
+        """A value that cannot be written at ``path``: a name too long, another asset in the
+        way, or the file system's own error (no space left, read-only)."""
         name = context.asset_key.to_user_string() if context.has_asset_key else path.name
         if exc.errno == errno.ENAMETOOLONG:
             why = "the name is longer than the file system allows (255 bytes per file name)"
             expected = "a shorter asset key or partition key"
+        elif exc.errno not in _PATH_ERRORS:  # a full disk, a read-only folder, a lost mount
+            why = f"[Errno {exc.errno}] {exc.strerror}"
+            expected = "a file system that accepts the write"
         else:
             why = (
                 "another asset's value is in the way (a file where a folder must go, or a "
