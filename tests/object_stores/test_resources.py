@@ -194,3 +194,38 @@ def test_cloud_metadata_addresses_are_refused(cloud_env: Path) -> None:
         sock.connect(("169.254.169.254", 80))
     assert fixtures.BLOCKED == ["('169.254.169.254', 80)"]
     fixtures.BLOCKED.clear()  # this attempt was the test's own
+
+
+@pytest.mark.parametrize("given", ["plain", "env"])
+def test_the_s3_access_key_id_stays_out_of_captured_debug_logs(
+    s3_server: LocalServer, monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    """With the root logger at DEBUG, botocore logs each request's Authorization header, which
+    holds the access key id: wharf's captured step logs mask it, whether the key was given as
+    a plain field or an EnvVar. (The I/O manager's own requests run on fsspec's I/O thread,
+    whose records a step does not capture; an asset using the boto3 client logs on its own.)"""
+    import logging
+
+    key_id = "AKIAWHARFTEST0KEY123"
+    monkeypatch.setenv("WHARF_TEST_KEY_ID", key_id)
+    field: Any = key_id if given == "plain" else dg.EnvVar("WHARF_TEST_KEY_ID")
+    resource = s3_resource(s3_server).model_copy(update={"aws_access_key_id": field})
+
+    @dg.asset
+    def listing(s3: S3Resource) -> int:
+        client = s3.get_client()
+        client.put_object(Bucket=BUCKET, Key=f"keys-{given}/x", Body=b"1")
+        return len(client.list_objects_v2(Bucket=BUCKET, Prefix=f"keys-{given}/")["Contents"])
+
+    root = logging.getLogger()
+    old = root.level
+    root.setLevel(logging.DEBUG)
+    try:
+        result = dg.materialize_to_memory([listing], resources={"s3": resource})
+    finally:
+        root.setLevel(old)
+    assert result.output_for_node("listing") == 1
+    lines = result.outcome("listing").logs
+    assert any(ln.logger.startswith("botocore") for ln in lines)  # DEBUG was captured
+    assert any("Credential=**********" in ln.message for ln in lines)
+    assert all(key_id not in ln.message for ln in lines)

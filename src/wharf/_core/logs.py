@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import re
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -59,17 +60,25 @@ def get_dagster_logger(name: str | None = None) -> logging.Logger:
     return logger
 
 
+#: the access key id in an AWS signature (botocore logs request headers at DEBUG), however
+#: the key was found (a field, an EnvVar, or boto's own credential chain)
+_AWS_CREDENTIAL = re.compile(r"(Credential=)[A-Za-z0-9]+")
+
+
 def mask(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every (non-empty) secret value replaced by ``**********``.
+    """``text`` with every (non-empty) secret value, and the access key id of an AWS
+    signature, replaced by ``**********``.
 
     Examples:
         >>> mask("token=abc123 ok", ["abc123", ""])
         'token=********** ok'
+        >>> mask("AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20261203/us-east-1/s3", [])
+        'AWS4-HMAC-SHA256 Credential=**********/20261203/us-east-1/s3'
     """
     for secret in secrets:
         if secret:
             text = text.replace(secret, MASK)
-    return text
+    return _AWS_CREDENTIAL.sub(rf"\g<1>{MASK}", text) if "Credential=" in text else text
 
 
 class _StepHandler(logging.Handler):
@@ -111,7 +120,8 @@ def capture_step_logs(key: Any, secrets: Iterable[str] = ()) -> Iterator[list[Lo
 
 
 def secret_values(resources: Iterable[Any]) -> tuple[str, ...]:
-    """The values of the fields read from ``EnvVar``s in these resources (nested ones too)."""
+    """The values of the fields read from ``EnvVar``s in these resources (nested ones too),
+    and of the fields a resource declares secret (``secret_fields``)."""
     found: list[str] = []
 
     def visit(res: Any, depth: int) -> None:
@@ -119,6 +129,8 @@ def secret_values(resources: Iterable[Any]) -> tuple[str, ...]:
         if names is None or depth > 5:
             return
         found.extend(str(res.__dict__.get(n, "")) for n in names)
+        # fields a resource declares secret (S3Resource.aws_access_key_id), given in plain
+        found.extend(str(res.__dict__.get(n) or "") for n in getattr(res, "secret_fields", ()))
         for value in getattr(res, "__dict__", {}).values():
             visit(value, depth + 1)
 
