@@ -62,6 +62,15 @@ from wharf._core.execution import AssetMaterialization
 from wharf._core.executors import in_process_executor, multiprocess_executor
 from wharf._core.graph_assets import graph_asset, graph_multi_asset
 from wharf._core.instance import DagsterInstance, instance_for_test
+from wharf._core.io_managers import (
+    BUILT_IN,
+    InputManager,
+    InputManagerDefinition,
+    IOManager,
+    IOManagerDefinition,
+    input_manager,
+    io_manager,
+)
 from wharf._core.jobs import JobDefinition, UnresolvedAssetJobDefinition, define_asset_job
 from wharf._core.keys import AssetKey
 from wharf._core.loading import (
@@ -150,14 +159,6 @@ from wharf._core.table_metadata import (
     TableSchema,
 )
 from wharf._core.versions import DataVersion
-from wharf._io.base import (
-    InputManager,
-    InputManagerDefinition,
-    IOManager,
-    IOManagerDefinition,
-    input_manager,
-    io_manager,
-)
 from wharf._io.legacy import fs_io_manager, mem_io_manager
 from wharf._io.memory import InMemoryIOManager
 from wharf._io.upath import UPathIOManager
@@ -187,8 +188,8 @@ from wharf.errors import (
 if TYPE_CHECKING:
     from wharf._core.config import ConfigurableResource, InitResourceContext
     from wharf._core.config_class import Config, PermissiveConfig
+    from wharf._core.config_io import ConfigurableIOManager, ConfigurableIOManagerFactory
     from wharf._core.dask_executor import dask_executor
-    from wharf._io.configurable import ConfigurableIOManager, ConfigurableIOManagerFactory
     from wharf._io.filesystem import FilesystemIOManager
     from wharf._io.object_store import ObjectStoreIOManager
 
@@ -200,8 +201,8 @@ _LAZY = {
     "Config": "wharf._core.config_class",
     "PermissiveConfig": "wharf._core.config_class",
     "InitResourceContext": "wharf._core.config",
-    "ConfigurableIOManager": "wharf._io.configurable",
-    "ConfigurableIOManagerFactory": "wharf._io.configurable",
+    "ConfigurableIOManager": "wharf._core.config_io",
+    "ConfigurableIOManagerFactory": "wharf._core.config_io",
     "FilesystemIOManager": "wharf._io.filesystem",
     "ObjectStoreIOManager": "wharf._io.object_store",
     "dask_executor": "wharf._core.dask_executor",
@@ -392,6 +393,16 @@ __all__ = [
     "TimestampMetadataValue",
     "UrlMetadataValue",
 ]
+
+
+def _filesystem_io_manager() -> Any:  # a factory: it builds the run's IOManager
+    from wharf._io.filesystem import FilesystemIOManager
+
+    return FilesystemIOManager()
+
+
+# the I/O managers the engine builds itself (it imports no store: wharf._core.io_managers)
+BUILT_IN.update(default=_filesystem_io_manager, memory=InMemoryIOManager)
 
 
 def __getattr__(name: str) -> Any:

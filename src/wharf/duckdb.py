@@ -23,8 +23,6 @@ from wharf._io.legacy import io_manager_from, resource_from
 from wharf._io.store_io import TableIOManager
 
 if TYPE_CHECKING:
-    from wharf._frames.base import FrameAdapter
-    from wharf._stores.base import Partition, TableRef
     from wharf._stores.dialect import Dialect
     from wharf._stores.sql import SqlStore
 
@@ -156,21 +154,6 @@ class DuckDBIOManager(TableIOManager):
             "processes; give it a database file every worker opens, e.g. "
             f"{type(self).__name__}(database='warehouse.duckdb'), or use the in_process executor"
         )
-
-    def read_table(
-        self,
-        ref: TableRef,
-        adapter: FrameAdapter,
-        annotation: Any,
-        columns: list[str] | None,
-        partition: Partition | None = None,
-    ) -> Any:
-        """A ``DuckDBPyRelation`` input is a relation on this database itself: nothing is read
-        until it is used, and returning it (or a relation built on it) copies inside DuckDB."""
-        if adapter.name != "duckdb":
-            return super().read_table(ref, adapter, annotation, columns, partition)
-        con, sql, params = self.table_store().query(ref, columns=columns, partition=partition)
-        return con.sql(sql, params=params or None)
 
 
 class DuckDBPandasIOManager(DuckDBIOManager):

@@ -391,9 +391,9 @@ class GraphDefinition:
 
     def execute_in_process(self, run_config: Any = None, **kwargs: Any) -> Any:
         """Run this graph once in this process (I/O in memory unless ``resources`` say)."""
-        from wharf._io.memory import InMemoryIOManager
+        from wharf._core.io_managers import built_in
 
-        resources = {"io_manager": InMemoryIOManager(), **dict(kwargs.pop("resources", None) or {})}
+        resources = {"io_manager": built_in("memory"), **dict(kwargs.pop("resources", None) or {})}
         job = self.to_job(op_retry_policy=kwargs.pop("op_retry_policy", None))
         return job.execute_in_process(run_config, resources=resources, **kwargs)
 

@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 from wharf._core.execution import RunContext, RunListener, StepOutcome, failed_outcome
 from wharf._core.executors import _portable, _run_in_worker, schedule
 from wharf._core.history import RunHistory
+from wharf._core.io_managers import StoreCapabilities
 from wharf._core.resources import RunResources
 from wharf._deps import require
 from wharf.errors import DefinitionError
@@ -40,8 +41,7 @@ def check_machine_local(resources: Mapping[str, Any], address: str | None) -> No
     if address is None or urlparse(address).hostname in _LOCAL_HOSTS:
         return
     for key, resource in resources.items():
-        check = getattr(resource, "is_machine_local", None)
-        if callable(check) and check():
+        if isinstance(resource, StoreCapabilities) and resource.is_machine_local():
             msg = (
                 f"resource {key!r} ({type(resource).__name__}) stores values on this machine, but "
                 f"the Dask cluster at {address} runs assets on other machines: expected a store "

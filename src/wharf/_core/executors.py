@@ -39,6 +39,7 @@ from wharf._core.execution import (
     unchanged_outcome,
 )
 from wharf._core.history import RunHistory
+from wharf._core.io_managers import StoreCapabilities
 from wharf._core.resources import RunResources, step_resource_keys
 from wharf._deps import require
 from wharf.errors import DefinitionError
@@ -57,11 +58,9 @@ def check_resources_cross_process(run_resources: Mapping[str, Any], executor: st
     An ``InMemoryIOManager`` keeps values in one process's memory; a resource that cannot be
     pickled cannot be sent to a worker.
     """
-    from wharf._io.memory import InMemoryIOManager
-
     for key, resource in run_resources.items():
-        if isinstance(resource, InMemoryIOManager) or _process_local(resource):
-            reason = _process_local_reason(resource) or (
+        if isinstance(resource, StoreCapabilities) and resource.is_process_local():
+            reason = resource.process_local_reason() or (
                 f"{type(resource).__name__} keeps values inside one process: use an I/O manager "
                 "whose values outlive a process (FilesystemIOManager, a DuckDB database file, "
                 "ObjectStoreIOManager, ...) or the in_process executor"
@@ -88,27 +87,10 @@ def check_resources_cross_process(run_resources: Mapping[str, Any], executor: st
 
 
 def _dumps(resource: Any) -> bytes:
-    """Pickle ``resource`` as the run is sent: a function-style definition (``@resource``,
-    ``@io_manager``) through cloudpickle, which sends the run and so its function too."""
-    from wharf._core.resource_defs import ResourceDefinition
-
-    if isinstance(resource, ResourceDefinition):
-        cloudpickle = require("cloudpickle", purpose="the multiprocess executor")
-        return bytes(cloudpickle.dumps(resource))
-    return pickle.dumps(resource)
-
-
-def _process_local(resource: Any) -> bool:
-    """Whether a resource says its values live in one process (``is_process_local()``)."""
-    check = getattr(resource, "is_process_local", None)
-    return bool(check()) if callable(check) else False
-
-
-def _process_local_reason(resource: Any) -> str | None:
-    """The resource's own words on why its values stay in one process and what to use instead
-    (``process_local_reason()``), if it has them."""
-    explain = getattr(resource, "process_local_reason", None)
-    return str(explain()) if callable(explain) else None
+    """Pickle ``resource`` as the run is sent to a worker: through cloudpickle (a resource's
+    class or function may be a closure's)."""
+    cloudpickle = require("cloudpickle", purpose="the multiprocess executor")
+    return bytes(cloudpickle.dumps(resource))
 
 
 def _run_in_worker(run: RunContext, key: str) -> StepOutcome:

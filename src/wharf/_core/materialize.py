@@ -129,10 +129,10 @@ def materialize_to_memory(
     **kwargs: Any,
 ) -> ExecuteInProcessResult:
     """Like :func:`materialize`, but every I/O manager is an :class:`InMemoryIOManager`."""
-    from wharf._io.memory import InMemoryIOManager
+    from wharf._core.io_managers import built_in
 
     graph = AssetGraph(assets)
-    memory = InMemoryIOManager()
+    memory = built_in("memory")
     all_resources = dict(resources or {})
     for key in needed_resource_keys(graph, graph.by_key):
         if key == "io_manager" or _uses_as_io_manager(graph, key):

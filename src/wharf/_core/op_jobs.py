@@ -104,9 +104,9 @@ class OpJobDefinition(JobDefinition):
         base = dict(self._defs.resources) if self._defs is not None else {}
         found = {**base, **self.resource_defs, **(extra or {})}
         if in_memory and "io_manager" not in found:
-            from wharf._io.memory import InMemoryIOManager
+            from wharf._core.io_managers import built_in
 
-            found["io_manager"] = InMemoryIOManager()
+            found["io_manager"] = built_in("memory")
         return with_default_io_manager(found)
 
     # -- running -----------------------------------------------------------------------------

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from wharf._core.assets import AssetsDefinition
 from wharf._core.graph import AssetGraph
+from wharf._core.io_managers import IOManager, StoreCapabilities, built_in
 from wharf._core.keys import AssetKey
 from wharf._core.resource_defs import ResourceDefinition
-from wharf._io.base import IOManager
 from wharf.errors import MissingResourceError
 
 if TYPE_CHECKING:
@@ -101,18 +101,16 @@ def check_outputs(
             by_manager.setdefault(item.io_manager_key, []).append((key, item.metadata))
             partitions[key] = item.partitions_def
     for im_key, outputs in by_manager.items():
-        check = getattr(resources.get(im_key), "check_outputs", None)
-        if callable(check):
-            check(outputs, partitions)
+        manager = resources.get(im_key)
+        if isinstance(manager, StoreCapabilities):
+            manager.check_outputs(outputs, partitions)
 
 
 def with_default_io_manager(resources: Mapping[str, Any] | None) -> dict[str, Any]:
     """The resources, with the default ``FilesystemIOManager`` under ``io_manager`` if absent."""
     out = dict(resources or {})
     if DEFAULT_IO_MANAGER_KEY not in out:
-        from wharf._io.filesystem import FilesystemIOManager
-
-        out[DEFAULT_IO_MANAGER_KEY] = FilesystemIOManager()
+        out[DEFAULT_IO_MANAGER_KEY] = built_in("default")
     return out
 
 
@@ -220,7 +218,7 @@ class RunResources:
         self.configs[key] = dict(config or {})
         if _is_configurable(res):
             from wharf._core.config import InitResourceContext
-            from wharf._io.configurable import ConfigurableIOManagerFactory
+            from wharf._core.config_io import ConfigurableIOManagerFactory
 
             self._set_up_nested(key, res)
             ctx = InitResourceContext(
@@ -245,8 +243,8 @@ class RunResources:
         """Set up the resources held in ``res``'s fields before ``res`` itself (innermost
         first, as Dagster does), each once per run even when several resources share it."""
         from wharf._core.config import InitResourceContext
+        from wharf._core.config_io import ConfigurableIOManagerFactory
         from wharf._core.contexts import Resources
-        from wharf._io.configurable import ConfigurableIOManagerFactory
 
         for name in type(res).model_fields:
             inner = res.__dict__.get(name)

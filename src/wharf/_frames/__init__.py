@@ -8,7 +8,9 @@ from __future__ import annotations
 from wharf._frames.base import FrameAdapter
 from wharf._frames.registry import (
     adapter_for_annotation,
+    adapter_for_load,
     adapter_for_value,
+    adapter_named,
     is_table_like,
     supported_type_names,
 )
@@ -16,7 +18,9 @@ from wharf._frames.registry import (
 __all__ = [
     "FrameAdapter",
     "adapter_for_annotation",
+    "adapter_for_load",
     "adapter_for_value",
+    "adapter_named",
     "is_table_like",
     "supported_type_names",
 ]

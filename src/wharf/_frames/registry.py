@@ -18,10 +18,13 @@ from wharf._frames.duckdb import DuckDBRelationAdapter
 from wharf._frames.pandas import PandasAdapter
 from wharf._frames.polars import PolarsAdapter, PolarsLazyAdapter
 from wharf._frames.pyspark import SparkAdapter
+from wharf.errors import AssetTypeError
 
 __all__ = [
     "ADAPTERS",
     "adapter_for_annotation",
+    "adapter_for_load",
+    "adapter_named",
     "adapter_for_value",
     "is_table_like",
     "supported_type_names",
@@ -78,6 +81,62 @@ def adapter_for_annotation(annotation: object) -> FrameAdapter | None:
     if not isinstance(annotation, type):
         return None
     return _adapter_for_class(annotation)
+
+
+#: what an input that names no type is annotated with (no annotation, Any, object, None)
+_UNANNOTATED = (Any, inspect.Parameter.empty, object, None)
+
+
+def adapter_named(name: str) -> FrameAdapter:
+    """The adapter called ``name`` (as a store recorded it, or a manager's default load type).
+
+    Examples:
+        >>> adapter_named("polars-lazy").name
+        'polars-lazy'
+        >>> adapter_named("koalas")
+        Traceback (most recent call last):
+        ...
+        wharf.errors.AssetTypeError: no frame adapter is named 'koalas' (the name the value was \
+stored or configured as): the installed adapters are pandas, polars, polars-lazy, arrow-table, \
+arrow-reader, duckdb, pyspark
+    """
+    for adapter in ADAPTERS:
+        if adapter.name == name:
+            return adapter
+    known = ", ".join(a.name for a in ADAPTERS)
+    msg = (
+        f"no frame adapter is named {name!r} (the name the value was stored or configured as): "
+        f"the installed adapters are {known}"
+    )
+    raise AssetTypeError(msg, expected=f"one of {known}", got=repr(name))
+
+
+def adapter_for_load(
+    annotation: object, *, default: str | None = None, stored: str | None = None
+) -> FrameAdapter | None:
+    """The adapter an input loads a table with: its annotation's; for an unannotated input
+    (none, ``Any``) the one the value was ``stored`` as, else the manager's ``default``. None
+    when the input is annotated with a type that is no frame (each manager says what then), or
+    is unannotated and neither name is given.
+
+    Examples:
+        >>> import polars as pl
+        >>> adapter_for_load(pl.DataFrame, default="pandas").name
+        'polars'
+        >>> adapter_for_load(typing.Any, default="pandas", stored="arrow-table").name
+        'arrow-table'
+        >>> adapter_for_load(inspect.Parameter.empty, default="pandas").name
+        'pandas'
+        >>> adapter_for_load(int, default="pandas") is None
+        True
+    """
+    adapter = adapter_for_annotation(annotation)
+    if adapter is not None:
+        return adapter
+    name = stored or default
+    if name is None or annotation not in _UNANNOTATED:
+        return None
+    return adapter_named(name)
 
 
 def is_table_like(value: object) -> bool:

@@ -1,40 +1,8 @@
-"""Configurable I/O managers: typed config fields (pydantic) plus the I/O manager contract."""
+"""The configurable I/O managers, defined in :mod:`wharf._core.config_io`, re-exported for the
+stores built on them."""
 
 from __future__ import annotations
 
-from abc import abstractmethod
-from typing import Any
+from wharf._core.config_io import ConfigurableIOManager, ConfigurableIOManagerFactory
 
-from wharf._core.config import ConfigurableResource, InitResourceContext
-from wharf._io.base import IOManager
-
-
-class ConfigurableIOManager(ConfigurableResource, IOManager):
-    """An I/O manager whose configuration is typed fields.
-
-    Examples:
-        >>> class PrefixIOManager(ConfigurableIOManager):
-        ...     prefix: str
-        ...     def handle_output(self, context, obj): ...
-        ...     def load_input(self, context): ...
-        >>> PrefixIOManager(prefix="p")
-        PrefixIOManager(prefix='p')
-    """
-
-
-class ConfigurableIOManagerFactory(ConfigurableResource):
-    """Typed configuration that builds a separate :class:`IOManager` object for each run.
-
-    Examples:
-        >>> class Factory(ConfigurableIOManagerFactory):
-        ...     root: str
-        ...     def create_io_manager(self, context):
-        ...         return SomeIOManager(self.root)
-    """
-
-    @abstractmethod
-    def create_io_manager(self, context: InitResourceContext) -> IOManager:
-        """Build the I/O manager for this run."""
-
-    def get_io_manager(self, context: InitResourceContext) -> Any:
-        return self.create_io_manager(context)
+__all__ = ["ConfigurableIOManager", "ConfigurableIOManagerFactory"]

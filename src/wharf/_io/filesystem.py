@@ -8,10 +8,8 @@ The engine, :class:`~wharf._io.object_store.ParquetOrPickleIOManager`, lives in
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from wharf._core.config import InitResourceContext
-from wharf._core.contexts import OutputContext
 from wharf._core.history import wharf_home
 from wharf._io.object_store import BlobIOManagerFactory, ParquetOrPickleIOManager
 from wharf._io.parquet_files import load_parquet, write_parquet
@@ -19,22 +17,9 @@ from wharf._io.parquet_files import load_parquet, write_parquet
 __all__ = [
     "FilesystemIOManager",
     "ParquetOrPickleIOManager",
-    "PickledObjectFilesystemIOManager",
     "load_parquet",
     "write_parquet",
 ]
-
-
-class PickledObjectFilesystemIOManager(ParquetOrPickleIOManager):
-    """Pickle every value, tables too, to ``base_path/<asset key path>``, atomically.
-
-    Examples:
-        >>> PickledObjectFilesystemIOManager(base_path="/tmp/wharf-doc").base_path.name
-        'wharf-doc'
-    """
-
-    def handle_output(self, context: OutputContext, obj: Any) -> None:
-        super(ParquetOrPickleIOManager, self).handle_output(context, obj)
 
 
 class FilesystemIOManager(BlobIOManagerFactory):

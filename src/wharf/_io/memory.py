@@ -104,14 +104,17 @@ class InMemoryIOManager(IOManager):
         """A table converted to the annotated frame type (unannotated: the type it was stored
         as) and projected to ``columns``."""
         from wharf._core.typecheck import strip_optional
-        from wharf._frames import adapter_for_annotation, adapter_for_value
+        from wharf._frames import adapter_for_load, adapter_for_value
 
         source = adapter_for_value(value)
         if source is None:
             return value
         annotation = context.dagster_type.typing_type
         columns = context.definition_metadata.get("columns")
-        target = adapter_for_annotation(annotation) or lazy or source
+        # an annotation that is no frame type gets the value as it was stored (memory keeps
+        # Python objects, it refuses nothing)
+        stored = lazy.name if lazy is not None else source.name
+        target = adapter_for_load(annotation, stored=stored) or lazy or source
         if target is source and not columns:
             return value
         reader = source.to_arrow(value)

@@ -47,14 +47,12 @@ def load_parquet(
     errors: Callable[[], tuple[type[BaseException], ...]] = lambda: (OSError,),
 ) -> Any:
     """Open ``source()`` as a stream of batches and build the input's annotated frame type."""
-    from wharf._frames import adapter_for_annotation, supported_type_names
-    from wharf._frames.registry import ADAPTERS
+    from wharf._frames import adapter_for_load, supported_type_names
     from wharf._stores.base import store_errors, stream
     from wharf._stores.schema_codec import empty_batch, kept_dictionaries
 
     pq = require("pyarrow.parquet", purpose="loading Parquet tables")
     annotation = context.dagster_type.typing_type
-    adapter = adapter_for_annotation(annotation)
     label = context.asset_key.to_user_string() if context.has_asset_key else context.name
     message = f"{manager} could not read asset {label!r} at {where}"
     f = source()
@@ -62,18 +60,17 @@ def load_parquet(
         with store_errors(message, errors):  # the footer is read here (ranged reads remotely)
             parquet = pq.ParquetFile(f)
         stored = (parquet.schema_arrow.metadata or {}).get(_FRAME_KEY, b"arrow-table").decode()
+        adapter = adapter_for_load(annotation, stored=stored)
         if adapter is None:
-            if not is_unannotated(annotation):
-                expected = ", ".join(supported_type_names())
-                msg = (
-                    f"input {context.name!r} (asset {label!r}) is annotated {type_name(annotation)}"
-                    f", but {manager} stored it as a table: expected one of {expected}"
-                )
-                raise AssetTypeError(
-                    msg, asset=label, io_manager=manager, expected=expected,
-                    got=type_name(annotation),
-                )  # fmt: skip
-            adapter = next(a for a in ADAPTERS if a.name == stored)
+            expected = ", ".join(supported_type_names())
+            msg = (
+                f"input {context.name!r} (asset {label!r}) is annotated {type_name(annotation)}"
+                f", but {manager} stored it as a table: expected one of {expected}"
+            )
+            raise AssetTypeError(
+                msg, asset=label, io_manager=manager, expected=expected, got=type_name(annotation)
+            )
+        if is_unannotated(annotation):  # built as the type it was stored as
             annotation = Any
         columns = context.definition_metadata.get("columns")
         schema = parquet.schema_arrow

@@ -44,12 +44,13 @@ def value_annotation(annotation: Any) -> Any:
 
 
 def frame_adapter(annotation: Any) -> Any:
-    """The frame adapter of a frame annotation (None for anything else)."""
+    """The frame adapter of a frame annotation (None for anything else: the partitions are
+    then a dict, or the one partition's value)."""
     if is_dict_annotation(annotation):
         return None
-    from wharf._frames import adapter_for_annotation
+    from wharf._frames import adapter_for_load
 
-    return adapter_for_annotation(annotation)
+    return adapter_for_load(annotation)
 
 
 def for_partition(context: InputContext, key: str) -> InputContext:

@@ -17,13 +17,13 @@ from wharf._core.contexts import InputContext, OutputContext
 from wharf._core.keys import AssetKey
 from wharf._core.results import MetadataValue
 from wharf._core.table_metadata import standard_table_metadata
-from wharf._core.typecheck import is_unannotated, strip_optional, type_name
+from wharf._core.typecheck import strip_optional, type_name
 from wharf._core.versions import fingerprint_reader
-from wharf._frames import adapter_for_annotation, adapter_for_value, supported_type_names
+from wharf._frames import adapter_for_load, adapter_for_value, supported_type_names
 from wharf._frames.base import export
 from wharf._io import table_partitions as tp
 from wharf._io.configurable import ConfigurableIOManager
-from wharf._stores.base import Partition, TableRef, describe_filters
+from wharf._stores.base import NativeTables, Partition, TableRef, describe_filters
 from wharf.errors import AssetTypeError, DefinitionError, StorageError, StoredValueNotFoundError
 
 if TYPE_CHECKING:
@@ -144,13 +144,15 @@ class TableIOManager(ConfigurableIOManager):
             reader = fingerprint_reader(reader)  # hashed as the store pulls it
             result = self.table_store().write(ref, reader, partition=partition)
         else:
-            # a DuckDB relation goes as itself: a store on the same database copies it natively
-            if adapter.name == "duckdb":
+            # the database's own lazy value (a DuckDB relation) goes as itself: the store copies
+            # it inside the database when it can
+            store = self.table_store()
+            if isinstance(store, NativeTables) and adapter.name == store.native_adapter:
                 source = obj
             else:  # hashed as the store pulls it (a native copy is not: no second read)
                 source = export(adapter, obj, asset=label, io_manager=type(self).__name__)
                 source = fingerprint_reader(source)
-            result = self.table_store().write(ref, source)
+            result = store.write(ref, source)
         context.add_output_metadata(_metadata(result, time.perf_counter() - start))
 
     def _fit_pandas_index(self, ref: TableRef, reader: Any, label: str) -> Any:
@@ -214,9 +216,12 @@ class TableIOManager(ConfigurableIOManager):
         columns: list[str] | None,
         partition: Partition | None = None,
     ) -> Any:
-        """Load ``ref`` (the rows of ``partition``) as ``annotation`` through Arrow; a store with
-        native lazy values (a DuckDB relation) overrides this."""
-        reader = self.table_store().read(ref, columns=columns, partition=partition)
+        """Load ``ref`` (the rows of ``partition``) as ``annotation``: through Arrow, or as the
+        store's own lazy value when that is what the input asks for (a DuckDB relation)."""
+        store = self.table_store()
+        if isinstance(store, NativeTables) and adapter.name == store.native_adapter:
+            return store.read_native(ref, columns=columns, partition=partition)
+        reader = store.read(ref, columns=columns, partition=partition)
         return adapter.from_arrow(reader, annotation)
 
     def _load_partitions(
@@ -267,13 +272,9 @@ class TableIOManager(ConfigurableIOManager):
         return adapter.from_arrow(reader, value_type)
 
     def _load_adapter(self, context: InputContext, annotation: Any) -> FrameAdapter:
-        adapter = adapter_for_annotation(annotation)
+        adapter = adapter_for_load(annotation, default=self.default_load_type)
         if adapter is not None:
             return adapter
-        if is_unannotated(annotation):
-            from wharf._frames.registry import ADAPTERS
-
-            return next(a for a in ADAPTERS if a.name == self.default_load_type)
         label = context.asset_key.to_user_string()
         expected = ", ".join(supported_type_names())
         msg = (

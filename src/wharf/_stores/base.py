@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 __all__ = [
+    "NativeTables",
     "Partition",
     "PartitionFilter",
     "SchemaPolicy",
@@ -196,6 +197,28 @@ class TableStore(Protocol):
 
     def location(self, ref: TableRef) -> str:
         """The fully qualified table name or the URI where the table is kept."""
+        ...
+
+
+@runtime_checkable
+class NativeTables(Protocol):
+    """An optional capability of a :class:`TableStore` whose database has lazy values of its
+    own (DuckDB: a relation). :meth:`TableStore.write` then also takes such a value as itself (a
+    relation on the same database is copied inside it; another is streamed through Arrow), and
+    an input annotated with that type is a lazy value on the stored table, read when used."""
+
+    #: the frame adapter of the database's own values (``"duckdb"``)
+    native_adapter: str
+
+    def read_native(
+        self,
+        ref: TableRef,
+        *,
+        columns: Sequence[str] | None = None,
+        partition: Partition | None = None,
+    ) -> Any:
+        """A lazy value of the database on the table (``columns``, the rows of ``partition``);
+        nothing is read until it is used."""
         ...
 
 

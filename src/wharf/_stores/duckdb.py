@@ -31,15 +31,16 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from wharf._deps import require
-from wharf._stores.base import SchemaPolicy
+from wharf._stores.base import Partition, SchemaPolicy, TableRef
 from wharf._stores.dialect import Dialect
 from wharf._stores.sql import SqlStore
 
-__all__ = ["DUCKDB", "DuckDBConnector", "duckdb_store"]
+__all__ = ["DUCKDB", "DuckDBConnector", "DuckDBStore", "duckdb_store"]
 
 _LOCK = re.compile(
     r"Could not set lock on file .*?(?:Conflicting lock is held in (.+?)(?:\. See|$)|$)"
@@ -215,13 +216,32 @@ class DuckDBConnector:
             return self._root.cursor()
 
 
+class DuckDBStore(SqlStore):
+    """The :class:`SqlStore` on DuckDB, with its relations as native values
+    (:class:`~wharf._stores.base.NativeTables`)."""
+
+    native_adapter = "duckdb"
+
+    def read_native(
+        self,
+        ref: TableRef,
+        *,
+        columns: Sequence[str] | None = None,
+        partition: Partition | None = None,
+    ) -> Any:
+        """A ``DuckDBPyRelation`` on the table itself: nothing is read until it is used, and
+        storing it (or a relation built on it) copies inside DuckDB."""
+        con, sql, params = self.query(ref, columns=columns, partition=partition)
+        return con.sql(sql, params=params or None)
+
+
 def duckdb_store(
     database: str | os.PathLike[str] = ":memory:",
     *,
     connection_config: dict[str, Any] | None = None,
     lock_timeout: float = 30.0,
     schema_policy: SchemaPolicy = "error",
-) -> SqlStore:
+) -> DuckDBStore:
     """A table store on a DuckDB database file (or ``":memory:"``).
 
     Examples:
@@ -235,7 +255,7 @@ def duckdb_store(
     """
     connector = DuckDBConnector(database, connection_config)
     where = connector.database if connector.in_memory else str(Path(connector.database).resolve())
-    return SqlStore(
+    return DuckDBStore(
         DUCKDB,
         connector,
         database=where,

@@ -303,11 +303,6 @@ class SnowflakeStore(SqlStore):
     ) -> Any:
         return super().read(_fold(ref), columns=columns, partition=partition, limit=limit)
 
-    def query(
-        self, ref: TableRef, *, columns: Any = None, partition: Any = None
-    ) -> tuple[Any, str, list[object]]:
-        return super().query(_fold(ref), columns=columns, partition=partition)
-
     def schema(self, ref: TableRef) -> Any:
         return super().schema(_fold(ref))
 

@@ -229,7 +229,8 @@ class SqlStore:
         partition: Partition | None = None,
     ) -> tuple[Any, str, list[object]]:
         """An open connection (the caller closes it) and the bound ``SELECT`` that :meth:`read`
-        would run, for stores that hand out their own lazy values (DuckDB relations)."""
+        would run, for stores that hand out their own lazy values
+        (:class:`~wharf._stores.base.NativeTables`: DuckDB relations)."""
         message = f"{self.name} could not read table {self.location(ref)} ({self.database})"
         with store_errors(message, self._errors):
             con = self.connect()
@@ -540,8 +541,6 @@ class SqlStore:
                     ) from exc
                 time.sleep(min(delay * random.uniform(0.5, 1.0), left))
                 delay = min(delay * 2, 0.25)
-
-    _connect = connect
 
 
 def _is_reader(data: object) -> bool:

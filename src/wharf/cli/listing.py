@@ -11,8 +11,8 @@ from wharf.cli.load import load_definitions
 
 def manager_class_name(resources: dict[str, Any], key: str) -> str:
     """The class of the I/O manager under ``key``; never its config (it may hold secrets)."""
+    from wharf._core.io_managers import IOManagerDefinition
     from wharf._core.resources import DEFAULT_IO_MANAGER_KEY
-    from wharf._io.base import IOManagerDefinition
 
     if key not in resources:
         return "FilesystemIOManager" if key == DEFAULT_IO_MANAGER_KEY else "missing"
