@@ -363,3 +363,61 @@ def test_key_prefixes_that_are_also_duckdb_catalogs_work(tmp_path: Path, prefix:
         [prefix, "orders"]
     )
     assert value["v"].tolist() == [1, 2]
+
+
+_READ_ONLY_SCRIPT = """
+import json, sys
+import pandas as pd
+import wharf as dg
+from wharf.duckdb import DuckDBIOManager
+
+@dg.asset
+def orders() -> pd.DataFrame: ...
+io = DuckDBIOManager(database=sys.argv[1])
+defs = dg.Definitions(assets=[orders], resources={"io_manager": io})
+out = {"pandas": defs.load_asset_value("orders")["v"].tolist()}
+@dg.asset(name="orders")
+def rewrite() -> pd.DataFrame:
+    return pd.DataFrame({"v": [0]})
+result = dg.materialize([rewrite], resources={"io_manager": io}, raise_on_error=False)
+err = result.failures[dg.AssetKey("orders")]
+out["write"] = [type(err).__name__, str(err)]
+out["again"] = defs.load_asset_value("orders")["v"].tolist()
+print(json.dumps(out))
+"""
+
+
+def test_a_database_on_a_read_only_mount_loads(tmp_path: Path) -> None:
+    """A real read-only mount (a bind mount in a namespace of its own, ``unshare -rm``): loads
+    open the file read-only; a write fails with a StorageError and changes nothing."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    @dg.asset
+    def orders() -> pd.DataFrame:
+        return pd.DataFrame({"v": [1, 2, 3]})
+
+    data, mount = tmp_path / "data", tmp_path / "mnt"
+    mount.mkdir()
+    io = DuckDBIOManager(database=str(data / "shop.duckdb"))
+    assert dg.materialize([orders], resources={"io_manager": io}).success
+    script = tmp_path / "ro.py"
+    script.write_text(_READ_ONLY_SCRIPT)
+    unshare = shutil.which("unshare")
+    assert unshare is not None, "util-linux's unshare is needed for the read-only mount test"
+    command = (
+        f"mount --bind -o ro {data} {mount} && {sys.executable} {script} {mount / 'shop.duckdb'}"
+    )
+    done = subprocess.run(
+        [unshare, "-rm", "sh", "-c", command], capture_output=True, text=True, timeout=120,
+        env={**os.environ, "WHARF_HOME": str(tmp_path / "home")}, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout.splitlines()[-1])
+    assert out["pandas"] == [1, 2, 3]
+    assert out["again"] == [1, 2, 3]
+    assert out["write"][0] == "StorageError"
+    assert "Read-only file system" in out["write"][1]

@@ -215,6 +215,21 @@ class DuckDBConnector:
                 self._root = duckdb.connect(":memory:", config=self.config)
             return self._root.cursor()
 
+    def reader(self) -> Any:
+        """A connection for a load: read-write like the others (one process may not mix
+        both modes on one file), but read-only where the file cannot be written (a read-only
+        mount, a file without write permission)."""
+        duckdb = _duckdb()
+        if self.in_memory:
+            return self()
+        try:
+            return duckdb.connect(self.database, config=self.config)
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "Read-only file system" not in text and "Permission denied" not in text:
+                raise
+            return duckdb.connect(self.database, read_only=True, config=self.config)
+
 
 class DuckDBStore(SqlStore):
     """The :class:`SqlStore` on DuckDB, with its relations as native values
@@ -262,4 +277,5 @@ def duckdb_store(
         catalog=connector.catalog,
         schema_policy=schema_policy,
         lock_timeout=lock_timeout,
+        connect_reader=connector.reader,
     )

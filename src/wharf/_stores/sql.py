@@ -104,6 +104,8 @@ class SqlStore:
         schema_policy: partition writes whose columns differ: ``"error"`` or ``"evolve"``.
         lock_timeout: seconds to retry (capped exponential back-off) while locked.
         batch_size: rows per batch when reading.
+        connect_reader: opens a connection for operations that write nothing (DuckDB: read-only
+            where the file cannot be written); ``connect`` by default.
 
     Examples:
         >>> from wharf._stores.duckdb import duckdb_store
@@ -121,8 +123,10 @@ class SqlStore:
         schema_policy: SchemaPolicy = "error",
         lock_timeout: float = 30.0,
         batch_size: int = 122_880,
+        connect_reader: Callable[[], Any] | None = None,
     ) -> None:
         self.dialect, self.name, self._open = dialect, dialect.name, connect
+        self._open_reader = connect_reader
         self.database, self.catalog, self.schema_policy = database, catalog, schema_policy
         self.lock_timeout, self.batch_size = lock_timeout, batch_size
 
@@ -204,7 +208,7 @@ class SqlStore:
         closes when the reader is done or dropped."""
         message = f"{self.name} could not read table {self.location(ref)} ({self.database})"
         with store_errors(message, self._errors):
-            con = self.connect()
+            con = self.connect(reading=True)
             try:
                 sql, params, stored = self._select(con, ref, columns, partition)
                 if limit is not None:
@@ -233,7 +237,7 @@ class SqlStore:
         (:class:`~wharf._stores.base.NativeTables`: DuckDB relations)."""
         message = f"{self.name} could not read table {self.location(ref)} ({self.database})"
         with store_errors(message, self._errors):
-            con = self.connect()
+            con = self.connect(reading=True)
             try:
                 sql, params, _ = self._select(con, ref, columns, partition)
             except BaseException:
@@ -520,13 +524,15 @@ class SqlStore:
             finally:
                 con.close()
 
-    def connect(self) -> Any:
+    def connect(self, *, reading: bool = False) -> Any:
         """A new connection (the caller closes it), retrying with capped exponential back-off
-        while another process holds the database's lock."""
+        while another process holds the database's lock; ``reading``: for an operation that
+        writes nothing."""
         deadline, delay = time.monotonic() + self.lock_timeout, 0.01
+        opener = self._open_reader if reading and self._open_reader else self._open
         while True:
             try:
-                return self._open()
+                return opener()
             except self.dialect.errors() as exc:
                 holder, left = self.dialect.lock_holder(exc), deadline - time.monotonic()
                 if holder is None:
