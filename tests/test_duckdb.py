@@ -390,11 +390,7 @@ print(json.dumps(out))
 def test_a_database_on_a_read_only_mount_loads(tmp_path: Path) -> None:
     """A real read-only mount (a bind mount in a namespace of its own, ``unshare -rm``): loads
     open the file read-only; a write fails with a StorageError and changes nothing."""
-    import json
-    import os
-    import shutil
-    import subprocess
-    import sys
+    from tests.mounts import run_behind_mount
 
     @dg.asset
     def orders() -> pd.DataFrame:
@@ -404,19 +400,8 @@ def test_a_database_on_a_read_only_mount_loads(tmp_path: Path) -> None:
     mount.mkdir()
     io = DuckDBIOManager(database=str(data / "shop.duckdb"))
     assert dg.materialize([orders], resources={"io_manager": io}).success
-    script = tmp_path / "ro.py"
-    script.write_text(_READ_ONLY_SCRIPT)
-    unshare = shutil.which("unshare")
-    assert unshare is not None, "util-linux's unshare is needed for the read-only mount test"
-    command = (
-        f"mount --bind -o ro {data} {mount} && {sys.executable} {script} {mount / 'shop.duckdb'}"
-    )
-    done = subprocess.run(
-        [unshare, "-rm", "sh", "-c", command], capture_output=True, text=True, timeout=120,
-        env={**os.environ, "WHARF_HOME": str(tmp_path / "home")}, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    out = json.loads(done.stdout.splitlines()[-1])
+    mount_ro = f"mount --bind -o ro {data} {mount}"
+    out = run_behind_mount(mount_ro, _READ_ONLY_SCRIPT, [str(mount / "shop.duckdb")], tmp_path)
     assert out["pandas"] == [1, 2, 3]
     assert out["again"] == [1, 2, 3]
     assert out["write"][0] == "StorageError"

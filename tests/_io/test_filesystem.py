@@ -366,28 +366,12 @@ print(json.dumps(out))
 def test_a_pickle_on_a_full_disk_is_a_storage_error(tmp_path: Path) -> None:
     """A real full disk: a 256 KiB tmpfs mounted in a user and mount namespace of its own
     (``unshare -rm``: works as root and as a user, and the mount vanishes with the process)."""
-    import json
-    import os
-    import shutil
-    import subprocess
-    import sys
+    from tests.mounts import run_behind_mount
 
     disk = tmp_path / "disk"
     disk.mkdir()
-    script = tmp_path / "full.py"
-    script.write_text(_FULL_DISK_SCRIPT)
-    unshare = shutil.which("unshare")
-    assert unshare is not None, "util-linux's unshare is needed for the full-disk test"
-    command = (
-        f"mount -t tmpfs -o size=256k tmpfs {disk} && {sys.executable} {script} {disk / 'store'}"
-    )
-    env = {**os.environ, "WHARF_HOME": str(tmp_path / "home")}
-    done = subprocess.run(
-        [unshare, "-rm", "sh", "-c", command], capture_output=True, text=True, env=env,
-        timeout=120, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    out = json.loads(done.stdout.splitlines()[-1])
+    tmpfs = f"mount -t tmpfs -o size=256k tmpfs {disk}"
+    out = run_behind_mount(tmpfs, _FULL_DISK_SCRIPT, [str(disk / "store")], tmp_path)
     assert out["small"] is None
     for form in ("pickle", "parquet"):
         kind, text = out[form]
