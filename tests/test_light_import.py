@@ -88,3 +88,18 @@ def test_store_modules_load_no_client_or_dataframe_library(statement: str) -> No
     modules = imported_by(statement)  # pydantic is fine here: the managers are its models
     heavy = sorted({m.split(".")[0] for m in modules} & (set(HEAVY) - {"pydantic"}))
     assert heavy == [], f"{statement!r} imported {heavy}"
+
+
+def test_core_imports_nothing_of_io() -> None:
+    """The engine (``wharf._core``) is below the stores (``wharf._io``): no import goes up."""
+    import ast
+    from pathlib import Path
+
+    core = Path(__file__).parents[1] / "src" / "wharf" / "_core"
+    found = []
+    for path in sorted(core.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names += [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            found += [f"{path.name}: {n}" for n in names if n.startswith("wharf._io")]
+    assert found == []

@@ -67,8 +67,11 @@ def filesystem_for(protocol: str, options: Mapping[str, Any]) -> Any:
 
 
 def client_errors() -> tuple[type[BaseException], ...]:
-    """The exceptions a storage client raises for a failed request (only loaded modules)."""
-    found: list[type[BaseException]] = [OSError, TimeoutError, RuntimeError, ValueError]
+    """The exceptions a storage client raises for a failed request (only loaded modules).
+
+    Not ``RuntimeError`` or ``ValueError``: those are bugs (wharf's or a library's), reported as
+    they are, never as "the client's retries are used up"."""
+    found: list[type[BaseException]] = [OSError, TimeoutError]
     for module, names in (
         ("botocore.exceptions", ("BotoCoreError", "ClientError")),
         ("aiohttp", ("ClientError",)),
