@@ -13,6 +13,7 @@ from tests.postgres.fixtures import postgres_server
 from tests.spark.fixtures import spark
 from tests.warehouse_fixtures import bigquery_server, fakesnow_server, warehouse_env
 from wharf.testing.conformance import CHECKS, FRAME_KINDS, Check, FrameKind, StoreCase
+from wharf.testing.frames import REFERENCE_KIND, frame_kind
 from wharf.testing.properties import PROPERTY_CHECKS
 from wharf.testing.stores import (
     KNOWN_GAPS,
@@ -29,12 +30,24 @@ __all__ = [  # server rows' fixtures, and the SparkSession of the pyspark frame 
 
 
 def _gaps(store: StoreCase, check: Check) -> list[pytest.MarkDecorator]:
-    """A known gap is an xfail (strict, with the exception it raises), chosen by capability."""
-    return [
+    """A known gap is an xfail (strict, with the exception it raises), chosen by capability;
+    so is a check needing a capability the store lacks (``StoreCase.lacks`` names the
+    exception), never a silent drop."""
+    marks = [
         pytest.mark.xfail(strict=True, raises=raises, reason=f"{store.name}: {trait}")
         for trait, (checks, raises) in KNOWN_GAPS.items()
         if trait in store.capabilities and check.name in checks
     ]
+    for need in sorted(check.needs - store.capabilities):
+        if need not in store.lacks:
+            msg = (
+                f"conformance row {store.name!r} neither has the capability {need!r} that check "
+                f"{check.name!r} needs nor names, in StoreCase.lacks, the exception it raises"
+            )
+            raise LookupError(msg)
+        reason = f"{store.name} lacks {need} (raises {store.lacks[need].__name__})"
+        marks.append(pytest.mark.xfail(strict=True, raises=store.lacks[need], reason=reason))
+    return marks
 
 
 CASES = [
@@ -43,8 +56,7 @@ CASES = [
     )
     for store in (*LOCAL_STORES, *OBJECT_STORES, *POSTGRES_STORES, *WAREHOUSE_STORES)
     for check in (*CHECKS, *PROPERTY_CHECKS)
-    if check.needs <= store.capabilities
-    for kind in (FRAME_KINDS if check.per_kind else FRAME_KINDS[-2:-1])
+    for kind in (FRAME_KINDS if check.per_kind else (frame_kind(REFERENCE_KIND),))
     if kind.runs(check.name)
 ]
 
@@ -61,3 +73,14 @@ def test_conformance(
         builder = functools.partial(store.io_manager, server=server)
         store = dataclasses.replace(store, io_manager=builder)
     check.run(store, kind, tmp_path)
+
+
+def test_a_missing_capability_is_a_strict_xfail_naming_its_exception() -> None:
+    check = Check("needs_x", lambda *_: None, needs=frozenset({"x"}))
+    lacking = StoreCase("toy", lambda tmp: None, lacks={"x": NotImplementedError})
+    (mark,) = _gaps(lacking, check)
+    assert mark.kwargs["strict"] is True
+    assert mark.kwargs["raises"] is NotImplementedError
+    assert "NotImplementedError" in mark.kwargs["reason"]
+    with pytest.raises(LookupError, match="'x'"):
+        _gaps(StoreCase("toy", lambda tmp: None), check)

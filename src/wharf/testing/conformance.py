@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,14 +29,17 @@ class StoreCase:
     Attributes:
         name: shown in test ids, e.g. ``"duckdb"``.
         io_manager: builds the I/O manager given a fresh folder (servers come from the caller).
-        capabilities: what the store supports (a check that needs a missing one is skipped),
-            and its traits: ``lists_never_null`` (a known gap, see ``KNOWN_GAPS``),
+        capabilities: what the store supports, and its traits: ``lists_never_null`` (a known
+            gap, see ``KNOWN_GAPS``),
             ``microsecond_timestamps`` (a nanosecond value is refused, not kept).
         tables_only: the store refuses values that are not tables (no pickle fallback).
         fixture: the pytest fixture that provides the store's server, if it needs one;
             ``io_manager`` is then called as ``io_manager(folder, server=<fixture value>)``.
         nul_in_text: strings may hold NUL (U+0000); False for stores whose text type cannot
             (PostgreSQL), whose property checks then generate strings without it.
+        lacks: a capability the store does not have -> the exception the checks that need it
+            raise against the store; those checks run as strict xfails expecting it (never a
+            silent drop). A check needing a capability neither had nor listed here is an error.
     """
 
     name: str
@@ -45,6 +48,7 @@ class StoreCase:
     tables_only: bool = True
     fixture: str | None = None
     nul_in_text: bool = True
+    lacks: Mapping[str, type[BaseException]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,8 @@ class Check:
     """One check of the suite.
 
     Attributes:
-        per_kind: run once per frame type (written as it); else once, written as pandas.
+        per_kind: run once per frame type (written as it); else once, given the
+            :data:`~wharf.testing.frames.REFERENCE_KIND` (most such checks write pandas).
         needs: the store capabilities it needs.
         reads_every_kind: it reads the value back as every frame type, so it needs every
             kind's fixture (the SparkSession), not only its own.

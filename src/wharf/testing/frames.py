@@ -134,3 +134,21 @@ FRAME_KINDS: tuple[FrameKind, ...] = (
     FrameKind("arrow-reader", _pa_reader, _reader_of, lambda r: r.read_all()),
     FrameKind("duckdb", _relation, _make_relation, lambda rel: rel.to_arrow_table()),
 )
+
+#: the frame kind a check that is not run per kind gets (it reads back through it)
+REFERENCE_KIND = "arrow-reader"
+
+
+def frame_kind(name: str) -> FrameKind:
+    """The row of :data:`FRAME_KINDS` called ``name``.
+
+    Examples:
+        >>> frame_kind(REFERENCE_KIND).name
+        'arrow-reader'
+    """
+    for kind in FRAME_KINDS:
+        if kind.name == name:
+            return kind
+    known = ", ".join(k.name for k in FRAME_KINDS)
+    msg = f"no frame kind is named {name!r}: the kinds are {known}"
+    raise KeyError(msg)
