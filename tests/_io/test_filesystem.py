@@ -381,3 +381,81 @@ def test_a_pickle_on_a_full_disk_is_a_storage_error(tmp_path: Path) -> None:
     assert "[Errno 28] No space left on device" in out["pickle"][1]
     assert out["loaded"] == {"kept": 1}
     assert out["files"] == ["blob"]  # no temp file left behind
+
+
+_KILLED_WRITER_SCRIPT = """
+import sys, time
+from pathlib import Path
+import wharf as dg
+from wharf._io.object_store import ObjectStoreIOManager, ParquetOrPickleIOManager
+
+ParquetOrPickleIOManager.spool_in_memory = 0  # as for a value over 64 MiB: spooled on disk
+ready = Path(sys.argv[2])
+class Slow:
+    def __reduce__(self):  # called while the temp file (or spool file) is open
+        ready.write_text("writing")
+        time.sleep(60)
+        return (int, ())
+
+@dg.asset(name="blob")
+def blob():
+    return [b"x" * 1_000_000, Slow()]
+
+io = (dg.FilesystemIOManager(base_dir=sys.argv[1]) if sys.argv[3] == "file"
+      else ObjectStoreIOManager(base_path="memory://killed/" + sys.argv[1]))
+dg.materialize([blob], resources={"io_manager": io})
+"""
+
+
+@pytest.mark.parametrize("where", ["file", "spool"])
+def test_files_left_by_a_killed_writer_are_removed_on_the_next_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """``kill -9`` in the middle of a write leaves its temp file beside the target (or its
+    spool file in the temp folder, for an object store); the next write removes it, and never
+    a live writer's."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    from wharf._io.object_store import ObjectStoreIOManager
+
+    store, temp, ready = tmp_path / "store", tmp_path / "tmp", tmp_path / "ready"
+    temp.mkdir()
+    script = tmp_path / "killed.py"
+    script.write_text(_KILLED_WRITER_SCRIPT)
+    env = {**os.environ, "TMPDIR": str(temp), "WHARF_HOME": str(tmp_path / "home")}
+    child = subprocess.Popen([sys.executable, str(script), str(store), str(ready), where], env=env)
+    deadline = time.monotonic() + 60
+    while not ready.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ready.exists(), "the writer never reached its write"
+    left = store if where == "file" else temp
+    # a live writer's file (this process's PID) is never removed
+    live = left / (
+        f".blob.wharf-{os.getpid()}-0.tmp" if where == "file" else f"wharf-{os.getpid()}-x.spool"
+    )
+    left.mkdir(exist_ok=True)
+    live.write_bytes(b"")
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    stale = [p.name for p in left.iterdir() if p != live]
+    assert len(stale) == 1, stale  # what the killed writer left
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    monkeypatch.setattr("wharf._io.spool._SWEPT", [])  # as in a new process
+
+    @dg.asset(name="blob")
+    def blob() -> dict[str, int]:
+        return {"a": 1}
+
+    io: Any = (
+        dg.FilesystemIOManager(base_dir=str(store))
+        if where == "file"
+        else ObjectStoreIOManager(base_path=f"memory://killed/{store}")
+    )
+    assert dg.materialize([blob], resources={"io_manager": io}).success
+    remaining = sorted(p.name for p in left.iterdir())
+    assert remaining == sorted([live.name, *(["blob"] if where == "file" else [])])

@@ -15,6 +15,21 @@ from typing import Any
 
 __all__ = ["Spool"]
 
+_SWEPT: list[float] = []  # when this process last removed killed writers' spool files
+
+
+def _sweep(every: float = 60.0) -> None:
+    """Remove the spool files of writers that were killed (at most once a minute)."""
+    import time
+
+    from wharf._io.upath import sweep_stale
+
+    now = time.monotonic()
+    if _SWEPT and now - _SWEPT[-1] < every:
+        return
+    _SWEPT[:] = [now]
+    sweep_stale(Path(tempfile.gettempdir()), "wharf-", ".spool")
+
 
 class Spool:
     """Where one value is written before its single upload: a write-only file kept in memory
@@ -35,6 +50,7 @@ class Spool:
     """
 
     def __init__(self, limit: int) -> None:
+        _sweep()
         self.limit = limit
         self.closed = False
         self._memory = io.BytesIO()
@@ -50,7 +66,7 @@ class Spool:
 
     def _to_disk(self) -> None:
         if self._path is None:
-            fd, name = tempfile.mkstemp(prefix="wharf-", suffix=".spool")
+            fd, name = tempfile.mkstemp(prefix=f"wharf-{os.getpid()}-", suffix=".spool")
             self._path, self._disk = Path(name), os.fdopen(fd, "wb")
             self._disk.write(self._memory.getbuffer())
             self._memory = io.BytesIO()

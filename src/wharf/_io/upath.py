@@ -40,6 +40,31 @@ _PATH_ERRORS = frozenset({errno.ENAMETOOLONG, errno.EISDIR, errno.ENOTDIR, errno
 _LOG = logging.getLogger("wharf")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
+
+
+def sweep_stale(folder: Path, prefix: str, suffix: str) -> None:
+    """Remove ``<prefix><pid>-<id><suffix>`` files in ``folder`` whose writer process is gone
+    (killed mid-write: ``kill -9`` leaves its temp file); a live writer's file is kept."""
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith(prefix) and n.endswith(suffix)]
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(prefix) : -len(suffix)].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                (folder / name).unlink()
+                _LOG.info("removed %s, left by writer process %s that is gone", name, pid)
+
+
 def local_path(path: Any) -> Path:
     """A local path (a pathlib path, or a ``file://`` / plain UPath) as a pathlib ``Path``."""
     return Path(path.path) if hasattr(path, "protocol") else Path(path)
@@ -188,10 +213,13 @@ class UPathIOManager(IOManager):
 
         name = context.asset_key.to_user_string() if context.has_asset_key else path.name
         check_local_path(self.manager_name, name, local_path(self._base_path), local_path(path))
-        # the temp name keeps a name near the file system's limit from overflowing it
-        tmp = path.with_name(f".{path.name[:100]}.{uuid.uuid4().hex[:8]}.tmp")
+        # the temp name keeps a name near the file system's limit from overflowing it; the
+        # writer's PID in it lets a later write remove what a killed writer left behind
+        stem = f".{path.name[:100]}.wharf-"
+        tmp = path.with_name(f"{stem}{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            sweep_stale(Path(path.parent), stem, ".tmp")
             result = write(tmp)
             os.replace(tmp, path)
         except StorageError:
