@@ -321,3 +321,28 @@ def test_sql_store_with_several_filters(tmp_path: Path) -> None:
         store.write(ref, _two_dims(2, "us"), partition=_filters(2, "eu"))  # rows outside it
     assert store.read(ref, partition=_filters(2, "eu")).read_all().num_rows == 2
     assert store.schema(ref).names == ["day", "region", "v"]
+
+
+def test_many_missing_partitions_shows_the_first_ten_and_a_count(tmp_path: Path) -> None:
+    io = JsonIOManager(base_path=tmp_path)
+    keys = [f"k{i:03}" for i in range(500)]
+    with pytest.raises(StoredValueNotFoundError) as info:
+        io.load_input(dg.build_input_context(asset_key="a", asset_partition_keys=keys))
+    message = str(info.value)
+    assert f"{keys[:10]} (and 490 more, 500 in all)" in message
+    assert "k010" not in message
+
+
+def test_time_windows_pickle_without_their_memo() -> None:
+    import pickle
+
+    days = dg.DailyPartitionsDefinition(start_date="2000-01-01", end_date="2010-01-01")
+    before = len(pickle.dumps(days))
+    keys = days.get_partition_keys()
+    assert all(days.time_window_for_partition_key(k).start.day > 0 for k in keys)
+    assert len(pickle.dumps(days)) == before  # the memo of 3,652 windows is not pickled
+    again = pickle.loads(pickle.dumps(days))
+    assert again == days
+    assert again.time_window_for_partition_key("2004-02-29").end.isoformat() == (
+        "2004-03-01T00:00:00+00:00"
+    )

@@ -6,8 +6,9 @@ one frame instead: the partitions concatenated through Arrow, in partition order
 unified by name (a column missing from some partitions is null there). An input annotated
 ``dict[str, X]`` always gets a dict, even of one partition.
 
-A partition that was never stored is an error listing every missing partition, unless the input
-says ``AssetIn(metadata={"allow_missing_partitions": True})``: then it is left out.
+A partition that was never stored is an error naming the missing partitions (the first ten and
+how many in all), unless the input says ``AssetIn(metadata={"allow_missing_partitions": True})``:
+then it is left out.
 """
 
 from __future__ import annotations
@@ -73,15 +74,18 @@ def missing_error(
     """The error for partitions that were never stored (``missing``: key -> where it was looked)."""
     name = context.asset_key.to_user_string()
     keys = list(missing)
+    shown = f"{keys[:10]}" + (
+        f" (and {len(keys) - 10} more, {len(keys)} in all)" * (len(keys) > 10)
+    )
     where = ", ".join(str(v) for v in list(missing.values())[:3])
     more = f" and {len(keys) - 3} more" if len(keys) > 3 else ""
     msg = (
-        f"asset {name!r} has no stored value for partition(s) {keys} ({manager}; looked at "
+        f"asset {name!r} has no stored value for partition(s) {shown} ({manager}; looked at "
         f"{where}{more}): expected them to be materialized before they are loaded. Materialize "
         "them, or skip them with AssetIn(metadata={'allow_missing_partitions': True})"
     )
     return StoredValueNotFoundError(
-        msg, asset=name, io_manager=manager, expected=str(keys), got="missing"
+        msg, asset=name, io_manager=manager, expected=shown, got="missing"
     )
 
 

@@ -19,6 +19,7 @@ written. A partition written with no rows therefore reads as missing.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -174,12 +175,16 @@ def present_keys(
     """The keys of ``groups`` with at least one row, reading only the partition columns."""
     found: set[str] = set()
     columns = list(dict.fromkeys(d.column for d in dims))
+    windows: dict[str, tuple[object, object]] = {}  # computed once for every batch
+    time_dim = next((d for d in dims if d.pdef.is_time_window), None)
+    if time_dim is not None:
+        windows = {k: _window(time_dim, k, types) for keys, _ in groups for k in keys}
     for keys, filters in groups:
         wanted = {k: tuple(d.key_of(k) for d in dims) for k in keys}
         reader = store.read(ref, columns=columns, partition=filters)
         try:
             for batch in reader:
-                found |= _present(batch, dims, wanted, types)
+                found |= _present(batch, dims, wanted, windows)
                 wanted = {k: v for k, v in wanted.items() if k not in found}
                 if not wanted:
                     break
@@ -189,7 +194,10 @@ def present_keys(
 
 
 def _present(
-    batch: Any, dims: Sequence[Dim], wanted: dict[str, tuple[str, ...]], types: Mapping[str, Any]
+    batch: Any,
+    dims: Sequence[Dim],
+    wanted: dict[str, tuple[str, ...]],
+    windows: Mapping[str, tuple[object, object]],
 ) -> set[str]:
     pa, pc = require("pyarrow"), require("pyarrow.compute")
     value_dims = [i for i, d in enumerate(dims) if not d.pdef.is_time_window]
@@ -215,7 +223,7 @@ def _present(
             for i, value in zip(value_dims, combo, strict=True):
                 mask = pc.and_(mask, pc.fill_null(pc.equal(texts[i], value), False))
             column = column.filter(mask)
-        found |= _hits(column, {k: _window(dim, k, types) for k in keys}, pa, pc)
+        found |= _hits(column, {k: windows[k] for k in keys}, pa, pc)
     return found
 
 
@@ -226,15 +234,38 @@ def _as_text(column: Any, pa: Any, pc: Any) -> Any:
 
 
 def _hits(column: Any, windows: dict[str, tuple[object, object]], pa: Any, pc: Any) -> set[str]:
-    """The windows (key -> [low, high)) that hold at least one value of ``column``."""
+    """The windows (key -> [low, high)) that hold at least one value of ``column``: the
+    column's distinct values, sorted, bisected once per window in Python."""
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
     if getattr(pa.types, "is_string_view", lambda _: False)(column.type):
         column = column.cast(pa.large_string())  # no sort kernel for string views
-    values = pc.drop_null(column)
+    values = pc.unique(pc.drop_null(column))
     if len(values) == 0:
         return set()
     ordered = values.take(pc.sort_indices(values))
+    try:  # bounds typed like the column, as Python values that compare with its values
+        sorted_values = ordered.to_pylist()
+        bounds = {
+            key: (
+                pa.scalar(low).cast(ordered.type).as_py(),
+                pa.scalar(high).cast(ordered.type).as_py(),
+            )
+            for key, (low, high) in windows.items()
+        }
+        found = set()
+        for key, (low, high) in bounds.items():
+            at = bisect.bisect_left(sorted_values, low)
+            if at < len(sorted_values) and sorted_values[at] < high:
+                found.add(key)
+    except TypeError:  # values Python cannot order against the bounds: compare in Arrow
+        return _hits_arrow(ordered, windows, pa, pc)
+    return found
+
+
+def _hits_arrow(
+    ordered: Any, windows: dict[str, tuple[object, object]], pa: Any, pc: Any
+) -> set[str]:
     found = set()
     for key, (low, high) in windows.items():
         low_s, high_s = pa.scalar(low).cast(ordered.type), pa.scalar(high).cast(ordered.type)

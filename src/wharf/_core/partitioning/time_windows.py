@@ -97,6 +97,18 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
         return naive.replace(tzinfo=self._tz).astimezone(UTC).astimezone(self._tz)
 
     def _boundary(self, n: int) -> datetime:
+        """Boundary ``n`` (memoized per instance: loads of many partitions ask again and again)."""
+        cache = self.__dict__.setdefault("_boundaries", {})
+        found: datetime | None = cache.get(n)
+        if found is None:
+            found = cache[n] = self._compute_boundary(n)
+        return found
+
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled without the memo dicts (they are rebuilt on use), so a pickle stays small."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("_boundaries", "_key_indexes")}
+
+    def _compute_boundary(self, n: int) -> datetime:
         if self.schedule_type == "hourly":
             shift = (self.minute_offset - self._zone_minutes()) % 60
             return (_EPOCH + timedelta(hours=n, minutes=shift)).astimezone(self._tz)
@@ -150,7 +162,14 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
             raise DefinitionError(msg, expected=self.fmt, got=repr(value)) from None
 
     def _key_index(self, key: str) -> int | None:
-        """The window whose key is ``key``, or None if no window has that key."""
+        """The window whose key is ``key``, or None if no window has that key (memoized)."""
+        cache = self.__dict__.setdefault("_key_indexes", {})
+        if key not in cache:
+            cache[key] = self._find_key_index(key)
+        found: int | None = cache[key]
+        return found
+
+    def _find_key_index(self, key: str) -> int | None:
         for fmt in (self.fmt, self.fmt + "%z"):
             try:
                 parsed = datetime.strptime(key, fmt)
