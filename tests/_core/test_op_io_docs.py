@@ -227,3 +227,33 @@ def test_the_concepts_page_with_function_style_definitions(tmp_path: Any) -> Non
     assert (tmp_path / result.run_id / "op_2" / "result").exists()
     assert result.output_for_node("op_2") == 2
     assert result.output_for_node("op_3") == 6
+
+
+def test_input_config_reaches_the_input_manager_not_the_op() -> None:
+    """With an input manager, ``ops: {op: {inputs: {name: ...}}}`` is that manager's
+    ``context.config`` (its input_config_schema), for a root input and for a wired one; the op
+    gets what the manager loads."""
+    seen: list[Any] = []
+
+    @dg.input_manager(input_config_schema={"table": str})
+    def table_loader(context: dg.InputContext) -> int:
+        seen.append(context.config)
+        return len(context.config["table"])
+
+    @dg.op
+    def first() -> int:
+        return 1
+
+    @dg.op(ins={"a": dg.In(input_manager_key="loader"), "b": dg.In(input_manager_key="loader")})
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    @dg.job(resource_defs={"loader": table_loader})
+    def job() -> None:
+        add(b=first())
+
+    inputs = {"a": {"table": "abc"}, "b": {"table": "wxyz"}}
+    result = job.execute_in_process(run_config={"ops": {"add": {"inputs": inputs}}})
+    assert result.success
+    assert result.output_for_node("add") == 7
+    assert sorted(c["table"] for c in seen) == ["abc", "wxyz"]

@@ -277,7 +277,7 @@ def _load_root(run: RunContext, step: Step, inp: StepInput) -> Any:
         dagster_type=TypeInfo(inp.annotation), resources=Resources(run.resources.instances),
         resource_config=run.resources.configs.get(inp.input_manager_key, {}),
         step_key=step.key, run_id=run.run_id, partition_key=run.partition_key,
-        instance=run.instance, op_def=step.node,
+        instance=run.instance, op_def=step.node, config=inp.config,
     )  # fmt: skip
     manager = run.resources.input_manager(inp.input_manager_key, asset=step.label)
     try:

@@ -161,7 +161,9 @@ def _step_input(
     base = StepInput(name, annotation=ann, metadata=dict(spec.metadata),
                      input_manager_key=spec.input_manager_key, default=spec.default_value,
                      nothing=spec.is_nothing)  # fmt: skip
-    if name in given:
+    if name in given and spec.input_manager_key is not None:  # the input manager's config
+        base = replace(base, config=given[name])
+    elif name in given:
         value = given[name]
         if isinstance(value, Mapping) and set(value) == {"value"}:
             value = value["value"]

@@ -98,6 +98,8 @@ class StepInput:
         nothing: ordering only: waits for its sources, passes no value.
         collect_of: for ``collect()``: ``(step, output)`` whose every dynamic value (or every
             mapped copy, for a mapped step) becomes a source once it is known.
+        config: the input's run config (``ops: {op: {inputs: {name: ...}}}``) when an input
+            manager loads it: its ``context.config``, as in Dagster.
     """
 
     name: str
@@ -111,6 +113,7 @@ class StepInput:
     default: Any = NO_DEFAULT
     nothing: bool = False
     collect_of: tuple[str, str] | None = None
+    config: Any = None
 
 
 @dataclass

@@ -171,6 +171,7 @@ def load_source(
         instance=run.instance,
     )
     ctx.op_def = step.node
+    ctx.config = inp.config
     what = f"output {src.output!r} of {upstream_step.label}"
     if mapping_key is not None:
         what += f" (mapping key {mapping_key!r})"
