@@ -138,6 +138,7 @@ EXPECTED_ALL = [
     "TableColumnConstraints",
     "TableConstraints",
     "TableMetadataValue",
+    "TableOptions",
     "TableRecord",
     "TableSchema",
     "TableSchemaMetadataValue",

@@ -161,6 +161,7 @@ from wharf._core.table_metadata import (
 from wharf._core.versions import DataVersion
 from wharf._io.legacy import fs_io_manager, mem_io_manager
 from wharf._io.memory import InMemoryIOManager
+from wharf._io.table_options import TableOptions
 from wharf._io.upath import UPathIOManager
 from wharf.errors import (
     DagsterError,
@@ -231,6 +232,7 @@ __all__ = [
     "TableColumn",
     "TableColumnConstraints",
     "TableConstraints",
+    "TableOptions",
     "TableRecord",
     "TableSchema",
     "AssetCheckEvaluation",

@@ -37,6 +37,9 @@ class InMemoryIOManager(IOManager):
 
     def handle_output(self, context: OutputContext, obj: Any) -> None:
         from wharf._frames import adapter_for_value
+        from wharf._io.table_options import refuse_write_modes
+
+        refuse_write_modes(context, self)
 
         ident = tuple(context.get_identifier())
         adapter = adapter_for_value(obj)

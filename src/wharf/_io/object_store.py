@@ -176,6 +176,9 @@ class ParquetOrPickleIOManager(UPathIOManager):
     # -- storing --------------------------------------------------------------------------
     def handle_output(self, context: OutputContext, obj: Any) -> None:
         from wharf._frames import adapter_for_value
+        from wharf._io.table_options import refuse_write_modes
+
+        refuse_write_modes(context, self)
 
         start = time.perf_counter()
         base = self._get_path(context)

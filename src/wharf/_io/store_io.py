@@ -23,6 +23,7 @@ from wharf._frames import adapter_for_load, adapter_for_value, supported_type_na
 from wharf._frames.base import export
 from wharf._io import table_partitions as tp
 from wharf._io.configurable import ConfigurableIOManager
+from wharf._io.table_options import check_storage_metadata, write_options
 from wharf._stores.base import NativeTables, Partition, TableRef, describe_filters
 from wharf.errors import AssetTypeError, DefinitionError, StorageError, StoredValueNotFoundError
 
@@ -86,6 +87,9 @@ class TableIOManager(ConfigurableIOManager):
         dialect = self.dialect()
         seen: dict[tuple[str, str], tuple[AssetKey, TableRef]] = {}
         for key, metadata in outputs:
+            check_storage_metadata(
+                metadata, asset=key.to_user_string(), manager=type(self).__name__
+            )
             ref = table_ref(key, dict(metadata), schema)
             same = dialect.same_table(ref.schema, ref.table) if dialect else (ref.schema, ref.table)
             other, other_ref = seen.setdefault(same, (key, ref))
@@ -129,6 +133,8 @@ class TableIOManager(ConfigurableIOManager):
                 got=type_name(type(obj)),
             )  # fmt: skip
         ref = table_ref(context.asset_key, context.definition_metadata, self.default_schema())
+        mode, keys = _write_options(context, type(self).__name__)
+        how: dict[str, Any] = {"mode": mode, "merge_keys": keys} if mode != "replace" else {}
         start = time.perf_counter()
         if context.has_asset_partitions and context.asset_partitions_def is not None:
             # one partition's rows are replaced inside one transaction; the others stay
@@ -142,17 +148,20 @@ class TableIOManager(ConfigurableIOManager):
             types = {f.name: f.type for f in reader.schema}
             partition = tp.filters_for(dims, [context.asset_partition_key], types)
             reader = fingerprint_reader(reader)  # hashed as the store pulls it
-            result = self.table_store().write(ref, reader, partition=partition)
+            result = self.table_store().write(ref, reader, partition=partition, **how)
         else:
             # the database's own lazy value (a DuckDB relation) goes as itself: the store copies
             # it inside the database when it can
             store = self.table_store()
-            if isinstance(store, NativeTables) and adapter.name == store.native_adapter:
+            native = isinstance(store, NativeTables) and adapter.name == store.native_adapter
+            if native and not how:
                 source = obj
             else:  # hashed as the store pulls it (a native copy is not: no second read)
                 source = export(adapter, obj, asset=label, io_manager=type(self).__name__)
+                if how:  # rows added to a table: a pandas index fitted to the stored one
+                    source = self._fit_pandas_index(ref, source, label)
                 source = fingerprint_reader(source)
-            result = store.write(ref, source)
+            result = store.write(ref, source, **how)
         context.add_output_metadata(_metadata(result, time.perf_counter() - start))
 
     def _fit_pandas_index(self, ref: TableRef, reader: Any, label: str) -> Any:
@@ -285,6 +294,13 @@ class TableIOManager(ConfigurableIOManager):
             msg, asset=label, io_manager=type(self).__name__, expected=expected,
             got=type_name(annotation),
         )  # fmt: skip
+
+
+def _write_options(context: OutputContext, manager: str) -> tuple[str, tuple[str, ...]]:
+    """The asset's ``write_mode`` and ``merge_keys`` (see :mod:`wharf._io.table_options`)."""
+    label = context.asset_key.to_user_string()
+    check_storage_metadata(context.definition_metadata, asset=label, manager=manager)
+    return write_options(context.definition_metadata)
 
 
 def _empty(schema: Any, columns: list[str] | None) -> Any:

@@ -30,6 +30,7 @@ from wharf._core.partitioning.definitions import MultiPartitionKey, check_partit
 from wharf._core.results import MetadataValue
 from wharf._io import partitioned
 from wharf._io.base import IOManager
+from wharf._io.table_options import refuse_write_modes
 from wharf.errors import StorageError, StoredValueNotFoundError
 
 T = TypeVar("T")
@@ -180,6 +181,7 @@ class UPathIOManager(IOManager):
 
     # -- the contract ----------------------------------------------------------------
     def handle_output(self, context: OutputContext, obj: Any) -> None:
+        refuse_write_modes(context, self)
         path = self._get_path(context)
         self.write_atomically(context, obj, path, self.dump_to_path)
         meta: dict[str, Any] = {"path": MetadataValue.path(str(path))}

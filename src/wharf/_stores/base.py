@@ -31,10 +31,12 @@ __all__ = [
     "SchemaPolicy",
     "TableRef",
     "TableStore",
+    "WriteMode",
     "WriteResult",
     "as_filters",
     "as_reader",
     "check_name",
+    "check_write_mode",
     "column_diff",
     "describe_filters",
     "schema_dict",
@@ -46,6 +48,49 @@ SchemaPolicy = Literal["error", "evolve"]
 """What a partition write does when the data's columns differ from the stored table's:
 ``"error"`` raises a :class:`~wharf.errors.StorageError` showing the diff, ``"evolve"`` adds the
 new columns (old rows get nulls) and fills columns the data lacks with nulls."""
+
+
+WriteMode = Literal["replace", "append", "merge"]
+"""How a write treats the rows already stored (in the table, or in the partition written):
+``"replace"`` (the default) replaces them, ``"append"`` adds the new rows beside them,
+``"merge"`` replaces the stored rows whose ``merge_keys`` match a new row and adds the others."""
+
+WRITE_MODES: tuple[str, ...] = ("replace", "append", "merge")
+
+
+def check_write_mode(mode: object, merge_keys: object) -> tuple[str, tuple[str, ...]]:
+    """``(mode, merge_keys)`` checked: a known mode; merge keys (distinct column names) exactly
+    when the mode is ``"merge"``.
+
+    Examples:
+        >>> check_write_mode("merge", ["id"])
+        ('merge', ('id',))
+        >>> check_write_mode("upsert", None)
+        Traceback (most recent call last):
+        ...
+        wharf.errors.DefinitionError: write_mode 'upsert' is not one of 'replace', 'append', 'merge'
+    """
+    if mode not in WRITE_MODES:
+        known = ", ".join(repr(m) for m in WRITE_MODES)
+        msg = f"write_mode {mode!r} is not one of {known}"
+        raise DefinitionError(msg, expected=known, got=repr(mode))
+    if merge_keys is None or merge_keys == ():
+        keys: tuple[str, ...] = ()
+    elif isinstance(merge_keys, str) or not isinstance(merge_keys, Sequence):
+        msg = f"merge_keys must be a list of column names, got {merge_keys!r}"
+        raise DefinitionError(msg, expected="a list of column names", got=repr(merge_keys))
+    else:
+        keys = tuple(check_name(k, "merge key column") for k in merge_keys)
+    if mode == "merge" and not keys:
+        msg = "write_mode 'merge' needs merge_keys=[...], the columns that identify a row"
+        raise DefinitionError(msg, expected="merge_keys", got="no merge keys")
+    if mode != "merge" and keys:
+        msg = f"merge_keys {list(keys)} are only for write_mode 'merge', not {mode!r}"
+        raise DefinitionError(msg, expected="write_mode='merge'", got=repr(mode))
+    if len(set(keys)) != len(keys):
+        msg = f"merge_keys {list(keys)} name a column twice"
+        raise DefinitionError(msg, expected="distinct columns", got=str(list(keys)))
+    return str(mode), keys
 
 
 @dataclass(frozen=True)
@@ -162,12 +207,20 @@ class TableStore(Protocol):
     name: str
 
     def write(
-        self, ref: TableRef, data: pa.RecordBatchReader, *, partition: Partition | None = None
+        self,
+        ref: TableRef,
+        data: pa.RecordBatchReader,
+        *,
+        partition: Partition | None = None,
+        mode: WriteMode = "replace",
+        merge_keys: Sequence[str] = (),
     ) -> WriteResult:
-        """Replace the table (or the rows ``partition`` selects) with ``data``, atomically.
+        """Replace the table (or the rows ``partition`` selects) with ``data``, atomically; or
+        add the rows (``mode="append"``), or upsert them by ``merge_keys`` (``mode="merge"``).
 
         Every row of a partition write must lie inside ``partition`` (all its filters); the
-        rows of other partitions are untouched.
+        rows of other partitions are untouched. A store that keeps only whole values (files)
+        has no ``mode``: the I/O manager refuses append and merge before calling it.
         """
         ...
 

@@ -345,7 +345,7 @@ BIGQUERY = _BigQueryDialect(
     quote="`",
     begin_sql=None,  # no DDL in BigQuery transactions: the replace is one atomic statement
     replace_rows_sql=(  # a partition's rows, replaced in one atomic statement too
-        "MERGE {target} USING {source} ON FALSE "
+        "MERGE {target} AS __wharf_t USING {source} ON FALSE "
         "WHEN NOT MATCHED BY SOURCE AND {where} THEN DELETE "
         "WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({columns})"
     ),
@@ -357,6 +357,8 @@ BIGQUERY = _BigQueryDialect(
     ),
     comment_max=16_384,
     ingest=_ingest,
+    # a row-value IN is not BigQuery SQL: the keys are matched by a correlated EXISTS
+    matched_sql="EXISTS (SELECT 1 FROM {source} AS __wharf_s WHERE {pairs})",
 )
 """The BigQuery row: names quoted with backticks, values bound as ``?`` query parameters."""
 
@@ -413,10 +415,10 @@ class BigQueryStore(SqlStore):
     """A :class:`SqlStore` on BigQuery; a write tells its connection the target's dataset (where
     a partition write loads its rows first)."""
 
-    def write(self, ref: TableRef, data: Any, *, partition: Any = None) -> WriteResult:
+    def write(self, ref: TableRef, data: Any, *, partition: Any = None, **how: Any) -> WriteResult:
         token = _DATASET.set(ref.schema)
         try:
-            return super().write(ref, data, partition=partition)
+            return super().write(ref, data, partition=partition, **how)
         finally:
             _DATASET.reset(token)
 

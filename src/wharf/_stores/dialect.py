@@ -105,6 +105,14 @@ class Dialect:
             ``tables.get``: no query job, and no dataset name in SQL text).
         comment_max: the longest comment the database accepts; a longer schema text is not
             kept (the table then reads with the database's own types).
+        copy_source_sql: for a database whose attached source can be scanned only once (DuckDB
+            scans the incoming stream itself), copies ``{source}`` into the temporary table
+            ``{stage}`` when a write reads it more than once (a merge: key check, delete, insert).
+        matched_sql: a condition on the target's rows with ``{keys}`` (quoted, comma-separated)
+            and ``{pairs}`` (``__wharf_s.k = __wharf_t.k AND ...``): true where the ``{source}``
+            has a row with the same merge keys. A merge deletes those rows, then inserts all.
+        duplicate_keys_sql: one row ``(keys..., count)`` of a merge key that repeats in
+            ``{source}``, or none.
         qualify_catalog: every table and schema name is written with its catalog
             (``"db"."temp"."t"``): DuckDB's ``temp`` and ``system`` are also catalogs, so a
             schema of that name alone is an ambiguous reference.
@@ -156,6 +164,11 @@ class Dialect:
     describe: Callable[[Any, str, str], tuple[list[str], str | None]] | None = None
     comment_max: int | None = None
     qualify_catalog: bool = False
+    copy_source_sql: str | None = None
+    matched_sql: str = "({keys}) IN (SELECT {keys} FROM {source})"
+    duplicate_keys_sql: str = (
+        "SELECT {keys}, count(*) FROM {source} GROUP BY {keys} HAVING count(*) > 1 LIMIT 1"
+    )
 
     def quote_name(self, name: str) -> str:
         """Quote an identifier (rejecting NUL), doubling the quote character inside it."""

@@ -295,8 +295,8 @@ class SnowflakeStore(SqlStore):
     def delete(self, ref: TableRef) -> None:
         super().delete(_fold(ref))
 
-    def write(self, ref: TableRef, data: Any, *, partition: Any = None) -> WriteResult:
-        return super().write(_fold(ref), data, partition=partition)
+    def write(self, ref: TableRef, data: Any, *, partition: Any = None, **how: Any) -> WriteResult:
+        return super().write(_fold(ref), data, partition=partition, **how)
 
     def read(
         self, ref: TableRef, *, columns: Any = None, partition: Any = None, limit: Any = None

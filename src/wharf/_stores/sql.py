@@ -46,10 +46,12 @@ from wharf._stores.base import (
     PartitionFilter,
     SchemaPolicy,
     TableRef,
+    WriteMode,
     WriteResult,
     as_filters,
     as_reader,
     check_name,
+    check_write_mode,
     column_diff,
     describe_filters,
     schema_dict,
@@ -150,27 +152,39 @@ class SqlStore:
             self._run(con, self.dialect.drop_sql, target=self._target(ref))
 
     def write(
-        self, ref: TableRef, data: pa.RecordBatchReader, *, partition: Partition | None = None
+        self,
+        ref: TableRef,
+        data: pa.RecordBatchReader,
+        *,
+        partition: Partition | None = None,
+        mode: WriteMode = "replace",
+        merge_keys: Sequence[str] = (),
     ) -> WriteResult:
-        """Replace the table, or the rows of ``partition``, with ``data`` in one transaction.
+        """Replace the table, or the rows of ``partition``, with ``data`` in one transaction;
+        or add them (``mode="append"``), or upsert them by ``merge_keys`` (``mode="merge"``).
 
         ``data`` is an Arrow stream, or anything exporting ``__arrow_c_stream__``. A whole-table
-        write of a value the database reads itself (``Dialect.attach_native``: a DuckDB relation
-        on the same database) runs inside the database, without Arrow.
+        replace of a value the database reads itself (``Dialect.attach_native``: a DuckDB
+        relation on the same database) runs inside the database, without Arrow. A merge key
+        that repeats in ``data`` fails the write before the table changes.
         """
         partition = as_filters(partition) or None
+        checked, keys = check_write_mode(mode, merge_keys)
+        how = _How(checked, keys)
         d = self.dialect
         source = f"__wharf_src_{uuid.uuid4().hex[:12]}"
         stage_name = f"__wharf_stage_{uuid.uuid4().hex[:12]}"
         stage = self._target(TableRef(ref.schema, stage_name))
         tap: _Tap | _Native | None = None
-        if partition is None and d.attach_native is not None and not _is_reader(data):
+        native = partition is None and checked == "replace" and d.attach_native is not None
+        if native and not _is_reader(data):
             tap = _Native(data)
         else:
             tap = _Tap(as_reader(data), d.storage_type)
             self._check_columns(ref, tap.schema.names)
             if partition is None:  # refused before any data moves if it cannot be kept
                 self._schema_text(ref, tap.schema, {})
+            self._check_keys_named(ref, keys, tap.schema.names)
         with self._session(f"write table {self.location(ref)}", tap) as con:
             try:  # a concurrent creator may win; a real problem fails the CREATE TABLE
                 self._run(con, d.create_schema_sql, schema=self._schema(ref.schema))
@@ -178,7 +192,12 @@ class SqlStore:
                 pass
             src: str | None = ""
             direct = None
-            if d.ingest is not None and partition is None and isinstance(tap, _Tap):
+            if (
+                d.ingest is not None
+                and partition is None
+                and mode == "replace"
+                and isinstance(tap, _Tap)
+            ):
                 direct = partial(d.ingest, con, ref.schema, stage_name, tap.reader())
             else:
                 src = tap.attach(con, source, d)
@@ -187,11 +206,17 @@ class SqlStore:
                 self._check_columns(ref, tap.schema.names)
                 src = d.attach(con, source, tap.reader())
             names = [check_name(n, "column") for n in tap.schema.names]
+            copy = None
             try:
                 if isinstance(tap, _Native):  # its columns are known once attached
                     self._check_columns(ref, names)
-                self._transaction(con, ref, src, stage, names, tap, partition, direct)
+                if checked != "replace":
+                    src, copy = self._prepare_source(con, ref, src, partition, how)
+                self._transaction(con, ref, src, stage, names, tap, partition, direct, how)
             finally:
+                if copy is not None:
+                    with suppress(*d.errors()):
+                        self._run(con, d.drop_sql, target=copy)
                 if direct is None:
                     d.detach(con, source)
         return WriteResult(tap.rows or 0, schema_dict(tap.schema), self.location(ref))
@@ -300,7 +325,9 @@ class SqlStore:
         tap: _Tap | _Native,
         partition: tuple[PartitionFilter, ...] | None,
         ingest: Callable[[], None] | None = None,
+        how: _How | None = None,
     ) -> None:
+        how = how or _How("replace", ())
         d, target = self.dialect, self._target(ref)
         cols = ", ".join(d.quote_name(n) for n in names)
         if d.begin_sql:
@@ -308,7 +335,7 @@ class SqlStore:
         try:
             if d.write_lock_sql:  # writers of one table take turns
                 self._run(con, d.write_lock_sql, [f"{ref.schema}.{ref.table}"])
-            existing = self._columns(con, ref) if partition else []
+            existing = self._columns(con, ref) if partition or how.mode != "replace" else []
             if not existing:  # a whole-table write, or the first partition creates the table
                 if ingest is not None:  # Dialect.ingest: the stream goes into the stage
                     ingest()
@@ -330,8 +357,12 @@ class SqlStore:
                         comment=text,
                     )
             else:
-                self._evolve(con, ref, names, existing, tap)
-                self._replace_rows(con, target, cols, src, partition=partition or (), tap=tap)
+                self._evolve(con, ref, names, existing, tap, how.doing(partition))
+                if how.mode != "replace":
+                    self._check_types(con, ref, existing, tap, how.doing(partition))
+                self._replace_rows(
+                    con, target, cols, src, partition=partition or (), tap=tap, how=how
+                )
             if d.begin_sql:
                 self._run(con, d.commit_sql)
         except BaseException:
@@ -367,24 +398,34 @@ class SqlStore:
         *,
         partition: Partition,
         tap: _Tap | _Native,
+        how: _How,
     ) -> None:
         """Replace the rows of ``partition`` with ``src``'s, all or nothing: inside the write's
         transaction, else one of DML only, else one statement that checked its source first.
-        ``tap.rows`` is final once the database has read ``src``."""
+        ``tap.rows`` is final once the database has read ``src``. An append deletes nothing;
+        a merge deletes only the rows whose keys ``src`` has (``Dialect.matched_sql``)."""
         d = self.dialect
         where, params = self._where(partition)
+        if how.mode == "merge":
+            where = f"{where} AND {self._matched(src, how.keys)}"
         parts = {"target": target, "columns": cols, "source": src, "where": where}
-        if d.begin_sql is None and d.replace_rows_sql:
+        if how.mode != "replace" and partition:  # every new row inside the partition, first
             self._check_count(con, target, partition, tap.rows or 0, src)
-            self._run(con, d.replace_rows_sql, params, **parts)
+        if d.begin_sql is None and d.replace_rows_sql:
+            if how.mode == "replace":
+                self._check_count(con, target, partition, tap.rows or 0, src)
+            sql = d.insert_sql if how.mode == "append" else d.replace_rows_sql
+            self._run(con, sql, params if how.mode != "append" else [], **parts)
             return
         begin = d.partition_begin_sql if d.begin_sql is None else None
         if begin:
             self._run(con, begin)
         try:
-            self._run(con, d.delete_rows_sql, params, **parts)
+            if how.mode != "append":
+                self._run(con, d.delete_rows_sql, params, **parts)
             self._run(con, d.insert_sql, [], **parts)
-            self._check_count(con, target, partition, tap.rows or 0)
+            if how.mode == "replace":
+                self._check_count(con, target, partition, tap.rows or 0)
             if begin:
                 self._run(con, d.commit_sql)
         except BaseException:
@@ -393,14 +434,20 @@ class SqlStore:
                     self._run(con, d.rollback_sql)
             raise
 
-    def _evolve(
-        self, con: Any, ref: TableRef, names: list[str], old: list[str], tap: _Tap | _Native
+    def _evolve(  # noqa: PLR0917
+        self,
+        con: Any,
+        ref: TableRef,
+        names: list[str],
+        old: list[str],
+        tap: _Tap | _Native,
+        doing: str = "write a partition of",
     ) -> None:
         if set(names) == set(old):
             return
         if self.schema_policy != "evolve":
             msg = (
-                f"cannot write a partition of {self.name} table {self.location(ref)}: the data's "
+                f"cannot {doing} {self.name} table {self.location(ref)}: the data's "
                 f"columns differ from the table's ({column_diff(old, names)}); write the whole "
                 "table, or use schema_policy='evolve'"
             )
@@ -415,6 +462,74 @@ class SqlStore:
             stored = stored and (stored[0].append(new), stored[1])
         if stored:
             self._set_comment(con, self._target(ref), encode_schema(*stored))
+
+    def _prepare_source(
+        self, con: Any, ref: TableRef, src: str, partition: object, how: _How
+    ) -> tuple[str, str | None]:
+        """The source of an append or merge, copied first where the database can scan it only
+        once and it is read more than once (``Dialect.copy_source_sql``); a merge key that
+        repeats in it is refused here, before the table changes. Returns ``(source, copy)``."""
+        d, copy = self.dialect, None
+        if d.copy_source_sql and (how.mode == "merge" or partition):
+            copy = d.quote_name(f"__wharf_copy_{uuid.uuid4().hex[:12]}")
+            self._run(con, d.copy_source_sql, stage=copy, source=src)
+            src = copy  # read more than once: the key check, then delete and insert
+        if how.mode == "merge":
+            self._check_duplicates(con, ref, src, how.keys)
+        return src, copy
+
+    def _check_keys_named(self, ref: TableRef, keys: Sequence[str], names: Sequence[str]) -> None:
+        """Every merge key is a column of the data, before anything is written."""
+        if missing := [k for k in keys if k not in names]:
+            msg = (
+                f"{self.name} could not merge into table {self.location(ref)}: merge key(s) "
+                f"{missing} are not columns of the data, whose columns are {list(names)}; "
+                "nothing was written"
+            )
+            raise StorageError(msg, expected=f"columns {list(keys)}", got=str(list(names)))
+
+    def _check_duplicates(self, con: Any, ref: TableRef, src: str, keys: Sequence[str]) -> None:
+        """A merge key that repeats in the new data fails the write, naming it, before the
+        table changes (which row would win is not defined)."""
+        quoted = ", ".join(self.dialect.quote_name(k) for k in keys)
+        found = self._run(con, self.dialect.duplicate_keys_sql, keys=quoted, source=src)
+        if not found:
+            return
+        *values, count = found[0]
+        key = ", ".join(f"{k}={v!r}" for k, v in zip(keys, values, strict=True))
+        msg = (
+            f"{self.name} could not merge into table {self.location(ref)}: merge key {key} "
+            f"appears {count} times in the new data, and a merge key must identify one row; "
+            "nothing was written"
+        )
+        raise StorageError(msg, expected="unique merge keys in the new data", got=key)
+
+    def _matched(self, src: str, keys: Sequence[str]) -> str:
+        """The rows of the target whose merge keys ``src`` has (``Dialect.matched_sql``)."""
+        q = self.dialect.quote_name
+        pairs = " AND ".join(f"__wharf_s.{q(k)} = __wharf_t.{q(k)}" for k in keys)
+        return self.dialect.matched_sql.format(
+            keys=", ".join(q(k) for k in keys), pairs=pairs, source=src
+        )
+
+    def _check_types(
+        self, con: Any, ref: TableRef, existing: list[str], tap: _Tap | _Native, doing: str
+    ) -> None:
+        """Rows added to a table wharf wrote have the stored columns' types, else the write is
+        refused: the table comment restores one type per column on read."""
+        stored = self._stored_schema(con, ref, existing)
+        if not stored or tap.schema is None:
+            return
+        for got in tap.schema:
+            if got.name in stored[0].names and not (want := stored[0].field(got.name)).type.equals(
+                got.type
+            ):
+                msg = (
+                    f"cannot {doing} {self.name} table {self.location(ref)}: column "
+                    f"{got.name!r} is stored as {want.type} but the new data has {got.type}; "
+                    "cast it to the stored type, or write the whole table (write_mode='replace')"
+                )
+                raise StorageError(msg, expected=str(want.type), got=str(got.type))
 
     def _check_count(
         self, con: Any, target: str, partition: Partition | None, rows: int, counted: str = ""
@@ -622,3 +737,17 @@ def _restored(batches: Any, schema: Any, dictionaries: dict[str, Any]) -> Iterat
         yield restore(batch, schema, dictionaries)
     if empty:
         yield empty_batch(schema, dictionaries)
+
+
+class _How:
+    """What a write does with the stored rows: its mode and merge keys."""
+
+    def __init__(self, mode: str, keys: tuple[str, ...]) -> None:
+        self.mode, self.keys = mode, keys
+
+    def doing(self, partition: object) -> str:
+        """The write in words, for messages: ``merge into a partition of``."""
+        verb = {"replace": "write", "append": "append to", "merge": "merge into"}[self.mode]
+        if self.mode == "replace":
+            return "write a partition of"
+        return f"{verb} a partition of" if partition else verb
