@@ -381,6 +381,43 @@ def check_errors(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
         assert "pandas.DataFrame" in str(err)
 
 
+def check_write_modes(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
+    """``write_mode`` append adds rows, merge upserts by ``merge_keys``; a repeated merge key
+    and a raising source fail the write and leave the table as it was."""
+    import pyarrow as pa
+
+    def table(ids: list[int], v: str) -> Any:
+        return pa.table({"id": pa.array(ids, pa.int64()), "v": pa.array([v] * len(ids))})
+
+    def put(value: Callable[[], Any], meta: dict[str, Any]) -> Any:
+        resources = {"io_manager": case.io_manager(tmp)}
+        asset = dg.asset(name="t", metadata=meta)(value)
+        return dg.materialize([asset], resources=resources, raise_on_error=False)
+
+    def stored() -> list[tuple[Any, ...]]:
+        got = _read(case, tmp, kind)
+        return sorted(zip(got.column("id").to_pylist(), got.column("v").to_pylist(), strict=True))
+
+    merge = {"write_mode": "merge", "merge_keys": ["id"]}
+    assert put(lambda: table([1, 2], "a"), {}).success
+    assert put(lambda: table([3], "b"), {"write_mode": "append"}).success
+    assert stored() == [(1, "a"), (2, "a"), (3, "b")]
+    assert put(lambda: table([2, 4], "c"), merge).success
+    assert stored() == [(1, "a"), (2, "c"), (3, "b"), (4, "c")]
+    result = put(lambda: table([5, 5], "d"), merge)
+    assert "merge key id=5 appears 2 times" in str(next(iter(result.failures.values())))
+
+    def failing() -> Iterator[Any]:
+        yield from table([1, 9], "z").to_batches()
+        raise RuntimeError("source died mid-stream")
+
+    schema = table([], "z").schema
+    for meta in ({"write_mode": "append"}, merge):
+        source = functools.partial(pa.RecordBatchReader.from_batches, schema, failing())
+        assert not put(source, meta).success
+    assert stored() == [(1, "a"), (2, "c"), (3, "b"), (4, "c")]
+
+
 def _strings(n: int) -> Any:
     import pyarrow as pa
 
@@ -412,6 +449,7 @@ CHECKS: tuple[Check, ...] = (
     ),
     Check("interrupt", check_interrupt, per_kind=False, needs=frozenset({"crash_atomic"})),
     Check("errors", check_errors, per_kind=False),
+    Check("write_modes", check_write_modes, per_kind=False, needs=frozenset({"write_modes"})),
     # partitions (wharf.testing.partition_checks)
     Check("partitions_write_overwrite", pc.check_write_and_overwrite),
     Check("partitions_load_all", pc.check_load_all),
