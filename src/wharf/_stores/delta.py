@@ -17,6 +17,7 @@ from wharf._deps import require
 from wharf._stores.base import (
     Partition,
     TableRef,
+    WriteMode,
     WriteResult,
     as_filters,
     as_reader,
@@ -128,9 +129,20 @@ class DeltaStore:
         return found
 
     def write(
-        self, ref: TableRef, data: pa.RecordBatchReader, *, partition: Partition | None = None
+        self,
+        ref: TableRef,
+        data: pa.RecordBatchReader,
+        *,
+        partition: Partition | None = None,
+        mode: WriteMode = "replace",
+        merge_keys: Sequence[str] = (),
     ) -> WriteResult:
+        """One Delta commit: ``replace`` overwrites (the partition's rows only, by predicate),
+        ``append`` adds the rows; ``merge`` is refused (not built for Delta yet)."""
         deltalake = require("deltalake", purpose="the Delta Lake store")
+        if mode == "merge":
+            msg = f"Delta Lake table {self.location(ref)}: write_mode 'merge' is not supported yet"
+            raise StorageError(msg, expected="write_mode 'replace' or 'append'", got="'merge'")
         reader = as_reader(data)
         for field in reader.schema:
             check_name(field.name, "column")
@@ -159,10 +171,10 @@ class DeltaStore:
             deltalake.write_deltalake(
                 uri,
                 table,
-                mode="overwrite",
-                predicate=where,
+                mode="append" if mode == "append" else "overwrite",
+                predicate=None if mode == "append" else where,
                 commit_properties=deltalake.CommitProperties(custom_metadata={_NOTE: note}),
-                schema_mode=None if where is not None else "overwrite",
+                schema_mode=None if where is not None or mode == "append" else "overwrite",
                 storage_options=self.storage_options or None,
             )
         return WriteResult(written.num_rows, schema_dict(written.schema), uri)
