@@ -116,3 +116,30 @@ def test_table_options_checked_when_built() -> None:
 def test_misspelt_storage_key_did_you_mean(tmp_path: Path) -> None:
     with pytest.raises(DefinitionError, match="did you mean 'partition_expr'"):
         _run(tmp_path, {"id": [1], "v": ["a"]}, {"partiton_expr": "id"})
+
+
+def test_op_outputs_of_whole_value_managers_are_stored_and_a_write_mode_names_the_op(
+    tmp_path: Path,
+) -> None:
+    """Op outputs have no asset key: a whole-value manager stores them, and asking one for
+    append names the op's output instead of failing on the missing key."""
+
+    @dg.op
+    def plain() -> int:
+        return 1
+
+    @dg.op(out=dg.Out(metadata={"write_mode": "append"}))
+    def appending() -> int:
+        return 2
+
+    @dg.job
+    def ok() -> None:
+        plain()
+
+    @dg.job
+    def bad() -> None:
+        appending()
+
+    assert ok.execute_in_process().output_for_node("plain") == 1
+    with pytest.raises(DefinitionError, match=r"output 'result' of op 'appending'.*'append'"):
+        bad.execute_in_process()

@@ -147,12 +147,16 @@ write_mode, merge_keys, columns)
 def refuse_write_modes(context: Any, manager: object) -> None:
     """An I/O manager that stores whole values (files, objects, memory) refuses ``append`` and
     ``merge`` for the output of ``context``: it would silently replace the value instead."""
-    asset, manager = context.asset_key.to_user_string(), type(manager).__name__
     mode, _ = write_options(context.definition_metadata)
     if mode == "replace":
         return
+    key = getattr(context, "asset_key_or_none", None)
+    what = f"asset {key.to_user_string()!r}" if key is not None else f"output {context.name!r}"
+    asset, manager = key.to_user_string() if key is not None else None, type(manager).__name__
+    if key is None and getattr(context, "step_key", None):
+        what += f" of op {context.step_key!r}"
     msg = (
-        f"asset {asset!r} asks for write_mode {mode!r}, but {manager} stores each value whole "
+        f"{what} asks for write_mode {mode!r}, but {manager} stores each value whole "
         "and can only replace it: expected write_mode 'replace' (the default), or a table I/O "
         "manager (DuckDB, PostgreSQL, Snowflake, BigQuery) for append and merge"
     )
