@@ -97,18 +97,21 @@ def test_an_input_manager_loads_an_input_instead_of_the_upstream_manager() -> No
     assert loaded.event_specific_data.manager_key == "table_loader"
 
 
+class ConfiguredTables(dg.IOManager):
+    """Stores each op output under the table its output config names (``context.config``)."""
+
+    def __init__(self) -> None:
+        self.written: dict[str, Any] = {}
+
+    def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
+        self.written[context.config["table"]] = obj
+
+    def load_input(self, context: dg.InputContext) -> Any:
+        assert context.upstream_output is not None
+        return self.written[context.upstream_output.config["table"]]
+
+
 def test_output_config_selects_the_table_per_run() -> None:
-    class ConfiguredTables(dg.IOManager):
-        def __init__(self) -> None:
-            self.written: dict[str, Any] = {}
-
-        def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
-            self.written[context.config["table"]] = obj
-
-        def load_input(self, context: dg.InputContext) -> Any:
-            assert context.upstream_output is not None
-            return self.written[context.upstream_output.config["table"]]
-
     @dg.op
     def op_1() -> int:
         return 1
@@ -173,17 +176,6 @@ def test_an_instance_keeps_the_run_history_of_an_op_job() -> None:
 def test_the_concepts_page_with_function_style_definitions(tmp_path: Any) -> None:
     """The page's older form: ``@io_manager(output_config_schema=)``, ``@input_manager`` and
     ``fs_io_manager.configured`` bound in ``@job(resource_defs=)``."""
-
-    class ConfiguredTables(dg.IOManager):
-        def __init__(self) -> None:
-            self.written: dict[str, Any] = {}
-
-        def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
-            self.written[context.config["table"]] = obj
-
-        def load_input(self, context: dg.InputContext) -> Any:
-            assert context.upstream_output is not None
-            return self.written[context.upstream_output.config["table"]]
 
     tables = ConfiguredTables()
 
