@@ -22,7 +22,7 @@ from wharf._core.composition import GraphDefinition, Node, OutputHandle
 from wharf._core.keys import AssetKey, CoercibleToAssetKey, to_asset_key
 from wharf._core.multi_assets import AssetOut, MultiAssetsDefinition, _Out
 from wharf._core.plan import DEFAULT_OUTPUT, Step
-from wharf.errors import DefinitionError, InvalidSubsetError
+from wharf.errors import DefinitionError
 
 __all__ = ["GraphAssetsDefinition", "from_graph", "from_op", "graph_asset", "graph_multi_asset"]
 
@@ -41,15 +41,7 @@ class GraphAssetsDefinition(MultiAssetsDefinition):
         """The op steps that materialize ``keys`` (with a subset: only the ops they need)."""
         from wharf._core.op_plan import flatten_job
 
-        wanted = set(keys)
-        if wanted != self.keys and not self.can_subset:
-            picked = ", ".join(sorted(k.to_user_string() for k in wanted))
-            every = ", ".join(sorted(k.to_user_string() for k in self.keys))
-            msg = (
-                f"graph asset {self.node_name!r} produces the assets [{every}] together, but the "
-                f"selection has only [{picked}]: expected all of them, or can_subset=True"
-            )
-            raise InvalidSubsetError(msg, asset=self.node_name, expected=every, got=picked)
+        wanted = self._whole_unless_subsettable(keys, "graph asset", "can_subset=True")
         by_key = {k: graph.by_key[k] for k in wanted if k in graph.by_key}
         inputs = next(iter(by_key.values())).inputs if by_key else self.inputs
         steps, templates, _, outputs = flatten_job(

@@ -183,19 +183,28 @@ class MultiAssetsDefinition(AssetsDefinition):
             out.key = next(iter(out.outs.values())).key
         return out
 
-    def node_steps(self, graph: Any, keys: Sequence[AssetKey]) -> list[Step]:
-        """The one step that materializes ``keys`` of this node (all of them unless the node
-        ``can_subset``)."""
+    def _whole_unless_subsettable(
+        self, keys: Sequence[AssetKey], kind: str, fix: str
+    ) -> set[AssetKey]:
+        """``keys`` as a set; refused unless they are all of the node's or it ``can_subset``."""
         wanted = set(keys)
         if wanted != self.keys and not self.can_subset:
             picked = ", ".join(sorted(k.to_user_string() for k in wanted))
             every = ", ".join(sorted(k.to_user_string() for k in self.keys))
             msg = (
-                f"multi-asset {self.node_name!r} produces the assets [{every}] together, but the "
-                f"selection has only [{picked}]: expected all of them, or "
-                "@multi_asset(can_subset=True) (its body reads context.selected_output_names)"
+                f"{kind} {self.node_name!r} produces the assets [{every}] together, but the "
+                f"selection has only [{picked}]: expected all of them, or {fix}"
             )
             raise InvalidSubsetError(msg, asset=self.node_name, expected=every, got=picked)
+        return wanted
+
+    def node_steps(self, graph: Any, keys: Sequence[AssetKey]) -> list[Step]:
+        """The one step that materializes ``keys`` of this node (all of them unless the node
+        ``can_subset``)."""
+        wanted = self._whole_unless_subsettable(
+            keys, "multi-asset",
+            "@multi_asset(can_subset=True) (its body reads context.selected_output_names)",
+        )  # fmt: skip
         outputs = {
             o.name: o.step_output(self.partitions_def)
             for o in self.outs.values()
