@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
@@ -16,6 +17,26 @@ KEYS = ["clean_sales", "paint", "raw_sales", "sales_summary"]
 
 def wait(browser: Any, timeout: float = 30) -> WebDriverWait:
     return WebDriverWait(browser, timeout, poll_frequency=0.2)
+
+
+def click(browser: Any, css: str) -> None:
+    """Click what ``css`` finds, finding it again if a live refresh re-rendered the page."""
+
+    def clicked(b: Any) -> bool:
+        b.find_element(By.CSS_SELECTOR, css).click()
+        return True
+
+    WebDriverWait(browser, 30, 0.2, ignored_exceptions=[StaleElementReferenceException]).until(
+        clicked
+    )
+
+
+def preview_header(browser: Any) -> str:
+    try:
+        table = browser.find_element(By.ID, "preview-table")
+        return str(table.find_element(By.TAG_NAME, "tr").text)
+    except StaleElementReferenceException:
+        return ""
 
 
 def node_statuses(browser: Any) -> dict[str, str]:
@@ -66,14 +87,16 @@ def test_clicking_an_asset_shows_rows_schema_and_preview(dev: DevServer, browser
     assert rows[1].split() == ["ann", "1.5", "1"]
     assert rows[2].split() == ["bob", "null", "2"]
     # column projection: untick "amount", load again
-    browser.find_element(By.CSS_SELECTOR, 'input.col[value="amount"]').click()
-    browser.find_element(By.ID, "preview-load").click()
-    wait(browser).until(
-        lambda b: (
-            b.find_element(By.ID, "preview-table").find_element(By.TAG_NAME, "tr").text
-            == "owner units"
-        )
-    )
+    click(browser, 'input.col[value="amount"]')
+    click(browser, "#preview-load")
+    wait(browser).until(lambda b: preview_header(b) == "owner units")
+    # a new materialization re-renders the page live; the reader's unticked column stays unticked
+    browser.execute_script("document.getElementById('asset-title').dataset.old = '1'")
+    materialize(dev, "--select", "raw_sales")
+    wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#asset-title:not([data-old])"))
+    box = browser.find_element(By.CSS_SELECTOR, 'input.col[value="amount"]')
+    assert not box.is_selected()
+    wait(browser).until(lambda b: preview_header(b) == "owner units")
 
 
 def test_launching_turns_nodes_fresh_without_a_reload(dev: DevServer, browser: Any) -> None:

@@ -196,11 +196,18 @@
   }
   function previewCard(a) {
     const card = h("div", { class: "card", id: "preview-card" }, h("h2", { text: "Data preview" }));
-    const limit = h("input", { type: "number", id: "preview-limit", value: 20, min: 1, max: 1000, class: "narrow" });
+    // a live refresh re-renders the page: the reader's column and row choices for this asset survive it
+    if (!state.preview || state.preview.key !== a.key) state.preview = { key: a.key, unticked: new Set(), limit: 20 };
+    const kept = state.preview;
+    const limit = h("input", { type: "number", id: "preview-limit", value: kept.limit, min: 1, max: 1000, class: "narrow", onchange: () => { kept.limit = limit.value; } });
     const cols = h("span", { class: "cols" });
     const out = h("div", { class: "preview-wrap", id: "preview" });
     const names = a.latest && a.latest.schema && typeof a.latest.schema === "object" ? (Array.isArray(a.latest.schema) ? a.latest.schema.map((c) => c.name) : Object.keys(a.latest.schema)) : [];
-    names.forEach((n) => cols.append(h("label", {}, h("input", { type: "checkbox", checked: true, value: n, class: "col" }), " " + n)));
+    names.forEach((n) => {
+      const box = h("input", { type: "checkbox", checked: !kept.unticked.has(n), value: n, class: "col" });
+      box.addEventListener("change", () => { if (box.checked) kept.unticked.delete(n); else kept.unticked.add(n); });
+      cols.append(h("label", {}, box, " " + n));
+    });
     const load = async () => {
       out.replaceChildren(h("span", { class: "muted", text: "loading…" }));
       const picked = [...cols.querySelectorAll("input.col")].filter((c) => c.checked).map((c) => c.value);
