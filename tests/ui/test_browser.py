@@ -72,10 +72,10 @@ def shown(browser: Any) -> list[str]:
 def test_clicking_an_asset_shows_rows_schema_and_preview(dev: DevServer, browser: Any) -> None:
     materialize(dev, "--select", "raw_sales")
     browser.get(dev.url + "/")
-    node = wait(browser).until(
+    wait(browser).until(
         ec.element_to_be_clickable((By.CSS_SELECTOR, '#graph g.node[data-key="raw_sales"]'))
     )
-    node.click()
+    click(browser, '#graph g.node[data-key="raw_sales"]')
     wait(browser).until(ec.text_to_be_present_in_element((By.ID, "asset-title"), "raw_sales"))
     assert browser.find_element(By.ID, "row-count").text == "3"
     schema = browser.find_element(By.ID, "schema").text
@@ -121,8 +121,8 @@ def test_run_page_shows_the_timeline_and_steps(dev: DevServer, browser: Any) -> 
     run_id = dev.post("/api/launch", {"selection": ["raw_sales", "clean_sales"]})["run_ids"][0]
     dev.wait_for(lambda: dev.get(f"/api/runs/{run_id}")["status"] == "success")
     browser.get(dev.url + "/#/runs")
-    link = wait(browser).until(ec.element_to_be_clickable((By.CSS_SELECTOR, "#runs a")))
-    link.click()
+    wait(browser).until(ec.element_to_be_clickable((By.CSS_SELECTOR, "#runs a")))
+    click(browser, "#runs a")
     wait(browser).until(ec.presence_of_element_located((By.ID, "gantt")))
     bars = browser.find_elements(By.CSS_SELECTOR, "#gantt rect.success")
     assert len(bars) == 2
