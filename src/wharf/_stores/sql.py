@@ -211,7 +211,9 @@ class SqlStore:
                 if isinstance(tap, _Native):  # its columns are known once attached
                     self._check_columns(ref, names)
                 if checked != "replace":
-                    src, copy = self._prepare_source(con, ref, src, partition, how)
+                    src, copy = self._copy_source(con, src, partition, how)
+                if how.mode == "merge":  # before the table changes; the copy is dropped below
+                    self._check_duplicates(con, ref, src, how.keys)
                 self._transaction(con, ref, src, stage, names, tap, partition, direct, how)
             finally:
                 if copy is not None:
@@ -463,20 +465,18 @@ class SqlStore:
         if stored:
             self._set_comment(con, self._target(ref), encode_schema(*stored))
 
-    def _prepare_source(
-        self, con: Any, ref: TableRef, src: str, partition: object, how: _How
+    def _copy_source(
+        self, con: Any, src: str, partition: object, how: _How
     ) -> tuple[str, str | None]:
         """The source of an append or merge, copied first where the database can scan it only
-        once and it is read more than once (``Dialect.copy_source_sql``); a merge key that
-        repeats in it is refused here, before the table changes. Returns ``(source, copy)``."""
-        d, copy = self.dialect, None
-        if d.copy_source_sql and (how.mode == "merge" or partition):
-            copy = d.quote_name(f"__wharf_copy_{uuid.uuid4().hex[:12]}")
-            self._run(con, d.copy_source_sql, stage=copy, source=src)
-            src = copy  # read more than once: the key check, then delete and insert
-        if how.mode == "merge":
-            self._check_duplicates(con, ref, src, how.keys)
-        return src, copy
+        once and it is read more than once (``Dialect.copy_source_sql``). Returns
+        ``(source, copy)``; the caller drops the copy."""
+        d = self.dialect
+        if not (d.copy_source_sql and (how.mode == "merge" or partition)):
+            return src, None
+        copy = d.quote_name(f"__wharf_copy_{uuid.uuid4().hex[:12]}")
+        self._run(con, d.copy_source_sql, stage=copy, source=src)
+        return copy, copy  # read more than once: the key check, then delete and insert
 
     def _check_keys_named(self, ref: TableRef, keys: Sequence[str], names: Sequence[str]) -> None:
         """Every merge key is a column of the data, before anything is written."""
