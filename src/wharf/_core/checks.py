@@ -328,12 +328,13 @@ def evaluations(outcomes: Iterable[Any], graph: Any) -> list[AssetCheckEvaluatio
     for o in outcomes:
         check = checks.get(o.step_key)
         if check is None:
-            asset = graph.by_key.get(o.key) if o.kind == "asset" else None
+            keys = getattr(o, "asset_keys", ()) if o.kind == "asset" else ()
+            asset = graph.by_key.get(keys[0]) if keys else None
             if getattr(asset, "check_specs", None):  # checks the asset evaluated itself
                 if isinstance(o.error, AssetCheckFailedError):
                     found.append(o.error.evaluation)
                 elif o.status == "success":
-                    found.extend(spec_evaluations(asset, o.reported))
+                    found.extend(spec_evaluations(asset, o.reported, keys))
             continue
         if isinstance(o.error, AssetCheckFailedError):
             found.append(o.error.evaluation)
@@ -355,39 +356,67 @@ def check_record_metadata(outcome: Any, check: AssetChecksDefinition) -> dict[st
     return {**head, **found.metadata}
 
 
-def _spec_evaluation(asset: Any, spec: AssetCheckSpec, result: AssetCheckResult) -> Any:
+def _spec_evaluation(spec: AssetCheckSpec, result: AssetCheckResult) -> Any:
     return AssetCheckEvaluation(
-        asset.key, spec.name, result.passed, result.severity,
+        spec.asset_key, spec.name, result.passed, result.severity,
         normalize_metadata(result.metadata or {}), result.description, spec.blocking,
     )  # fmt: skip
 
 
-def spec_evaluations(asset: Any, reported: Iterable[Any]) -> list[AssetCheckEvaluation]:
-    """The results an asset with ``check_specs=`` gave for its own checks.
+def _spec_for(
+    specs: Mapping[tuple[AssetKey, str], AssetCheckSpec], result: AssetCheckResult
+) -> AssetCheckSpec | None:
+    """The declared spec a result is for: by its asset key and check name, where the result
+    leaves one out, the one spec that fits the rest."""
+    key = None if result.asset_key is None else to_asset_key(result.asset_key)
+    fits = [
+        s
+        for (k, n), s in specs.items()
+        if (key is None or k == key) and (result.check_name is None or n == result.check_name)
+    ]
+    return fits[0] if len(fits) == 1 else None
+
+
+def spec_evaluations(
+    asset: Any, reported: Iterable[Any], keys: Iterable[AssetKey] = ()
+) -> list[AssetCheckEvaluation]:
+    """The results an asset (or multi-asset) with ``check_specs=`` gave for its own checks; a
+    result is due for each spec of the assets in ``keys`` (all its assets when empty: a
+    multi-asset run as a subset owes only its selected assets' checks).
 
     Raises:
         AssetExecutionError: a result names no declared check, or a declared check got none.
     """
-    specs = {s.name: s for s in getattr(asset, "check_specs", ())}
+    specs = {(s.asset_key, s.name): s for s in getattr(asset, "check_specs", ())}
     results = [r for r in reported if isinstance(r, AssetCheckResult)]
     if not specs and not results:
         return []
-    label = asset.key.to_user_string()
-    found: dict[str, AssetCheckEvaluation] = {}
+    node = getattr(asset, "node_name", None)
+    label = node if node is not None else asset.key.to_user_string()
+    what = f"multi-asset {label!r}" if node is not None else f"asset {label!r}"
+
+    def named(key: Any, name: str | None) -> str:  # a multi-asset's checks say their asset
+        if node is None or key is None:
+            return str(name or "")
+        return f"{to_asset_key(key).to_user_string()}#{name or ''}"
+
+    found: dict[tuple[AssetKey, str], AssetCheckEvaluation] = {}
     for r in results:
-        name = str(r.check_name or (next(iter(specs)) if len(specs) == 1 else ""))
-        if name not in specs:
-            known = ", ".join(specs) or "none"
+        spec = _spec_for(specs, r)
+        if spec is None:
+            known = ", ".join(named(k, n) for k, n in specs) or "none"
+            got = named(r.asset_key, r.check_name)
             msg = (
-                f"asset {label!r} gave a result for check {name!r}, which is not in its "
-                f"check_specs: expected one of [{known}]"
+                f"{what} gave a result for check {got!r}, which is not in its check_specs: "
+                f"expected one of [{known}]"
             )
-            raise AssetExecutionError(msg, asset=label, expected=known, got=str(name))
-        found[name] = _spec_evaluation(asset, specs[name], r)
-    missing = [n for n in specs if n not in found]
+            raise AssetExecutionError(msg, asset=label, expected=known, got=got)
+        found[spec.asset_key, spec.name] = _spec_evaluation(spec, r)
+    due = set(keys)
+    missing = [named(k, n) for k, n in specs if (k, n) not in found and (not due or k in due)]
     if missing:
         msg = (
-            f"asset {label!r} declares check_specs {', '.join(map(repr, missing))} but gave no "
+            f"{what} declares check_specs {', '.join(map(repr, missing))} but gave no "
             "AssetCheckResult for them: expected one result per spec (yield it, or return "
             "MaterializeResult(check_results=[...]))"
         )
@@ -395,10 +424,10 @@ def spec_evaluations(asset: Any, reported: Iterable[Any]) -> list[AssetCheckEval
     return list(found.values())
 
 
-def enforce_spec_checks(asset: Any, reported: Iterable[Any]) -> None:
+def enforce_spec_checks(asset: Any, reported: Iterable[Any], keys: Iterable[AssetKey] = ()) -> None:
     """After an asset with ``check_specs=`` stored its value: every spec has a result, and a
     blocking one that failed with severity ERROR fails the step (downstream assets skip)."""
-    for e in spec_evaluations(asset, reported):
+    for e in spec_evaluations(asset, reported, keys):
         if not e.passed and e.blocking and e.severity is AssetCheckSeverity.ERROR:
             msg = (
                 f"blocking asset check {e.check_name!r} of asset "
@@ -413,7 +442,7 @@ def spec_history_rows(outcome: Any, asset: Any) -> list[tuple[str, dict[str, Met
     if isinstance(outcome.error, AssetCheckFailedError):
         found = [outcome.error.evaluation]
     elif outcome.status == "success":
-        found = spec_evaluations(asset, outcome.reported)
+        found = spec_evaluations(asset, outcome.reported, outcome.asset_keys)
     else:
         return []
     rows = []

@@ -409,7 +409,7 @@ def _run_step_once(run: RunContext, step: Step) -> StepOutcome:
     if getattr(step.node, "check_specs", None):  # after storing: the asset stays stored
         from wharf._core.checks import enforce_spec_checks
 
-        enforce_spec_checks(step.node, produced.reported)
+        enforce_spec_checks(step.node, produced.reported, step.asset_keys)
     first = next(iter(records.values()), None)
     return _outcome(
         step, "success", duration_s=time.perf_counter() - start,

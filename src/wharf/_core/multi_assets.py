@@ -373,6 +373,24 @@ _RECORDED = {"compute_kind", "op_tags", "retry_policy", "pool", "check_specs", "
              "tags", "kinds", "owners"}  # fmt: skip
 
 
+def _own_check_specs(node: MultiAssetsDefinition, value: Any) -> list[Any]:
+    """``check_specs=`` of a multi-asset: AssetCheckSpecs, each of one of its assets."""
+    from wharf._core.asset_args import _check_specs
+
+    specs = _check_specs(node.node_name, value)
+    for spec in specs:
+        if spec.asset_key not in node.keys:
+            keys = sorted(k.to_user_string() for k in node.keys)
+            msg = (
+                f"multi-asset {node.node_name!r}: check_specs has check {spec.name!r} of asset "
+                f"{spec.asset_key.to_user_string()!r}: expected checks of its assets {keys}"
+            )
+            raise DefinitionError(
+                msg, asset=node.node_name, expected=str(keys), got=spec.asset_key.to_user_string()
+            )
+    return specs
+
+
 def multi_asset(**kwargs: Any) -> Callable[[Callable[..., Any]], MultiAssetsDefinition]:
     """Declare several assets computed by one function.
 
@@ -414,6 +432,8 @@ def multi_asset(**kwargs: Any) -> Callable[[Callable[..., Any]], MultiAssetsDefi
                 node.kinds = set(value or ())
             elif arg == "owners":
                 node.owners = list(value or ())
+            elif arg == "check_specs":
+                node.check_specs = _own_check_specs(node, value)
             else:
                 setattr(node, arg, value)
         return node
