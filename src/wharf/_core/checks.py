@@ -356,19 +356,19 @@ def check_record_metadata(outcome: Any, check: AssetChecksDefinition) -> dict[st
     return {**head, **found.metadata}
 
 
-def _spec_evaluation(spec: AssetCheckSpec, result: AssetCheckResult) -> Any:
+def _spec_evaluation(key: AssetKey, spec: AssetCheckSpec, result: AssetCheckResult) -> Any:
     return AssetCheckEvaluation(
-        spec.asset_key, spec.name, result.passed, result.severity,
+        key, spec.name, result.passed, result.severity,
         normalize_metadata(result.metadata or {}), result.description, spec.blocking,
     )  # fmt: skip
 
 
 def _spec_for(
-    specs: Mapping[tuple[AssetKey, str], AssetCheckSpec], result: AssetCheckResult
+    specs: Mapping[tuple[AssetKey, str], AssetCheckSpec], result: AssetCheckResult, many: bool
 ) -> AssetCheckSpec | None:
-    """The declared spec a result is for: by its asset key and check name, where the result
-    leaves one out, the one spec that fits the rest."""
-    key = None if result.asset_key is None else to_asset_key(result.asset_key)
+    """The declared spec a result is for: by its asset key (a multi-asset's, ``many``) and
+    check name, where the result leaves one out, the one spec that fits the rest."""
+    key = None if result.asset_key is None or not many else to_asset_key(result.asset_key)
     fits = [
         s
         for (k, n), s in specs.items()
@@ -402,7 +402,7 @@ def spec_evaluations(
 
     found: dict[tuple[AssetKey, str], AssetCheckEvaluation] = {}
     for r in results:
-        spec = _spec_for(specs, r)
+        spec = _spec_for(specs, r, node is not None)
         if spec is None:
             known = ", ".join(named(k, n) for k, n in specs) or "none"
             got = named(r.asset_key, r.check_name)
@@ -411,7 +411,8 @@ def spec_evaluations(
                 f"expected one of [{known}]"
             )
             raise AssetExecutionError(msg, asset=label, expected=known, got=got)
-        found[spec.asset_key, spec.name] = _spec_evaluation(spec, r)
+        key = spec.asset_key if node is not None else asset.key  # the asset's, if prefixed
+        found[spec.asset_key, spec.name] = _spec_evaluation(key, spec, r)
     due = set(keys)
     missing = [named(k, n) for k, n in specs if (k, n) not in found and (not due or k in due)]
     if missing:
