@@ -16,7 +16,10 @@ KEYS = ["clean_sales", "paint", "raw_sales", "sales_summary"]
 
 
 def wait(browser: Any, timeout: float = 30) -> WebDriverWait:
-    return WebDriverWait(browser, timeout, poll_frequency=0.2)
+    """Poll ``browser``; an element a live refresh re-rendered meanwhile is looked up again."""
+    return WebDriverWait(
+        browser, timeout, poll_frequency=0.2, ignored_exceptions=[StaleElementReferenceException]
+    )
 
 
 def click(browser: Any, css: str) -> None:
@@ -26,17 +29,12 @@ def click(browser: Any, css: str) -> None:
         b.find_element(By.CSS_SELECTOR, css).click()
         return True
 
-    WebDriverWait(browser, 30, 0.2, ignored_exceptions=[StaleElementReferenceException]).until(
-        clicked
-    )
+    wait(browser).until(clicked)
 
 
 def preview_header(browser: Any) -> str:
-    try:
-        table = browser.find_element(By.ID, "preview-table")
-        return str(table.find_element(By.TAG_NAME, "tr").text)
-    except StaleElementReferenceException:
-        return ""
+    table = browser.find_element(By.ID, "preview-table")
+    return str(table.find_element(By.TAG_NAME, "tr").text)
 
 
 def node_statuses(browser: Any) -> dict[str, str]:
