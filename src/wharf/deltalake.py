@@ -8,8 +8,10 @@ input loads as.
 
 Every write is one Delta commit: the whole table (``overwrite``, the schema may change) or,
 for a partitioned asset, the partition's rows only (``overwrite`` with a predicate, Delta's
-replaceWhere). A write that fails before its commit leaves the previous version current, and
-:meth:`DeltaLakeIOManager.load_version` reads any earlier version by number.
+replaceWhere). A write that fails before its commit leaves the previous version current; every
+commit stays readable: ``stored_versions(key)`` lists them (with the run that wrote each),
+``Definitions.load_asset_value(key, version=...)`` and :meth:`DeltaLakeIOManager.load_version`
+read an earlier one.
 """
 
 from __future__ import annotations
@@ -75,14 +77,6 @@ class DeltaLakeIOManager(TableIOManager):
     def is_machine_local(self) -> bool:
         """A local folder lives on this machine; an object-store URI does not."""
         return "://" not in self.root_uri
-
-    def versions(
-        self, key: AssetKey, metadata: dict[str, Any] | None = None
-    ) -> list[dict[str, Any]]:
-        """The Delta commits of ``key``'s table, newest first (``version``, ``timestamp`` in
-        milliseconds, ``operation``)."""
-        ref = table_ref(key, dict(metadata or {}), self.schema_)
-        return self.table_store().versions(ref)
 
     def load_version(
         self,

@@ -26,3 +26,46 @@ def test_cli_stale_only_and_list_staleness(
     assert main(["materialize", "-f", "pipeline.py", "--stale-only"]) == 0
     out = capsys.readouterr().out
     assert "0 done, 0 failed, 0 skipped, 3 unchanged (not run)" in out
+
+
+DELTA = """
+import pandas as pd
+import wharf as dg
+from wharf.deltalake import DeltaLakeIOManager
+
+@dg.asset
+def orders() -> pd.DataFrame:
+    return pd.DataFrame({"id": [1, 2]})
+
+@dg.asset(io_manager_key="files")
+def note() -> str:
+    return "x"
+
+defs = dg.Definitions(
+    assets=[orders, note],
+    resources={"io_manager": DeltaLakeIOManager(root_uri="lake"),
+               "files": dg.FilesystemIOManager(base_dir="files")},
+)
+"""
+
+
+def test_cli_show_versions_lists_the_stores_versions(
+    write: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write("lake.py", DELTA)
+    for _ in range(2):
+        assert main(["materialize", "-f", "lake.py"]) == 0
+    capsys.readouterr()
+    assert main(["show", "orders", "-f", "lake.py", "--versions"]) == 0
+    out = capsys.readouterr().out
+    assert "2 stored versions of orders, newest first" in out
+    assert "1 (current)" in out
+    assert out.count("WRITE") == 2
+    assert main(["show", "orders", "-f", "lake.py", "--versions", "--limit", "1"]) == 0
+    assert "1 stored version of orders, newest first, of 2" in capsys.readouterr().out
+    assert main(["show", "note", "-f", "lake.py", "--versions"]) == 1
+    err = capsys.readouterr().err
+    assert "'note'" in err
+    assert "FilesystemIOManager keeps no earlier versions" in err
+    assert main(["show", "orders", "--versions"]) == 2
+    assert "pass -f FILE or -m MODULE" in capsys.readouterr().err

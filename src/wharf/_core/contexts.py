@@ -183,6 +183,9 @@ class InputContext(_ContextBase):
 
     name: str = "input"
     upstream_output: OutputContext | None = None
+    #: wharf: the store's number of the earlier version to load (``load_asset_value(version=)``,
+    #: see :mod:`wharf._core.stored_versions`); None loads the current value
+    stored_version: int | None = None
 
     def get_identifier(self) -> list[str]:
         if self.upstream_output is not None:

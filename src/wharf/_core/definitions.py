@@ -24,6 +24,7 @@ from wharf.errors import DefinitionError, UnknownAssetError
 
 if TYPE_CHECKING:
     from wharf._core.staleness import AssetStaleness
+    from wharf._core.stored_versions import StoredVersion, VersionSpec
 
 
 class Definitions:
@@ -184,17 +185,29 @@ class Definitions:
         python_type: Any = Any,
         partition_key: str | None = None,
         instance: Any = None,
+        version: VersionSpec | None = None,
     ) -> Any:
         """Load an asset's stored value through its I/O manager, outside any run, as
         ``python_type`` (by default the asset's return annotation).
 
         For a partitioned asset: ``partition_key``'s partition, or every partition without one.
+        ``version`` (wharf) loads an earlier version from a store that keeps them: a version
+        number, ``-N`` (the N-th previous), a run id or a ``datetime`` (see
+        :mod:`wharf._core.stored_versions`); a store that keeps none says so.
         """
         key = self._item(asset_key).key  # an AssetSpec too: its value is loaded, not computed
         with self.get_asset_value_loader(instance, keys=[key]) as loader:
             return loader.load_asset_value(
-                key, python_type=python_type, partition_key=partition_key
+                key, python_type=python_type, partition_key=partition_key, version=version
             )
+
+    def get_asset_versions(self, asset_key: Any) -> list[StoredVersion]:
+        """The versions of an asset's stored value its I/O manager keeps, newest first (wharf:
+        Delta Lake commits, Iceberg snapshots); a manager that keeps none raises
+        :class:`~wharf.errors.StoredValueNotFoundError` naming it."""
+        key = self._item(asset_key).key
+        with self.get_asset_value_loader(keys=[key]) as loader:
+            return loader.asset_versions(key)
 
     def get_staleness(
         self, keys: Iterable[Any] | None = None, *, partition_key: str | None = None,
@@ -269,18 +282,48 @@ class AssetValueLoader:
 
     def load_asset_value(
         self, asset_key: Any, *, python_type: Any = Any, partition_key: str | None = None,
-        **_: Any,
+        version: VersionSpec | None = None, **_: Any,
     ) -> Any:  # fmt: skip
-        """The stored value of ``asset_key`` as ``python_type`` (default: its annotation)."""
+        """The stored value of ``asset_key`` as ``python_type`` (default: its annotation);
+        ``version``: an earlier one (see :meth:`Definitions.load_asset_value`)."""
         from wharf._core.execution import RunContext, load_asset_input
+        from wharf._core.step_io import manager_name
+        from wharf._core.stored_versions import pick_version
 
         asset = self._defs._item(asset_key)
         if python_type is Any and isinstance(asset, AssetsDefinition):
             python_type = asset.return_annotation  # as ExecuteInProcessResult.asset_value
         res = self._resources
+        number = None
+        if version is not None:
+            label = asset.key.to_user_string()
+            name = manager_name(self._manager(asset.key))
+            found = self.asset_versions(asset.key)
+            number = pick_version(found, version, asset=label, io_manager=name).version
         run = RunContext(self._defs.asset_graph, res, res.run_id, partition_key, self._instance)
         partitions = run.upstream_partitions(asset.key, None)
-        return load_asset_input(run, asset.key, annotation=python_type, partitions=partitions)
+        return load_asset_input(
+            run, asset.key, annotation=python_type, partitions=partitions, stored_version=number
+        )
+
+    def _manager(self, key: AssetKey) -> Any:
+        from wharf._core.resources import io_manager_key_of
+
+        im_key = io_manager_key_of(self._defs.asset_graph, key)
+        return self._resources.io_manager(im_key, asset=key.to_user_string())
+
+    def asset_versions(self, asset_key: Any) -> list[StoredVersion]:
+        """The versions of ``asset_key``'s stored value its I/O manager keeps, newest first."""
+        from wharf._core.step_io import manager_name
+        from wharf._core.stored_versions import keeps_no_versions
+
+        item = self._defs._item(asset_key)
+        manager = self._manager(item.key)
+        lister = getattr(manager, "stored_versions", None)
+        if lister is None:
+            raise keeps_no_versions(item.key.to_user_string(), manager_name(manager))
+        found: list[StoredVersion] = lister(item.key, dict(getattr(item, "metadata", {}) or {}))
+        return found
 
 
 class _PartitionContext:

@@ -119,10 +119,10 @@ def load_asset_input(
     run: RunContext, key: AssetKey, *, annotation: Any = Any, name: str = "result",
     metadata: Mapping[str, Any] | None = None, for_asset: str | None = None,
     partitions: tuple[str, ...] | None = None, input_manager_key: str | None = None,
-    step: Step | None = None,
+    step: Step | None = None, stored_version: int | None = None,
 ) -> Any:  # fmt: skip
-    """Load the stored value of ``key`` (its ``partitions``) through its I/O manager (or
-    ``input_manager_key``)."""
+    """Load the stored value of ``key`` (its ``partitions``; its ``stored_version``, an earlier
+    version the store keeps) through its I/O manager (or ``input_manager_key``)."""
     im_key = io_manager_key_of(run.graph, key)
     label = for_asset or key.to_user_string()
     upstream = asset_output_context(run, key, im_key, partitions)
@@ -141,6 +141,7 @@ def load_asset_input(
         asset_partition_keys_or_none=partitions,
         asset_partitions_def=upstream.asset_partitions_def,
         instance=run.instance,
+        stored_version=stored_version,
     )
     if step is not None:
         ctx.op_def = step.node

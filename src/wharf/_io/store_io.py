@@ -24,10 +24,17 @@ from wharf._frames.base import export
 from wharf._io import table_partitions as tp
 from wharf._io.configurable import ConfigurableIOManager
 from wharf._io.table_options import check_storage_metadata, write_options
-from wharf._stores.base import NativeTables, Partition, TableRef, describe_filters
+from wharf._stores.base import (
+    NativeTables,
+    Partition,
+    TableRef,
+    VersionedTables,
+    describe_filters,
+)
 from wharf.errors import AssetTypeError, DefinitionError, StorageError, StoredValueNotFoundError
 
 if TYPE_CHECKING:
+    from wharf._core.stored_versions import StoredVersion
     from wharf._frames.base import FrameAdapter
     from wharf._stores.base import TableStore, WriteResult
     from wharf._stores.dialect import Dialect
@@ -135,6 +142,9 @@ class TableIOManager(ConfigurableIOManager):
         ref = table_ref(context.asset_key, context.definition_metadata, self.default_schema())
         mode, keys = _write_options(context, type(self).__name__)
         how: dict[str, Any] = {"mode": mode, "merge_keys": keys} if mode != "replace" else {}
+        kept: dict[str, Any] = {}
+        if isinstance(self.table_store(), VersionedTables):  # kept with the version written
+            kept["run_id"] = context.run_id
         start = time.perf_counter()
         if context.has_asset_partitions and context.asset_partitions_def is not None:
             # one partition's rows are replaced inside one transaction; the others stay
@@ -148,7 +158,7 @@ class TableIOManager(ConfigurableIOManager):
             types = {f.name: f.type for f in reader.schema}
             partition = tp.filters_for(dims, [context.asset_partition_key], types)
             reader = fingerprint_reader(reader)  # hashed as the store pulls it
-            result = self.table_store().write(ref, reader, partition=partition, **how)
+            result = self.table_store().write(ref, reader, partition=partition, **how, **kept)
         else:
             # the database's own lazy value (a DuckDB relation) goes as itself: the store copies
             # it inside the database when it can
@@ -161,7 +171,7 @@ class TableIOManager(ConfigurableIOManager):
                 if how:  # rows added to a table: a pandas index fitted to the stored one
                     source = self._fit_pandas_index(ref, source, label)
                 source = fingerprint_reader(source)
-            result = store.write(ref, source, **how)
+            result = store.write(ref, source, **how, **kept)
         context.add_output_metadata(_metadata(result, time.perf_counter() - start))
 
     def _fit_pandas_index(self, ref: TableRef, reader: Any, label: str) -> Any:
@@ -201,10 +211,39 @@ class TableIOManager(ConfigurableIOManager):
         ref = table_ref(context.asset_key, upstream_meta, self.default_schema())
         columns = context.definition_metadata.get("columns")
         wanted = list(columns) if columns else None
+        store = self._reading_store(context, ref)
         if context.has_asset_partitions and context.asset_partitions_def is not None:
-            return self._load_partitions(context, ref, upstream_meta, wanted)
+            return self._load_partitions(context, ref, upstream_meta, wanted, store)
         adapter = self._load_adapter(context, annotation)
-        return self.read_table(ref, adapter, strip_optional(annotation), wanted)
+        return self.read_table(ref, adapter, strip_optional(annotation), wanted, store=store)
+
+    def _reading_store(self, context: InputContext, ref: TableRef) -> TableStore:
+        """The store, or (``context.stored_version``) its view of ``ref`` at that version."""
+        store = self.table_store()
+        if context.stored_version is None:
+            return store
+        if not isinstance(store, VersionedTables):
+            from wharf._core.stored_versions import keeps_no_versions
+
+            raise keeps_no_versions(context.asset_key.to_user_string(), type(self).__name__)
+        return store.at_version(ref, context.stored_version)
+
+    def stored_versions(
+        self, key: AssetKey, metadata: Mapping[str, Any] | None = None
+    ) -> list[StoredVersion]:
+        """The versions of ``key``'s table the store keeps, newest first (stores that keep
+        history: Delta Lake, Iceberg); others raise ``StoredValueNotFoundError`` saying so.
+        ``metadata`` is the asset's definition metadata (its ``schema``)."""
+        store, name = self.table_store(), type(self).__name__
+        if not isinstance(store, VersionedTables):
+            from wharf._core.stored_versions import keeps_no_versions
+
+            raise keeps_no_versions(key.to_user_string(), name)
+        try:
+            return store.versions(table_ref(key, dict(metadata or {}), self.default_schema()))
+        except StorageError as exc:
+            exc.naming(key.to_user_string(), name)
+            raise
 
     def preview_table(self, key: AssetKey, metadata: Mapping[str, Any], limit: int) -> Any:
         """The first ``limit`` rows of the asset's stored table as a ``pyarrow.Table``; the
@@ -224,18 +263,21 @@ class TableIOManager(ConfigurableIOManager):
         annotation: Any,
         columns: list[str] | None,
         partition: Partition | None = None,
+        *,
+        store: TableStore | None = None,
     ) -> Any:
         """Load ``ref`` (the rows of ``partition``) as ``annotation``: through Arrow, or as the
         store's own lazy value when that is what the input asks for (a DuckDB relation)."""
-        store = self.table_store()
+        store = store if store is not None else self.table_store()
         if isinstance(store, NativeTables) and adapter.name == store.native_adapter:
             return store.read_native(ref, columns=columns, partition=partition)
         reader = store.read(ref, columns=columns, partition=partition)
         return adapter.from_arrow(reader, annotation)
 
     def _load_partitions(
-        self, context: InputContext, ref: TableRef, meta: dict[str, Any], columns: list[str] | None
-    ) -> Any:
+        self, context: InputContext, ref: TableRef, meta: dict[str, Any], columns: list[str] | None,
+        store: TableStore,
+    ) -> Any:  # fmt: skip
         """Upstream partitions: one query per run of consecutive partitions (usually one); a
         dict by partition key for a ``dict[str, X]`` input."""
         from wharf._io import partitioned
@@ -243,7 +285,7 @@ class TableIOManager(ConfigurableIOManager):
         assert context.asset_partitions_def is not None
         name, label = type(self).__name__, context.asset_key.to_user_string()
         dims = tp.dimensions(context.asset_partitions_def, meta, asset=label, manager=name)
-        keys, store = list(context.asset_partition_keys), self.table_store()
+        keys = list(context.asset_partition_keys)
         annotation = context.dagster_type.typing_type
         as_dict = partitioned.is_dict_annotation(annotation)
         value_type = strip_optional(partitioned.value_annotation(annotation))
@@ -270,13 +312,18 @@ class TableIOManager(ConfigurableIOManager):
         if as_dict:
             return {
                 k: self.read_table(
-                    ref, adapter, value_type, columns, tp.filters_for(dims, [k], types)
+                    ref,
+                    adapter,
+                    value_type,
+                    columns,
+                    tp.filters_for(dims, [k], types),
+                    store=store,
                 )
                 for k in keys
             }
         groups = tp.plan_reads(dims, keys, types)
         if len(groups) == 1:
-            return self.read_table(ref, adapter, value_type, columns, groups[0][1])
+            return self.read_table(ref, adapter, value_type, columns, groups[0][1], store=store)
         reader = _empty(schema, columns) if not groups else _chain(store, ref, columns, groups)
         return adapter.from_arrow(reader, value_type)
 

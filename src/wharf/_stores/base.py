@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
     import pyarrow as pa
 
+    from wharf._core.stored_versions import StoredVersion
+
 __all__ = [
     "NativeTables",
     "Partition",
@@ -31,6 +33,7 @@ __all__ = [
     "SchemaPolicy",
     "TableRef",
     "TableStore",
+    "VersionedTables",
     "WriteMode",
     "WriteResult",
     "as_filters",
@@ -272,6 +275,21 @@ class NativeTables(Protocol):
     ) -> Any:
         """A lazy value of the database on the table (``columns``, the rows of ``partition``);
         nothing is read until it is used."""
+        ...
+
+
+@runtime_checkable
+class VersionedTables(Protocol):
+    """An optional capability of a :class:`TableStore` that keeps every earlier version of a
+    table (Delta Lake commits, Iceberg snapshots). Its :meth:`TableStore.write` also takes
+    ``run_id=``, kept with the version the write makes."""
+
+    def versions(self, ref: TableRef) -> list[StoredVersion]:
+        """The table's versions, newest first (a missing table: ``StoredValueNotFoundError``)."""
+        ...
+
+    def at_version(self, ref: TableRef, version: int) -> TableStore:
+        """A read-only view of this store in which ``ref`` reads as it was at ``version``."""
         ...
 
 

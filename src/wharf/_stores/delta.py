@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from wharf._core.stored_versions import StoredVersion
 from wharf._deps import require
 from wharf._stores.base import (
     Partition,
@@ -103,9 +104,20 @@ class DeltaStore:
 
     name = "Delta Lake"
 
-    def __init__(self, root: str, storage_options: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        root: str,
+        storage_options: dict[str, str] | None = None,
+        pins: dict[TableRef, int] | None = None,
+    ) -> None:
         self.root = root.rstrip("/")
         self.storage_options = dict(storage_options or {})
+        #: tables read at an earlier version (a read-only view, :meth:`at_version`)
+        self.pins = dict(pins or {})
+
+    def at_version(self, ref: TableRef, version: int) -> DeltaStore:
+        """A read-only view of this store in which ``ref`` reads as Delta ``version``."""
+        return DeltaStore(self.root, self.storage_options, {**self.pins, ref: version})
 
     def location(self, ref: TableRef) -> str:
         check_name(ref.schema, "schema")
@@ -115,6 +127,7 @@ class DeltaStore:
     def _table(self, ref: TableRef, version: int | None = None) -> Any:
         deltalake = require("deltalake", purpose="the Delta Lake store")
         uri = self.location(ref)
+        version = self.pins.get(ref) if version is None else version
         if not self.exists(ref):
             msg = f"Delta Lake table {uri} was never stored (no Delta log there)"
             raise StoredValueNotFoundError(msg, expected=uri, got="no table")
@@ -136,10 +149,15 @@ class DeltaStore:
         partition: Partition | None = None,
         mode: WriteMode = "replace",
         merge_keys: Sequence[str] = (),
+        run_id: str | None = None,
     ) -> WriteResult:
         """One Delta commit: ``replace`` overwrites (the partition's rows only, by predicate),
-        ``append`` adds the rows; ``merge`` is refused (not built for Delta yet)."""
+        ``append`` adds the rows; ``merge`` is refused (not built for Delta yet). ``run_id`` is
+        kept in the commit's metadata (:meth:`versions` lists it)."""
         deltalake = require("deltalake", purpose="the Delta Lake store")
+        if self.pins:
+            msg = f"Delta Lake table {self.location(ref)}: a view of earlier versions is read-only"
+            raise StorageError(msg, expected="the store itself", got="a view at_version()")
         if mode == "merge":
             msg = f"Delta Lake table {self.location(ref)}: write_mode 'merge' is not supported yet"
             raise StorageError(msg, expected="write_mode 'replace' or 'append'", got="'merge'")
@@ -173,7 +191,9 @@ class DeltaStore:
                 table,
                 mode="append" if mode == "append" else "overwrite",
                 predicate=None if mode == "append" else where,
-                commit_properties=deltalake.CommitProperties(custom_metadata={_NOTE: note}),
+                commit_properties=deltalake.CommitProperties(
+                    custom_metadata={_NOTE: note, **({_RUN: run_id} if run_id else {})}
+                ),
                 schema_mode=None if where is not None or mode == "append" else "overwrite",
                 storage_options=self.storage_options or None,
             )
@@ -221,16 +241,24 @@ class DeltaStore:
         result: pa.Schema = arrow.schema(table.schema().to_arrow())
         return result
 
-    def versions(self, ref: TableRef) -> list[dict[str, Any]]:
-        """The table's commits, newest first: ``version``, ``timestamp`` (ms), ``operation``."""
+    def versions(self, ref: TableRef) -> list[StoredVersion]:
+        """The table's commits, newest first, with the run id each wharf write kept."""
+        import datetime as dt
+
         table = self._table(ref)
         with store_errors(
             f"Delta Lake could not read the history of {self.location(ref)}", _errors
         ):
-            return [
-                {k: h.get(k) for k in ("version", "timestamp", "operation")}
-                for h in table.history()
-            ]
+            history = table.history()
+        return [
+            StoredVersion(
+                int(h["version"]),
+                dt.datetime.fromtimestamp(int(h["timestamp"]) / 1000, tz=dt.UTC),
+                str(h.get("operation", "")),
+                str(h[_RUN]) if h.get(_RUN) else None,
+            )
+            for h in history
+        ]
 
     def delete(self, ref: TableRef) -> None:
         if not self.exists(ref):
@@ -325,6 +353,7 @@ def _to_storage(table: Any) -> Any:
 
 
 _NOTE = "wharf.arrow-schema"
+_RUN = "wharf.run_id"
 
 
 def _note(table: Any) -> str | None:

@@ -129,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_location_options(show, required=False)
     show.add_argument("key", metavar="KEY", help="the asset key (a/b for multi-part keys)")
     show.add_argument("--history", action="store_true", help="list the asset's recent runs")
+    show.add_argument(
+        "--versions", action="store_true",
+        help="list the earlier versions the asset's store keeps (Delta Lake, Iceberg; needs -f/-m)",
+    )  # fmt: skip
     for flag, low, default, what in (
         ("--limit", 1, 20, "how many runs --history lists (20)"),
         ("--rows", 0, 10, "how many first rows of the stored value to show (10; 0: none)"),

@@ -68,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
             hint = f"expected one of [{listed}]" if known else "nothing has been materialized yet"
             msg = f"no asset {key!r} in {where}: {hint}"
             raise CliError(msg)
+        if getattr(args, "versions", False):
+            return _print_versions(key, defs, args.limit)
         if args.history:
             records = history.for_asset(key, limit=args.limit)
             last = latest = None
@@ -224,4 +226,32 @@ def _print_history(key: str, records: list[HistoryRecord]) -> int:
         headers.insert(3, "partition")
     title = f"last {len(rows)} materialization attempt{'s' if len(rows) != 1 else ''} of {key}"
     print_table(title, headers, rows)
+    return 0
+
+
+def _print_versions(key: str, defs: Definitions | None, limit: int) -> int:
+    """The versions the asset's store keeps, newest first (``--limit`` of them)."""
+    if defs is None:
+        msg = f"wharf show {key} --versions asks the asset's I/O manager: pass -f FILE or -m MODULE"
+        raise CliError(msg)
+    if key not in {k.to_user_string() for k in defs.asset_graph.by_key}:
+        msg = f"asset {key!r} is in the run history but not in the code location"
+        raise CliError(msg)
+    from wharf.errors import WharfError
+
+    try:
+        versions = defs.get_asset_versions(key)
+    except WharfError as exc:  # a store that keeps none, or a table never stored
+        raise CliError(describe_error(exc), exit_code=1) from exc
+    if not versions:
+        line(f"asset {key!r} has no stored versions")
+        return 1
+    rows = [
+        [str(v.version), fmt_time(v.timestamp.timestamp()), v.operation or "-", v.run_id or "-"]
+        for v in versions[:limit]
+    ]
+    rows[0][0] += " (current)"
+    more = f", newest first, of {len(versions)}" if len(versions) > limit else ", newest first"
+    title = f"{len(rows)} stored version{'s' * (len(rows) != 1)} of {key}{more}"
+    print_table(title, ["version", "time", "operation", "run id"], rows)
     return 0

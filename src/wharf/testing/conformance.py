@@ -418,6 +418,44 @@ def check_write_modes(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
     assert stored() == [(1, "a"), (2, "c"), (3, "b"), (4, "c")]
 
 
+def check_versions(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
+    """A store that keeps history (``versions``) lists every write, newest first, with the run
+    that made it, and ``load_asset_value(version=)`` reads an earlier one by number, by ``-N``,
+    by run id and by time; any other store refuses, naming the asset and the I/O manager."""
+    import pytest
+
+    resources = {"io_manager": case.io_manager(tmp)}
+    defs = dg.Definitions(assets=[_producer(lambda: None)], resources=resources)
+    runs = [_write(case, tmp, functools.partial(base_table, n)) for n in (3, 5, 2)]
+    assert all(r.success for r in runs), case.name
+    if "versions" not in case.capabilities:
+        for ask in (defs.get_asset_versions, functools.partial(defs.load_asset_value, version=-1)):
+            with pytest.raises(StoredValueNotFoundError) as info:
+                ask("t")
+            assert "'t'" in str(info.value), str(info.value)
+            assert type(case.io_manager(tmp)).__name__ in str(info.value), str(info.value)
+            assert "keeps no earlier versions" in str(info.value)
+        return
+    versions = defs.get_asset_versions("t")
+    assert [v.run_id for v in versions[:3]] == [r.run_id for r in reversed(runs)], versions
+    rows = functools.partial(_rows_of, defs)
+    assert rows(None) == rows(versions[0].version) == 2
+    assert rows(-1) == rows(runs[1].run_id) == 5
+    assert rows(-2) == rows(runs[0].run_id) == rows(versions[2].version) == 3
+    assert rows(versions[1].timestamp) == 5
+    with pytest.raises(StoredValueNotFoundError, match=r"'t'.*keeps no version -9"):
+        rows(-9)
+    with pytest.raises(StoredValueNotFoundError, match="written by run 'nope'"):
+        rows("nope")
+
+
+def _rows_of(defs: dg.Definitions, version: Any) -> int:
+    import pyarrow as pa
+
+    value = defs.load_asset_value("t", python_type=pa.Table, version=version)
+    return int(value.num_rows)
+
+
 def _strings(n: int) -> Any:
     import pyarrow as pa
 
@@ -450,6 +488,7 @@ CHECKS: tuple[Check, ...] = (
     Check("interrupt", check_interrupt, per_kind=False, needs=frozenset({"crash_atomic"})),
     Check("errors", check_errors, per_kind=False),
     Check("write_modes", check_write_modes, per_kind=False, needs=frozenset({"write_modes"})),
+    Check("versions", check_versions, per_kind=False),
     # partitions (wharf.testing.partition_checks)
     Check("partitions_write_overwrite", pc.check_write_and_overwrite),
     Check("partitions_load_all", pc.check_load_all),

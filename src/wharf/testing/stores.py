@@ -39,7 +39,7 @@ def _memory(tmp: Path) -> Any:
 
 
 _DELTA = frozenset(
-    {"projection", "crash_atomic", "microsecond_timestamps", "delta_partition_order"}
+    {"projection", "crash_atomic", "microsecond_timestamps", "delta_partition_order", "versions"}
 )
 
 
