@@ -17,6 +17,8 @@ boto3 and s3fs are imported on first use: ``pip install 'wharf[s3]'``.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from functools import cache
 from typing import Any, ClassVar
 
@@ -32,6 +34,7 @@ __all__ = [
     "ConfigurablePickledObjectS3IOManager",
     "S3PickleIOManager",
     "S3Resource",
+    "abort_abandoned_uploads",
     "s3_filesystem",
     "s3_pickle_io_manager",
     "s3_resource",
@@ -70,6 +73,60 @@ def s3_filesystem(*, max_attempts: int = 5, timeout: float = 60.0, **options: An
     backoff = sum(min(20.0, 2.0**n) for n in range(1, max_attempts))
     fs.wharf_retry_budget = max_attempts * timeout + backoff
     return fs
+
+
+_LOG = logging.getLogger("wharf.s3")
+
+
+def abort_abandoned_uploads(fs: Any, prefix: str, idle_limit: Callable[[int], float]) -> list[str]:
+    """Abort the unfinished multipart uploads below ``prefix`` (``bucket/key prefix``) that
+    received no part for longer than ``idle_limit(largest part in bytes)`` seconds, measured
+    by the server's clock (its ``Date`` header), so the client's clock does not matter.
+
+    A writer killed in the middle of a multipart upload (``kill -9``, a lost machine) leaves
+    its parts in the bucket, billed and invisible, until someone aborts the upload; a live
+    writer adds a part at least every ``idle_limit`` seconds, so its upload is kept. Returns
+    the keys whose uploads were aborted.
+    """
+    from email.utils import parsedate_to_datetime
+
+    bucket, _, keys = prefix.partition("/")
+    keys = keys.strip("/") + "/" if keys.strip("/") else ""
+    listing: dict[str, Any] = {"Bucket": bucket, "Prefix": keys}
+    aborted: list[str] = []
+    while True:
+        page = fs.call_s3("list_multipart_uploads", **listing)
+        now = parsedate_to_datetime(page["ResponseMetadata"]["HTTPHeaders"]["date"])
+        for upload in page.get("Uploads", []):
+            key, upload_id = upload["Key"], upload["UploadId"]
+            parts = _parts(fs, bucket, key, upload_id)
+            last = max([upload["Initiated"], *(p["LastModified"] for p in parts)])
+            largest = max((int(p.get("Size", 0)) for p in parts), default=0)
+            idle = (now - last).total_seconds()
+            if idle > idle_limit(largest):
+                fs.call_s3("abort_multipart_upload", Bucket=bucket, Key=key, UploadId=upload_id)
+                aborted.append(key)
+                _LOG.info(
+                    "aborted the unfinished multipart upload of s3://%s/%s (%d parts, no new "
+                    "part for %.0f s: its writer is gone)", bucket, key, len(parts), idle,
+                )  # fmt: skip
+        if not page.get("IsTruncated"):
+            return aborted
+        listing.update(KeyMarker=page["NextKeyMarker"], UploadIdMarker=page["NextUploadIdMarker"])
+
+
+def _parts(fs: Any, bucket: str, key: str, upload_id: str) -> list[dict[str, Any]]:
+    """Every part uploaded so far (``list_parts`` answers 1,000 at a time)."""
+    found: list[dict[str, Any]] = []
+    marker = 0
+    while True:
+        page = fs.call_s3(
+            "list_parts", Bucket=bucket, Key=key, UploadId=upload_id, PartNumberMarker=marker
+        )
+        found.extend(page.get("Parts", []))
+        if not page.get("IsTruncated"):
+            return found
+        marker = page["NextPartNumberMarker"]
 
 
 class S3Resource(MaskedSecrets):

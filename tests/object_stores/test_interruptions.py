@@ -193,3 +193,80 @@ def test_persistent_503_fails_with_asset_url_and_last_error(
     assert f"{PROTOCOL[server.kind]}://{BUCKET}/{tmp_path.name}/t" in text
     assert "503" in text or "Service Unavailable" in text or "ServiceUnavailable" in text
     assert read(server, base).equals(OLD)
+
+
+_KILLED_UPLOADER = """
+import json, sys, time
+from pathlib import Path
+import numpy as np, pyarrow as pa
+import wharf as dg
+from wharf._io.object_store import ParquetOrPickleIOManager, filesystem_for
+
+options, base, ready = json.loads(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+fs = filesystem_for("s3", options)
+real_call = fs._call_s3
+
+async def call_s3(method, *args, **kwargs):
+    answer = await real_call(method, *args, **kwargs)
+    if method == "upload_part" and kwargs.get("PartNumber") == 1:  # part 1 is stored
+        ready.write_text("uploading")
+        time.sleep(60)  # blocks the other parts' requests too
+    return answer
+
+fs._call_s3 = call_s3
+io = ParquetOrPickleIOManager(base, filesystem=fs, upload_options={"chunksize": 5 * 2**20})
+values = np.random.default_rng(0).integers(0, 2**62, 1_500_000)  # 12 MiB: 3 parts
+
+@dg.asset(name="t")
+def t():
+    return pa.table({"v": values})
+
+dg.materialize([t], resources={"io_manager": io})
+"""
+
+
+def test_multipart_upload_of_a_killed_writer_is_aborted_by_a_later_write(
+    s3_server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``kill -9`` in the middle of a multipart upload leaves its parts in the bucket (billed,
+    never visible); a later write below the same base path aborts the upload once it has been
+    idle longer than a live writer could be, never a recent one."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    base, ready = url(s3_server, tmp_path.name), tmp_path / "ready"
+    script = tmp_path / "uploader.py"
+    script.write_text(_KILLED_UPLOADER)
+    options = json.dumps(s3_server.storage_options(skip_instance_cache=True))
+    env = {**os.environ, **s3_server.env(), "WHARF_HOME": str(tmp_path / "home")}
+    child = subprocess.Popen([sys.executable, str(script), options, base, str(ready)], env=env)
+    deadline = time.monotonic() + 60
+    while not ready.exists() and time.monotonic() < deadline and child.poll() is None:
+        time.sleep(0.05)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    assert ready.exists(), "the writer never reached its second part"
+    fs = s3_server.filesystem()
+
+    def unfinished() -> list[str]:
+        listing = fs.call_s3("list_multipart_uploads", Bucket=BUCKET, Prefix=tmp_path.name)
+        return [u["Key"] for u in listing.get("Uploads", [])]
+
+    # (moto dates every upload's start 2010-11-10: only the parts' times are real here)
+    assert unfinished() == [f"{tmp_path.name}/t.parquet"]
+    # an upload that got a part recently may be a live writer's: kept
+    io = engine(s3_server, base, max_attempts=1, timeout=0.5)
+    monkeypatch.setattr("wharf._io.object_clients._SWEPT", {})  # as in a new process
+    assert write(io, OLD).success
+    assert unfinished() == [f"{tmp_path.name}/t.parquet"]
+    # idle for longer than this manager allows (the server's clock counts whole seconds)
+    io.abandoned_upload_after, io.min_upload_rate = 0.0, 1000 * MIB
+    assert io.abandoned_after(io._fs, 5 * MIB) < 1
+    time.sleep(1.1)
+    monkeypatch.setattr("wharf._io.object_clients._SWEPT", {})
+    assert write(io, OLD).success
+    assert unfinished() == []
+    assert read(s3_server, base).equals(OLD)

@@ -8,8 +8,10 @@ timeouts, no listing cache); :func:`client_errors` lists what those clients rais
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from wharf._core.config import ConfigurableResource
@@ -17,12 +19,14 @@ from wharf._core.env import EnvVar
 from wharf._deps import require
 
 __all__ = [
+    "ABANDONED_UPLOADS",
     "FILESYSTEMS",
     "MASK",
     "SECRET_OPTIONS",
     "MaskedSecrets",
     "client_errors",
     "filesystem_for",
+    "sweep_abandoned_uploads",
 ]
 
 MASK = "**********"
@@ -37,6 +41,16 @@ FILESYSTEMS: dict[str, str] = {
     "abfss": "wharf.adls2:azure_filesystem",
     "az": "wharf.adls2:azure_filesystem",
 }
+
+#: URL scheme -> "module:function" that aborts the unfinished uploads killed writers left.
+#: Only S3 keeps them for ever (and bills them); GCS expires an unfinished resumable upload
+#: after a week, Azure drops uncommitted blocks after a week.
+ABANDONED_UPLOADS: dict[str, str] = {
+    "s3": "wharf.s3:abort_abandoned_uploads",
+    "s3a": "wharf.s3:abort_abandoned_uploads",
+}
+_SWEPT: dict[tuple[str, str], float] = {}  # (protocol, prefix) -> when this process last looked
+_LOG = logging.getLogger("wharf.io")
 
 #: storage option names whose values are credentials; never shown in reprs or messages.
 SECRET_OPTIONS = frozenset(
@@ -64,6 +78,36 @@ def filesystem_for(protocol: str, options: Mapping[str, Any]) -> Any:
         return fsspec.filesystem(protocol, **options)
     module, name = target.split(":")
     return getattr(importlib.import_module(module), name)(**options)
+
+
+def sweep_abandoned_uploads(
+    protocol: str,
+    fs: Any,
+    prefix: str,
+    idle_limit: Callable[[int], float],
+    *,
+    every: float = 60.0,
+) -> None:
+    """Abort the unfinished uploads below ``prefix`` that got no part for ``idle_limit(part
+    bytes)`` seconds (their writer was killed), at most once a minute per prefix and process.
+
+    Looking is best effort: a client error (say, no permission to list multipart uploads) is
+    logged and the write that called this stays successful.
+    """
+    target = ABANDONED_UPLOADS.get(protocol)
+    now = time.monotonic()
+    if target is None or now - _SWEPT.get((protocol, prefix), -every) < every:
+        return
+    _SWEPT[(protocol, prefix)] = now
+    module, name = target.split(":")
+    try:
+        getattr(importlib.import_module(module), name)(fs, prefix, idle_limit)
+    except client_errors() as exc:
+        _LOG.warning(
+            "could not look for abandoned uploads below %s://%s (%s: %s); killed writers' "
+            "unfinished uploads stay until a later write", protocol, prefix,
+            type(exc).__name__, exc,
+        )  # fmt: skip
 
 
 def client_errors() -> tuple[type[BaseException], ...]:

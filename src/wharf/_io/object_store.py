@@ -21,7 +21,10 @@ below the multipart threshold, otherwise a multipart / resumable / block-list up
 becomes visible only with its final complete or commit request (s3fs aborts the multipart
 upload when a part fails). A source stream that raises, or a value that cannot be pickled,
 never reaches the store; an upload that fails or is cut off leaves the previous object
-readable (tests kill or freeze each server in the middle of a multipart upload).
+readable (tests kill or freeze each server in the middle of a multipart upload). A writer
+killed mid-upload leaves an unfinished S3 multipart upload; a later write below the same base
+path aborts it once it has been idle longer than a live writer could be
+(:meth:`ParquetOrPickleIOManager.abandoned_after`).
 
 The spool costs nothing measurable: in ``bench/object_stores.py`` (1e6 rows, 19 MiB of
 Parquet, local servers) a store through wharf took 0.86x, 0.72x and 0.96x the time of
@@ -81,6 +84,7 @@ from wharf._io.object_clients import (
     MaskedSecrets,
     client_errors,
     filesystem_for,
+    sweep_abandoned_uploads,
 )
 from wharf._io.parquet_files import load_parquet, write_parquet
 from wharf._io.spool import Spool
@@ -121,6 +125,9 @@ class ParquetOrPickleIOManager(UPathIOManager):
     min_upload_rate: float = 2**20
     #: values up to this size are spooled in memory before their upload, larger ones on disk
     spool_in_memory: int = 64 * 2**20
+    #: seconds without a new part after which an unfinished upload below the base path is
+    #: aborted as a killed writer's (at least; see :meth:`abandoned_after`)
+    abandoned_upload_after: float = 600.0
 
     def __init__(
         self,
@@ -268,7 +275,18 @@ class ParquetOrPickleIOManager(UPathIOManager):
             self.attempt(context, "upload", path, lambda: self._put(fs, spool, path, deadline))
         finally:
             spool.discard()
+        base = self.base_path
+        limit = self.abandoned_after
+        sweep_abandoned_uploads(base.protocol, fs, base.path, lambda part: limit(fs, part))
         return result, size
+
+    def abandoned_after(self, fs: Any, part: int) -> float:
+        """Seconds without a new part after which an unfinished upload whose largest part has
+        ``part`` bytes is a killed writer's: :attr:`abandoned_upload_after`, or more if a live
+        writer could take longer to send its next parts (:meth:`upload_deadline`)."""
+        part = part or int(self.upload_options.get("chunksize", 50 * 2**20))
+        at_once = max(1, int(getattr(fs, "max_concurrency", 1) or 1))
+        return max(self.abandoned_upload_after, self.upload_deadline(fs, part * at_once))
 
     def upload_deadline(self, fs: Any, size: int) -> float:
         """Seconds an upload of ``size`` bytes may take in all, retries included.
