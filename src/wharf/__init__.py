@@ -162,6 +162,7 @@ from wharf._core.versions import DataVersion
 from wharf._io.legacy import fs_io_manager, mem_io_manager
 from wharf._io.memory import InMemoryIOManager
 from wharf._io.table_options import TableOptions
+from wharf._io.type_handlers import DbTypeHandler, TablePartitionDimension, TableSlice
 from wharf._io.upath import UPathIOManager
 from wharf.errors import (
     DagsterError,
@@ -207,6 +208,7 @@ _LAZY = {
     "FilesystemIOManager": "wharf._io.filesystem",
     "ObjectStoreIOManager": "wharf._io.object_store",
     "dask_executor": "wharf._core.dask_executor",
+    "DbIOManager": "wharf._io.store_io",
 }
 
 __all__ = [
@@ -233,6 +235,10 @@ __all__ = [
     "TableColumnConstraints",
     "TableConstraints",
     "TableOptions",
+    "TablePartitionDimension",
+    "TableSlice",
+    "DbIOManager",
+    "DbTypeHandler",
     "TableRecord",
     "TableSchema",
     "AssetCheckEvaluation",

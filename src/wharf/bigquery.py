@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -28,11 +28,13 @@ from pydantic import Field, PrivateAttr
 
 from wharf._core.config import ConfigurableResource
 from wharf._deps import require
-from wharf._io.legacy import io_manager_from, resource_from
+from wharf._io.legacy import build_io_manager, io_manager_from, resource_from
 from wharf._io.store_io import TableIOManager
+from wharf._io.type_handlers import DbTypeHandler, FrameTypeHandler
 from wharf.errors import ConfigError
 
 if TYPE_CHECKING:
+    from wharf._io.base import IOManagerDefinition
     from wharf._stores.bigquery import BigQueryConnector
     from wharf._stores.dialect import Dialect
     from wharf._stores.sql import SqlStore
@@ -40,11 +42,14 @@ if TYPE_CHECKING:
 __all__ = [
     "BigQueryIOManager",
     "BigQueryPandasIOManager",
+    "BigQueryPandasTypeHandler",
     "BigQueryPySparkIOManager",
+    "BigQueryPySparkTypeHandler",
     "BigQueryResource",
     "bigquery_pandas_io_manager",
     "bigquery_pyspark_io_manager",
     "bigquery_resource",
+    "build_bigquery_io_manager",
 ]
 
 
@@ -160,6 +165,15 @@ class BigQueryIOManager(TableIOManager):
     def default_schema(self) -> str | None:
         return self.dataset
 
+    def handler_connection(self, connection: Any, creates_in: str | None = None) -> Any:
+        """A type handler of your own is given the ``google.cloud.bigquery.Client``, as in
+        Dagster; the dataset it writes in exists."""
+        if creates_in is not None:
+            from wharf._stores.bigquery import ensure_dataset
+
+            ensure_dataset(connection, creates_in)
+        return connection.client
+
 
 class BigQueryPandasIOManager(BigQueryIOManager):
     """:class:`BigQueryIOManager` whose unannotated inputs load as ``pandas.DataFrame``."""
@@ -185,3 +199,31 @@ bigquery_pandas_io_manager = io_manager_from(
 bigquery_pyspark_io_manager = io_manager_from(
     "wharf.bigquery:BigQueryPySparkIOManager", name="bigquery_pyspark_io_manager"
 )
+
+
+class BigQueryPandasTypeHandler(FrameTypeHandler):
+    """Dagster's handler of this name: pandas DataFrames in BigQuery, through Arrow and
+    the I/O manager's atomic write."""
+
+    adapters = ("pandas",)
+
+
+class BigQueryPySparkTypeHandler(FrameTypeHandler):
+    """Dagster's handler of this name: Spark DataFrames in BigQuery, through Arrow and
+    the I/O manager's atomic write."""
+
+    adapters = ("pyspark",)
+
+
+def build_bigquery_io_manager(
+    type_handlers: Sequence[DbTypeHandler[Any]], default_load_type: type | None = None
+) -> IOManagerDefinition:
+    """Dagster's ``build_bigquery_io_manager``: a function-style I/O manager, configured like
+    :class:`BigQueryIOManager`, for the types of ``type_handlers``; unannotated inputs load as
+    ``default_load_type`` (none given and one handler: its type)."""
+    return build_io_manager(
+        "wharf.bigquery:BigQueryIOManager",
+        type_handlers,
+        default_load_type,
+        name="build_bigquery_io_manager",
+    )

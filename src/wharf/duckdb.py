@@ -12,26 +12,32 @@ frames keep their schema, and processes that share a database file take turns on
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field, PrivateAttr
 
 from wharf._core.config import ConfigurableResource
-from wharf._io.legacy import io_manager_from, resource_from
+from wharf._io.legacy import build_io_manager, io_manager_from, resource_from
 from wharf._io.store_io import TableIOManager
+from wharf._io.type_handlers import DbTypeHandler, FrameTypeHandler
 
 if TYPE_CHECKING:
+    from wharf._io.base import IOManagerDefinition
     from wharf._stores.dialect import Dialect
     from wharf._stores.sql import SqlStore
 
 __all__ = [
     "DuckDBIOManager",
     "DuckDBPandasIOManager",
+    "DuckDBPandasTypeHandler",
     "DuckDBPolarsIOManager",
+    "DuckDBPolarsTypeHandler",
     "DuckDBPySparkIOManager",
+    "DuckDBPySparkTypeHandler",
     "DuckDBResource",
+    "build_duckdb_io_manager",
     "duckdb_pandas_io_manager",
     "duckdb_polars_io_manager",
     "duckdb_pyspark_io_manager",
@@ -194,3 +200,38 @@ duckdb_polars_io_manager = io_manager_from(
 duckdb_pyspark_io_manager = io_manager_from(
     "wharf.duckdb:DuckDBPySparkIOManager", name="duckdb_pyspark_io_manager"
 )
+
+
+class DuckDBPandasTypeHandler(FrameTypeHandler):
+    """Dagster's handler of this name: pandas DataFrames in DuckDB, through Arrow and
+    the I/O manager's atomic write."""
+
+    adapters = ("pandas",)
+
+
+class DuckDBPolarsTypeHandler(FrameTypeHandler):
+    """Dagster's handler of this name: polars DataFrames and LazyFrames in DuckDB, through
+    Arrow and the I/O manager's atomic write."""
+
+    adapters = ("polars", "polars-lazy")
+
+
+class DuckDBPySparkTypeHandler(FrameTypeHandler):
+    """Dagster's handler of this name: Spark DataFrames in DuckDB, through Arrow and
+    the I/O manager's atomic write."""
+
+    adapters = ("pyspark",)
+
+
+def build_duckdb_io_manager(
+    type_handlers: Sequence[DbTypeHandler[Any]], default_load_type: type | None = None
+) -> IOManagerDefinition:
+    """Dagster's ``build_duckdb_io_manager``: a function-style I/O manager, configured like
+    :class:`DuckDBIOManager`, for the types of ``type_handlers``; unannotated inputs load as
+    ``default_load_type`` (none given and one handler: its type)."""
+    return build_io_manager(
+        "wharf.duckdb:DuckDBIOManager",
+        type_handlers,
+        default_load_type,
+        name="build_duckdb_io_manager",
+    )

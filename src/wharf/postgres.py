@@ -19,7 +19,7 @@ appears in a repr, a message or metadata.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -27,18 +27,25 @@ from pydantic import Field, PrivateAttr, field_validator
 
 from wharf._core.config import ConfigurableResource
 from wharf._deps import require
+from wharf._io.legacy import build_io_manager
 from wharf._io.store_io import TableIOManager
+from wharf._io.type_handlers import DbTypeHandler, FrameTypeHandler
 
 if TYPE_CHECKING:
+    from wharf._io.base import IOManagerDefinition
     from wharf._stores.dialect import Dialect
     from wharf._stores.sql import SqlStore
 
 __all__ = [
     "PostgresIOManager",
     "PostgresPandasIOManager",
+    "PostgresPandasTypeHandler",
     "PostgresPolarsIOManager",
+    "PostgresPolarsTypeHandler",
     "PostgresPySparkIOManager",
+    "PostgresPySparkTypeHandler",
     "PostgresResource",
+    "build_postgres_io_manager",
 ]
 
 
@@ -218,3 +225,38 @@ class PostgresPySparkIOManager(PostgresIOManager):
     """:class:`PostgresIOManager` whose unannotated inputs load as ``pyspark.sql.DataFrame``."""
 
     default_load_type: ClassVar[str] = "pyspark"
+
+
+class PostgresPandasTypeHandler(FrameTypeHandler):
+    """Dagster's handler of this name: pandas DataFrames in PostgreSQL, through Arrow and
+    the I/O manager's atomic write."""
+
+    adapters = ("pandas",)
+
+
+class PostgresPolarsTypeHandler(FrameTypeHandler):
+    """Dagster's handler of this name: polars DataFrames and LazyFrames in PostgreSQL, through
+    Arrow and the I/O manager's atomic write."""
+
+    adapters = ("polars", "polars-lazy")
+
+
+class PostgresPySparkTypeHandler(FrameTypeHandler):
+    """Dagster's handler of this name: Spark DataFrames in PostgreSQL, through Arrow and
+    the I/O manager's atomic write."""
+
+    adapters = ("pyspark",)
+
+
+def build_postgres_io_manager(
+    type_handlers: Sequence[DbTypeHandler[Any]], default_load_type: type | None = None
+) -> IOManagerDefinition:
+    """Dagster's ``build_postgres_io_manager``: a function-style I/O manager, configured like
+    :class:`PostgresIOManager`, for the types of ``type_handlers``; unannotated inputs load as
+    ``default_load_type`` (none given and one handler: its type)."""
+    return build_io_manager(
+        "wharf.postgres:PostgresIOManager",
+        type_handlers,
+        default_load_type,
+        name="build_postgres_io_manager",
+    )

@@ -21,7 +21,7 @@ stand-in (fakesnow). Importing this module loads neither the Snowflake connector
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -31,19 +31,25 @@ from pydantic import Field, PrivateAttr
 
 from wharf._core.config import ConfigurableResource
 from wharf._deps import require
-from wharf._io.legacy import io_manager_from, resource_from
+from wharf._io.legacy import build_io_manager, io_manager_from, resource_from
 from wharf._io.store_io import TableIOManager
+from wharf._io.type_handlers import DbTypeHandler, FrameTypeHandler
 from wharf.errors import ConfigError
 
 if TYPE_CHECKING:
+    from wharf._io.base import IOManagerDefinition
     from wharf._stores.dialect import Dialect
     from wharf._stores.sql import SqlStore
 
 __all__ = [
     "SnowflakeIOManager",
     "SnowflakePandasIOManager",
+    "SnowflakePandasTypeHandler",
+    "SnowflakePolarsTypeHandler",
     "SnowflakePySparkIOManager",
+    "SnowflakePySparkTypeHandler",
     "SnowflakeResource",
+    "build_snowflake_io_manager",
     "snowflake_pandas_io_manager",
     "snowflake_pyspark_io_manager",
     "snowflake_resource",
@@ -295,3 +301,38 @@ snowflake_pandas_io_manager = io_manager_from(
 snowflake_pyspark_io_manager = io_manager_from(
     "wharf.snowflake:SnowflakePySparkIOManager", name="snowflake_pyspark_io_manager"
 )
+
+
+class SnowflakePandasTypeHandler(FrameTypeHandler):
+    """Dagster's handler of this name: pandas DataFrames in Snowflake, through Arrow and
+    the I/O manager's atomic write."""
+
+    adapters = ("pandas",)
+
+
+class SnowflakePolarsTypeHandler(FrameTypeHandler):
+    """Dagster's handler of this name: polars DataFrames and LazyFrames in Snowflake, through
+    Arrow and the I/O manager's atomic write."""
+
+    adapters = ("polars", "polars-lazy")
+
+
+class SnowflakePySparkTypeHandler(FrameTypeHandler):
+    """Dagster's handler of this name: Spark DataFrames in Snowflake, through Arrow and
+    the I/O manager's atomic write."""
+
+    adapters = ("pyspark",)
+
+
+def build_snowflake_io_manager(
+    type_handlers: Sequence[DbTypeHandler[Any]], default_load_type: type | None = None
+) -> IOManagerDefinition:
+    """Dagster's ``build_snowflake_io_manager``: a function-style I/O manager, configured like
+    :class:`SnowflakeIOManager`, for the types of ``type_handlers``; unannotated inputs load as
+    ``default_load_type`` (none given and one handler: its type)."""
+    return build_io_manager(
+        "wharf.snowflake:SnowflakeIOManager",
+        type_handlers,
+        default_load_type,
+        name="build_snowflake_io_manager",
+    )

@@ -155,3 +155,48 @@ def test_pyspark_preset_loads_unannotated_inputs_as_spark(
     assert sorted(seen[0].collect()) == sorted(
         spark.createDataFrame(pa.table({"userId": [1, 2], "kind": ["a", None]})).collect()
     )
+
+
+class _Pairs(dg.DbTypeHandler[tuple]):  # type: ignore[type-arg]
+    """A user's handler: a tuple of ints as a one-column table, written over the connection
+    Dagster's handlers get (a Snowflake connection; a BigQuery client)."""
+
+    @staticmethod
+    def _run(connection: Any, sql: str) -> list[Any]:
+        if hasattr(connection, "query"):  # google.cloud.bigquery.Client
+            return [tuple(row.values()) for row in connection.query(sql).result()]
+        cur = connection.cursor()
+        try:
+            cur.execute(sql)
+            return list(cur.fetchall()) if cur.description else []
+        finally:
+            cur.close()
+
+    def handle_output(self, context: Any, table_slice: Any, obj: tuple, connection: Any) -> None:  # type: ignore[type-arg]
+        name = f"{table_slice.schema}.{table_slice.table}"
+        self._run(connection, f"CREATE TABLE {name} (x INTEGER)")
+        values = ", ".join(f"({int(v)})" for v in obj)
+        self._run(connection, f"INSERT INTO {name} (x) VALUES {values}")
+
+    def load_input(self, context: Any, table_slice: Any, connection: Any) -> tuple:  # type: ignore[type-arg]
+        sql = f"SELECT x FROM {table_slice.schema}.{table_slice.table} ORDER BY x"
+        return tuple(row[0] for row in self._run(connection, sql))
+
+    @property
+    def supported_types(self) -> list[type]:
+        return [tuple]
+
+
+def test_a_users_type_handler_round_trips(
+    warehouse: Warehouse, server: Any, namespace: str
+) -> None:
+    class WithPairs(warehouse.io_manager):  # type: ignore[name-defined,misc]
+        @staticmethod
+        def type_handlers() -> list[Any]:
+            return [_Pairs(), *warehouse.io_manager.type_handlers()]
+
+    io = WithPairs(**server.config(namespace))
+    got, _ = store_and_load(io, (3, 1, 2), tuple)
+    assert got == (1, 2, 3)
+    got_again, _ = store_and_load(io, (5,), tuple)  # replaced, the old rows gone
+    assert got_again == (5,)

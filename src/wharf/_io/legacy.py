@@ -20,7 +20,13 @@ from wharf._core.resource_defs import ResourceDefinition
 from wharf._io.base import IOManagerDefinition
 from wharf.errors import MissingResourceError
 
-__all__ = ["fs_io_manager", "io_manager_from", "mem_io_manager", "resource_from"]
+__all__ = [
+    "build_io_manager",
+    "fs_io_manager",
+    "io_manager_from",
+    "mem_io_manager",
+    "resource_from",
+]
 
 #: where a resource built by :func:`resource_from` keeps the configurable object it came from,
 #: when the value it gives is something else (``s3_resource`` gives a boto3 client)
@@ -62,13 +68,46 @@ class _BuildIOManager:
             fields = self.adapt(fields)
         for field, key in self.resources.items():
             fields[field] = _resource_value(context, key, field, self.__name__)
-        configured = _class(self.cls)(**fields)
+        configured = self.make(fields)
         create = getattr(configured, "create_io_manager", None)
         if create is not None:
             yield create(context)
             return
         with configured.yield_for_execution(context) as manager:
             yield manager
+
+    def make(self, fields: dict[str, Any]) -> Any:
+        """The configurable object, from the definition's config."""
+        return _class(self.cls)(**fields)
+
+
+class _BuildWithHandlers(_BuildIOManager):
+    """The function of a :func:`build_io_manager` definition: ``cls`` with these type handlers
+    and default load type (picklable: the subclass is made in the process that runs it)."""
+
+    def __init__(self, cls: str, name: str, handlers: list[Any], default: Any) -> None:
+        super().__init__(cls, name, {}, None)
+        self.handlers, self.default = handlers, default
+
+    def make(self, fields: dict[str, Any]) -> Any:
+        base = _class(self.cls)
+        handlers, default = list(self.handlers), self.default
+        namespace = {
+            "type_handlers": staticmethod(lambda: handlers),
+            "default_load_type": staticmethod(lambda: default),
+            "__module__": base.__module__,
+        }
+        return type(base.__name__, (base,), namespace)(**fields)
+
+
+def build_io_manager(
+    cls: str, type_handlers: Any, default_load_type: Any, *, name: str
+) -> IOManagerDefinition:
+    """Dagster's ``build_<store>_io_manager(type_handlers, default_load_type=None)``: a
+    function-style I/O manager (configured with the store's fields) that stores the types of
+    ``type_handlers`` (see :mod:`wharf._io.type_handlers`)."""
+    handlers = list(type_handlers)
+    return IOManagerDefinition(_BuildWithHandlers(cls, name, handlers, default_load_type))
 
 
 class _BuildResource:

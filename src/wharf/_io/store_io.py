@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from wharf._core.contexts import InputContext, OutputContext
@@ -19,9 +20,9 @@ from wharf._core.results import MetadataValue
 from wharf._core.table_metadata import standard_table_metadata
 from wharf._core.typecheck import strip_optional, type_name
 from wharf._core.versions import fingerprint_reader
-from wharf._frames import adapter_for_load, adapter_for_value, supported_type_names
 from wharf._frames.base import export
 from wharf._io import table_partitions as tp
+from wharf._io import type_handlers as th
 from wharf._io.configurable import ConfigurableIOManager
 from wharf._io.table_options import check_storage_metadata, write_options
 from wharf._stores.base import (
@@ -66,8 +67,21 @@ def table_ref(
 class TableIOManager(ConfigurableIOManager):
     """Stores table-like values in a table store and loads them as the annotation asks."""
 
-    #: the adapter name an input without a frame annotation loads as ("pandas", "polars", ...)
+    #: the adapter name an input without a frame annotation loads as ("pandas", "polars", ...);
+    #: a subclass may instead define Dagster's ``default_load_type()`` staticmethod (a type)
     default_load_type: ClassVar[str] = "arrow-table"
+
+    @staticmethod
+    def type_handlers() -> Sequence[th.DbTypeHandler[Any]]:
+        """The handlers of the types this manager stores (Dagster's ``type_handlers()``), tried
+        in order; by default one built-in handler for every frame type (see
+        :mod:`wharf._io.type_handlers`)."""
+        return [th.FrameTypeHandler()]
+
+    def handler_connection(self, connection: Any, creates_in: str | None = None) -> Any:
+        """The connection a user's :class:`~wharf._io.type_handlers.DbTypeHandler` is given;
+        ``creates_in``: the schema it will create a table in (the store made it exist)."""
+        return connection
 
     @abstractmethod
     def table_store(self) -> TableStore:
@@ -127,18 +141,10 @@ class TableIOManager(ConfigurableIOManager):
 
     def _store_value(self, context: OutputContext, obj: Any) -> None:
         label = context.asset_key.to_user_string()
-        adapter = adapter_for_value(obj)
+        handler, adapter = th.handler_for_value(self, obj, label)
         if adapter is None:
-            expected = ", ".join(supported_type_names())
-            msg = (
-                f"asset {label!r} returned {type_name(type(obj))}, which {type(self).__name__} "
-                f"cannot store as a table: expected one of {expected}; "
-                "the stored table is unchanged"
-            )
-            raise AssetTypeError(
-                msg, asset=label, io_manager=type(self).__name__, expected=expected,
-                got=type_name(type(obj)),
-            )  # fmt: skip
+            self._store_handled(context, handler, obj)
+            return
         ref = table_ref(context.asset_key, context.definition_metadata, self.default_schema())
         mode, keys = _write_options(context, type(self).__name__)
         how: dict[str, Any] = {"mode": mode, "merge_keys": keys} if mode != "replace" else {}
@@ -173,6 +179,72 @@ class TableIOManager(ConfigurableIOManager):
                 source = fingerprint_reader(source)
             result = store.write(ref, source, **how, **kept)
         context.add_output_metadata(_metadata(result, time.perf_counter() - start))
+
+    def _store_handled(self, context: OutputContext, handler: Any, obj: Any) -> None:
+        """A user's handler writes ``obj`` into a table the store names; the store then moves
+        its rows into the asset's table in one atomic write (see :mod:`.type_handlers`)."""
+        label, name = context.asset_key.to_user_string(), type(self).__name__
+        ref = table_ref(context.asset_key, context.definition_metadata, self.default_schema())
+        mode, keys = _write_options(context, name)
+        how: dict[str, Any] = {"mode": mode, "merge_keys": keys} if mode != "replace" else {}
+        store, start = self.table_store(), time.perf_counter()
+        if not hasattr(store, "stage"):
+            msg = (
+                f"asset {label!r}: {name} stores values of {type_name(type(obj))} only through "
+                f"Arrow, but {type(handler).__name__} writes them over a database connection: "
+                "expected a SQL table store (DuckDB, PostgreSQL, Snowflake, BigQuery)"
+            )
+            raise AssetTypeError(msg, asset=label, io_manager=name, expected="a SQL store")
+        partitioned = context.has_asset_partitions and context.asset_partitions_def is not None
+        dims = self._dims(context.asset_partitions_def, context.definition_metadata, label)
+        extra: dict[str, Any] = {}
+
+        def fill(con: Any, source: TableRef) -> None:
+            keys_ = [context.asset_partition_key] if partitioned else []
+            piece = self._slice(source, None, dims, keys_)
+            connection = self.handler_connection(con, source.schema)
+            extra.update(handler.handle_output(context, piece, obj, connection) or {})
+
+        staged = store.stage(ref.schema, fill)
+        try:
+            partition = None
+            if partitioned:
+                tp.check_columns(dims, staged.schema.names, asset=label, manager=name)
+                types = {f.name: f.type for f in staged.schema}
+                partition = tp.filters_for(dims, [context.asset_partition_key], types)
+            result = store.write(ref, staged, partition=partition, **how)
+        except BaseException:
+            with suppress(Exception):  # the write's own error is the one to report
+                store.delete(staged.ref)
+            raise
+        context.add_output_metadata({**_metadata(result, time.perf_counter() - start), **extra})
+
+    def _dims(self, pdef: Any, metadata: Mapping[str, Any], label: str) -> list[tp.Dim]:
+        if pdef is None:
+            return []
+        return tp.dimensions(pdef, metadata, asset=label, manager=type(self).__name__)
+
+    def _slice(
+        self, ref: TableRef, columns: list[str] | None, dims: list[tp.Dim], keys: list[str]
+    ) -> th.TableSlice:
+        """The :class:`TableSlice` a user's handler is given: a time dimension's partitions as
+        one window from the first key's start to the last key's end, others as their keys."""
+        parts = []
+        for dim in dims if keys else []:
+            if dim.pdef.is_time_window:
+                first = dim.pdef.time_window_for_partition_key(dim.key_of(keys[0]))
+                last = dim.pdef.time_window_for_partition_key(dim.key_of(keys[-1]))
+                parts.append(
+                    th.TablePartitionDimension(dim.column, type(first)(first.start, last.end))
+                )
+            else:
+                values = list(dict.fromkeys(dim.key_of(k) for k in keys))
+                parts.append(th.TablePartitionDimension(dim.column, values))
+        database = getattr(self, "database", None)
+        return th.TableSlice(
+            ref.table, ref.schema, database if isinstance(database, str) else None, columns,
+            parts or None,
+        )  # fmt: skip
 
     def _fit_pandas_index(self, ref: TableRef, reader: Any, label: str) -> Any:
         """A pandas partition's index fitted to the table's index columns (one schema read,
@@ -211,8 +283,19 @@ class TableIOManager(ConfigurableIOManager):
         ref = table_ref(context.asset_key, upstream_meta, self.default_schema())
         columns = context.definition_metadata.get("columns")
         wanted = list(columns) if columns else None
+        from wharf._io import partitioned
+
+        label = context.asset_key.to_user_string()
+        where = f"input {context.name!r} (asset {label!r})"
+        many = context.has_asset_partitions and context.asset_partitions_def is not None
+        one = annotation
+        if many and partitioned.is_dict_annotation(annotation):
+            one = partitioned.value_annotation(annotation)
+        handler, adapter, _ = th.handler_for_load(self, strip_optional(one), where, label)
+        if adapter is None:
+            return self._load_handled(context, handler, ref, wanted, upstream_meta)
         store = self._reading_store(context, ref)
-        if context.has_asset_partitions and context.asset_partitions_def is not None:
+        if many:
             return self._load_partitions(context, ref, upstream_meta, wanted, store)
         adapter = self._load_adapter(context, annotation)
         return self.read_table(ref, adapter, strip_optional(annotation), wanted, store=store)
@@ -244,6 +327,28 @@ class TableIOManager(ConfigurableIOManager):
         except StorageError as exc:
             exc.naming(key.to_user_string(), name)
             raise
+
+    def _load_handled(
+        self,
+        context: InputContext,
+        handler: Any,
+        ref: TableRef,
+        columns: list[str] | None,
+        meta: Mapping[str, Any],
+    ) -> Any:
+        """A user's handler reads the asset's table (its columns and partitions)."""
+        label = context.asset_key.to_user_string()
+        partitioned = context.has_asset_partitions and context.asset_partitions_def is not None
+        dims = self._dims(context.asset_partitions_def if partitioned else None, meta, label)
+        keys = list(context.asset_partition_keys) if partitioned else []
+        piece = self._slice(ref, columns, dims, keys)
+        store = self.table_store()
+        con = store.connect(reading=True) if hasattr(store, "connect") else None
+        try:
+            return handler.load_input(context, piece, self.handler_connection(con))
+        finally:
+            if con is not None:
+                con.close()
 
     def preview_table(self, key: AssetKey, metadata: Mapping[str, Any], limit: int) -> Any:
         """The first ``limit`` rows of the asset's stored table as a ``pyarrow.Table``; the
@@ -328,19 +433,16 @@ class TableIOManager(ConfigurableIOManager):
         return adapter.from_arrow(reader, value_type)
 
     def _load_adapter(self, context: InputContext, annotation: Any) -> FrameAdapter:
-        adapter = adapter_for_load(annotation, default=self.default_load_type)
-        if adapter is not None:
-            return adapter
         label = context.asset_key.to_user_string()
-        expected = ", ".join(supported_type_names())
-        msg = (
-            f"input {context.name!r} (asset {label!r}) is annotated {type_name(annotation)}, which "
-            f"{type(self).__name__} cannot load a table as: expected one of {expected}"
-        )
-        raise AssetTypeError(
-            msg, asset=label, io_manager=type(self).__name__, expected=expected,
-            got=type_name(annotation),
-        )  # fmt: skip
+        where = f"input {context.name!r} (asset {label!r})"
+        _, adapter, _ = th.handler_for_load(self, strip_optional(annotation), where, label)
+        if adapter is None:  # a user's handler for the partitions' value type
+            msg = (
+                f"{where}: {type(self).__name__} loads a dict of partitions only as frames; "
+                "a type handler of your own loads them as one value (annotate the type itself)"
+            )
+            raise AssetTypeError(msg, asset=label, io_manager=type(self).__name__)
+        return adapter
 
 
 def _write_options(context: OutputContext, manager: str) -> tuple[str, tuple[str, ...]]:
@@ -391,3 +493,7 @@ def _metadata(result: WriteResult, seconds: float) -> dict[str, Any]:
         standard_table_metadata(result.row_count, result.schema, table_name=result.location)
     )
     return meta
+
+
+#: Dagster's name for the base of every database I/O manager
+DbIOManager = TableIOManager

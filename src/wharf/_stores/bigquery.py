@@ -58,7 +58,13 @@ from wharf._stores.sql import SqlStore
 from wharf._stores.staging import write_parquet
 from wharf.errors import StorageError
 
-__all__ = ["BIGQUERY", "BigQueryConnection", "BigQueryConnector", "bigquery_store"]
+__all__ = [
+    "BIGQUERY",
+    "BigQueryConnection",
+    "BigQueryConnector",
+    "bigquery_store",
+    "ensure_dataset",
+]
 
 #: the dataset of the write in progress, where a partition write's source table is loaded
 _DATASET: contextvars.ContextVar[str | None] = contextvars.ContextVar("wharf_bq", default=None)
@@ -153,7 +159,7 @@ def _execute(con: BigQueryConnection, sql: str, params: list[object]) -> list[tu
     return [tuple(row.values()) for row in _run(con, sql, params)]
 
 
-def _ensure_dataset(con: BigQueryConnection, dataset: str) -> None:
+def ensure_dataset(con: BigQueryConnection, dataset: str) -> None:
     """Create ``dataset`` if missing: one datasets API call per connector, not a query job."""
     if dataset in con.datasets:
         return
@@ -294,7 +300,7 @@ def _ingest(con: BigQueryConnection, schema: str, table: str, reader: Any) -> No
     fields = [_field(f.name, f.type) for f in reader.schema]
     destination = con.table_id(schema, table)
     con._described.clear()
-    _ensure_dataset(con, schema)
+    ensure_dataset(con, schema)
     with tempfile.TemporaryDirectory(prefix="wharf-bigquery-") as tmp:
         path = Path(tmp, "part.parquet")
         rows = write_parquet(reader, path)  # a failing stream fails here, before any job

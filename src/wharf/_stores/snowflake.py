@@ -306,6 +306,9 @@ class SnowflakeStore(SqlStore):
     def schema(self, ref: TableRef) -> Any:
         return super().schema(_fold(ref))
 
+    def stage(self, schema: str, fill: Any) -> Any:
+        return super().stage(fold_name(schema), fill)
+
 
 def _fold(ref: TableRef) -> TableRef:
     return TableRef(fold_name(ref.schema), fold_name(ref.table))

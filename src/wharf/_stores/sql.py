@@ -75,7 +75,7 @@ from wharf.errors import StorageError, StoredValueNotFoundError, StoreLockedErro
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["Dialect", "SqlStore", "sql_type"]
+__all__ = ["Dialect", "SqlStore", "StagedTable", "sql_type"]
 
 
 def _row_limit(limit: object) -> int:
@@ -93,6 +93,15 @@ def _row_limit(limit: object) -> int:
         msg = f"a row limit is a whole number >= 0, got {limit!r}"
         raise StorageError(msg, expected="an int >= 0", got=repr(limit))
     return limit
+
+
+class StagedTable:
+    """A table that code of the user's (a ``DbTypeHandler``) created and filled through
+    :meth:`SqlStore.stage`: :meth:`SqlStore.write` takes it as its data, moves its rows into the
+    target with the same atomic write as an Arrow stream's, and drops it."""
+
+    def __init__(self, ref: TableRef, schema: Any) -> None:
+        self.ref, self.schema = ref, schema
 
 
 class SqlStore:
@@ -175,16 +184,8 @@ class SqlStore:
         source = f"__wharf_src_{uuid.uuid4().hex[:12]}"
         stage_name = f"__wharf_stage_{uuid.uuid4().hex[:12]}"
         stage = self._target(TableRef(ref.schema, stage_name))
-        tap: _Tap | _Native | None = None
         native = partition is None and checked == "replace" and d.attach_native is not None
-        if native and not _is_reader(data):
-            tap = _Native(data)
-        else:
-            tap = _Tap(as_reader(data), d.storage_type)
-            self._check_columns(ref, tap.schema.names)
-            if partition is None:  # refused before any data moves if it cannot be kept
-                self._schema_text(ref, tap.schema, {})
-            self._check_keys_named(ref, keys, tap.schema.names)
+        tap = self._tap(ref, data, native=native, whole=partition is None, keys=keys)
         with self._session(f"write table {self.location(ref)}", tap) as con:
             try:  # a concurrent creator may win; a real problem fails the CREATE TABLE
                 self._run(con, d.create_schema_sql, schema=self._schema(ref.schema))
@@ -220,8 +221,25 @@ class SqlStore:
                     with suppress(*d.errors()):
                         self._run(con, d.drop_sql, target=copy)
                 if direct is None:
-                    d.detach(con, source)
+                    tap.detach(con, source, d)
         return WriteResult(tap.rows or 0, schema_dict(tap.schema), self.location(ref))
+
+    def _tap(
+        self, ref: TableRef, data: Any, *, native: bool, whole: bool, keys: Sequence[str]
+    ) -> _Tap | _Native:
+        """What passes ``data`` to the database, its columns checked where known already."""
+        tap: _Tap | _Native
+        if isinstance(data, StagedTable):
+            tap = _Staged(data, self._target(data.ref))
+        elif native and not _is_reader(data):
+            return _Native(data)
+        else:
+            tap = _Tap(as_reader(data), self.dialect.storage_type)
+            self._check_columns(ref, tap.schema.names)
+            if whole:  # refused before any data moves if it cannot be kept
+                self._schema_text(ref, tap.schema, {})
+        self._check_keys_named(ref, keys, tap.schema.names)
+        return tap
 
     def read(
         self,
@@ -271,6 +289,24 @@ class SqlStore:
                 con.close()
                 raise
         return con, sql, params
+
+    def stage(self, schema: str, fill: Callable[[Any, TableRef], None]) -> StagedTable:
+        """A new table in ``schema``, named by wharf, that ``fill(connection, ref)`` creates and
+        fills; give it to :meth:`write` (which drops it), or :meth:`delete` it. A raising
+        ``fill`` leaves no table behind."""
+        d = self.dialect
+        name = f"__wharf_src_{uuid.uuid4().hex[:12]}"
+        ref = TableRef(schema, name.upper() if d.table_case == "upper-unquoted" else name)
+        with self._session(f"stage table {self.location(ref)}") as con:
+            with suppress(*d.errors()):  # a real problem fails the handler's CREATE TABLE
+                self._run(con, d.create_schema_sql, schema=self._schema(schema))
+            try:
+                fill(con, ref)
+            except BaseException:
+                with suppress(Exception):  # the handler's error is the one to report
+                    self._run(con, d.drop_sql, target=self._target(ref))
+                raise
+        return StagedTable(ref, self.schema(ref))
 
     def schema(self, ref: TableRef) -> Any:
         """The table's Arrow schema (as written, where the table comment keeps it); no rows."""
@@ -686,6 +722,25 @@ class _Native:
             self.schema = dialect.fetch(con, f"SELECT * FROM {src} LIMIT 0", [], 1).schema
         return src
 
+    def detach(self, con: Any, name: str, dialect: Dialect) -> None:
+        dialect.detach(con, name)
+
+
+class _Staged(_Native):
+    """A :class:`StagedTable`: its rows are counted as it is attached, and it is dropped after."""
+
+    def __init__(self, staged: StagedTable, quoted: str) -> None:
+        super().__init__(staged)
+        self.schema, self._quoted = staged.schema, quoted
+
+    def attach(self, con: Any, name: str, dialect: Dialect) -> str:
+        count = dialect.count_sql.format(target=self._quoted, where="TRUE")
+        self.rows = dialect.execute(con, count, [])[0][0]
+        return self._quoted
+
+    def detach(self, con: Any, name: str, dialect: Dialect) -> None:
+        dialect.execute(con, dialect.drop_sql.format(target=self._quoted), [])
+
 
 class _Tap:
     """Passes the incoming stream through once: counts rows, notes the dictionaries of
@@ -702,6 +757,9 @@ class _Tap:
 
     def attach(self, con: Any, name: str, dialect: Dialect) -> str | None:
         return dialect.attach(con, name, self.reader())
+
+    def detach(self, con: Any, name: str, dialect: Dialect) -> None:
+        dialect.detach(con, name)
 
     def reader(self) -> pa.RecordBatchReader:
         pa = require("pyarrow")
