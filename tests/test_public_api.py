@@ -25,6 +25,8 @@ EXPECTED_ALL = [
     "AssetSpec",
     "AssetStaleness",
     "AssetsDefinition",
+    "BackfillPolicy",
+    "BackfillPolicyType",
     "Backoff",
     "Bool",
     "BoolMetadataValue",

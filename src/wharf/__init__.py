@@ -87,6 +87,7 @@ from wharf._core.materialize import ExecuteInProcessResult, materialize, materia
 from wharf._core.multi_assets import AssetOut, multi_asset
 from wharf._core.op_jobs import OpJobDefinition, job
 from wharf._core.ops import DynamicOut, In, Nothing, OpDefinition, OpExecutionContext, Out, op
+from wharf._core.partitioning.backfill import BackfillPolicy, BackfillPolicyType
 from wharf._core.partitioning.definitions import (
     DynamicPartitionsDefinition,
     MultiPartitionKey,
@@ -291,6 +292,8 @@ __all__ = [
     "AssetKey",
     "AssetMaterialization",
     "AssetSpec",
+    "BackfillPolicy",
+    "BackfillPolicyType",
     "AssetsDefinition",
     "ConfigurableIOManager",
     "ConfigurableIOManagerFactory",

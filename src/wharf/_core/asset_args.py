@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from wharf._core.partitioning.backfill import check_backfill_policy
 from wharf._core.retries import check_retry_policy
 from wharf.errors import DefinitionError
 
@@ -107,7 +108,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "compute_kind": _str("compute_kind"),
     "automation_condition": _object("automation_condition"),
     "freshness_policy": _object("freshness_policy"),
-    "backfill_policy": _object("backfill_policy"),
+    "backfill_policy": check_backfill_policy,
     "op_tags": _op_tags,
     "pool": _str("pool"),
     "check_specs": _check_specs,

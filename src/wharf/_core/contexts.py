@@ -259,13 +259,21 @@ class AssetExecutionContext:
     def partition_key(self) -> str:
         """The run's partition key (``MultiPartitionKey`` for a multi-partitioned asset)."""
         if self.partition_key_or_none is None:
+            many = self.partition_keys_or_none
+            if many:
+                msg = (
+                    f"{self._label()} runs {len(many)} partitions ({many[0]!r} to "
+                    f"{many[-1]!r}) in this run, so it has no one partition_key: expected "
+                    "context.partition_key_range, partition_keys or partition_time_window"
+                )
+                raise ContextError(msg, expected="one partition", got=f"{len(many)} partitions")
             msg = f"{self._label()} is not partitioned in this run: no partition_key"
             raise ContextError(msg, expected="a partition key", got="none")
         return parts.typed_keys(self.partitions_def, [self.partition_key_or_none])[0]
 
     @property
     def partition_keys(self) -> list[str]:
-        """The partitions this run materializes (one per run in wharf)."""
+        """The partitions this run materializes (several in a range run)."""
         if self.partition_keys_or_none is None:
             raise parts.not_partitioned(self._label())
         return parts.typed_keys(self.partitions_def, self.partition_keys_or_none)
@@ -278,6 +286,11 @@ class AssetExecutionContext:
     def partition_time_window(self) -> TimeWindow:
         """The time window of the run's partition (time-window partitions only)."""
         return parts.time_window(self.partitions_def, self.partition_keys, self._label())
+
+    @property
+    def asset_partition_key_range(self) -> PartitionKeyRange:
+        """Dagster's older name of :attr:`partition_key_range`."""
+        return self.partition_key_range
 
     @property
     def has_partition_key_range(self) -> bool:

@@ -222,22 +222,46 @@ class RunContext:
     graph_outputs: Mapping[str, Any] = field(default_factory=dict)
     #: the job that ran (an op job), for ``result.job_def``
     job_def: Any = None
+    #: a range run's partitions (``partition_key_range=``, a single-run backfill); None: the
+    #: run has ``partition_key`` alone, or no partition
+    partition_keys: tuple[str, ...] | None = None
+    #: (upstream key, downstream key, mapping id, partition) -> the upstream partitions read
+    _upstream: dict[tuple[Any, Any, int, str | None], tuple[str, ...] | None] = field(
+        default_factory=dict, repr=False
+    )
+
+    @property
+    def run_partition_keys(self) -> tuple[str, ...] | None:
+        """Every partition the run materializes (None: the run has no partition)."""
+        if self.partition_keys is not None:
+            return self.partition_keys
+        return None if self.partition_key is None else (self.partition_key,)
 
     def own_partitions(self, key: AssetKey) -> tuple[str, ...] | None:
-        """The partitions of ``key`` this run stores: the run's key if the asset is partitioned."""
-        if self.graph.by_key[key].partitions_def is None or self.partition_key is None:
+        """The partitions of ``key`` this run stores: the run's keys if the asset is
+        partitioned."""
+        if self.graph.by_key[key].partitions_def is None:
             return None
-        return (self.partition_key,)
+        return self.run_partition_keys
 
     def upstream_partitions(
-        self, key: AssetKey, downstream: AssetsDefinition | None, mapping: Any = None
+        self,
+        key: AssetKey,
+        downstream: AssetsDefinition | None,
+        mapping: Any = None,
+        partition: str | None = None,
     ) -> tuple[str, ...] | None:
-        """The partitions of ``key`` an input of ``downstream`` loads (None: not partitioned).
+        """The partitions of ``key`` an input of ``downstream`` loads (None: not partitioned);
+        with ``partition``, those that one partition of a range run reads.
 
         Without ``downstream`` (``asset_value``, ``load_asset_value``) the run's own partition
         of a partitioned asset, or every partition when the run has none.
         """
-        return upstream_partition_keys(self, key, downstream, mapping)
+        slot = (key, downstream.key if downstream is not None else None, id(mapping), partition)
+        if slot not in self._upstream:  # asked once per input (and per partition of a range)
+            found = upstream_partition_keys(self, key, downstream, mapping, partition)
+            self._upstream[slot] = found
+        return self._upstream[slot]
 
     def step(self, key: str) -> Step:
         assert self.plan is not None
@@ -309,6 +333,7 @@ def asset_context(
         resources=Resources(run.resources.instances),
         run_id=run.run_id,
         partition_key_or_none=run.partition_key if step.partitions_def else None,
+        partition_keys_or_none=run.run_partition_keys if step.partitions_def else None,
         input_keys={i.name: i.asset_key for i in step.inputs if i.asset_key is not None},
         partitions_def=step.partitions_def,
         input_partitions={
@@ -521,17 +546,20 @@ def record_outcome(
     if o.error is not None:
         error = "".join(traceback.format_exception(o.error)).strip()
     rows: list[tuple[str, dict[str, MetadataValue], str | None, str | None]] = []
-    versions: dict[str, tuple[str | None, str | None, dict[str, str | None] | None]] = {}
+    versions: dict[
+        tuple[str, str | None], tuple[str | None, str | None, dict[str, str | None] | None]
+    ] = {}
     for key in o.asset_keys:
         record = o.stored_asset(key)
         if o.status == "success" and record is None:
             continue  # an optional output the step did not produce: no materialization
         item = run.graph.by_key.get(key)
-        part = run.partition_key if item is not None and item.partitions_def else None
         meta = record.metadata if record is not None else {}
         im = record.io_manager_key if record is not None else _io_key(run, key)
-        rows.append((key.to_user_string(), meta, part, im))
-        versions[key.to_user_string()] = _versions(run, key, part, o, record)
+        parts = run.run_partition_keys if item is not None and item.partitions_def else None
+        for part in parts or (None,):  # a range run: one row per partition, as Dagster
+            rows.append((key.to_user_string(), meta, part, im))
+            versions[key.to_user_string(), part] = _versions(run, key, part, o, record)
     check = getattr(step, "node", None) if getattr(step, "kind", "") == "check" else None
     if check is not None:  # kept as ASSET#CHECK, with the evaluation as its metadata
         from wharf._core.checks import check_record_metadata
@@ -552,7 +580,7 @@ def record_outcome(
                 duration_s=took, metadata="{}", partition_key=part, io_manager=im, error=why,
             )  # fmt: skip
     for asset_key, meta, part, im in rows:
-        code, data, inputs = versions.get(asset_key, (None, None, None))
+        code, data, inputs = versions.get((asset_key, part), (None, None, None))
         history.record(
             run_id=run.run_id, asset_key=asset_key, status=o.status, started_at=t0,
             duration_s=o.duration_s, metadata=metadata_to_json(meta), partition_key=part,
@@ -617,6 +645,7 @@ def run_plan(
     resource_keys: Mapping[str, str],
     *,
     partition_key: str | None = None,
+    partition_keys: Sequence[str] | None = None,
     listener: RunListener | None = None,
     history: RunHistory | None = None,
     executor: Executor = execute_in_process,
@@ -650,7 +679,8 @@ def run_plan(
     run = RunContext(graph, run_resources, run_id, partition_key, instance, plan=plan,
                      tags=dict(tags or {}), output_configs=dict(output_configs or {}),
                      job_name=job_name, op_config=dict(op_config or {}),
-                     retry_policy=retry_policy)  # fmt: skip
+                     retry_policy=retry_policy,
+                     partition_keys=tuple(partition_keys) if partition_keys else None)  # fmt: skip
     if history is not None:
         run.versions = VersionTracker.load(graph, history, skip_unchanged=skip_unchanged)
     if current_time is not None:

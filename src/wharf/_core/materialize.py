@@ -12,7 +12,7 @@ from wharf._core.executors import check_resources_cross_process, resolve_executo
 from wharf._core.graph import AssetGraph
 from wharf._core.instance import DagsterInstance
 from wharf._core.loading import bound_resources
-from wharf._core.partitioning.runs import check_run_partition
+from wharf._core.partitioning.runs import check_run_partitions
 from wharf._core.resources import (
     check_outputs,
     check_resource_keys,
@@ -47,6 +47,7 @@ def materialize(
     selection: Sequence[Any] | str | None = None,
     *,
     partition_key: str | None = None,
+    partition_key_range: Any = None,
     raise_on_error: bool = True,
     run_config: Any = None,
     instance: Any = None,
@@ -65,7 +66,11 @@ def materialize(
     could run has run.
 
     ``partition_key`` is the partition every selected partitioned asset materializes; it is
-    checked (a safe name, one of each asset's partitions) before anything runs. ``instance``
+    checked (a safe name, one of each asset's partitions) before anything runs.
+    ``partition_key_range`` (a :class:`~wharf.PartitionKeyRange`, or Dagster's
+    ``dagster/asset_partition_range_start`` / ``_end`` tags) makes one run of every partition
+    of the range: ``context.partition_key_range`` spans it and table stores replace it in one
+    write. ``instance``
     (a :class:`~wharf.DagsterInstance`) holds dynamic partition keys and the run history;
     by default the persistent one under ``$WHARF_HOME``. ``executor`` runs the steps:
     in-process by default, or ``multiprocess_executor(max_concurrent=)`` / ``dask_executor()``.
@@ -99,11 +104,15 @@ def materialize(
     check_isolated(run_executor, {k: v for k, v in all_resources.items() if k in needed})
     instance = instance if instance is not None else DagsterInstance.get()
     now = datetime.now(UTC)
-    key = check_run_partition(graph, selected, partition_key, instance=instance, current_time=now)
+    key, keys = check_run_partitions(
+        graph, selected, partition_key, partition_key_range, tags=tags, instance=instance,
+        current_time=now,
+    )  # fmt: skip
     history = instance.run_history() if record_history else None
     try:
         run, outcomes = run_graph(
-            graph, selected, all_resources, partition_key=key, listener=listener,
+            graph, selected, all_resources, partition_key=key, partition_keys=keys,
+            listener=listener, tags=tags,
             history=history, instance=instance, current_time=now, executor=run_executor,
             run_id=run_id,
             op_config=op_config,
@@ -140,7 +149,8 @@ def materialize_to_memory(
     return materialize(
         assets, all_resources, selection, partition_key=partition_key,
         raise_on_error=raise_on_error, record_history=False, instance=kwargs.get("instance"),
-        run_config=kwargs.get("run_config"),
+        run_config=kwargs.get("run_config"), tags=kwargs.get("tags"),
+        partition_key_range=kwargs.get("partition_key_range"),
     )  # fmt: skip
 
 

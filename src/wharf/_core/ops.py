@@ -244,7 +244,7 @@ class OpDefinition:
 
         ctx = asset_context(run, step, in_parts, cls=OpExecutionContext)
         ctx.partition_key_or_none = run.partition_key
-        ctx.partition_keys_or_none = (run.partition_key,) if run.partition_key else None
+        ctx.partition_keys_or_none = run.run_partition_keys
         ctx.partitions_def = step.partitions_def
         ctx.job_name = run.job_name
         ctx.mapping_key = step.mapping_key

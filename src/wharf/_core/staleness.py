@@ -137,7 +137,8 @@ class VersionTracker:
             if self.graph.by_key[up].partitions_def is not None:
                 downstream = item if isinstance(item, AssetsDefinition) else None
                 try:
-                    parts = run.upstream_partitions(up, downstream, mappings.get(up))
+                    one = partition if getattr(run, "partition_keys", None) else None
+                    parts = run.upstream_partitions(up, downstream, mappings.get(up), one)
                 except Exception:  # the run itself reports a bad mapping
                     parts = None
             if parts is None:
@@ -148,7 +149,9 @@ class VersionTracker:
         return found
 
     def unchanged_reason(self, run: Any, key: AssetKey) -> str | None:
-        """Why ``key`` need not run again (None: it must run)."""
+        """Why ``key`` need not run again (None: it must run; a range run always runs)."""
+        if getattr(run, "partition_keys", None) is not None:
+            return None
         part = run.partition_key if self.graph.by_key[key].partitions_def is not None else None
         slot = (key.to_user_string(), part)
         record = self.known.get(slot)
@@ -252,10 +255,13 @@ class _PartitionRun:
         from datetime import UTC, datetime
 
         self.graph, self.partition_key = graph, partition_key
+        self.run_partition_keys = None if partition_key is None else (partition_key,)
         self.instance = getattr(run, "instance", None)
         self.current_time = getattr(run, "current_time", None) or datetime.now(UTC)
 
-    def upstream_partitions(self, key: AssetKey, downstream: Any, mapping: Any = None) -> Any:
+    def upstream_partitions(
+        self, key: AssetKey, downstream: Any, mapping: Any = None, partition: Any = None
+    ) -> Any:
         from wharf._core.partitioning.runs import upstream_partition_keys
 
-        return upstream_partition_keys(self, key, downstream, mapping)  # type: ignore[arg-type]
+        return upstream_partition_keys(self, key, downstream, mapping, partition)  # type: ignore[arg-type]

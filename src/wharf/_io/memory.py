@@ -40,6 +40,8 @@ class InMemoryIOManager(IOManager):
         from wharf._io.table_options import refuse_write_modes
 
         refuse_write_modes(context, self)
+        if partitioned.store_each_partition(context, obj, self.handle_output, "InMemoryIOManager"):
+            return
 
         ident = tuple(context.get_identifier())
         adapter = adapter_for_value(obj)

@@ -75,6 +75,7 @@ from wharf._core.table_metadata import standard_table_metadata
 from wharf._core.versions import HashingFile, fingerprint_reader
 from wharf._deps import require
 from wharf._frames.base import export
+from wharf._io import partitioned
 from wharf._io.blob_names import case_insensitive, check_blob_outputs, check_partition_apart
 from wharf._io.configurable import ConfigurableIOManagerFactory
 from wharf._io.object_clients import (
@@ -186,6 +187,8 @@ class ParquetOrPickleIOManager(UPathIOManager):
         from wharf._io.table_options import refuse_write_modes
 
         refuse_write_modes(context, self)
+        if partitioned.store_each_partition(context, obj, self.handle_output, self.manager_name):
+            return
 
         start = time.perf_counter()
         base = self._get_path(context)

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from wharf._core.contexts import InputContext, TypeInfo
+from wharf._core.contexts import InputContext, OutputContext, TypeInfo
+from wharf._core.results import MetadataValue
 from wharf._core.typecheck import strip_optional, type_name
 from wharf.errors import AssetTypeError, StoredValueNotFoundError
 
@@ -149,3 +150,46 @@ def _conformed(readers: Iterable[Any], schema: Any, pa: Any) -> Iterator[Any]:
                 else:
                     arrays.append(pa.nulls(batch.num_rows, f.type))
             yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def store_each_partition(
+    context: OutputContext, obj: Any, store_one: Callable[[OutputContext, Any], None], manager: str
+) -> bool:
+    """Store a range run's value one partition at a time (managers that keep one object per
+    partition); False when the output is not of several partitions.
+
+    The value must be a dict of partition key to that partition's value, with exactly the run's
+    keys. The output's metadata is the last partition's, with ``row_count`` summed over them all
+    and ``partition_count``.
+    """
+    keys = context.asset_partition_keys_or_none
+    if not context.has_asset_key or keys is None or len(keys) <= 1:
+        return False
+    name = context.asset_key.to_user_string()
+    given = set(obj) if isinstance(obj, Mapping) else None
+    if given != set(keys):
+        got = type_name(type(obj)) if given is None else f"a dict of {len(given)} keys"
+        if given is not None and (extra := sorted(given - set(keys))[:5]):
+            got += f" ({extra} not in the run)"
+        msg = (
+            f"asset {name!r} materializes {len(keys)} partitions in one run ({keys[0]!r} to "
+            f"{keys[-1]!r}), so {manager} (one object per partition) needs a dict of partition "
+            f"key to that partition's value, with every key of the run: got {got}. Return "
+            "{key: value for key in context.partition_keys}, or store the asset in a table "
+            "store (partition_expr metadata), which replaces the range in one write"
+        )
+        raise AssetTypeError(
+            msg, asset=name, io_manager=manager, expected="a dict by partition key", got=got
+        )
+    rows: int | None = 0
+    meta: dict[str, Any] = {}
+    for key in keys:
+        one = dataclasses.replace(context, asset_partition_keys_or_none=(key,), _added_metadata={})
+        store_one(one, obj[key])
+        meta = one.consume_logged_metadata()
+        count = meta.get("row_count")
+        rows = rows + int(count.value) if rows is not None and count is not None else None
+    if rows is not None and "row_count" in meta:
+        meta["row_count"] = MetadataValue.int(rows)
+    context.add_output_metadata({**meta, "partition_count": MetadataValue.int(len(keys))})
+    return True

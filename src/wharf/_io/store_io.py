@@ -153,7 +153,8 @@ class TableIOManager(ConfigurableIOManager):
             kept["run_id"] = context.run_id
         start = time.perf_counter()
         if context.has_asset_partitions and context.asset_partitions_def is not None:
-            # one partition's rows are replaced inside one transaction; the others stay
+            # the run's partitions' rows (one, or a range run's) are replaced inside one
+            # transaction; the others stay
             name = type(self).__name__
             reader = export(adapter, obj, asset=label, io_manager=name)
             reader = self._fit_pandas_index(ref, reader, label)
@@ -162,7 +163,8 @@ class TableIOManager(ConfigurableIOManager):
             )
             tp.check_columns(dims, reader.schema.names, asset=label, manager=name)
             types = {f.name: f.type for f in reader.schema}
-            partition = tp.filters_for(dims, [context.asset_partition_key], types)
+            partition = tp.range_filters(dims, list(context.asset_partition_keys), types,
+                                         asset=label, manager=name)  # fmt: skip
             reader = fingerprint_reader(reader)  # hashed as the store pulls it
             result = self.table_store().write(ref, reader, partition=partition, **how, **kept)
         else:

@@ -128,6 +128,27 @@ def filters_for(
     return filters
 
 
+def range_filters(
+    dims: Sequence[Dim], keys: Sequence[str], types: Mapping[str, Any], *, asset: str, manager: str
+) -> list[PartitionFilter]:
+    """The filters of the partitions one run writes: one key, or a range run's keys (which
+    must be one filter: consecutive windows, a product of the dimensions' keys)."""
+    if len(keys) == 1:
+        return filters_for(dims, keys, types)
+    groups = plan_reads(dims, keys, types)
+    if len(groups) != 1:
+        msg = (
+            f"asset {asset!r} materializes {len(keys)} partitions in one run, which {manager} "
+            f"would select with {len(groups)} separate filters: expected a range of "
+            "consecutive partitions that one filter selects, so the range is replaced in one "
+            "write"
+        )
+        raise DefinitionError(
+            msg, asset=asset, io_manager=manager, expected="one filter", got=str(len(groups))
+        )
+    return groups[0][1]
+
+
 def plan_reads(dims: Sequence[Dim], keys: Sequence[str], types: Mapping[str, Any]) -> list[Group]:
     """As few reads as select exactly ``keys``: usually one ``IN`` or one range."""
     keys = list(dict.fromkeys(keys))

@@ -182,6 +182,8 @@ class UPathIOManager(IOManager):
     # -- the contract ----------------------------------------------------------------
     def handle_output(self, context: OutputContext, obj: Any) -> None:
         refuse_write_modes(context, self)
+        if partitioned.store_each_partition(context, obj, self.handle_output, self.manager_name):
+            return
         path = self._get_path(context)
         self.write_atomically(context, obj, path, self.dump_to_path)
         meta: dict[str, Any] = {"path": MetadataValue.path(str(path))}

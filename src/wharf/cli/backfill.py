@@ -1,5 +1,8 @@
 """``wharf materialize --partitions A...B``: one run per partition, in order, then a summary.
 
+Assets with ``backfill_policy=BackfillPolicy.single_run()`` get one run of the whole range
+(``multi_run(n)``: runs of at most ``n`` consecutive partitions).
+
 The keys are checked against every selected partitioned asset before anything runs. Selected
 unpartitioned assets run once: before the partitions when they are upstream of them, after
 when downstream. A failed partition does not stop the others; the summary lists the failed
@@ -48,11 +51,20 @@ def backfill(
         line("the unpartitioned assets upstream of the partitions failed: no partition was run")
         return 1
     failed: dict[str, str] = {}
-    for i, key in enumerate(plan.keys, start=1):
-        label = f"[{i}/{len(plan.keys)}] partition {key}"
-        result = _run_result(defs, plan.partitioned, key, label, show_traceback, extra)
+    runs = plan.runs or [[k] for k in plan.keys]
+    for i, keys in enumerate(runs, start=1):
+        if len(keys) == 1:
+            label, what = f"[{i}/{len(runs)}] partition {keys[0]}", keys[0]
+            result = _run_result(defs, plan.partitioned, keys[0], label, show_traceback, extra)
+        else:  # the backfill policy puts the range in one run
+            from wharf._core.partitioning.definitions import PartitionKeyRange
+
+            what = f"{keys[0]}...{keys[-1]}"
+            label = f"[{i}/{len(runs)}] partitions {what} ({len(keys)} in one run)"
+            one = {**extra, "partition_key_range": PartitionKeyRange(keys[0], keys[-1])}
+            result = _run_result(defs, plan.partitioned, None, label, show_traceback, one)
         if not result.success:
-            failed[key] = _first_failure(result)
+            failed.update(dict.fromkeys(keys, _first_failure(result)))
     ok = (
         _run(defs, plan.after, None, "unpartitioned assets", show_traceback, extra)
         if plan.after
@@ -64,8 +76,10 @@ def backfill(
     took = fmt_duration(time.perf_counter() - started)
     total = len(plan.keys)
     line(f"backfill: {done} of {total} partitions succeeded, {len(failed)} failed in {took}", style)
-    for key, why in failed.items():
+    for key, why in list(failed.items())[:20]:
         line(f"  failed   {key}: {why}", "red")
+    if len(failed) > 20:
+        line(f"  ... and {len(failed) - 20} more failed partitions", "red")
     if not ok:
         line("  the unpartitioned assets downstream of the partitions failed", "red")
     return 0 if not failed and ok else 1

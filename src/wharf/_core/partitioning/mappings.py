@@ -10,8 +10,9 @@ else uses :class:`IdentityPartitionMapping` (the same key).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from wharf._core.partitioning.definitions import DynamicPartitionsStore, PartitionsDefinition
 from wharf.errors import DefinitionError, UnknownPartitionError
@@ -31,6 +32,27 @@ class PartitionMapping(ABC):
         dynamic_partitions_store: DynamicPartitionsStore | None = None,
     ) -> list[str]:
         """The upstream keys for ``downstream_partition_key`` (None: downstream unpartitioned)."""
+
+    def upstream_partition_keys_for_keys(
+        self,
+        downstream_partition_keys: Sequence[str],
+        downstream_partitions_def: PartitionsDefinition | None,
+        upstream_partitions_def: PartitionsDefinition,
+        *,
+        current_time: datetime | None = None,
+        dynamic_partitions_store: DynamicPartitionsStore | None = None,
+    ) -> list[str]:
+        """The upstream keys of several downstream keys (a range run), each once, in order.
+
+        Mappings whose answer does not depend on the key, or that can map a whole range at
+        once, answer in one step (no per-key work for a 3,650-partition range)."""
+        found: dict[str, None] = {}
+        for key in downstream_partition_keys:
+            found.update(dict.fromkeys(self.upstream_partition_keys(
+                key, downstream_partitions_def, upstream_partitions_def,
+                current_time=current_time, dynamic_partitions_store=dynamic_partitions_store,
+            )))  # fmt: skip
+        return list(found)
 
     def check_definitions(
         self, downstream: PartitionsDefinition | None, upstream: PartitionsDefinition | None
@@ -60,8 +82,38 @@ class IdentityPartitionMapping(PartitionMapping):
             )
         return [downstream_partition_key]
 
+    def upstream_partition_keys_for_keys(
+        self,
+        downstream_partition_keys: Sequence[str],
+        downstream_partitions_def: PartitionsDefinition | None,
+        upstream_partitions_def: PartitionsDefinition,
+        *,
+        current_time: datetime | None = None,
+        dynamic_partitions_store: DynamicPartitionsStore | None = None,
+    ) -> list[str]:
+        return list(dict.fromkeys(downstream_partition_keys))
 
-class AllPartitionMapping(PartitionMapping):
+
+class _KeyIndependent(PartitionMapping):
+    """A mapping whose upstream keys do not depend on the downstream key."""
+
+    def upstream_partition_keys_for_keys(
+        self,
+        downstream_partition_keys: Sequence[str],
+        downstream_partitions_def: PartitionsDefinition | None,
+        upstream_partitions_def: PartitionsDefinition,
+        *,
+        current_time: datetime | None = None,
+        dynamic_partitions_store: DynamicPartitionsStore | None = None,
+    ) -> list[str]:
+        first = downstream_partition_keys[0] if downstream_partition_keys else None
+        return self.upstream_partition_keys(
+            first, downstream_partitions_def, upstream_partitions_def,
+            current_time=current_time, dynamic_partitions_store=dynamic_partitions_store,
+        )  # fmt: skip
+
+
+class AllPartitionMapping(_KeyIndependent):
     """Every upstream partition."""
 
     def upstream_partition_keys(
@@ -76,7 +128,7 @@ class AllPartitionMapping(PartitionMapping):
         return upstream_partitions_def.get_partition_keys(current_time, dynamic_partitions_store)
 
 
-class LastPartitionMapping(PartitionMapping):
+class LastPartitionMapping(_KeyIndependent):
     """The last (latest) upstream partition."""
 
     def upstream_partition_keys(
@@ -149,15 +201,56 @@ class TimeWindowPartitionMapping(PartitionMapping):
         window = downstream_partitions_def.shifted_window(
             downstream_partition_key, self.start_offset, self.end_offset
         )
-        existing, missing = upstream_partitions_def.keys_in_time_window(window, current_time)
+        return self._in_window(
+            window, downstream_partition_key, upstream_partitions_def, current_time
+        )
+
+    def upstream_partition_keys_for_keys(
+        self,
+        downstream_partition_keys: Sequence[str],
+        downstream_partitions_def: PartitionsDefinition | None,
+        upstream_partitions_def: PartitionsDefinition,
+        *,
+        current_time: datetime | None = None,
+        dynamic_partitions_store: DynamicPartitionsStore | None = None,
+    ) -> list[str]:
+        """Consecutive downstream windows (a range run) map as the one window they span."""
+        from wharf._core.partitioning.time_windows import (
+            TimeWindow,
+            TimeWindowPartitionsDefinition,
+        )
+
+        keys = list(downstream_partition_keys)
+        down = downstream_partitions_def
+        if len(keys) < 2 or not isinstance(down, TimeWindowPartitionsDefinition):
+            return super().upstream_partition_keys_for_keys(
+                keys, down, upstream_partitions_def, current_time=current_time,
+                dynamic_partitions_store=dynamic_partitions_store,
+            )  # fmt: skip
+        self.check_definitions(down, upstream_partitions_def)
+        assert isinstance(upstream_partitions_def, TimeWindowPartitionsDefinition)
+        first = down.shifted_window(keys[0], self.start_offset, self.end_offset)
+        last = down.shifted_window(keys[-1], self.start_offset, self.end_offset)
+        if not down.is_consecutive(keys):
+            return super().upstream_partition_keys_for_keys(
+                keys, down, upstream_partitions_def, current_time=current_time,
+                dynamic_partitions_store=dynamic_partitions_store,
+            )  # fmt: skip
+        span, label = TimeWindow(first.start, last.end), f"{keys[0]}...{keys[-1]}"
+        return self._in_window(span, label, upstream_partitions_def, current_time)
+
+    def _in_window(
+        self, window: Any, label: str, upstream: Any, current_time: datetime | None
+    ) -> list[str]:
+        existing, missing = upstream.keys_in_time_window(window, current_time)
         if missing and not self.allow_nonexistent_upstream_partitions:
             msg = (
-                f"{self!r} maps partition {downstream_partition_key!r} to upstream partitions "
-                f"{missing} that {upstream_partitions_def.describe()} does not have: expected "
+                f"{self!r} maps partition {label!r} to upstream partitions "
+                f"{missing[:10]} that {upstream.describe()} does not have: expected "
                 "partitions inside its range, or allow_nonexistent_upstream_partitions=True"
             )
-            raise UnknownPartitionError(msg, expected="existing partitions", got=str(missing))
-        return existing
+            raise UnknownPartitionError(msg, expected="existing partitions", got=str(missing[:10]))
+        return list(existing)
 
     def __repr__(self) -> str:
         return (

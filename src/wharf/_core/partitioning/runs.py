@@ -2,16 +2,20 @@
 
 A run has at most one partition key. Every selected partitioned asset materializes that
 partition (the key must be one of its partitions); selected unpartitioned assets run as usual.
-A backfill (``wharf materialize --partitions A...B``) is one run per key, in order.
+A run may instead have a range of keys (``materialize(partition_key_range=...)``): its
+partitioned assets see every key of the range and store them in one write. A backfill
+(``wharf materialize --partitions A...B``) is one run per key, in order, or one run per range
+of keys when the assets' backfill policies allow several keys in one run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from wharf._core.partitioning.backfill import chunk_keys, run_size
 from wharf._core.partitioning.definitions import (
     PartitionKeyRange,
     PartitionsDefinition,
@@ -32,35 +36,57 @@ if TYPE_CHECKING:
 
 
 def upstream_partition_keys(
-    run: RunContext, key: AssetKey, downstream: AssetsDefinition | None, mapping: Any = None
+    run: RunContext,
+    key: AssetKey,
+    downstream: AssetsDefinition | None,
+    mapping: Any = None,
+    partition: str | None = None,
 ) -> tuple[str, ...] | None:
-    """The partitions of ``key`` that an input of ``downstream`` loads (None: unpartitioned)."""
+    """The partitions of ``key`` that an input of ``downstream`` loads (None: unpartitioned);
+    ``partition``: for that one of the run's partitions only."""
     upstream = run.graph.by_key[key].partitions_def
     if upstream is None:
         return None
     store, now = run.instance, run.current_time
+    run_keys = run.run_partition_keys if partition is None else (partition,)
     if downstream is None:  # result.asset_value / Definitions.load_asset_value
-        if run.partition_key is not None:
-            return (upstream.check_key(run.partition_key, dynamic_partitions_store=store),)
+        if run_keys is not None:
+            return tuple(upstream.check_key(k, dynamic_partitions_store=store) for k in run_keys)
         return tuple(upstream.get_partition_keys(now, store))
     found = infer_partition_mapping(mapping, downstream.partitions_def, upstream)
     assert found is not None
-    down_key = run.partition_key if downstream.partitions_def is not None else None
-    keys = found.upstream_partition_keys(
-        down_key, downstream.partitions_def, upstream, current_time=now,
-        dynamic_partitions_store=store,
-    )  # fmt: skip
-    checked = isinstance(found, IdentityPartitionMapping | StaticPartitionMapping) and down_key
-    unknown = [k for k in keys if not upstream.has_partition_key(k, now, store)] if checked else []
+    down_keys: Sequence[str | None] = (None,)
+    if downstream.partitions_def is not None and run_keys is not None:
+        down_keys = run_keys
+    if len(down_keys) > 1:  # a range run: the mapping maps the range at once
+        keys = found.upstream_partition_keys_for_keys(
+            [str(k) for k in down_keys], downstream.partitions_def, upstream, current_time=now,
+            dynamic_partitions_store=store,
+        )  # fmt: skip
+    else:
+        keys = found.upstream_partition_keys(
+            down_keys[0], downstream.partitions_def, upstream, current_time=now,
+            dynamic_partitions_store=store,
+        )  # fmt: skip
+    checked = isinstance(found, IdentityPartitionMapping | StaticPartitionMapping) and down_keys[0]
+    unknown = _unknown(upstream, keys, now, store) if checked else []
     if unknown:
         up, down = key.to_user_string(), downstream.key.to_user_string()
+        which = down_keys[0] if len(down_keys) == 1 else f"{down_keys[0]}...{down_keys[-1]}"
         msg = (
-            f"asset {down!r} (partition {down_key!r}) loads partitions {unknown} of {up!r} "
+            f"asset {down!r} (partition {which!r}) loads partitions {unknown[:10]} of {up!r} "
             f"through {found!r}, but {up!r} has {upstream.describe()} without them: expected "
             "a partition_mapping that maps to existing partitions"
         )
-        raise UnknownPartitionError(msg, asset=down, expected=up, got=str(unknown))
+        raise UnknownPartitionError(msg, asset=down, expected=up, got=str(unknown[:10]))
     return tuple(keys)
+
+
+def _unknown(upstream: PartitionsDefinition, keys: list[str], now: Any, store: Any) -> list[str]:
+    if len(keys) == 1:
+        return [] if upstream.has_partition_key(keys[0], now, store) else keys
+    known = set(upstream.get_partition_keys(now, store))
+    return [k for k in keys if k not in known]
 
 
 def _partitioned(graph: AssetGraph, selected: Sequence[AssetKey]) -> list[AssetsDefinition]:
@@ -130,14 +156,92 @@ def parse_partition_selection(text: str) -> PartitionKeyRange | list[str]:
     return [k.strip() for k in text.split(",") if k.strip()]
 
 
+def _keys_in_range(
+    partitioned: Sequence[AssetsDefinition], selection: PartitionKeyRange, instance: Any
+) -> list[str]:
+    defs: list[PartitionsDefinition] = []
+    for a in partitioned:
+        if a.partitions_def is not None and a.partitions_def not in defs:
+            defs.append(a.partitions_def)
+    if len(defs) > 1:
+        names = "; ".join(d.describe() for d in defs)
+        msg = (
+            f"a partition range needs one partitions definition, but the selected assets have "
+            f"{len(defs)} ({names}): select assets that share one, or list the keys"
+        )
+        raise DefinitionError(msg, expected="one partitions definition", got=names)
+    return defs[0].get_partition_keys_in_range(selection, instance)
+
+
+#: the run tags that give a run a partition range, as Dagster names them
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+def check_run_partitions(
+    graph: AssetGraph,
+    selected: Sequence[AssetKey],
+    partition_key: object,
+    partition_key_range: PartitionKeyRange | None = None,
+    *,
+    tags: Mapping[str, str] | None = None,
+    instance: Any = None,
+    current_time: datetime | None = None,
+    hint: str = "partition_key={key!r}",
+) -> tuple[str | None, tuple[str, ...] | None]:
+    """The run's ``(partition key, range keys)``: a key alone, or (with a
+    ``partition_key_range`` or the range tags) every key of the range in order (a range of one
+    key is that key)."""
+    tags = tags or {}
+    if partition_key_range is None and (RANGE_START_TAG in tags or RANGE_END_TAG in tags):
+        start, end = tags.get(RANGE_START_TAG), tags.get(RANGE_END_TAG)
+        if start is None or end is None:
+            msg = (
+                f"the run tags give one end of a partition range ({RANGE_START_TAG}={start!r}, "
+                f"{RANGE_END_TAG}={end!r}): expected both tags"
+            )
+            raise DefinitionError(msg, expected="both range tags", got="one")
+        partition_key_range = PartitionKeyRange(start, end)
+    if partition_key_range is None:
+        key = check_run_partition(
+            graph, selected, partition_key, instance=instance, current_time=current_time,
+            hint=hint,
+        )  # fmt: skip
+        return key, None
+    if partition_key is not None:
+        msg = (
+            f"the run got partition_key={partition_key!r} and a partition range "
+            f"{partition_key_range.start!r}...{partition_key_range.end!r}: expected one of them"
+        )
+        raise DefinitionError(msg, expected="a key or a range", got="both")
+    if not isinstance(partition_key_range, PartitionKeyRange):
+        msg = f"partition_key_range={partition_key_range!r}: expected a PartitionKeyRange"
+        raise DefinitionError(msg, expected="a PartitionKeyRange", got=repr(partition_key_range))
+    partitioned = _partitioned(graph, selected)
+    if not partitioned:
+        msg = (
+            f"a partition range {partition_key_range.start!r}...{partition_key_range.end!r} was "
+            "given, but none of the selected assets is partitioned: expected "
+            "@asset(partitions_def=...) on the assets to run"
+        )
+        raise DefinitionError(msg, expected="a partitioned asset", got="none")
+    keys = _keys_in_range(partitioned, partition_key_range, instance)
+    if len(keys) == 1:
+        return keys[0], None
+    return None, tuple(keys)
+
+
 @dataclass
 class BackfillPlan:
-    """What a backfill runs: ``before`` once, ``partitioned`` once per key, ``after`` once."""
+    """What a backfill runs: ``before`` once, ``partitioned`` once per run of ``runs`` (one
+    key each, unless the assets' backfill policies put several consecutive keys in one run),
+    ``after`` once."""
 
     keys: list[str]
     partitioned: list[AssetKey]
     before: list[AssetKey] = field(default_factory=list)
     after: list[AssetKey] = field(default_factory=list)
+    runs: list[list[str]] = field(default_factory=list)
 
 
 def plan_backfill(
@@ -153,19 +257,8 @@ def plan_backfill(
     if not partitioned:
         msg = "a backfill needs partitioned assets: none of the selected assets is partitioned"
         raise DefinitionError(msg, expected="a partitioned asset", got="none")
-    defs: list[PartitionsDefinition] = []
-    for a in partitioned:
-        if a.partitions_def is not None and a.partitions_def not in defs:
-            defs.append(a.partitions_def)
     if isinstance(selection, PartitionKeyRange):
-        if len(defs) > 1:
-            names = "; ".join(d.describe() for d in defs)
-            msg = (
-                f"a partition range needs one partitions definition, but the selected assets have "
-                f"{len(defs)} ({names}): select assets that share one, or list the keys"
-            )
-            raise DefinitionError(msg, expected="one partitions definition", got=names)
-        keys = defs[0].get_partition_keys_in_range(selection, instance)
+        keys = _keys_in_range(partitioned, selection, instance)
     else:
         keys = list(dict.fromkeys(selection))
         for key in keys:
@@ -179,7 +272,28 @@ def plan_backfill(
     if not keys:
         msg = "the partition selection names no partition: expected at least one key"
         raise DefinitionError(msg, expected="one or more keys", got="none")
-    return _order(graph, selected, keys, {a.key for a in partitioned})
+    plan = _order(graph, selected, keys, {a.key for a in partitioned})
+    size = run_size([getattr(a, "backfill_policy", None) for a in partitioned])
+    pdef = partitioned[0].partitions_def
+    if size == 1 or pdef is None:
+        plan.runs = [[k] for k in keys]
+    else:  # each run a range: consecutive keys of the (one) definition, at most ``size``
+        order = {k: i for i, k in enumerate(pdef.get_partition_keys(current_time, instance))}
+        plan.runs = [
+            chunk for span in _consecutive_spans(keys, order) for chunk in chunk_keys(span, size)
+        ]
+    return plan
+
+
+def _consecutive_spans(keys: list[str], order: Mapping[str, int]) -> list[list[str]]:
+    """``keys`` cut where the next key is not the definition's next partition."""
+    spans: list[list[str]] = []
+    for key in keys:
+        if spans and order.get(key, -2) == order.get(spans[-1][-1], -5) + 1:
+            spans[-1].append(key)
+        else:
+            spans.append([key])
+    return spans
 
 
 def _order(

@@ -11,6 +11,7 @@ Standard library only (``datetime``, ``zoneinfo``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import ClassVar, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -181,6 +182,16 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
                 if self._key(candidate) == key:
                     return candidate
         return None
+
+    def is_consecutive(self, keys: Sequence[str]) -> bool:
+        """Whether ``keys`` are windows one after another, in order (the first and last key
+        are parsed, not every key: consecutive keys are the ones between them)."""
+        if not keys:
+            return True
+        first, last = self._key_index(keys[0]), self._key_index(keys[-1])
+        if first is None or last is None or last - first != len(keys) - 1:
+            return False
+        return len(keys) < 3 or self._key(first + 1) == keys[1]
 
     def _last(self, current_time: datetime | None) -> int:
         now = current_time or datetime.now(UTC)
