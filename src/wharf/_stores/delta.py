@@ -27,14 +27,15 @@ from wharf._stores.base import (
     schema_dict,
     store_errors,
 )
-from wharf._stores.schema_codec import (
-    decode_schema,
-    empty_batch,
-    encode_schema,
-    restore,
+from wharf._stores.lake import (
+    arrow_filter,
+    check_inside,
+    check_merge_keys,
+    restored,
+    schema_note,
     to_storage,
-    zip_schema,
 )
+from wharf._stores.schema_codec import decode_schema
 from wharf.errors import StorageError, StoredValueNotFoundError
 
 if TYPE_CHECKING:
@@ -68,7 +69,9 @@ def _ident(name: str) -> str:
     return '"' + check_name(name, "column").replace('"', '""') + '"'
 
 
-def predicate(partition: Partition | None, types: dict[str, str] | None = None) -> str | None:
+def predicate(
+    partition: Partition | None, types: dict[str, str] | None = None, alias: str | None = None
+) -> str | None:
     """The Delta predicate (SQL text) of ``partition``, or ``None`` for the whole table.
 
     Examples:
@@ -81,6 +84,7 @@ def predicate(partition: Partition | None, types: dict[str, str] | None = None) 
     parts: list[str] = []
     for f in as_filters(partition):
         column, kind = _ident(f.column), (types or {}).get(f.column, "")
+        column = f"{alias}.{column}" if alias else column
         if f.values is not None:
             present = [v for v in f.values if v is not None]
             terms = (
@@ -152,15 +156,12 @@ class DeltaStore:
         run_id: str | None = None,
     ) -> WriteResult:
         """One Delta commit: ``replace`` overwrites (the partition's rows only, by predicate),
-        ``append`` adds the rows; ``merge`` is refused (not built for Delta yet). ``run_id`` is
-        kept in the commit's metadata (:meth:`versions` lists it)."""
+        ``append`` adds the rows, ``merge`` upserts them by ``merge_keys`` (:meth:`_merge`).
+        ``run_id`` is kept in the commit's metadata (:meth:`versions` lists it)."""
         deltalake = require("deltalake", purpose="the Delta Lake store")
         if self.pins:
             msg = f"Delta Lake table {self.location(ref)}: a view of earlier versions is read-only"
             raise StorageError(msg, expected="the store itself", got="a view at_version()")
-        if mode == "merge":
-            msg = f"Delta Lake table {self.location(ref)}: write_mode 'merge' is not supported yet"
-            raise StorageError(msg, expected="write_mode 'replace' or 'append'", got="'merge'")
         reader = as_reader(data)
         for field in reader.schema:
             check_name(field.name, "column")
@@ -178,26 +179,48 @@ class DeltaStore:
         # the value is gathered into one chunk first, and its rows keep their order.
         with store_errors(f"Delta Lake could not read the data for {uri}", _errors):
             written = reader.read_all().combine_chunks()
-        table = _to_storage(written)
-        note = zip_schema(encode_schema(written.schema, _dictionaries(written)))
+        table = to_storage(written)
+        note = schema_note(written)
+        commit = deltalake.CommitProperties(
+            custom_metadata={_NOTE: note, **({_RUN: run_id} if run_id else {})}
+        )
         with (
             _outside(uri, partition),
             store_errors(
                 f"Delta Lake could not write {uri} ({describe_filters(partition)})", _errors
             ),
         ):
-            deltalake.write_deltalake(
-                uri,
-                table,
-                mode="append" if mode == "append" else "overwrite",
-                predicate=None if mode == "append" else where,
-                commit_properties=deltalake.CommitProperties(
-                    custom_metadata={_NOTE: note, **({_RUN: run_id} if run_id else {})}
-                ),
-                schema_mode=None if where is not None or mode == "append" else "overwrite",
-                storage_options=self.storage_options or None,
-            )
+            if mode == "merge" and self.exists(ref):
+                self._merge(ref, table, merge_keys, partition, commit)
+            else:  # a merge into no table yet stores the rows as they are
+                deltalake.write_deltalake(
+                    uri,
+                    table,
+                    mode="append" if mode != "replace" else "overwrite",
+                    predicate=None if mode != "replace" else where,
+                    commit_properties=commit,
+                    schema_mode=None if where is not None or mode != "replace" else "overwrite",
+                    storage_options=self.storage_options or None,
+                )
         return WriteResult(written.num_rows, schema_dict(written.schema), uri)
+
+    def _merge(
+        self, ref: TableRef, table: Any, keys: Sequence[str], partition: Partition | None,
+        commit: Any,
+    ) -> None:  # fmt: skip
+        """One Delta MERGE commit: stored rows (of ``partition``) whose ``keys`` match a new
+        row are replaced by it, the other new rows inserted; a key repeating in the new data,
+        or a new row outside ``partition``, is refused before anything is written."""
+        uri = self.location(ref)
+        check_merge_keys(table, keys, self.name, uri)
+        check_inside(table, partition, self.name, uri)
+        on = " AND ".join(f"s.{_ident(k)} = t.{_ident(k)}" for k in keys)
+        where = predicate(partition, schema_dict(table.schema), alias="t")
+        merger = self._table(ref).merge(
+            table, predicate=on if where is None else f"{on} AND {where}", source_alias="s",
+            target_alias="t", commit_properties=commit,
+        )  # fmt: skip
+        merger.when_matched_update_all().when_not_matched_insert_all().execute()
 
     def read(
         self,
@@ -209,26 +232,13 @@ class DeltaStore:
         version: int | None = None,
     ) -> pa.RecordBatchReader:
         """Stream the table (``version``: an earlier Delta version, by number)."""
-        arrow = require("pyarrow", purpose="the Delta Lake store")
         table = self._table(ref, version)
         with store_errors(f"Delta Lake could not read {self.location(ref)}", _errors):
-            dataset = table.to_pyarrow_dataset()
-            expr = None
-            where = predicate(partition)
-            if where is not None:
-                expr = _expression(partition)
+            dataset = _oldest_first(table)
+            expr = arrow_filter(partition)
             scanner = dataset.scanner(columns=list(columns) if columns else None, filter=expr)
             got = scanner.head(limit) if limit is not None else scanner.to_table()
-        stored = decode_schema(_note(table))
-        if stored is None:
-            result: pa.RecordBatchReader = got.to_reader()
-            return result
-        schema, dictionaries = stored
-        schema = arrow.schema([schema.field(n) for n in got.column_names], metadata=schema.metadata)
-        batches = [restore(b, schema, dictionaries) for b in got.to_batches()]
-        if not batches:
-            batches = [empty_batch(schema, dictionaries)]
-        back: pa.RecordBatchReader = arrow.RecordBatchReader.from_batches(schema, iter(batches))
+        back: pa.RecordBatchReader = restored(got.schema, got.to_batches(), _note(table))
         return back
 
     def schema(self, ref: TableRef) -> pa.Schema:
@@ -270,27 +280,29 @@ class DeltaStore:
             fs.rm(path, recursive=True)
 
 
-def _expression(partition: Partition | None) -> Any:
-    """The pyarrow dataset filter of ``partition`` (the same rows as :func:`predicate`)."""
-    import pyarrow.compute as pc
+def _oldest_first(table: Any) -> Any:
+    """``table``'s pyarrow dataset with its files in the order they were written.
 
-    expr = None
-    for f in as_filters(partition):
-        field = pc.field(f.column)
-        terms = []
-        if f.values is not None:
-            present = [v for v in f.values if v is not None]
-            term = field.isin(present) if present else None
-            if len(present) < len(f.values):
-                term = field.is_null() if term is None else term | field.is_null()
-            terms.append(term)
-        if f.start is not None:
-            terms.append(field >= f.start)
-        if f.end is not None:
-            terms.append(field < f.end)
-        for term in terms:
-            expr = term if expr is None else expr & term
-    return expr
+    delta-rs lists the files of the newest commit first (each commit's own files in order), so a
+    table written partition by partition would read back last partition first; its writes (runs
+    of files sharing one writer id, ``part-<n>-<id>-c000...``) are put back in commit order."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    dataset = table.to_pyarrow_dataset()
+    paths = pa.table(table.get_add_actions(flatten=True)).column("path").to_pylist()
+    writes: list[list[str]] = []
+    for path in paths:
+        name = str(path).rsplit("/", 1)[-1]
+        writer = name.split("-", 2)[-1] if name.startswith("part-") else name
+        if not writes or writes[-1][0] != writer:
+            writes.append([writer])
+        writes[-1].append(name)
+    rank = {n: i for i, n in enumerate(n for w in reversed(writes) for n in w[1:])}
+    fragments = sorted(
+        dataset.get_fragments(), key=lambda f: rank.get(f.path.rsplit("/", 1)[-1], -1)
+    )
+    return ds.FileSystemDataset(fragments, dataset.schema, dataset.format, dataset.filesystem)
 
 
 def _fsspec_options(uri: str, options: dict[str, str]) -> dict[str, Any]:
@@ -307,49 +319,6 @@ def _fsspec_options(uri: str, options: dict[str, str]) -> dict[str, Any]:
     if "AWS_REGION" in upper:
         kwargs["client_kwargs"] = {"region_name": upper["AWS_REGION"]}
     return kwargs
-
-
-_WIDER = {"uint8": "int16", "uint16": "int32", "uint32": "int64", "uint64": "int64"}
-
-
-def _dictionaries(table: Any) -> dict[str, Any]:
-    """The dictionary (categories) of each dictionary column of ``table``."""
-    import pyarrow as pa
-
-    found = {}
-    for i, f in enumerate(table.schema):
-        if pa.types.is_dictionary(f.type):
-            column = table.column(i)
-            if column.num_chunks:
-                found[f.name] = column.chunk(0).dictionary
-            else:
-                found[f.name] = pa.array([], f.type.value_type)
-    return found
-
-
-def _storage_type(t: Any) -> Any:
-    import pyarrow as pa
-
-    if pa.types.is_dictionary(t):
-        return _storage_type(t.value_type)
-    if str(t) in _WIDER:
-        return pa.type_for_alias(_WIDER[str(t)])
-    if pa.types.is_timestamp(t) and t.unit == "ns":
-        return pa.timestamp("us", tz=t.tz)
-    return t
-
-
-def _to_storage(table: Any) -> Any:
-    """``table`` in types Delta keeps: categories as their values, unsigned integers in the next
-    signed type (a uint64 above int64's range is refused), nanoseconds refused unless whole
-    microseconds. The written schema is kept beside it and restored on read."""
-    import pyarrow as pa
-
-    storage = pa.schema([pa.field(f.name, _storage_type(f.type), f.nullable) for f in table.schema])
-    if storage.equals(table.schema):
-        return table
-    batches = [to_storage(b, storage) for b in table.to_batches()]
-    return pa.Table.from_batches(batches, schema=storage)
 
 
 _NOTE = "wharf.arrow-schema"

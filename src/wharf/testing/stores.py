@@ -15,8 +15,6 @@ from wharf.testing.conformance import StoreCase
 _MEMORY: dict[Path, Any] = {}
 #: stores of whole values refuse write_mode append / merge (the check's first append fails)
 _WHOLE_VALUES: dict[str, type[BaseException]] = {"write_modes": AssertionError}
-#: Delta Lake appends but refuses write_mode merge (not built yet)
-_NO_MERGE: dict[str, type[BaseException]] = {"write_modes": AssertionError}
 
 
 def _duckdb(tmp: Path) -> Any:
@@ -39,7 +37,7 @@ def _memory(tmp: Path) -> Any:
 
 
 _DELTA = frozenset(
-    {"projection", "crash_atomic", "microsecond_timestamps", "delta_partition_order", "versions"}
+    {"projection", "crash_atomic", "microsecond_timestamps", "versions", "write_modes"}
 )
 
 
@@ -53,7 +51,7 @@ LOCAL_STORES: tuple[StoreCase, ...] = (
     StoreCase(
         "duckdb", _duckdb, capabilities=frozenset({"projection", "crash_atomic", "write_modes"})
     ),
-    StoreCase("deltalake", _deltalake, capabilities=_DELTA, lacks=_NO_MERGE),
+    StoreCase("deltalake", _deltalake, capabilities=_DELTA),
     StoreCase("filesystem", _filesystem, tables_only=False, lacks=_WHOLE_VALUES),
     StoreCase("memory", _memory, tables_only=False, lacks=_WHOLE_VALUES),
 )
@@ -87,7 +85,6 @@ OBJECT_STORES: tuple[StoreCase, ...] = (
         _deltalake_s3,
         fixture="s3_server",
         capabilities=_DELTA,
-        lacks=_NO_MERGE,
     ),
     StoreCase(
         "s3", _object_store("s3"), tables_only=False, fixture="s3_server", lacks=_WHOLE_VALUES
@@ -157,9 +154,6 @@ KNOWN_GAPS: dict[str, tuple[frozenset[str], type[BaseException]]] = {
     "lists_never_null": (frozenset({"polars_property"}), AssertionError),
     # the stand-in, not the store: fakesnow keeps TIMESTAMP_NTZ(9) in a DuckDB TIMESTAMP (us)
     "standin_cuts_nanoseconds": (frozenset({"nanoseconds"}), AssertionError),
-    # Delta Lake: a table read whole lists the newest commit's files first, so the partitions
-    # of a partitioned asset loaded together come in reverse order of writing
-    "delta_partition_order": (frozenset({"partitions_pandas_index"}), AssertionError),
 }
 
 #: Snowflake (fakesnow's server, wharf.testing.snowflake) and BigQuery (bqemulator,
