@@ -26,6 +26,7 @@ from wharf._stores.base import PartitionFilter, TableRef
 from wharf._stores.postgres import postgres_store, postgres_uri
 from wharf.errors import (
     ConfigError,
+    DefinitionError,
     StorageError,
     StoredValueNotFoundError,
     UnsafeNameError,
@@ -493,3 +494,32 @@ def test_a_host_with_a_port_names_the_manager_and_the_fields(host: str, hint: st
         assert hint in str(info.value)
     assert PostgresIOManager(host="::1").host == "::1"  # an IPv6 address is one host
     assert PostgresIOManager(host="/run/postgresql").host == "/run/postgresql"
+
+
+def test_partition_expr_names_fold_to_lower_case(
+    postgres_server: PostgresServer, pg_schema: str
+) -> None:
+    """PostgreSQL folds an unquoted name to lower case: ``CAST(DAY AS DATE)`` reads column
+    ``day``, while ``KIND`` does not name a column ``Kind`` (DuckDB's rule would match it)."""
+    daily = dg.DailyPartitionsDefinition(start_date="2024-01-01")
+
+    @dg.asset(partitions_def=daily, metadata={"partition_expr": "CAST(DAY AS DATE)"})
+    def events(context: dg.AssetExecutionContext) -> pd.DataFrame:
+        return pd.DataFrame({"day": [context.partition_key] * 2, "n": [1, 2]})
+
+    io = manager(postgres_server, pg_schema)
+    for day in ["2024-01-01", "2024-01-02", "2024-01-01"]:
+        assert dg.materialize([events], partition_key=day, resources={"io_manager": io}).success
+    with postgres_server.connect() as con:
+        rows = con.execute(f'SELECT day, count(*) FROM "{pg_schema}".events GROUP BY 1 ORDER BY 1')
+        assert rows.fetchall() == [("2024-01-01", 2), ("2024-01-02", 2)]
+
+    @dg.asset(
+        partitions_def=dg.StaticPartitionsDefinition(["a"]),
+        metadata={"partition_expr": "lower(KIND)"},
+    )
+    def kinds() -> pd.DataFrame:
+        return pd.DataFrame({"Kind": ["a"]})
+
+    with pytest.raises(DefinitionError, match="column 'KIND' matches no column"):
+        dg.materialize([kinds], partition_key="a", resources={"io_manager": io})

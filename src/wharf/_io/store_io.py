@@ -111,6 +111,7 @@ class TableIOManager(ConfigurableIOManager):
             check_storage_metadata(
                 metadata, asset=key.to_user_string(), manager=type(self).__name__
             )
+            self._check_partition_expr(key, metadata)
             ref = table_ref(key, dict(metadata), schema)
             same = dialect.same_table(ref.schema, ref.table) if dialect else (ref.schema, ref.table)
             other, other_ref = seen.setdefault(same, (key, ref))
@@ -130,6 +131,17 @@ class TableIOManager(ConfigurableIOManager):
                     msg, asset=b, io_manager=type(self).__name__, expected="one table per asset",
                     got=f"{a} and {b} in {ref.display()}",
                 )  # fmt: skip
+
+    def _check_partition_expr(self, key: AssetKey, metadata: Mapping[str, Any]) -> None:
+        """A ``partition_expr`` this store cannot run is refused before a run."""
+        from wharf._io.partition_expr import parse_partition_expr
+
+        expr, dialect = metadata.get("partition_expr"), self.dialect()
+        for text in expr.values() if isinstance(expr, Mapping) else [expr] if expr else []:
+            parse_partition_expr(
+                str(text), dialect.name if dialect else None,
+                asset=key.to_user_string(), manager=type(self).__name__,
+            )  # fmt: skip
 
     # -- storing ----------------------------------------------------------------------
     def handle_output(self, context: OutputContext, obj: Any) -> None:
@@ -158,10 +170,8 @@ class TableIOManager(ConfigurableIOManager):
             name = type(self).__name__
             reader = export(adapter, obj, asset=label, io_manager=name)
             reader = self._fit_pandas_index(ref, reader, label)
-            dims = tp.dimensions(
-                context.asset_partitions_def, context.definition_metadata, asset=label, manager=name
-            )
-            tp.check_columns(dims, reader.schema.names, asset=label, manager=name)
+            dims = self._dims(context.asset_partitions_def, context.definition_metadata, label)
+            dims = tp.check_columns(dims, reader.schema.names, asset=label, manager=name)
             types = {f.name: f.type for f in reader.schema}
             partition = tp.range_filters(dims, list(context.asset_partition_keys), types,
                                          asset=label, manager=name)  # fmt: skip
@@ -211,7 +221,7 @@ class TableIOManager(ConfigurableIOManager):
         try:
             partition = None
             if partitioned:
-                tp.check_columns(dims, staged.schema.names, asset=label, manager=name)
+                dims = tp.check_columns(dims, staged.schema.names, asset=label, manager=name)
                 types = {f.name: f.type for f in staged.schema}
                 partition = tp.filters_for(dims, [context.asset_partition_key], types)
             result = store.write(ref, staged, partition=partition, **how)
@@ -224,7 +234,11 @@ class TableIOManager(ConfigurableIOManager):
     def _dims(self, pdef: Any, metadata: Mapping[str, Any], label: str) -> list[tp.Dim]:
         if pdef is None:
             return []
-        return tp.dimensions(pdef, metadata, asset=label, manager=type(self).__name__)
+        dialect = self.dialect()
+        return tp.dimensions(
+            pdef, metadata, asset=label, manager=type(self).__name__,
+            dialect=dialect.name if dialect is not None else None,
+        )  # fmt: skip
 
     def _slice(
         self, ref: TableRef, columns: list[str] | None, dims: list[tp.Dim], keys: list[str]
@@ -391,7 +405,7 @@ class TableIOManager(ConfigurableIOManager):
 
         assert context.asset_partitions_def is not None
         name, label = type(self).__name__, context.asset_key.to_user_string()
-        dims = tp.dimensions(context.asset_partitions_def, meta, asset=label, manager=name)
+        dims = self._dims(context.asset_partitions_def, meta, label)
         keys = list(context.asset_partition_keys)
         annotation = context.dagster_type.typing_type
         as_dict = partitioned.is_dict_annotation(annotation)
@@ -405,6 +419,7 @@ class TableIOManager(ConfigurableIOManager):
                 raise partitioned.missing_error(context, where, name) from None
             return {} if as_dict else adapter.from_arrow(_empty(None, columns), value_type)
         types = {f.name: f.type for f in schema}
+        dims = tp.check_columns(dims, schema.names, asset=label, manager=name)
         groups = tp.plan_reads(dims, keys, types)
         present = tp.present_keys(store, ref, dims, groups, types)
         if missing := [k for k in keys if k not in present]:

@@ -99,8 +99,10 @@ def _check_values(metadata: Mapping[str, Any]) -> None:
             check_name(c, "column")
     expr = metadata.get("partition_expr")
     if expr is not None:
+        from wharf._io.partition_expr import parse_partition_expr
+
         for one in expr.values() if isinstance(expr, Mapping) else [expr]:
-            check_name(str(one), "partition column")
+            parse_partition_expr(str(one), "")  # any SQL dialect: one expression, no ';'
 
 
 def write_options(metadata: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:

@@ -3,7 +3,9 @@
 ``partition_expr`` metadata on the asset names the column that holds its partition:
 ``@asset(partitions_def=daily, metadata={"partition_expr": "day"})``. A multi-partitioned asset
 names one column per dimension: ``{"partition_expr": {"date": "day", "region": "region"}}``.
-It is a column name, quoted as an identifier: never SQL text.
+It is a column name, quoted as an identifier, or on a SQL store an expression over columns
+(``"TO_TIMESTAMP(time)"``), parsed and rendered again, never pasted
+(:mod:`wharf._io.partition_expr`).
 
 A static or dynamic key becomes ``column IN (key, ...)``; time windows become one range
 ``start <= column < end`` per run of consecutive windows, with bounds typed like the column:
@@ -28,7 +30,8 @@ from typing import Any
 
 from wharf._core.partitioning.definitions import MultiPartitionsDefinition, PartitionsDefinition
 from wharf._deps import require
-from wharf._stores.base import PartitionFilter, TableRef, TableStore, check_name
+from wharf._io.partition_expr import PartitionExpr, parse_partition_expr
+from wharf._stores.base import PartitionFilter, TableRef, TableStore
 from wharf.errors import DefinitionError
 
 Group = tuple[list[str], list[PartitionFilter]]
@@ -43,6 +46,9 @@ class Dim:
     column: str
     pdef: PartitionsDefinition
     multi: MultiPartitionsDefinition | None = None
+    expr: PartitionExpr | None = None
+    sql: str | None = None  # the expression as SQL once bound to the columns; None: the column
+    bound: Any = None  # the Arrow type of time-window bounds for an expression
 
     def key_of(self, key: str) -> str:
         """This dimension's part of a (multi-)partition key."""
@@ -52,9 +58,20 @@ class Dim:
 
 
 def dimensions(
-    pdef: PartitionsDefinition, metadata: Mapping[str, Any], *, asset: str, manager: str
+    pdef: PartitionsDefinition,
+    metadata: Mapping[str, Any],
+    *,
+    asset: str,
+    manager: str,
+    dialect: str | None = None,
 ) -> list[Dim]:
-    """The partition columns of an asset from its ``partition_expr`` metadata."""
+    """The partition columns (or expressions, parsed in the SQL ``dialect``) of an asset from
+    its ``partition_expr`` metadata; :func:`check_columns` binds them to the data's columns."""
+
+    def dim(name: str | None, text: object, part: PartitionsDefinition, multi: Any) -> Dim:
+        parsed = parse_partition_expr(str(text), dialect, asset=asset, manager=manager)
+        return Dim(name, parsed.text, part, multi, parsed)
+
     expr = metadata.get("partition_expr")
     if isinstance(pdef, MultiPartitionsDefinition):
         names = pdef.partition_dimension_names
@@ -66,28 +83,37 @@ def dimensions(
                 f"{expr!r}"
             )
             raise DefinitionError(msg, asset=asset, io_manager=manager, expected=str(example))
-        return [
-            Dim(d.name, check_name(str(expr[d.name]), "partition column"), d.partitions_def, pdef)
-            for d in pdef.partitions_defs
-        ]
+        return [dim(d.name, expr[d.name], d.partitions_def, pdef) for d in pdef.partitions_defs]
     if not isinstance(expr, str) or not expr:
         msg = (
             f"asset {asset!r} is partitioned ({pdef.describe()}), so {manager} needs metadata "
             f"partition_expr='<column>' naming the column that holds the partition: got {expr!r}"
         )
         raise DefinitionError(msg, asset=asset, io_manager=manager, expected="a column name")
-    return [Dim(None, check_name(expr, "partition column"), pdef)]
+    return [dim(None, expr, pdef, None)]
 
 
-def check_columns(dims: Sequence[Dim], names: Sequence[str], *, asset: str, manager: str) -> None:
-    """The data to store has every partition column."""
-    if missing := [d.column for d in dims if d.column not in names]:
+def check_columns(
+    dims: Sequence[Dim], names: Sequence[str], *, asset: str, manager: str
+) -> list[Dim]:
+    """``dims`` bound to the data's (or table's) columns ``names``: each expression's columns
+    matched as the database matches them, its SQL rendered; a missing column is refused."""
+    if missing := [d.column for d in dims if d.expr is None and d.column not in names]:
         msg = (
             f"asset {asset!r} is partitioned by column(s) {missing} (partition_expr), but its "
             f"data has the columns {list(names)}: expected the partition column(s) in the data; "
             f"{manager} stored nothing"
         )
         raise DefinitionError(msg, asset=asset, io_manager=manager, expected=str(missing))
+    bound = []
+    for d in dims:
+        if d.expr is None:
+            bound.append(d)
+            continue
+        column, sql = d.expr.resolve(names, asset=asset, manager=manager)
+        kind = d.expr.bound_type() if sql is not None and d.pdef.is_time_window else None
+        bound.append(Dim(d.name, column, d.pdef, d.multi, d.expr, sql, kind))
+    return bound
 
 
 def typed_bound(moment: datetime, arrow_type: Any) -> object:
@@ -108,7 +134,7 @@ def typed_bound(moment: datetime, arrow_type: Any) -> object:
 
 def _window(dim: Dim, key: str, types: Mapping[str, Any]) -> tuple[object, object]:
     window = dim.pdef.time_window_for_partition_key(dim.key_of(key))
-    kind = types[dim.column]
+    kind = dim.bound if dim.bound is not None else types[dim.column]
     return typed_bound(window.start, kind), typed_bound(window.end, kind)
 
 
@@ -122,9 +148,9 @@ def filters_for(
         if dim.pdef.is_time_window:
             start, _ = _window(dim, keys[0], types)
             _, end = _window(dim, keys[-1], types)
-            filters.append(PartitionFilter(dim.column, start=start, end=end))
+            filters.append(PartitionFilter(dim.column, start=start, end=end, sql=dim.sql))
         else:
-            filters.append(PartitionFilter(dim.column, values=tuple(parts)))
+            filters.append(PartitionFilter(dim.column, values=tuple(parts), sql=dim.sql))
     return filters
 
 
@@ -196,6 +222,18 @@ def present_keys(
     """The keys of ``groups`` with at least one row, reading only the partition columns."""
     found: set[str] = set()
     columns = list(dict.fromkeys(d.column for d in dims))
+    if any(d.sql is not None for d in dims):  # an expression: the database finds each key
+        for keys, _ in groups:
+            for k in keys:
+                reader = store.read(
+                    ref, columns=columns[:1], partition=filters_for(dims, [k], types)
+                )
+                try:
+                    if any(batch.num_rows for batch in reader):
+                        found.add(k)
+                finally:
+                    reader.close()
+        return found
     windows: dict[str, tuple[object, object]] = {}  # computed once for every batch
     time_dim = next((d for d in dims if d.pdef.is_time_window), None)
     if time_dim is not None:

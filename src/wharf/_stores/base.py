@@ -131,6 +131,9 @@ class PartitionFilter:
     values: tuple[object, ...] | None = None
     start: object | None = None
     end: object | None = None
+    #: SQL stores: the ``partition_expr`` to filter on in place of the column, rendered from its
+    #: parsed tree (:mod:`wharf._io.partition_expr`), never text a user wrote
+    sql: str | None = None
 
     def __post_init__(self) -> None:
         if self.values is not None and not isinstance(self.values, tuple):
@@ -141,13 +144,13 @@ class PartitionFilter:
 
     def describe(self) -> str:
         """A readable form of the filter for messages (not SQL)."""
-        parts = []
+        parts, on = [], self.sql or self.column
         if self.values is not None:
-            parts.append(f"{self.column} IN ({', '.join(_show(v) for v in self.values)})")
+            parts.append(f"{on} IN ({', '.join(_show(v) for v in self.values)})")
         if self.start is not None or self.end is not None:
             low = "" if self.start is None else f"{_show(self.start)} <= "
             high = "" if self.end is None else f" < {_show(self.end)}"
-            parts.append(f"{low}{self.column}{high}")
+            parts.append(f"{low}{on}{high}")
         return " AND ".join(parts)
 
 

@@ -594,7 +594,7 @@ class SqlStore:
             return self.dialect.placeholder.format(n=len(params))
 
         for f in as_filters(partition):
-            col = self.dialect.quote_name(f.column)
+            col = f"({f.sql})" if f.sql is not None else self.dialect.quote_name(f.column)
             if f.values is not None:
                 present = [v for v in f.values if v is not None]
                 alts = [f"{col} IN ({', '.join(bind(v) for v in present)})"] if present else []
