@@ -1,0 +1,8 @@
+-- params: [datetime.datetime(2024, 1, 1, 0, 0), datetime.datetime(2024, 1, 2, 0, 0), 'eu']
+-- CAST("d""; DROP TABLE t; --" AS DATE) -> CAST("d""; DROP TABLE t; --" AS DATE)
+DELETE FROM "sales"."daily" WHERE (TO_TIMESTAMP(CAST("time" AS INT))) >= ? AND (TO_TIMESTAMP(CAST("time" AS INT))) < ? AND ("k""`; DROP TABLE t; --" IN (?) OR "k""`; DROP TABLE t; --" IS NULL)
+INSERT INTO "sales"."daily" ("time", "k""`; DROP TABLE t; --", "value") SELECT "time", "k""`; DROP TABLE t; --", "value" FROM __src
+SELECT count(*) FROM "sales"."daily" WHERE (TO_TIMESTAMP(CAST("time" AS INT))) >= ? AND (TO_TIMESTAMP(CAST("time" AS INT))) < ? AND ("k""`; DROP TABLE t; --" IN (?) OR "k""`; DROP TABLE t; --" IS NULL)
+DELETE FROM "sales"."daily" WHERE TRUE AND ("k""`; DROP TABLE t; --") IN (SELECT "k""`; DROP TABLE t; --" FROM __src)
+SELECT "k""`; DROP TABLE t; --", count(*) FROM __src GROUP BY "k""`; DROP TABLE t; --" HAVING count(*) > 1 LIMIT 1
+SELECT "time", "k""`; DROP TABLE t; --", "value" FROM "sales"."daily" WHERE (TO_TIMESTAMP(CAST("time" AS INT))) >= ? AND (TO_TIMESTAMP(CAST("time" AS INT))) < ? AND ("k""`; DROP TABLE t; --" IN (?) OR "k""`; DROP TABLE t; --" IS NULL)
