@@ -22,6 +22,7 @@ import larger_than_memory
 import ops
 import overhead
 import ui_server
+import write_modes
 
 import object_stores
 
@@ -51,6 +52,7 @@ def main(argv: list[str]) -> int:
     config_checks.run(args.quick, args.no_dagster)
     ops.run(args.quick, args.no_dagster)
     duckdb_io.run(args.quick, args.large, None, args.no_dagster)
+    write_modes.run(args.quick)
     executors.run(args.quick, args.no_dagster)
     object_stores.run(args.quick)
     ui_server.run(args.quick)
