@@ -548,3 +548,34 @@ def test_history_metadata_keeps_column_order() -> None:
         {"schema": MetadataValue.table_schema({"owner": "str", "amount": "f8"})}
     )
     assert text.index('"owner"') < text.index('"amount"')  # as the table has them, not sorted
+
+
+def test_history_keeps_each_metadata_entrys_kind_beside_its_value(tmp_path: Any) -> None:
+    import sqlite3
+
+    @dg.asset
+    def documented() -> int:
+        notes = dg.MetadataValue.md("# Notes")
+        link = dg.MetadataValue.url("https://example.com")
+        return dg.Output(1, metadata={"notes": notes, "link": link, "n": 3, "label": "plain"})
+
+    result = dg.materialize([documented], resources={"io_manager": Recorder()})
+    with RunHistory() as history:
+        (record,) = history.for_run(result.run_id)
+    assert record.metadata["notes"] == "# Notes"
+    # text and numbers tell their kind by their JSON value; markdown and links do not
+    assert record.metadata_kinds == {"notes": "md", "link": "url"}
+    # a history file from before the column opens, and its rows have no kinds
+    old = tmp_path / "old.sqlite"
+    with sqlite3.connect(old) as conn:
+        conn.execute(
+            "CREATE TABLE materializations (run_id TEXT NOT NULL, asset_key TEXT NOT NULL, "
+            "partition_key TEXT, status TEXT NOT NULL, started_at REAL NOT NULL, duration_s REAL "
+            "NOT NULL, io_manager TEXT, metadata TEXT NOT NULL, error TEXT)"
+        )
+        conn.execute("INSERT INTO materializations VALUES ('r', 'a', NULL, 'success', 1, 1, "
+                     "NULL, '{}', NULL)")  # fmt: skip
+    with RunHistory(old) as history:
+        found = history.last("a")
+    assert found is not None
+    assert found.metadata_kinds is None

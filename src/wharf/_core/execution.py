@@ -29,7 +29,12 @@ from wharf._core.logs import LIVE_SINK, STEP_LOGGER, LogLine, capture_step_logs
 from wharf._core.partitioning.runs import upstream_partition_keys
 from wharf._core.plan import NO_DEFAULT, ExecutionPlan, Step, StepInput
 from wharf._core.resources import RunResources, io_manager_key_of, needed_resource_keys
-from wharf._core.results import MetadataValue, metadata_to_json, normalize_metadata
+from wharf._core.results import (
+    MetadataValue,
+    metadata_kinds,
+    metadata_to_json,
+    normalize_metadata,
+)
 from wharf._core.retries import Failure, retry_wait
 from wharf._core.step_io import (
     load_asset_input,
@@ -119,6 +124,9 @@ class StepOutcome:
     retries: list[tuple[float, float, str]] = field(default_factory=list)
     #: skipped only because an optional output upstream was not produced: the run succeeds
     benign: bool = False
+    #: when its last attempt began, in the process that ran it (a worker's start-up is not
+    #: part of the step: the run history's start time, and so a run's timeline, is this)
+    started_at: float | None = None
 
     @property
     def attempts(self) -> int:
@@ -379,6 +387,7 @@ def run_step(run: RunContext, step: Step) -> StepOutcome:
                 time.sleep(wait)
     outcome.logs = list(lines)
     outcome.retries = retries
+    outcome.started_at = began
     return outcome
 
 
@@ -541,7 +550,9 @@ def record_outcome(
     history: RunHistory, run: RunContext, step: Any, o: StepOutcome, t0: float
 ) -> None:
     """Write the history rows of one finished step: one per asset it was to materialize (an
-    op step: one row under its step key)."""
+    op step: one row under its step key). ``t0``: when the step was started, unless the
+    outcome knows when its last attempt began where it ran."""
+    t0 = o.started_at if o.started_at is not None else t0
     error = None
     if o.error is not None:
         error = "".join(traceback.format_exception(o.error)).strip()
@@ -585,7 +596,7 @@ def record_outcome(
             run_id=run.run_id, asset_key=asset_key, status=o.status, started_at=t0,
             duration_s=o.duration_s, metadata=metadata_to_json(meta), partition_key=part,
             io_manager=im, error=error or o.reason, code_version=code, data_version=data,
-            input_versions=inputs,
+            input_versions=inputs, metadata_kinds=metadata_kinds(meta),
         )  # fmt: skip
     _record_observations(history, run, o, t0)
     history.record_logs(run.run_id, o.key.to_user_string(), o.logs)
@@ -605,6 +616,7 @@ def _record_observations(history: RunHistory, run: RunContext, o: StepOutcome, t
             run_id=run.run_id, asset_key=key, status="observed", started_at=t0,
             duration_s=o.duration_s, metadata=metadata_to_json(event.metadata),
             partition_key=event.partition, data_version=str(version),
+            metadata_kinds=metadata_kinds(event.metadata),
         )  # fmt: skip
         if run.versions is not None:
             run.versions.remember(event.asset_key, event.partition, str(version))

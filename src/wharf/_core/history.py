@@ -23,7 +23,8 @@ CREATE TABLE IF NOT EXISTS materializations (
     error TEXT,
     code_version TEXT,
     data_version TEXT,
-    input_versions TEXT
+    input_versions TEXT,
+    metadata_kinds TEXT
 );
 CREATE INDEX IF NOT EXISTS by_asset ON materializations (asset_key, started_at);
 CREATE TABLE IF NOT EXISTS step_logs (
@@ -44,10 +45,10 @@ CREATE TABLE IF NOT EXISTS dynamic_partitions (
 """
 _NEWEST = "ORDER BY started_at DESC, rowid DESC"
 #: columns added after the first release; older history files get them on open
-_ADDED_COLUMNS = ("code_version", "data_version", "input_versions")
+_ADDED_COLUMNS = ("code_version", "data_version", "input_versions", "metadata_kinds")
 _COLUMNS = (
     "run_id, asset_key, partition_key, status, started_at, duration_s, io_manager, metadata, "
-    "error, code_version, data_version, input_versions"
+    "error, code_version, data_version, input_versions, metadata_kinds"
 )
 
 
@@ -73,6 +74,8 @@ class HistoryRecord:
         code_version: the asset's code version when it ran (see :mod:`wharf._core.versions`).
         data_version: the data version it stored.
         input_versions: the data version of each upstream asset it read, by key.
+        metadata_kinds: the kind (``md``, ``url``, ``table``, ...) of each metadata entry whose
+            JSON value does not tell it (text, numbers, booleans and nulls are left out).
     """
 
     run_id: str
@@ -87,6 +90,7 @@ class HistoryRecord:
     code_version: str | None = None
     data_version: str | None = None
     input_versions: dict[str, str | None] | None = None
+    metadata_kinds: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -162,13 +166,15 @@ class RunHistory:
         code_version: str | None = None,
         data_version: str | None = None,
         input_versions: dict[str, str | None] | None = None,
+        metadata_kinds: dict[str, str] | None = None,
     ) -> None:
         inputs = None if input_versions is None else json.dumps(input_versions, sort_keys=True)
+        kinds = json.dumps(metadata_kinds) if metadata_kinds else None
         self._connect().execute(
             f"INSERT INTO materializations ({_COLUMNS}) VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (run_id, asset_key, partition_key, status, started_at, duration_s, io_manager,
-             metadata, error, code_version, data_version, inputs),
+             metadata, error, code_version, data_version, inputs, kinds),
         )  # fmt: skip
 
     def record_logs(
@@ -374,7 +380,8 @@ class RunHistory:
 
 def _record(r: Sequence[Any]) -> HistoryRecord:
     inputs = json.loads(r[11]) if len(r) > 11 and r[11] else None
+    kinds = json.loads(r[12]) if len(r) > 12 and r[12] else None
     return HistoryRecord(
         r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), r[8],
-        r[9] if len(r) > 9 else None, r[10] if len(r) > 10 else None, inputs,
+        r[9] if len(r) > 9 else None, r[10] if len(r) > 10 else None, inputs, kinds,
     )  # fmt: skip

@@ -247,6 +247,21 @@ def metadata_to_json(metadata: Mapping[str, MetadataValue]) -> str:
     return json.dumps({k: v.value for k, v in metadata.items()}, default=_json_default)
 
 
+#: kinds the JSON value of an entry already tells (a string is text, a number int or float)
+_PLAIN_KINDS = frozenset({"text", "int", "float", "bool", "null"})
+
+
+def metadata_kinds(metadata: Mapping[str, MetadataValue]) -> dict[str, str]:
+    """The kind of each entry whose JSON value does not tell it (``md``, ``url``, ``table``,
+    ...), kept beside the values so a reader (the web UI) can render each by its type.
+
+    Examples:
+        >>> metadata_kinds({"n": MetadataValue.int(3), "doc": MetadataValue.md("# Hi")})
+        {'doc': 'md'}
+    """
+    return {k: v.kind for k, v in metadata.items() if v.kind not in _PLAIN_KINDS}
+
+
 def _json_default(value: Any) -> Any:
     """TableSchema / TableRecord / AssetKey and the like as JSON; anything else as text."""
     to_json = getattr(value, "to_json", None)
