@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.ui.conftest import DevServer, materialize
 
@@ -60,6 +63,52 @@ def test_filter_by_group_and_selection_syntax(dev: DevServer, browser: Any) -> N
     box.clear()
     box.send_keys("+clean_sales")  # the asset and its direct upstream
     wait(browser).until(lambda b: shown(b) == ["clean_sales", "raw_sales"])
+
+
+def view_box(browser: Any) -> tuple[float, float, float]:
+    """(x, y, scale) of the graph's pan and zoom."""
+    text = browser.find_element(By.CSS_SELECTOR, "#graph g.world").get_attribute("transform")
+    x, y, k = re.fullmatch(r"translate\(([-\d.e]+),([-\d.e]+)\) scale\(([-\d.e]+)\)", text).groups()
+    return float(x), float(y), float(k)
+
+
+def test_pan_zoom_and_the_group_menu(dev: DevServer, browser: Any) -> None:
+    browser.get(dev.url + "/")
+    wait(browser).until(lambda b: len(node_statuses(b)) == 4)
+    svg = browser.find_element(By.ID, "graph")
+    x, y, k = view_box(browser)
+    # the wheel zooms in around the pointer; a drag on the background pans
+    below = ScrollOrigin.from_element(svg, 0, 250)  # under the nodes, on the background
+    ActionChains(browser).scroll_from_origin(below, 0, -200).perform()
+    wait(browser).until(lambda b: view_box(b)[2] > k)
+    x, y, k = view_box(browser)
+    chain = ActionChains(browser).move_to_element_with_offset(svg, 0, 250).click_and_hold()
+    chain.move_by_offset(80, -40).release().perform()
+    wait(browser).until(lambda b: view_box(b) == (x + 80, y - 40, k))
+    Select(browser.find_element(By.ID, "group")).select_by_value("clean")
+    wait(browser).until(lambda b: b.find_element(By.ID, "count").text == "2 of 4 assets")
+    assert shown(browser) == ["clean_sales", "sales_summary"]
+    click(browser, "#fit")  # zoom to the two shown
+    wait(browser).until(lambda b: view_box(b)[2] == 1.5)
+
+
+def partition_cells(browser: Any) -> dict[str, str]:
+    cells = browser.find_elements(By.CSS_SELECTOR, "#partitions span")
+    return dict(c.get_attribute("title").split(": ") for c in cells)
+
+
+def test_the_launch_page_backfills_a_partition_range(dev: DevServer, browser: Any) -> None:
+    browser.get(dev.url + "/#/launch")
+    wait(browser).until(ec.presence_of_element_located((By.ID, "launch-selection")))
+    browser.find_element(By.ID, "launch-selection").send_keys("paint")
+    browser.find_element(By.ID, "launch-partitions").send_keys("red...green")
+    click(browser, "#launch-go")
+    wait(browser).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#launch-result a")) == 2)
+    browser.get(dev.url + "/#/asset/paint")
+    # the grid fills in live, as each partition's run records its row
+    wait(browser, 90).until(
+        lambda b: partition_cells(b) == {"red": "success", "green": "success", "blue": "never"}
+    )
 
 
 def shown(browser: Any) -> list[str]:

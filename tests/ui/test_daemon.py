@@ -10,8 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
 
 from tests.ui.conftest import start_dev, write_project
+from tests.ui.test_browser import click, wait
 from wharf._core.ticks import TickStore
 from wharf.ui.daemon import MAX_CATCHUP, Daemon, set_status
 from wharf.ui.workspace import Location, Workspace
@@ -252,7 +255,7 @@ defs = dg.Definitions(assets=[numbers], schedules=[soon])
 """
 
 
-def test_a_schedule_due_in_two_seconds_fires_exactly_once(tmp_path: Path) -> None:
+def test_a_schedule_due_in_two_seconds_fires_exactly_once(tmp_path: Path, browser: Any) -> None:
     home = tmp_path / "home"
     project = tmp_path / "e2e" / "project.py"
     project.parent.mkdir()
@@ -273,3 +276,15 @@ def test_a_schedule_due_in_two_seconds_fires_exactly_once(tmp_path: Path) -> Non
     with start_dev(project, home) as dev:
         time.sleep(2)
         assert len(dev.get("/api/runs")["runs"]) == 1
+        # the schedules page shows the tick and its run; its button stops the schedule
+        browser.get(dev.url + "/#/schedules")
+        card = '[data-instigator="soon"]'
+        wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, card + " tr")))
+        (row,) = browser.find_elements(By.CSS_SELECTOR, card + " tr")
+        assert "success" in row.text
+        assert runs[0]["run_id"][:8] in row.text
+        click(browser, card + " button")
+        wait(browser).until(
+            lambda b: b.find_element(By.CSS_SELECTOR, card + " .pill").text == "stopped"
+        )
+        assert dev.get("/api/schedules")["instigators"][0]["status"] == "stopped"

@@ -49,11 +49,17 @@ def status_of(defs: Definitions, history: RunHistory, key: AssetKey) -> str:
     return _status(history.last(name, status=None), history.last(name), ups)
 
 
-def statuses(defs: Definitions, history: RunHistory) -> dict[str, str]:
-    """The status of every asset of ``defs``, by key text."""
+def statuses(
+    defs: Definitions,
+    history: RunHistory,
+    newest: dict[str, HistoryRecord] | None = None,
+    good: dict[str, HistoryRecord] | None = None,
+) -> dict[str, str]:
+    """The status of every asset of ``defs``, by key text (``newest`` and ``good``: the
+    history's newest and newest successful rows by key, when the caller has them)."""
     graph = defs.asset_graph
-    newest = history.latest_by_asset()
-    good = history.latest_by_asset("success")
+    newest = newest if newest is not None else history.latest_by_asset()
+    good = good if good is not None else history.latest_by_asset("success")
     out: dict[str, str] = {}
     for key in graph.toposort():
         name = key.to_user_string()
@@ -82,10 +88,12 @@ def _node(defs: Definitions, key: AssetKey, status: str, last: HistoryRecord | N
 
 
 def graph(defs: Definitions, history: RunHistory) -> dict[str, Any]:
-    """Every asset as a node (status included) and every input or ``deps`` edge."""
+    """Every asset as a node (status included), every input or ``deps`` edge, and every asset
+    check with its newest result."""
     g = defs.asset_graph
-    status = statuses(defs, history)
+    newest = history.latest_by_asset()
     good = history.latest_by_asset("success")
+    status = statuses(defs, history, newest, good)
     nodes = [
         _node(defs, k, status[k.to_user_string()], good.get(k.to_user_string()))
         for k in g.toposort()
@@ -97,23 +105,65 @@ def graph(defs: Definitions, history: RunHistory) -> dict[str, Any]:
         for up in g.upstream(key):
             kind = "input" if up in inputs else "dep"
             edges.append({"from": up.to_user_string(), "to": key.to_user_string(), "kind": kind})
-    checks = [_check_node(c) for c in _asset_checks(defs)]
+    checks = check_results(defs, history, newest)
     groups = sorted({n["group"] for n in nodes})
     return {"assets": nodes, "edges": edges, "checks": checks, "groups": groups}
 
 
-def _asset_checks(defs: Definitions) -> list[Any]:
-    """Asset checks, when the definitions have them (``asset_checks=``)."""
-    return list(getattr(defs, "asset_checks", None) or [])
+def asset_checks(defs: Definitions) -> list[dict[str, Any]]:
+    """Every asset check (``@asset_check`` and ``check_specs=``): its key (``asset#name``, as
+    run history keeps its evaluations), name, asset, description and whether it blocks."""
+    found: dict[str, dict[str, Any]] = {}
+
+    def add(asset: AssetKey, name: str, description: str | None, blocking: bool) -> None:
+        key = f"{asset.to_user_string()}#{name}"
+        found.setdefault(
+            key, {"key": key, "name": name, "asset": asset.to_user_string(),
+                  "description": description, "blocking": bool(blocking)},
+        )  # fmt: skip
+
+    for check in getattr(defs, "asset_checks", None) or []:
+        if isinstance(getattr(check, "asset_key", None), AssetKey):
+            add(check.asset_key, check.name, check.description, check.blocking)
+    items = {id(i): i for i in defs.asset_graph.by_key.values()}
+    for item in items.values():
+        for spec in getattr(item, "check_specs", None) or ():
+            add(spec.asset_key, spec.name, spec.description, spec.blocking)
+    return sorted(found.values(), key=lambda c: c["key"])
 
 
-def _check_node(check: Any) -> dict[str, Any]:
-    spec = getattr(check, "spec", check)
-    asset = getattr(spec, "asset_key", None)
-    return {
-        "name": str(getattr(spec, "name", getattr(check, "name", "?"))),
-        "asset": asset.to_user_string() if isinstance(asset, AssetKey) else str(asset),
-    }
+def _check_status(row: HistoryRecord | None) -> str:
+    """``never`` (not evaluated), ``passed``, ``failed`` (a result that did not pass; its
+    severity says how bad), or ``error`` (the check's body raised before it returned one)."""
+    if row is None:
+        return "never"
+    passed = row.metadata.get("passed")
+    if passed is None:
+        return "error" if row.status == "failed" else "never"
+    return "passed" if passed else "failed"
+
+
+def check_results(
+    defs: Definitions, history: RunHistory, latest: dict[str, HistoryRecord] | None = None
+) -> list[dict[str, Any]]:
+    """Every asset check with its newest evaluation (status, severity, when, run, metadata)."""
+    newest = latest if latest is not None else history.latest_by_asset()
+    out = []
+    for check in asset_checks(defs):
+        row = newest.get(check["key"])
+        out.append(
+            {
+                **check,
+                "status": _check_status(row),
+                "severity": row.metadata.get("severity") if row is not None else None,
+                "evaluated_at": row.started_at if row is not None else None,
+                "run_id": row.run_id if row is not None else None,
+                "metadata": row.metadata if row is not None else {},
+                "metadata_kinds": (row.metadata_kinds or {}) if row is not None else {},
+                "error": row.error if row is not None and row.status == "failed" else None,
+            }
+        )
+    return out
 
 
 def _record(r: HistoryRecord) -> dict[str, Any]:
@@ -126,6 +176,7 @@ def _record(r: HistoryRecord) -> dict[str, Any]:
         "duration_s": r.duration_s,
         "io_manager": r.io_manager,
         "metadata": r.metadata,
+        "metadata_kinds": r.metadata_kinds or {},
         "error": r.error,
     }
 
@@ -173,7 +224,7 @@ def asset(defs: Definitions, history: RunHistory, key_text: str, limit: int = 10
         for r in rows
     ]
     node["partitions"] = _partitions(defs, history, item, name)
-    node["checks"] = _asset_checks_json(defs, name)
+    node["checks"] = _checks_of(defs, history, name)
     return node
 
 
@@ -196,9 +247,11 @@ def _partitions(defs: Definitions, history: RunHistory, item: Any, name: str) ->
     }
 
 
-def _asset_checks_json(defs: Definitions, name: str) -> list[dict[str, Any]]:
-    """The checks defined on the asset (their results show once run history records them)."""
-    return [c for c in (_check_node(c) for c in _asset_checks(defs)) if c["asset"] == name]
+def _checks_of(defs: Definitions, history: RunHistory, name: str) -> list[dict[str, Any]]:
+    """The checks of one asset with their newest results (reads only their own rows)."""
+    mine = [c for c in asset_checks(defs) if c["asset"] == name]
+    latest = {c["key"]: r for c in mine if (r := history.last(c["key"], status=None))}
+    return [c for c in check_results(defs, history, latest) if c["asset"] == name]
 
 
 def _summary(s: RunSummary) -> dict[str, Any]:
