@@ -88,12 +88,14 @@ class Workspace:
         from wharf.cli.load import load_definitions
 
         loc = self.location
+        stamp = self._mtime()
         if loc.module and loc.module in sys.modules and self._defs is not None:
             try:
                 importlib.reload(sys.modules[loc.module])
-            except Exception as exc:  # the next load_definitions reports it
+            except Exception as exc:  # the last good definitions stay, with the error shown
                 self.load_error = f"{type(exc).__name__}: {exc}"
-        stamp = self._mtime()
+                self._stamp = stamp
+                return
         try:
             defs, _ = load_definitions(loc.module, loc.file, loc.attribute)
         except Exception as exc:
