@@ -198,14 +198,37 @@ def test_no_secret_reaches_any_response(
     with start_dev(project, wharf_home) as dev:
         run_id = dev.post("/api/launch", {})["run_ids"][0]
         dev.wait_for(lambda: dev.get(f"/api/runs/{run_id}")["steps"])
-        bodies = [
-            dev.get(path)
-            for path in ("/api/graph", "/api/assets/leaky", f"/api/runs/{run_id}", "/api/runs")
-        ]
+        paths = [
+            "/api/graph", "/api/assets/leaky", f"/api/runs/{run_id}", "/api/runs", "/api/info",
+            "/api/launches", "/api/schedules", "/api/select?q=*", "/api/assets/leaky/preview",
+        ]  # fmt: skip
+        bodies = []
+        for path in paths:  # every route of the API, answers and errors alike
+            try:
+                bodies.append(dev.get(path))
+            except ApiError as exc:
+                bodies.append(exc.body)
+        dev.wait_for(lambda: dev.get("/api/launches")["launches"][0]["state"] != "running")
+        bodies.append(events_until(dev, b'"type": "launch_end"'))  # the live events too
         text = str(bodies)
         assert "login failed for ann:" in text  # the error is shown ...
         assert "hunter2-very-secret" not in text  # ... but never the secret in it
         assert "**********" in text
+
+
+def events_until(dev: DevServer, marker: bytes) -> str:
+    """The event stream from its first event, read until a line with ``marker``."""
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    seen = b""
+    with opener.open(dev.url + "/api/events?after=0", timeout=30) as res:
+        while marker not in seen:
+            line = res.readline()
+            if not line:
+                break
+            seen += line
+    return seen.decode()
 
 
 def test_token_is_required_off_loopback(shared: DevServer, wharf_home: Path) -> None:
