@@ -7,7 +7,11 @@ A real ``wharf dev`` process on a free loopback port, asked over HTTP (median of
 - ``asset page``: ``/api/assets/a0`` with 1,000 history rows; target < 100 ms;
 - ``preview``: ``/api/assets/big/preview?limit=50`` of a 1e7-row DuckDB table, next to the same
   of a 1e5-row table; target < 200 ms, and the server's RSS after the 1e7 preview within
-  50 MB of its RSS after the 1e5 one (the store reads 51 rows, not the table).
+  50 MB of its RSS after the 1e5 one (the store reads 51 rows, not the table);
+- ``page``: with Debian's headless chromium (when installed; ``--no-browser`` skips it), the
+  graph page of the 2,000 assets until every node is drawn (the layout runs in a worker: the
+  toolbar works meanwhile), then again after a reload (the layout is kept), and a selection
+  typed into its filter until the count shows it.
 
 Ratios are against the raw engine in this process: the same SQLite queries with ``sqlite3``
 (graph, asset page) and ``SELECT * ... LIMIT 50`` with the duckdb client (preview). Dagster's
@@ -91,6 +95,41 @@ def timed(fn: Any, repeats: int) -> float:
     return statistics.median(times)
 
 
+def browser_times(url: str, assets: int) -> tuple[float, float, float] | None:
+    """ms until the graph page has drawn every node: first load, reload, and a filter."""
+    chromium, driver_bin = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+    if not (chromium.exists() and driver_bin.exists()):
+        return None
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(chromium)
+    with tempfile.TemporaryDirectory(prefix="wharf-ui-bench-browser-") as profile:
+        for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--window-size=1280,900",
+                     f"--user-data-dir={profile}"):  # fmt: skip
+            options.add_argument(flag)
+        driver = webdriver.Chrome(service=Service(str(driver_bin)), options=options)
+        try:
+            drawn = 'return document.querySelectorAll("#graph g.node").length'
+            loads = []
+            for _ in range(2):
+                t0 = time.perf_counter()
+                driver.get(url + "/")
+                while driver.execute_script(drawn) < assets:
+                    time.sleep(0.01)
+                loads.append((time.perf_counter() - t0) * 1000)
+            t0 = time.perf_counter()
+            driver.find_element(By.ID, "filter").send_keys('group:"g3"')
+            count = f"{assets // 10} of {assets} assets"
+            while driver.find_element(By.ID, "count").text != count:
+                time.sleep(0.01)
+            return loads[0], loads[1], (time.perf_counter() - t0) * 1000
+        finally:
+            driver.quit()
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -129,7 +168,9 @@ def build(folder: Path, assets: int, rows: int) -> tuple[Path, Path, Path]:
     return project, home, db
 
 
-def run(quick: bool, assets: int = 2000, rows: int = 10_000_000, repeats: int = 7) -> None:
+def run(
+    quick: bool, assets: int = 2000, rows: int = 10_000_000, repeats: int = 7, browser: bool = True
+) -> None:
     if quick:
         assets, rows, repeats = min(assets, 500), min(rows, 1_000_000), 3
     print(f"\nweb UI server: {assets} assets, preview of a {rows:.0e}-row DuckDB table")
@@ -149,6 +190,7 @@ def run(quick: bool, assets: int = 2000, rows: int = 10_000_000, repeats: int = 
             rss_small = rss_mb(server.pid)
             big_ms, big = median_ms(f"{base}/api/assets/big/preview?limit=50", repeats)
             rss_big = rss_mb(server.pid)
+            page = browser_times(base, assets + 2) if browser else None
         assert len(graph["assets"]) == assets + 2, "graph lost assets"
         assert len(page["history"]) == 1000, "asset page lost history rows"
         assert len(big["rows"]) == 50, "preview lost rows"
@@ -169,6 +211,13 @@ def run(quick: bool, assets: int = 2000, rows: int = 10_000_000, repeats: int = 
         f"  server RSS after the 1e5 preview {rss_small:.0f} MB, after the {rows:.0e} one "
         f"{rss_big:.0f} MB: +{growth:.0f} MB (target < {TARGET_RSS_GROWTH_MB} MB)  {ok}"
     )
+    if page is None:
+        print("  graph page in chromium: not measured (--no-browser, or no /usr/bin/chromium)")
+    else:
+        print(
+            f"  graph page in chromium, {assets + 2} nodes drawn: first load {page[0]:.0f} ms, "
+            f"reload (layout kept) {page[1]:.0f} ms; a selection filtered in {page[2]:.0f} ms"
+        )
 
 
 def _raw(home: Path, db: Path, repeats: int) -> tuple[float, float, float]:
@@ -210,8 +259,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--no-browser", action="store_true", help="skip the chromium page timing")
     args = parser.parse_args(argv[1:])
-    run(args.quick, args.assets, args.rows, args.repeats)
+    run(args.quick, args.assets, args.rows, args.repeats, browser=not args.no_browser)
     return 0
 
 
