@@ -199,18 +199,25 @@ def test_time_windows_on_timestamp_columns_one_query(
         dg.materialize([events], resources=res, partition_key=key)
     dg.materialize([events], resources=res, partition_key="2024-01-02")  # overwrite in place
     reads: list[Any] = []
-    real_read = SqlStore.read
+    connections: list[bool] = []
+    real_read, real_connect = SqlStore.read, SqlStore.connect
 
     def spy(self: SqlStore, ref: Any, **kw: Any) -> Any:
         reads.append(as_filters(kw.get("partition")))
         return real_read(self, ref, **kw)
 
+    def count(self: SqlStore, **kw: Any) -> Any:
+        connections.append(True)
+        return real_connect(self, **kw)
+
     monkeypatch.setattr(SqlStore, "read", spy)
+    monkeypatch.setattr(SqlStore, "connect", count)
     got = dg.materialize([events, total], resources=res, selection=[total])
+    assert len(reads) == 1  # one query: the missing partitions are found in the rows read
+    assert len(reads[0]) == 1
+    assert reads[0][0].values is None  # one range
+    assert len(connections) == 3  # the table's schema, then the data; then total's write
     assert got.output_for_node("total").num_rows == 12
-    data_reads = [r for r in reads if r and r[0].values != ()]
-    assert len(data_reads) == 2  # the presence check and the data: one range each
-    assert all(len(r) == 1 and r[0].values is None for r in data_reads)
 
 
 def test_naive_timestamps_compare_as_wall_clock_of_the_time_zone(tmp_path: Path) -> None:

@@ -590,14 +590,19 @@ def record_outcome(
                 run_id=run.run_id, asset_key=asset_key, status="retried", started_at=began,
                 duration_s=took, metadata="{}", partition_key=part, io_manager=im, error=why,
             )  # fmt: skip
-    for asset_key, meta, part, im in rows:
-        code, data, inputs = versions.get((asset_key, part), (None, None, None))
-        history.record(
-            run_id=run.run_id, asset_key=asset_key, status=o.status, started_at=t0,
-            duration_s=o.duration_s, metadata=metadata_to_json(meta), partition_key=part,
-            io_manager=im, error=error or o.reason, code_version=code, data_version=data,
-            input_versions=inputs, metadata_kinds=metadata_kinds(meta),
-        )  # fmt: skip
+    texts: dict[int, tuple[str, Any]] = {}  # a range run's rows share one metadata dict
+    with history.batch() if len(rows) > 1 else contextlib.nullcontext():
+        for asset_key, meta, part, im in rows:
+            code, data, inputs = versions.get((asset_key, part), (None, None, None))
+            if id(meta) not in texts:
+                texts[id(meta)] = (metadata_to_json(meta), metadata_kinds(meta))
+            text, kinds = texts[id(meta)]
+            history.record(
+                run_id=run.run_id, asset_key=asset_key, status=o.status, started_at=t0,
+                duration_s=o.duration_s, metadata=text, partition_key=part,
+                io_manager=im, error=error or o.reason, code_version=code, data_version=data,
+                input_versions=inputs, metadata_kinds=kinds,
+            )  # fmt: skip
     _record_observations(history, run, o, t0)
     history.record_logs(run.run_id, o.key.to_user_string(), o.logs)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -150,6 +151,21 @@ class RunHistory:
                     conn.execute(f"ALTER TABLE materializations ADD COLUMN {column} TEXT")
             self._conn = conn
         return self._conn
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Record everything inside as one transaction (a range run's thousands of rows)."""
+        conn = self._connect()
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     def record(
         self,

@@ -180,6 +180,8 @@ def plan_reads(dims: Sequence[Dim], keys: Sequence[str], types: Mapping[str, Any
     keys = list(dict.fromkeys(keys))
     if not keys:
         return []
+    if len(dims) == 1 and _consecutive(dims[0], keys):  # a range: no per-key parsing
+        return [(keys, filters_for(dims, keys, types))]
     time_dims = [d for d in dims if d.pdef.is_time_window]
     if time_dims:
         dim = time_dims[0]
@@ -198,6 +200,9 @@ def plan_reads(dims: Sequence[Dim], keys: Sequence[str], types: Mapping[str, Any
 def _consecutive(dim: Dim, parts: Sequence[str]) -> bool:
     if not dim.pdef.is_time_window:
         return True
+    check = getattr(dim.pdef, "is_consecutive", None)
+    if check is not None and check(parts):  # first and last key parsed, not every key
+        return True
     windows = [dim.pdef.time_window_for_partition_key(p) for p in parts]
     return all(a.end.timestamp() == b.start.timestamp() for a, b in itertools.pairwise(windows))
 
@@ -210,6 +215,81 @@ def _runs(dim: Dim, keys: list[str]) -> Iterator[list[str]]:
             run = []
         run.append(key)
     yield run
+
+
+def _typed_bounds(moments: Sequence[datetime], arrow_type: Any) -> Any:
+    """Window boundaries as one Arrow array of the column's type (see :func:`typed_bound`)."""
+    pa = require("pyarrow")
+    values = [typed_bound(m, arrow_type) for m in moments[:1]]
+    if values and isinstance(values[0], str):
+        fmt = "%Y-%m-%d" if len(values[0]) == 10 else "%Y-%m-%d %H:%M:%S"
+        values = [m.strftime(fmt) for m in moments]
+    else:
+        values = [typed_bound(m, arrow_type) for m in moments]
+    column_type = arrow_type.value_type if pa.types.is_dictionary(arrow_type) else arrow_type
+    return pa.array(values).cast(column_type)
+
+
+def _numbers(array: Any) -> Any:
+    """An Arrow array as numpy values that order as the column orders (strings as objects)."""
+    return array.to_numpy(zero_copy_only=False)
+
+
+def locate(
+    table: Any, dims: Sequence[Dim], keys: Sequence[str], types: Mapping[str, Any]
+) -> tuple[Any, list[str]]:
+    """Which of ``keys`` each row of ``table`` belongs to: ``(positions, present)`` with one
+    position in ``keys`` per row (-1: none) and the keys that have rows, in ``keys`` order.
+
+    Vectorized: a value dimension is one ``index_in``, a time dimension one sorted search of
+    the rows' values among the windows' boundaries; Python work is per distinct combination of
+    dimension parts, not per row or per asked window."""
+    np, pa, pc = require("numpy"), require("pyarrow"), require("pyarrow.compute")
+    parts_of = [[d.key_of(k) for k in keys] for d in dims]
+    per_row = []
+    for dim, parts in zip(dims, parts_of, strict=True):
+        distinct = list(dict.fromkeys(parts))
+        column = table.column(dim.column)
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
+        if pa.types.is_dictionary(column.type):
+            column = column.dictionary_decode()
+        if not dim.pdef.is_time_window:
+            where = pc.index_in(_as_text(column, pa, pc), value_set=pa.array(distinct))
+            per_row.append(np.asarray(pc.fill_null(where, -1).to_numpy(zero_copy_only=False)))
+            continue
+        pdef: Any = dim.pdef
+        starts, ends = pdef.window_bounds(distinct)
+        order = sorted(range(len(distinct)), key=lambda i: starts[i].timestamp())
+        if order != list(range(len(distinct))):
+            distinct = [distinct[i] for i in order]
+            starts, ends = [starts[i] for i in order], [ends[i] for i in order]
+        kind = types[dim.column]
+        low, high = _typed_bounds(starts, kind), _typed_bounds(ends, kind)
+        values = _numbers(pc.fill_null(column, low[0]) if column.null_count else column)
+        at = np.searchsorted(_numbers(low), values, side="right") - 1
+        inside = at >= 0
+        inside[inside] = values[inside] < _numbers(high)[at[inside]]
+        if column.null_count:
+            inside &= ~np.asarray(column.is_null().to_numpy(zero_copy_only=False))
+        at = np.where(inside, at, -1)
+        # positions in the caller's order of distinct parts
+        back = {p: i for i, p in enumerate(dict.fromkeys(parts))}
+        remap = np.array([back[p] for p in distinct] + [-1])
+        per_row.append(remap[at])
+    index = [{p: i for i, p in enumerate(dict.fromkeys(parts))} for parts in parts_of]
+    by_combo = {
+        tuple(index[d][parts_of[d][n]] for d in range(len(dims))): n for n in range(len(keys))
+    }
+    rows = np.stack(per_row, axis=1) if per_row else np.zeros((table.num_rows, 0), dtype=int)
+    positions = np.full(table.num_rows, -1, dtype=np.int64)
+    if table.num_rows:
+        combos, inverse = np.unique(rows, axis=0, return_inverse=True)
+        inverse = np.asarray(inverse).reshape(-1)
+        mapped = np.array([by_combo.get(tuple(int(v) for v in c), -1) for c in combos])
+        positions = mapped[inverse]
+    found = set(np.unique(positions[positions >= 0]).tolist())
+    return positions, [k for n, k in enumerate(keys) if n in found]
 
 
 def present_keys(
@@ -234,6 +314,34 @@ def present_keys(
                 finally:
                     reader.close()
         return found
+    try:
+        for keys, filters in groups:
+            reader = store.read(ref, columns=columns, partition=filters)
+            try:
+                seen: set[str] = set()
+                for batch in reader:  # stops once every asked partition is seen
+                    seen.update(locate(batch, dims, keys, types)[1])
+                    if len(seen) == len(keys):
+                        break
+                found |= seen
+            finally:
+                reader.close()
+    except (TypeError, ValueError, require("pyarrow").ArrowException):
+        return _present_keys_by_window(store, ref, dims, groups, types)
+    return found
+
+
+def _present_keys_by_window(
+    store: TableStore,
+    ref: TableRef,
+    dims: Sequence[Dim],
+    groups: Sequence[Group],
+    types: Mapping[str, Any],
+) -> set[str]:
+    """:func:`present_keys` for columns whose values numpy cannot order against the bounds:
+    one window at a time, compared in Python or Arrow."""
+    found: set[str] = set()
+    columns = list(dict.fromkeys(d.column for d in dims))
     windows: dict[str, tuple[object, object]] = {}  # computed once for every batch
     time_dim = next((d for d in dims if d.pdef.is_time_window), None)
     if time_dim is not None:

@@ -165,6 +165,7 @@ DUCKDB = Dialect(
     comment_set_sql="COMMENT ON TABLE {target} IS '{text}'",
     qualify_catalog=True,
     copy_source_sql="CREATE TEMP TABLE {stage} AS SELECT * FROM {source}",
+    values_list_sql="{column} IN (SELECT UNNEST({param}))",
 )
 """The DuckDB row: names are quoted with ``"``, values bound with ``?``."""
 

@@ -95,6 +95,10 @@ def _row_limit(limit: object) -> int:
     return limit
 
 
+#: a partition filter of more values than this is one list parameter where the dialect can
+LIST_AFTER = 64
+
+
 class StagedTable:
     """A table that code of the user's (a ``DbTypeHandler``) created and filled through
     :meth:`SqlStore.stage`: :meth:`SqlStore.write` takes it as its data, moves its rows into the
@@ -264,9 +268,7 @@ class SqlStore:
                 raise
         if stored is None:
             return stream(batches.schema, iter(batches), con.close, message, self._errors)
-        pa = require("pyarrow")
-        fields = [restorable(got, stored[0].field(got.name)) for got in batches.schema]
-        schema = pa.schema(fields, metadata=stored[0].metadata)
+        schema = _restored_schema(batches.schema, stored)
         restored = _restored(batches, schema, stored[1])
         return stream(schema, restored, con.close, message, self._errors)
 
@@ -312,9 +314,15 @@ class SqlStore:
         """The table's Arrow schema (as written, where the table comment keeps it); no rows."""
         with self._session(f"read the columns of {self.location(ref)}") as con:
             existing = self._columns(con, ref)
-        if not existing:
-            raise self._no_table(ref)
-        return self.read(ref, partition=PartitionFilter(existing[0], values=())).schema
+            if not existing:
+                raise self._no_table(ref)
+            if self.dialect.read_lock_sql:  # a read that takes the table's lock: as a read
+                return self.read(ref, partition=PartitionFilter(existing[0], values=())).schema
+            # the empty read on this connection: one connection for the whole call
+            nothing = PartitionFilter(existing[0], values=())
+            sql, params, stored = self._select(con, ref, None, nothing)
+            batches = self.dialect.fetch(con, sql, params, self.batch_size)
+            return batches.schema if stored is None else _restored_schema(batches.schema, stored)
 
     # -- internals ------------------------------------------------------------------------
     def _no_table(self, ref: TableRef) -> StoredValueNotFoundError:
@@ -597,7 +605,11 @@ class SqlStore:
             col = f"({f.sql})" if f.sql is not None else self.dialect.quote_name(f.column)
             if f.values is not None:
                 present = [v for v in f.values if v is not None]
-                alts = [f"{col} IN ({', '.join(bind(v) for v in present)})"] if present else []
+                listed = self.dialect.values_list_sql
+                if listed and len(present) > LIST_AFTER:  # one list parameter, not thousands
+                    alts = [listed.format(column=col, param=bind(present))]
+                else:
+                    alts = [f"{col} IN ({', '.join(bind(v) for v in present)})"] if present else []
                 alts += [f"{col} IS NULL"] if len(present) < len(f.values) else []
                 parts.append(f"({' OR '.join(alts)})" if alts else "FALSE")
             if f.start is not None:
@@ -784,6 +796,13 @@ class _Tap:
                 self.error = exc
                 raise
             yield out
+
+
+def _restored_schema(got: Any, stored: Any) -> Any:
+    """The schema a read returns: the fetched columns typed as written (``stored``)."""
+    pa = require("pyarrow")
+    fields = [restorable(f, stored[0].field(f.name)) for f in got]
+    return pa.schema(fields, metadata=stored[0].metadata)
 
 
 def _restored(batches: Any, schema: Any, dictionaries: dict[str, Any]) -> Iterator[Any]:

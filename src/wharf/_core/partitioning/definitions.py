@@ -176,10 +176,21 @@ class StaticPartitionsDefinition(PartitionsDefinition):
 
     def __init__(self, partition_keys: Sequence[str]) -> None:
         keys = [check_partition_key(k) for k in partition_keys]
-        if dupes := sorted({k for k in keys if keys.count(k) > 1}):
+        self._known = frozenset(keys)
+        if len(self._known) < len(keys):
+            seen: set[str] = set()
+            dupes = sorted({k for k in keys if k in seen or seen.add(k)})  # type: ignore[func-returns-value]
             msg = f"StaticPartitionsDefinition has duplicate keys {dupes}: expected each key once"
             raise DefinitionError(msg, expected="unique keys", got=str(dupes))
         self._keys = tuple(keys)
+
+    def has_partition_key(
+        self,
+        partition_key: str,
+        current_time: datetime | None = None,
+        dynamic_partitions_store: DynamicPartitionsStore | None = None,
+    ) -> bool:
+        return partition_key in self._known
 
     def get_partition_keys(
         self,

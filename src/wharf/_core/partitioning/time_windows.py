@@ -193,6 +193,17 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
             return False
         return len(keys) < 3 or self._key(first + 1) == keys[1]
 
+    def window_bounds(self, keys: Sequence[str]) -> tuple[list[datetime], list[datetime]]:
+        """(starts, ends) of the windows of ``keys``: consecutive keys (a range) from their
+        indexes, with no per-key parsing; others one key at a time."""
+        if len(keys) > 1 and self.is_consecutive(keys):
+            first = self._key_index(keys[0])
+            assert first is not None
+            edges = [self._boundary(first + i) for i in range(len(keys) + 1)]
+            return edges[:-1], edges[1:]
+        windows = [self.time_window_for_partition_key(k) for k in keys]
+        return [w.start for w in windows], [w.end for w in windows]
+
     def _last(self, current_time: datetime | None) -> int:
         now = current_time or datetime.now(UTC)
         now = self._local(now) if now.tzinfo is None else now
