@@ -384,6 +384,38 @@ def test_several_writer_processes_share_one_file(store: SqlStore, db: Path) -> N
         assert read(store, TableRef("public", f"t{n}")).num_rows == 10_000 * (n + 1)
 
 
+def test_a_database_file_being_created_is_waited_for(db: Path) -> None:
+    """DuckDB creates the file, then locks it: a process opening it in between found an empty
+    file and failed ("not a valid DuckDB database file"). Wharf processes create a database
+    one at a time (a flock on its folder), so the second one waits for the first."""
+    import fcntl
+    import threading
+
+    folder = os.open(db.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)  # as a wharf process creating the file does
+        db.touch()  # DuckDB has created the file and not yet locked it
+        outcome: list[object] = []
+
+        def write() -> None:
+            try:
+                outcome.append(duckdb_store(db).write(REF, pa.table({"a": [1]})).row_count)
+            except Exception as exc:
+                outcome.append(exc)
+
+        second = threading.Thread(target=write)
+        second.start()
+        second.join(0.3)
+        assert outcome == []  # waiting, not failed on the empty file
+        db.unlink()
+        duckdb.connect(str(db)).close()  # the first process's creation completes
+    finally:
+        os.close(folder)
+    second.join(30)
+    assert outcome == [1]
+    assert read(duckdb_store(db)).num_rows == 1
+
+
 def test_lock_held_longer_than_timeout_raises_store_locked(db: Path) -> None:
     code = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); time.sleep(30)"
     args = [sys.executable, "-c", code, str(db)]
