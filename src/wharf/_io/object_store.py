@@ -159,9 +159,13 @@ class ParquetOrPickleIOManager(UPathIOManager):
     def _check_partition_apart(self, context: OutputContext, base: Any) -> None:
         """A partition key no other key of its asset shares a place with (dynamic keys are
         known only when the run writes them)."""
+        from wharf._core.partitioning.definitions import DynamicPartitionsDefinition
+
         pdef = context.asset_partitions_def if context.has_asset_partitions else None
-        key = context.asset_partition_key if pdef is not None else None
-        if pdef is None or not isinstance(key, str) or isinstance(key, MultiPartitionKey):
+        if not isinstance(pdef, DynamicPartitionsDefinition):
+            return  # static and time-window keys were checked before the run (check_outputs)
+        key = context.asset_partition_key
+        if not isinstance(key, str) or isinstance(key, MultiPartitionKey):
             return
         try:
             keys = pdef.get_partition_keys(dynamic_partitions_store=context.instance)
