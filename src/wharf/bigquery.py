@@ -22,7 +22,7 @@ import binascii
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, PrivateAttr
 
@@ -129,6 +129,11 @@ class BigQueryIOManager(TableIOManager):
             Credentials.
         timeout: seconds for each load or query job and API call.
         api_endpoint: another endpoint (a local emulator), not a Dagster field.
+        column_names: how column names load. ``"auto"``: a table wharf did not write (one
+            Dagster wrote, with upper-case names) loads with lower-case names, as Dagster's
+            pandas handler loads it, and a table wharf wrote keeps its names exactly;
+            ``"exact"``: every table as stored; ``"lower"``: every table lower-cased (and
+            with the database's own column types).
 
     Examples:
         >>> import wharf as dg
@@ -146,6 +151,7 @@ class BigQueryIOManager(TableIOManager):
     gcp_credentials: str | None = Field(default=None, repr=False)
     timeout: float | None = None
     api_endpoint: str | None = None
+    column_names: Literal["auto", "exact", "lower"] = "auto"
 
     _store: Any = PrivateAttr(default=None)
 
@@ -154,6 +160,7 @@ class BigQueryIOManager(TableIOManager):
             from wharf._stores.bigquery import bigquery_store
 
             self._store = bigquery_store(_connector(self, self.timeout))
+            self._store.column_names = self.column_names
         store: SqlStore = self._store
         return store
 

@@ -24,7 +24,7 @@ import base64
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, PrivateAttr
@@ -231,6 +231,11 @@ class SnowflakeIOManager(TableIOManager):
         store_timestamps_as_strings: keep timestamp columns as ISO-8601 text in Snowflake
             (Dagster's workaround); they still load as timestamps with their zone.
         additional_snowflake_connection_args: more ``snowflake.connector.connect`` arguments.
+        column_names: how column names load. ``"auto"``: a table wharf did not write (one
+            Dagster wrote, with upper-case names) loads with lower-case names, as Dagster's
+            pandas handler loads it, and a table wharf wrote keeps its names exactly;
+            ``"exact"``: every table as stored; ``"lower"``: every table lower-cased (and
+            with the database's own column types).
 
     Examples:
         >>> import wharf as dg
@@ -255,6 +260,7 @@ class SnowflakeIOManager(TableIOManager):
     store_timestamps_as_strings: bool = False
     authenticator: str | None = None
     additional_snowflake_connection_args: dict[str, Any] | None = None
+    column_names: Literal["auto", "exact", "lower"] = "auto"
 
     _store: Any = PrivateAttr(default=None)
 
@@ -265,6 +271,7 @@ class SnowflakeIOManager(TableIOManager):
             self._store = snowflake_store(
                 _connect_args(self), timestamps_as_strings=self.store_timestamps_as_strings
             )
+            self._store.column_names = self.column_names
         store: SqlStore = self._store
         return store
 

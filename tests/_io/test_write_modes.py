@@ -143,3 +143,27 @@ def test_op_outputs_of_whole_value_managers_are_stored_and_a_write_mode_names_th
     assert ok.execute_in_process().output_for_node("plain") == 1
     with pytest.raises(DefinitionError, match=r"output 'result' of op 'appending'.*'append'"):
         bad.execute_in_process()
+
+
+def test_null_merge_keys_never_match_and_narrower_types_are_refused(tmp_path: Path) -> None:
+    merge = {"write_mode": "merge", "merge_keys": ["id"]}
+    ids = pa.array([1, None], pa.int64())
+    assert _run(tmp_path, {"id": ids, "v": ["a", "b"]}, {}).success
+    assert _run(tmp_path, {"id": ids, "v": ["A", "B"]}, merge).success  # NULL = NULL is not true
+    assert _rows(tmp_path) == [(1, "A"), (None, "B"), (None, "b")]
+    two_nulls = _run(tmp_path, {"id": pa.array([None, None], pa.int64()), "v": ["x", "y"]}, merge)
+    assert "merge key id=None appears 2 times" in str(next(iter(two_nulls.failures.values())))
+    narrower = _run(
+        tmp_path, {"id": pa.array([7], pa.int32()), "v": ["n"]}, {"write_mode": "append"}
+    )
+    assert "stored as int64 but the new data has int32" in str(
+        next(iter(narrower.failures.values()))
+    )
+    assert len(_rows(tmp_path)) == 3
+
+
+def _rows(tmp: Path) -> list[tuple[Any, ...]]:
+    import duckdb
+
+    with duckdb.connect(str(tmp / "db.duckdb")) as con:
+        return con.sql("SELECT id, v FROM public.t ORDER BY id NULLS LAST, v").fetchall()

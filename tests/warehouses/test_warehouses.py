@@ -231,3 +231,51 @@ def test_dagsters_time_partition_expression(warehouse: Warehouse, io: Any) -> No
         selection=[down],
     )  # fmt: skip
     assert sorted(seen[0]["time"]) == sorted(day_rows("2023-01-01")["time"])
+
+
+def _foreign_table(io: Any, warehouse: Warehouse) -> None:
+    """``legacy`` as Dagster's pandas handler leaves it: upper-case columns, no wharf schema."""
+    from wharf._stores.base import TableRef
+    from wharf._stores.bigquery import ensure_dataset
+
+    store, schema = io.table_store(), io.default_schema() or "public"
+    target = store.location(TableRef(schema, "legacy"))
+    con = store.connect()
+    try:
+        if warehouse.name == "bigquery":
+            ensure_dataset(con, schema)
+        else:
+            store.dialect.execute(
+                con, f"CREATE SCHEMA IF NOT EXISTS {target.rsplit('.', 1)[0]}", []
+            )
+        store.dialect.execute(con, f"CREATE TABLE {target} (OWNER STRING, AMOUNT INTEGER)", [])
+        store.dialect.execute(con, f"INSERT INTO {target} (OWNER, AMOUNT) VALUES ('ann', 3)", [])
+    finally:
+        con.close()
+
+
+def test_a_table_dagster_wrote_loads_with_dagsters_column_names(
+    warehouse: Warehouse, io: Any, server: Any, namespace: str
+) -> None:
+    _foreign_table(io, warehouse)
+    seen: list[pd.DataFrame] = []
+
+    @dg.asset(ins={"legacy": dg.AssetIn(metadata={"columns": ["owner", "amount"]})})
+    def report(legacy: pd.DataFrame) -> None:
+        seen.append(legacy)
+
+    legacy = dg.AssetSpec("legacy")
+    assert dg.materialize(
+        [legacy, report], resources={"io_manager": io}, selection=[report]
+    ).success
+    assert seen[0].to_dict("list") == {"owner": ["ann"], "amount": [3]}
+    exact = warehouse.io_manager(**server.config(namespace), column_names="exact")
+    got, _ = store_and_load(exact, pd.DataFrame({"Owner": ["bo"]}), pd.DataFrame, "mine")
+    assert list(got.columns) == ["Owner"]  # a table wharf wrote keeps its names, in any mode
+
+    @dg.asset
+    def raw(legacy: pd.DataFrame) -> None:
+        seen.append(legacy)
+
+    dg.materialize([legacy, raw], resources={"io_manager": exact}, selection=[raw])
+    assert list(seen[-1].columns) == ["OWNER", "AMOUNT"]

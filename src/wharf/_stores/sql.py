@@ -31,6 +31,7 @@ categorical columns) is kept as the table comment and restored on read. The docs
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 import time
@@ -144,6 +145,13 @@ class SqlStore:
         self._open_reader = connect_reader
         self.database, self.catalog, self.schema_policy = database, catalog, schema_policy
         self.lock_timeout, self.batch_size = lock_timeout, batch_size
+
+    #: how column names load: ``"exact"``; ``"lower"`` (every table's lower-cased, as
+    #: dagster-snowflake-pandas and dagster-gcp-pandas load them); ``"auto"`` (lower-cased for
+    #: tables wharf did not write: no written schema in their comment). Projections and
+    #: partition filters then name columns lower-cased too, and a table wharf wrote loads with the
+    #: database's own types (its written schema names the columns as written).
+    column_names = "exact"
 
     def __repr__(self) -> str:
         return f"SqlStore({self.name!r}, database={self.database!r})"
@@ -259,13 +267,15 @@ class SqlStore:
         with store_errors(message, self._errors):
             con = self.connect(reading=True)
             try:
-                sql, params, stored = self._select(con, ref, columns, partition)
+                sql, params, stored, lowered = self._select(con, ref, columns, partition)
                 if limit is not None:
                     sql += f" LIMIT {_row_limit(limit)}"
                 batches = self.dialect.fetch(con, sql, params, self.batch_size)
             except BaseException:
                 con.close()
                 raise
+        if lowered:
+            batches = _lowered(batches)
         if stored is None:
             return stream(batches.schema, iter(batches), con.close, message, self._errors)
         schema = _restored_schema(batches.schema, stored)
@@ -286,7 +296,7 @@ class SqlStore:
         with store_errors(message, self._errors):
             con = self.connect(reading=True)
             try:
-                sql, params, _ = self._select(con, ref, columns, partition)
+                sql, params, _, _ = self._select(con, ref, columns, partition)
             except BaseException:
                 con.close()
                 raise
@@ -320,8 +330,10 @@ class SqlStore:
                 return self.read(ref, partition=PartitionFilter(existing[0], values=())).schema
             # the empty read on this connection: one connection for the whole call
             nothing = PartitionFilter(existing[0], values=())
-            sql, params, stored = self._select(con, ref, None, nothing)
+            sql, params, stored, lowered = self._select(con, ref, None, nothing)
             batches = self.dialect.fetch(con, sql, params, self.batch_size)
+            if lowered:
+                batches = _lowered(batches)
             return batches.schema if stored is None else _restored_schema(batches.schema, stored)
 
     # -- internals ------------------------------------------------------------------------
@@ -338,9 +350,9 @@ class SqlStore:
         ref: TableRef,
         columns: Sequence[str] | None,
         partition: Partition | None,
-    ) -> tuple[str, list[object], Any]:
-        """The bound ``SELECT`` of a read, and the stored Arrow schema (or None)."""
-        where, params = self._where(partition) if partition else ("", [])
+    ) -> tuple[str, list[object], Any, bool]:
+        """The bound ``SELECT`` of a read, the stored Arrow schema (or None), and whether its
+        column names load lower-cased (:attr:`column_names`)."""
         existing = self._columns(con, ref)
         if not existing:
             raise self._no_table(ref)
@@ -348,6 +360,17 @@ class SqlStore:
             self._run(con, self.dialect.begin_sql or "BEGIN")
             self._run(con, self.dialect.read_lock_sql, target=self._target(ref))
             existing = self._columns(con, ref)
+        stored = self._stored_schema(con, ref, existing)
+        real = {c.lower(): c for c in existing}
+        lowered = self.column_names == "lower" or (self.column_names == "auto" and not stored)
+        lowered = lowered and len(real) == len(existing)  # names equal but for case: kept
+        if lowered:  # the caller names columns as they load: lower-cased
+            columns = None if columns is None else [real.get(c, c) for c in columns]
+            partition = [
+                dataclasses.replace(f, column=real.get(f.column, f.column))
+                for f in as_filters(partition)
+            ]
+        where, params = self._where(partition) if partition else ("", [])
         wanted = list(existing if columns is None else columns)
         asked = wanted + [f.column for f in as_filters(partition)]
         if (unknown := [c for c in asked if c not in existing]) or not wanted:
@@ -356,10 +379,14 @@ class SqlStore:
                 f"its columns are {existing}"
             )
             raise StorageError(msg, expected=f"columns of {existing}", got=str(asked))
-        stored = self._stored_schema(con, ref, existing)
         cols = ", ".join(self.dialect.quote_name(c) for c in wanted)
         sql = f"SELECT {cols} FROM {self._target(ref)}" + (f" WHERE {where}" * bool(where))
-        return sql, params, stored
+        return (
+            sql,
+            params,
+            None if lowered else stored,
+            lowered,
+        )  # the written schema's names differ
 
     def _transaction(  # noqa: PLR0917
         self,
@@ -803,6 +830,15 @@ def _restored_schema(got: Any, stored: Any) -> Any:
     pa = require("pyarrow")
     fields = [restorable(f, stored[0].field(f.name)) for f in got]
     return pa.schema(fields, metadata=stored[0].metadata)
+
+
+def _lowered(batches: Any) -> Any:
+    """``batches`` with lower-cased column names."""
+    pa = require("pyarrow")
+    names = [n.lower() for n in batches.schema.names]
+    schema = pa.schema([f.with_name(n) for f, n in zip(batches.schema, names, strict=True)])
+    renamed = (b.rename_columns(names) for b in batches)
+    return pa.RecordBatchReader.from_batches(schema, renamed)
 
 
 def _restored(batches: Any, schema: Any, dictionaries: dict[str, Any]) -> Iterator[Any]:
