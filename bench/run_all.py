@@ -22,6 +22,7 @@ import larger_than_memory
 import ops
 import overhead
 import ui_server
+import versions
 import write_modes
 
 import object_stores
@@ -56,6 +57,7 @@ def main(argv: list[str]) -> int:
     executors.run(args.quick, args.no_dagster)
     object_stores.run(args.quick)
     ui_server.run(args.quick)
+    versions.run(args.quick)
     if args.large:
         larger_than_memory.run(
             0.05 if args.quick else args.gb,

@@ -13,6 +13,7 @@ EXTRAS: dict[str, str] = {
     "pandas": "pandas",
     "polars": "polars",
     "duckdb": "duckdb",
+    "pyiceberg": "iceberg",
     "pyspark": "spark",
     "s3fs": "s3",
     "boto3": "s3",

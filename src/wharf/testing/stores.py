@@ -47,11 +47,19 @@ def _deltalake(tmp: Path) -> Any:
     return DeltaLakeIOManager(root_uri=str(tmp / "delta"))
 
 
+def _iceberg(tmp: Path) -> Any:
+    """IcebergIOManager on its embedded catalog: SQLite beside a local warehouse folder."""
+    from wharf.iceberg import IcebergIOManager
+
+    return IcebergIOManager(warehouse=str(tmp / "iceberg"))
+
+
 LOCAL_STORES: tuple[StoreCase, ...] = (
     StoreCase(
         "duckdb", _duckdb, capabilities=frozenset({"projection", "crash_atomic", "write_modes"})
     ),
     StoreCase("deltalake", _deltalake, capabilities=_DELTA),
+    StoreCase("iceberg", _iceberg, capabilities=_DELTA),
     StoreCase("filesystem", _filesystem, tables_only=False, lacks=_WHOLE_VALUES),
     StoreCase("memory", _memory, tables_only=False, lacks=_WHOLE_VALUES),
 )
@@ -79,6 +87,18 @@ def _deltalake_s3(tmp: Path, *, server: Any) -> Any:
     return DeltaLakeIOManager(root_uri=f"s3://wharf/{tmp.name}", storage_options=options)
 
 
+def _iceberg_s3(tmp: Path, *, server: Any) -> Any:
+    """IcebergIOManager with its warehouse on the moto server, its SQL catalog a local SQLite."""
+    from wharf.iceberg import IcebergIOManager
+
+    catalog = {
+        "type": "sql", "uri": f"sqlite:///{tmp}/catalog.db", "s3.endpoint": server.url,
+        "s3.access-key-id": "testing", "s3.secret-access-key": "testing",
+        "s3.region": "us-east-1",
+    }  # fmt: skip
+    return IcebergIOManager(warehouse=f"s3://wharf/{tmp.name}-iceberg", catalog=catalog)
+
+
 OBJECT_STORES: tuple[StoreCase, ...] = (
     StoreCase(
         "deltalake-s3",
@@ -86,6 +106,7 @@ OBJECT_STORES: tuple[StoreCase, ...] = (
         fixture="s3_server",
         capabilities=_DELTA,
     ),
+    StoreCase("iceberg-s3", _iceberg_s3, fixture="s3_server", capabilities=_DELTA),
     StoreCase(
         "s3", _object_store("s3"), tables_only=False, fixture="s3_server", lacks=_WHOLE_VALUES
     ),
