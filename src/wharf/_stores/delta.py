@@ -26,6 +26,7 @@ from wharf._stores.base import (
     describe_filters,
     schema_dict,
     store_errors,
+    stream,
 )
 from wharf._stores.lake import (
     arrow_filter,
@@ -232,13 +233,19 @@ class DeltaStore:
         version: int | None = None,
     ) -> pa.RecordBatchReader:
         """Stream the table (``version``: an earlier Delta version, by number)."""
-        table = self._table(ref, version)
-        with store_errors(f"Delta Lake could not read {self.location(ref)}", _errors):
+        table, message = (
+            self._table(ref, version),
+            f"Delta Lake could not read {self.location(ref)}",
+        )
+        with store_errors(message, _errors):
             dataset = _oldest_first(table)
             expr = arrow_filter(partition)
             scanner = dataset.scanner(columns=list(columns) if columns else None, filter=expr)
-            got = scanner.head(limit) if limit is not None else scanner.to_table()
-        back: pa.RecordBatchReader = restored(got.schema, got.to_batches(), _note(table))
+            batches = scanner.head(limit).to_batches() if limit is not None else None
+        schema = scanner.projected_schema
+        if batches is None:  # streamed: read as the reader is consumed
+            batches = stream(schema, scanner.to_batches(), lambda: None, message, _errors)
+        back: pa.RecordBatchReader = restored(schema, batches, _note(table))
         return back
 
     def schema(self, ref: TableRef) -> pa.Schema:

@@ -31,6 +31,7 @@ from wharf._stores.base import (
     describe_filters,
     schema_dict,
     store_errors,
+    stream,
 )
 from wharf._stores.lake import (
     check_inside,
@@ -258,15 +259,21 @@ class IcebergStore:
             batches = ArrowScan(
                 table.metadata, table.io, projection, scan.row_filter, True, limit
             ).to_record_batches(tasks)
-            got = [arrow.RecordBatch.from_arrays(b.columns, schema=schema) for b in batches]
+        written = decode_schema(note)
         if columns:
-            schema = arrow.schema([schema.field(c) for c in columns])
-            got = [b.select(list(columns)) for b in got]
-        elif decode_schema(note) is not None:  # the written columns, in their order
-            kept = [n for n in decode_schema(note)[0].names if n in schema.names]  # type: ignore[index]
-            schema = arrow.schema([schema.field(c) for c in kept])
-            got = [b.select(kept) for b in got]
-        back: pa.RecordBatchReader = restored(schema, got, note)
+            names = list(columns)
+        elif written is not None:  # the written columns, in their order
+            names = [n for n in written[0].names if n in schema.names]
+        else:
+            names = schema.names
+        wanted = arrow.schema([schema.field(c) for c in names])
+
+        def rows() -> Any:  # each batch as the reader is consumed
+            for b in batches:
+                yield arrow.RecordBatch.from_arrays(b.columns, schema=schema).select(names)
+
+        streamed = stream(wanted, rows(), lambda: None, f"Iceberg could not read {uri}", _errors)
+        back: pa.RecordBatchReader = restored(wanted, streamed, note)
         return back
 
     def _snapshot(self, ref: TableRef, table: Any, version: int | None) -> Any:

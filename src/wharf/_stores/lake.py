@@ -10,7 +10,7 @@ microsecond timestamps), so a value is written in the nearest type they keep
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from wharf._stores.base import Partition, as_filters, describe_filters
@@ -94,17 +94,24 @@ def to_storage(table: Any, *, nullable: bool = False, utc: bool = False) -> Any:
 
 def restored(schema: Any, batches: Iterable[Any], note: str | None) -> Any:
     """A reader of ``batches`` (read with ``schema``) in the types ``note`` kept, or as read when
-    the version has no note (written by something else)."""
+    the version has no note (written by something else); each batch is restored as it is read."""
     import pyarrow as pa
 
     stored = decode_schema(note)
     if stored is None:
         return pa.RecordBatchReader.from_batches(schema, iter(batches))
     kept, dicts = stored
-    names = schema.names
-    kept = pa.schema([kept.field(n) for n in names], metadata=kept.metadata)
-    out = [restore(b, kept, dicts) for b in batches]
-    return pa.RecordBatchReader.from_batches(kept, iter(out or [empty_batch(kept, dicts)]))
+    kept = pa.schema([kept.field(n) for n in schema.names], metadata=kept.metadata)
+
+    def back() -> Iterator[Any]:
+        empty = True
+        for batch in batches:
+            empty = False
+            yield restore(batch, kept, dicts)
+        if empty:  # a zero-row categorical keeps its declared categories
+            yield empty_batch(kept, dicts)
+
+    return pa.RecordBatchReader.from_batches(kept, back())
 
 
 def arrow_filter(partition: Partition | None) -> Any:
