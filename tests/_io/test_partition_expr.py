@@ -219,3 +219,28 @@ def test_an_expression_is_refused_by_a_store_without_sql(tmp_path: Path) -> None
     io = DeltaLakePandasIOManager(root_uri=str(tmp_path / "lake"))
     with pytest.raises(DefinitionError, match="'lower\\(k\\)' matches no column"):
         dg.materialize([t], partition_key="a", resources={"io_manager": io})
+
+
+def test_dynamic_partitions_by_an_expression(tmp_path: Path) -> None:
+    """Dagster's dynamic example: releases added at run time, the partition an expression over a
+    column whose case differs (``lower(RELEASE)``)."""
+    releases = dg.DynamicPartitionsDefinition(name="releases")
+
+    @dg.asset(partitions_def=releases, metadata={"partition_expr": "lower(RELEASE)"})
+    def release_files(context: dg.AssetExecutionContext) -> pd.DataFrame:
+        return pd.DataFrame({"release": [context.partition_key.upper()] * 2, "n": [1, 2]})
+
+    db = str(tmp_path / "d.duckdb")
+    io = DuckDBPandasIOManager(database=db)
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("releases", ["v1", "v2"])
+    for key in ["v1", "v2", "v1"]:
+        dg.materialize(
+            [release_files], partition_key=key, resources={"io_manager": io}, instance=instance
+        )
+    assert _rows(
+        db, "SELECT release, count(*) FROM public.release_files GROUP BY 1 ORDER BY 1"
+    ) == [
+        ("V1", 2),
+        ("V2", 2),
+    ]
