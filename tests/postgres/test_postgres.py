@@ -523,3 +523,46 @@ def test_partition_expr_names_fold_to_lower_case(
 
     with pytest.raises(DefinitionError, match="column 'KIND' matches no column"):
         dg.materialize([kinds], partition_key="a", resources={"io_manager": io})
+
+
+def test_a_users_type_handler_on_postgres(postgres_server: PostgresServer, pg_schema: str) -> None:
+    """A handler of one's own writes over the ADBC connection; wharf swaps its rows in."""
+
+    class Ints(dg.DbTypeHandler[tuple]):  # type: ignore[type-arg]
+        def handle_output(self, context: Any, table_slice: Any, obj: Any, connection: Any) -> None:
+            cur = connection.cursor()
+            name = f'"{table_slice.schema}"."{table_slice.table}"'
+            cur.execute(f"CREATE TABLE {name} (x BIGINT)")
+            cur.execute(f"INSERT INTO {name} VALUES {', '.join(f'({int(v)})' for v in obj)}")
+            cur.close()
+
+        def load_input(self, context: Any, table_slice: Any, connection: Any) -> tuple:  # type: ignore[type-arg]
+            cur = connection.cursor()
+            cur.execute(f'SELECT x FROM "{table_slice.schema}"."{table_slice.table}" ORDER BY x')
+            rows = cur.fetchall()
+            cur.close()
+            return tuple(r[0] for r in rows)
+
+        @property
+        def supported_types(self) -> list[type]:
+            return [tuple]
+
+    class WithInts(PostgresIOManager):
+        @staticmethod
+        def type_handlers() -> list[Any]:
+            return [Ints()]
+
+    @dg.asset
+    def ints() -> tuple:  # type: ignore[type-arg]
+        return (3, 1)
+
+    seen: list[Any] = []
+
+    @dg.asset
+    def down(ints: tuple) -> None:  # type: ignore[type-arg]
+        seen.append(ints)
+
+    io = manager(postgres_server, pg_schema, WithInts)
+    assert dg.materialize([ints, down], resources={"io_manager": io}).success
+    assert seen == [(1, 3)]
+    assert stage_tables(postgres_server) == []
