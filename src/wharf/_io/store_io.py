@@ -424,7 +424,7 @@ class TableIOManager(ConfigurableIOManager):
         native = isinstance(store, NativeTables) and adapter.name == store.native_adapter
         has_parts = all(d.sql is None and (columns is None or d.column in columns) for d in dims)
         if not (native or adapter.lazy) and has_parts:  # one pass: read, then see whose rows
-            return self._load_at_once(context, ref, dims, keys, groups, types, columns)
+            return self._load_at_once(context, ref, dims, keys, groups, types, columns, store=store)
         present = tp.present_keys(store, ref, dims, groups, types)
         if missing := [k for k in keys if k not in present]:
             if not partitioned.allow_missing(context):
@@ -462,14 +462,17 @@ class TableIOManager(ConfigurableIOManager):
         groups: list[tp.Group],
         types: dict[str, Any],
         columns: list[str] | None,
+        *,
+        store: TableStore,
     ) -> Any:
         """An eager load of several partitions: one query per group (usually one in all); the
-        missing partitions are found in the rows read, so no second pass reads the table."""
+        missing partitions are found in the rows read, so no second pass reads the table.
+        ``store``: the one to read (a view at an earlier version, for a version load)."""
         from wharf._deps import require
         from wharf._io import partitioned
 
         pa = require("pyarrow")
-        name, store = type(self).__name__, self.table_store()
+        name = type(self).__name__
         annotation = context.dagster_type.typing_type
         value_type = strip_optional(partitioned.value_annotation(annotation))
         adapter = self._load_adapter(context, value_type)

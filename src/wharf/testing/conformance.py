@@ -447,6 +447,37 @@ def check_versions(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
         rows(-9)
     with pytest.raises(StoredValueNotFoundError, match="written by run 'nope'"):
         rows("nope")
+    _partition_versions(case, tmp)
+
+
+def _partition_versions(case: StoreCase, tmp: Path) -> None:
+    """A partition loads as it was at an earlier version, alone and with the others."""
+    import pyarrow as pa
+    import pytest
+
+    parts = dg.StaticPartitionsDefinition(["a", "b"])
+    value = {"v": 1}
+
+    @dg.asset(name="p", partitions_def=parts, metadata={"partition_expr": "k"})
+    def produce(context: dg.AssetExecutionContext) -> pa.Table:
+        return pa.table({"k": [context.partition_key], "v": [value["v"]]})
+
+    defs = dg.Definitions(assets=[produce], resources={"io_manager": case.io_manager(tmp)})
+    for key in ("a", "b"):
+        assert defs.materialize(partition_key=key).success
+    value["v"] = 2
+    assert defs.materialize(partition_key="a").success
+
+    def v(version: Any, **kw: Any) -> list[Any]:
+        got = defs.load_asset_value("p", python_type=pa.Table, version=version, **kw)
+        return sorted(zip(got.column("k").to_pylist(), got.column("v").to_pylist(), strict=True))
+
+    assert v(None, partition_key="a") == [("a", 2)]
+    assert v(-1, partition_key="a") == [("a", 1)]
+    assert v(-1) == [("a", 1), ("b", 1)]
+    assert v(-2, partition_key="a") == [("a", 1)]
+    with pytest.raises(StoredValueNotFoundError, match=r"partition\(s\) \['b'\]"):
+        v(-2)  # b was not stored yet then
 
 
 def _rows_of(defs: dg.Definitions, version: Any) -> int:
