@@ -416,6 +416,68 @@ def test_a_database_file_being_created_is_waited_for(db: Path) -> None:
     assert read(duckdb_store(db)).num_rows == 1
 
 
+WAITER = """
+    import sys, time
+    from pathlib import Path
+    from wharf._stores.duckdb import duckdb_store
+    db, n, go, order = sys.argv[1], sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4])
+    store = duckdb_store(db, lock_timeout=60)
+    while not go.exists():
+        time.sleep(0.01)
+    con = store.connect()
+    with order.open("a") as f:
+        f.write(n + " ")
+    time.sleep(0.05)
+    con.close()
+"""
+
+
+def test_lock_waits_are_first_come_first_served(store: SqlStore, db: Path, tmp_path: Path) -> None:
+    """Writers that find the database locked get it in the order they came (a ticket queue),
+    not by who wins a race of back-off retries."""
+    from wharf._stores.turns import Turns
+
+    store.write(REF, pa.table({"a": [1]}))
+    order, turns = tmp_path / "order", Turns(store.database)
+    holder = duckdb.connect(str(db))  # this process holds the lock
+    script = textwrap.dedent(WAITER)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(db), str(n), str(tmp_path / f"go{n}"), str(order)]
+        )
+        for n in range(5)
+    ]
+    try:
+        for n in range(5):
+            (tmp_path / f"go{n}").touch()
+            deadline = time.monotonic() + 60
+            while len(turns._tickets()) < n + 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert len(turns._tickets()) == n + 1, f"waiter {n} never queued"
+    finally:
+        holder.close()
+        for proc in procs:
+            proc.wait(timeout=60)
+    assert [p.returncode for p in procs] == [0] * 5
+    assert order.read_text().split() == ["0", "1", "2", "3", "4"]
+    assert turns._tickets() == []
+
+
+def test_a_ticket_whose_process_is_gone_blocks_nobody(store: SqlStore) -> None:
+    from wharf._stores.turns import Turns
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    turns = Turns(store.database)
+    turns.folder.mkdir(exist_ok=True)
+    ticket = turns.folder / f"{0:020d}-{dead.pid}-0"  # killed while waiting
+    ticket.touch()
+    started = time.monotonic()
+    store.write(REF, pa.table({"a": [1]}))
+    assert time.monotonic() - started < 5
+    assert not ticket.exists()
+
+
 def test_lock_held_longer_than_timeout_raises_store_locked(db: Path) -> None:
     code = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); time.sleep(30)"
     args = [sys.executable, "-c", code, str(db)]

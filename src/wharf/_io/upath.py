@@ -31,6 +31,7 @@ from wharf._core.results import MetadataValue
 from wharf._io import partitioned
 from wharf._io.base import IOManager
 from wharf._io.table_options import refuse_write_modes
+from wharf._stores.turns import process_alive
 from wharf.errors import StorageError, StoredValueNotFoundError
 
 T = TypeVar("T")
@@ -39,16 +40,6 @@ T = TypeVar("T")
 _PATH_ERRORS = frozenset({errno.ENAMETOOLONG, errno.EISDIR, errno.ENOTDIR, errno.EEXIST})
 
 _LOG = logging.getLogger("wharf")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # another user's process: alive
-        return True
-    return True
 
 
 def sweep_stale(folder: Path, prefix: str, suffix: str) -> None:
@@ -60,7 +51,7 @@ def sweep_stale(folder: Path, prefix: str, suffix: str) -> None:
         return
     for name in names:
         pid = name[len(prefix) : -len(suffix)].split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
             with contextlib.suppress(OSError):
                 (folder / name).unlink()
                 _LOG.info("removed %s, left by writer process %s that is gone", name, pid)

@@ -5,8 +5,9 @@ without a copy in Python) and comes out through ``con.sql(...).to_arrow_reader()
 
 A database file can be open for writing in one process at a time. Each operation opens and
 closes its own connection, so processes take turns; a connection refused because another
-process holds the file is retried with capped exponential back-off for ``lock_timeout`` seconds,
-then :class:`~wharf.errors.StoreLockedError` names the file and the holder (with its PID).
+process holds the file is retried for ``lock_timeout`` seconds, first come first served among
+wharf processes (:mod:`wharf._stores.turns`), then :class:`~wharf.errors.StoreLockedError`
+names the file and the holder (with its PID).
 ``":memory:"`` is one in-memory database per :class:`DuckDBConnector`; each operation gets a
 cursor on it.
 

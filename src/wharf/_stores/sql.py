@@ -71,6 +71,7 @@ from wharf._stores.schema_codec import (
     to_storage,
     zip_schema,
 )
+from wharf._stores.turns import Turns
 from wharf.errors import StorageError, StoredValueNotFoundError, StoreLockedError
 
 if TYPE_CHECKING:
@@ -718,25 +719,43 @@ class SqlStore:
         """A new connection (the caller closes it), retrying with capped exponential back-off
         while another process holds the database's lock; ``reading``: for an operation that
         writes nothing."""
-        deadline, delay = time.monotonic() + self.lock_timeout, 0.01
+        deadline = time.monotonic() + self.lock_timeout
         opener = self._open_reader if reading and self._open_reader else self._open
-        while True:
+        turns, last = Turns(self.database), None
+        if self.lock_timeout <= 0 or not turns.waiting():
             try:
                 return opener()
             except self.dialect.errors() as exc:
-                holder, left = self.dialect.lock_holder(exc), deadline - time.monotonic()
-                if holder is None:
+                if self.dialect.lock_holder(exc) is None or self.lock_timeout <= 0:
                     raise
+                last = exc
+        with turns.ticket() as first:  # first come, first served (wharf._stores.turns)
+            delay = 0.005
+            while True:
+                if first():
+                    try:
+                        return opener()
+                    except self.dialect.errors() as exc:
+                        if self.dialect.lock_holder(exc) is None:
+                            raise
+                        last = exc
+                left = deadline - time.monotonic()
                 if left <= 0:
-                    msg = (
-                        f"the {self.name} database {self.database} is locked by {holder}; gave "
-                        f"up after {self.lock_timeout:g} s (raise lock_timeout to wait longer)"
-                    )
-                    raise StoreLockedError(
-                        msg, expected="an unlocked database", got=holder
-                    ) from exc
+                    raise self._locked(last)
                 time.sleep(min(delay * random.uniform(0.5, 1.0), left))
-                delay = min(delay * 2, 0.25)
+                delay = min(delay * 2, 0.05)
+
+    def _locked(self, exc: BaseException | None) -> StoreLockedError:
+        """The error for a lock wait that ran out, naming the holder when known."""
+        holder = self.dialect.lock_holder(exc) if exc is not None else None
+        holder = holder or "the wharf processes queued before this one"
+        msg = (
+            f"the {self.name} database {self.database} is locked by {holder}; gave "
+            f"up after {self.lock_timeout:g} s (raise lock_timeout to wait longer)"
+        )
+        error = StoreLockedError(msg, expected="an unlocked database", got=holder)
+        error.__cause__ = exc
+        return error
 
 
 def _is_reader(data: object) -> bool:
