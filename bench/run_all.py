@@ -21,6 +21,7 @@ import executors
 import larger_than_memory
 import ops
 import overhead
+import partitions
 import ui_server
 import versions
 import write_modes
@@ -55,6 +56,7 @@ def main(argv: list[str]) -> int:
     duckdb_io.run(args.quick, args.large, None, args.no_dagster)
     write_modes.run(args.quick)
     executors.run(args.quick, args.no_dagster)
+    partitions.run([10, 1000] if args.quick else [10, 1000, 3650], args.no_dagster)
     object_stores.run(args.quick)
     ui_server.run(args.quick)
     versions.run(args.quick)

@@ -371,6 +371,14 @@ class ParquetOrPickleIOManager(UPathIOManager):
         self.remove(context, self._get_path_without_extension(context))
 
     # -- loading --------------------------------------------------------------------------
+    def partition_load_type(self, context: InputContext) -> Any:
+        """Partitions that become one eager frame load as Arrow tables, concatenated and
+        converted once (not a pandas frame per partition converted back to Arrow)."""
+        adapter = partitioned.frame_adapter(context.dagster_type.typing_type)
+        if adapter is None or adapter.lazy:
+            return None
+        return require("pyarrow").Table
+
     def load_one(self, context: InputContext) -> Any:
         """Load the asset's (or its one partition's) table, or else its pickle.
 

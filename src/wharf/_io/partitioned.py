@@ -55,9 +55,11 @@ def frame_adapter(annotation: Any) -> Any:
     return adapter_for_load(annotation)
 
 
-def for_partition(context: InputContext, key: str) -> InputContext:
-    """``context`` narrowed to one upstream partition, typed as one partition's value."""
-    annotation = value_annotation(context.dagster_type.typing_type)
+def for_partition(context: InputContext, key: str, annotation: Any = None) -> InputContext:
+    """``context`` narrowed to one upstream partition, typed as one partition's value (or as
+    ``annotation``)."""
+    if annotation is None:
+        annotation = value_annotation(context.dagster_type.typing_type)
     upstream = context.upstream_output
     if upstream is not None:
         upstream = dataclasses.replace(upstream, asset_partition_keys_or_none=(key,))

@@ -291,15 +291,21 @@ class UPathIOManager(IOManager):
             raise self.missing(context, path)
         return self.load_from_path(context, path)
 
+    def partition_load_type(self, context: InputContext) -> Any:
+        """What one partition of a several-partition input loads as (None: the input's own
+        value type); the base class asks the subclass for the input's type."""
+        return None
+
     def load_partitions(self, context: InputContext) -> Any:
         """Load every upstream partition of the input, one :meth:`load_one` each, and combine
         them: one value, a dict by partition key, or one frame (:mod:`wharf._io.partitioned`)."""
         loaded: dict[str, Any] = {}
         missing: dict[str, Any] = {}
         paths = self._get_paths_for_partitions(context)
+        each = self.partition_load_type(context)
         for key, path in paths.items():
             try:
-                loaded[key] = self.load_one(partitioned.for_partition(context, key))
+                loaded[key] = self.load_one(partitioned.for_partition(context, key, each))
             except FileNotFoundError:
                 missing[key] = path
         if missing and not partitioned.allow_missing(context):

@@ -1,0 +1,208 @@
+"""Partitions at scale: a single-run backfill and a load of every partition, wharf vs Dagster vs
+the raw engine, at 10, 1,000, 3,650 and 12,000 daily partitions of 10 rows (issue 19).
+
+For each store (DuckDB, the filesystem) and partition count, in fresh processes:
+
+- ``backfill``: one run materializes every partition (``BackfillPolicy.single_run()`` and a
+  partition range; Dagster: the same policy with its range tags). Dagster's filesystem I/O
+  manager cannot store several partitions from one output, so its cell says n/a.
+- ``load``: an unpartitioned downstream asset loads every partition as one pandas frame
+  (Dagster's filesystem manager hands a dict of partitions, which the asset concatenates).
+- ``raw``: the same rows read by the engine alone: one DuckDB ``SELECT`` with the range, or a
+  ``pyarrow.dataset`` read of the partition files.
+
+    .venv/bin/python bench/partitions.py [--quick] [--no-dagster] [-n 10 1000 3650 12000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import _harness as h
+
+SCRIPT = Path(__file__).resolve()
+ROWS = 10
+START = "2000-01-01"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+def definitions(dg: Any, store: str, n: int, base: str) -> tuple[Any, Any, Any, list[str]]:
+    """(partitioned asset, downstream asset, resources, keys) on either library."""
+    import pandas as pd
+
+    end = (pd.Timestamp(START) + pd.Timedelta(days=n)).strftime("%Y-%m-%d")
+    days = dg.DailyPartitionsDefinition(start_date=START, end_date=end)
+    keys = days.get_partition_keys()
+    policy = dg.BackfillPolicy.single_run()
+    meta = {"partition_expr": "day"} if store == "duckdb" else {}
+
+    @dg.asset(partitions_def=days, backfill_policy=policy, metadata=meta)
+    def events(context):  # type: ignore[no-untyped-def]  # Dagster refuses an Any context
+        w = context.partition_time_window
+        day = pd.date_range(w.start, w.end, freq="D", inclusive="left").tz_localize(None)
+        frame = pd.DataFrame({"day": day.repeat(ROWS), "v": range(ROWS * len(day))})
+        if store == "duckdb":
+            return frame
+        return {
+            k: part
+            for k, (_, part) in zip(context.partition_keys, frame.groupby("day"), strict=True)
+        }
+
+    @dg.asset(
+        ins={"events": dg.AssetIn(partition_mapping=dg.AllPartitionMapping())},
+        io_manager_key="mem",
+    )
+    def total(events: Any) -> Any:
+        frame = events if isinstance(events, pd.DataFrame) else pd.concat(events.values())
+        return len(frame)
+
+    if store == "duckdb":
+        if dg.__name__ == "wharf":
+            from wharf.duckdb import DuckDBPandasIOManager
+        else:
+            from dagster_duckdb_pandas import DuckDBPandasIOManager
+        io: Any = DuckDBPandasIOManager(database=f"{base}/bench.duckdb")
+    else:
+        io = dg.FilesystemIOManager(base_dir=base)
+    return events, total, {"io_manager": io, "mem": dg.FilesystemIOManager(base_dir=base)}, keys
+
+
+def run_side(spec: dict[str, Any]) -> dict[str, Any]:
+    side, store, n, step = spec["side"], spec["store"], spec["n"], spec["step"]
+    with tempfile.TemporaryDirectory() as base:
+        if side == "wharf":
+            import wharf as dg
+        else:
+            import dagster as dg
+        events, total, resources, keys = definitions(dg, store, n, base)
+        instance = dg.DagsterInstance.ephemeral() if side == "wharf" else None
+
+        def backfill() -> bool:
+            if side == "wharf":
+                rng = dg.PartitionKeyRange(keys[0], keys[-1])
+                kw: dict[str, Any] = {"partition_key_range": rng, "instance": instance}
+            else:
+                kw = {"tags": {RANGE_START_TAG: keys[0], RANGE_END_TAG: keys[-1]}}
+            return bool(dg.materialize([events], resources=resources, **kw).success)
+
+        if step == "backfill":
+            t0 = time.perf_counter()
+            ok = backfill()
+            return {"seconds": time.perf_counter() - t0, "ok": ok}
+        if side == "dagster" and store == "filesystem":  # no single-run store: its manager
+            dagster_files(dg, resources["io_manager"], keys)  # writes each partition's file
+        elif not backfill():
+            return {"ok": False, "error": "the backfill failed"}
+        if step == "raw":
+            t0 = time.perf_counter()
+            rows = raw_read(store, base, keys)
+            return {"seconds": time.perf_counter() - t0, "ok": rows == n * ROWS}
+        kw = {"instance": instance} if side == "wharf" else {}
+        t0 = time.perf_counter()
+        result = dg.materialize([events, total], resources=resources, selection=[total], **kw)
+        took = time.perf_counter() - t0
+        return {"seconds": took, "ok": bool(result.success)}
+
+
+def dagster_files(dg: Any, factory: Any, keys: list[str]) -> None:
+    """Each partition's file written by Dagster's own filesystem I/O manager (a run per
+    partition would take longer than the load measured)."""
+    import pandas as pd
+
+    manager = factory.create_io_manager(dg.build_init_resource_context())
+    for key in keys:
+        frame = pd.DataFrame({"day": [pd.Timestamp(key)] * ROWS, "v": range(ROWS)})
+        context = dg.build_output_context(asset_key=dg.AssetKey("events"), partition_key=key)
+        manager.handle_output(context, frame)
+
+
+def raw_read(store: str, base: str, keys: list[str]) -> int:
+    import pandas as pd
+
+    if store == "duckdb":
+        import duckdb
+
+        with duckdb.connect(f"{base}/bench.duckdb") as con:
+            frame = con.execute(
+                "SELECT * FROM public.events WHERE day >= ? AND day < ?",
+                [pd.Timestamp(keys[0]), pd.Timestamp(keys[-1]) + pd.Timedelta(days=1)],
+            ).df()
+        return len(frame)
+    import pyarrow.dataset as ds
+
+    files = sorted(str(p) for p in Path(base, "events").rglob("*") if p.is_file())
+    return len(ds.dataset(files, format="parquet").to_table().to_pandas())
+
+
+def worker(spec: dict[str, Any]) -> None:
+    h.emit(run_side(spec))
+
+
+def main(argv: list[str]) -> int:
+    spec = h.worker_spec(argv)
+    if spec is not None:
+        worker(spec)
+        return 0
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="10 and 1,000 partitions only")
+    parser.add_argument("--no-dagster", action="store_true", help="wharf and raw only")
+    parser.add_argument("-n", type=int, nargs="+", default=None, help="partition counts")
+    args = parser.parse_args(argv[1:])
+    counts = args.n or ([10, 1000] if args.quick else [10, 1000, 3650, 12000])
+    run(counts, args.no_dagster)
+    return 0
+
+
+def run(counts: list[int], no_dagster: bool) -> dict[str, Any]:
+    dag_py, why = h.dagster_python(no_dagster)
+    sides: dict[str, Path | None] = {"wharf": h.wharf_python(), "dagster": dag_py}
+    print(
+        f"\n== Partitions: single-run backfill and a load of every partition ({ROWS} rows each) =="
+    )
+    print(f"   {h.machine_summary()}")
+    h.print_versions(sides)
+    got: dict[str, float | None] = {}
+    rows = []
+    for store in ("duckdb", "filesystem"):
+        for n in counts:
+            cell: dict[str, float | None] = {}
+            for step in ("backfill", "load", "raw"):
+                for side, python in sides.items():
+                    if python is None or (step == "raw" and side == "dagster"):
+                        continue
+                    if step == "backfill" and side == "dagster" and store == "filesystem":
+                        continue  # UPathIOManager refuses several partitions from one output
+                    spec = {"side": side, "store": store, "n": n, "step": step}
+                    r = h.run_worker(python, SCRIPT, spec, timeout=1800)
+                    ok = "error" not in r and r.get("ok")
+                    cell[f"{side} {step}"] = r["seconds"] if ok else None
+                    if not ok:
+                        print(f"  note: {side} {store} {n} {step}: {r.get('error', 'failed')}")
+            got.update({f"{store}|{n}|{k}": v for k, v in cell.items()})
+            wb, db = cell.get("wharf backfill"), cell.get("dagster backfill")
+            wl, dl, raw = cell.get("wharf load"), cell.get("dagster load"), cell.get("wharf raw")
+            rows.append([
+                store, f"{n:,}", h.fmt(wb, " s"), h.fmt(db, " s"), h.ratio(wb, db),
+                h.fmt(wl, " s"), h.fmt(dl, " s"), h.fmt(raw, " s"), h.ratio(wl, dl),
+                h.ratio(wl, raw),
+            ])  # fmt: skip
+    h.print_table(
+        ["store", "partitions", "backfill wharf", "dagster", "wharf/dg", "load wharf",
+         "dagster", "raw", "wharf/dg", "wharf/raw"],
+        rows,
+    )  # fmt: skip
+    if why and not no_dagster and dag_py is None:
+        print(f"  note: dagster: n/a ({why})")
+    return {"results": got}
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
