@@ -69,6 +69,17 @@ $(CHROMIUM_STAMP): $(STAMP)
 	@touch $@
 chromium: $(CHROMIUM_STAMP) ## ensure headless chromium + chromedriver for the UI tests (apt-get)
 
+# dosfstools and fusefat: a real case-insensitive file system (FAT in FUSE, no kernel module
+# needed) for the test of wharf's case probe; installed only when missing.
+FAT_STAMP := $(VENV)/.fusefat
+$(FAT_STAMP): $(STAMP)
+	@{ test -x /usr/sbin/mkfs.vfat && test -x /usr/bin/fusefat; } || { \
+	  echo "installing dosfstools and fusefat (Debian packages) for the case-insensitive file test"; \
+	  $(SUDO) apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q dosfstools fusefat; }
+	@test -x /usr/sbin/mkfs.vfat && test -x /usr/bin/fusefat
+	@touch $@
+
 # Azurite, the Azure Blob stand-in the object-store tests start (wharf.testing.servers).
 # Pinned: Azurite 3.36+ needs Node >= 22, this machine kind has Node 20 (backends.md).
 AZURITE_VERSION := 3.35.0
@@ -93,7 +104,7 @@ $(UI_STAMP): pyproject.toml | $(BIN)/uv
 dev: $(UI_STAMP) ## the web UI and schedule daemon on the example pipeline (wharf dev)
 	$(DEMO_ENV) ../$(BIN)/wharf dev -f sales_pipeline.py
 
-test: lint $(BQ_STAMP) $(PG_STAMP) $(AZURITE_STAMP) $(CHROMIUM_STAMP) ## lint, type-check, then run every test
+test: lint $(BQ_STAMP) $(PG_STAMP) $(AZURITE_STAMP) $(CHROMIUM_STAMP) $(FAT_STAMP) ## lint, type-check, then run every test
 	$(BIN)/pytest -q
 
 lint: venv ## ruff (format + lint) and mypy --strict

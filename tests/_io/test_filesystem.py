@@ -383,6 +383,63 @@ def test_a_pickle_on_a_full_disk_is_a_storage_error(tmp_path: Path) -> None:
     assert out["files"] == ["blob"]  # no temp file left behind
 
 
+_CASE_SCRIPT = """
+import json, sys
+from pathlib import Path
+import wharf as dg
+from wharf._io.blob_names import case_insensitive
+
+disk = Path(sys.argv[1])
+found = {"empty": case_insensitive(disk / "store")}  # nothing lettered there: a probe file
+(disk / "Orders").mkdir()
+found["listed"] = case_insensitive(disk)  # an entry looked up with its case swapped
+
+def asset(name):
+    @dg.asset(name=name)
+    def value():
+        return {name: 1}
+    return value
+
+try:
+    dg.materialize([asset("Sales"), asset("sales")],
+                   resources={"io_manager": dg.FilesystemIOManager(base_dir=str(disk / "store"))})
+    found["error"] = None
+except Exception as exc:
+    found["error"] = [type(exc).__name__, str(exc)]
+found["files"] = sorted(p.name for p in (disk / "store").glob("*")) if (disk / "store").exists() else []
+print(json.dumps(found))
+"""
+
+
+def test_names_differing_in_case_are_refused_on_a_case_insensitive_file_system(
+    tmp_path: Path,
+) -> None:
+    """On a real case-insensitive file system (FAT through FUSE: ``mkfs.vfat`` + ``fusefat``,
+    in a mount namespace of its own) the probe says so, and assets ``Sales`` and ``sales``,
+    which would be one file there, are refused before the run. Here (ext4/overlay) they are
+    two files."""
+    from tests.mounts import run_behind_mount
+    from wharf._io.blob_names import case_insensitive
+
+    image, disk = tmp_path / "fat.img", tmp_path / "disk"
+    disk.mkdir()
+    with image.open("wb") as f:
+        f.truncate(4 * 2**20)
+    mount = (
+        f"mkfs.vfat {image} >/dev/null && fusefat -o rw+ {image} {disk} >/dev/null 2>&1 && "
+        f"trap 'fusermount -u {disk}' EXIT"
+    )
+    out = run_behind_mount(mount, _CASE_SCRIPT, [str(disk)], tmp_path)
+    assert out["empty"] is True
+    assert out["listed"] is True
+    kind, text = out["error"]
+    assert kind == "DefinitionError", text
+    assert "'Sales'" in text
+    assert "'sales'" in text
+    assert out["files"] == []  # refused before anything was written
+    assert case_insensitive(tmp_path) is False
+
+
 _KILLED_WRITER_SCRIPT = """
 import sys, time
 from pathlib import Path
