@@ -190,7 +190,7 @@ def run(
             rss_small = rss_mb(server.pid)
             big_ms, big = median_ms(f"{base}/api/assets/big/preview?limit=50", repeats)
             rss_big = rss_mb(server.pid)
-            page = browser_times(base, assets + 2) if browser else None
+            drawn = browser_times(base, assets + 2) if browser else None
         assert len(graph["assets"]) == assets + 2, "graph lost assets"
         assert len(page["history"]) == 1000, "asset page lost history rows"
         assert len(big["rows"]) == 50, "preview lost rows"
@@ -211,12 +211,12 @@ def run(
         f"  server RSS after the 1e5 preview {rss_small:.0f} MB, after the {rows:.0e} one "
         f"{rss_big:.0f} MB: +{growth:.0f} MB (target < {TARGET_RSS_GROWTH_MB} MB)  {ok}"
     )
-    if page is None:
+    if drawn is None:
         print("  graph page in chromium: not measured (--no-browser, or no /usr/bin/chromium)")
     else:
         print(
-            f"  graph page in chromium, {assets + 2} nodes drawn: first load {page[0]:.0f} ms, "
-            f"reload (layout kept) {page[1]:.0f} ms; a selection filtered in {page[2]:.0f} ms"
+            f"  graph page in chromium, {assets + 2} nodes drawn: first load {drawn[0]:.0f} ms, "
+            f"reload (layout kept) {drawn[1]:.0f} ms; a selection filtered in {drawn[2]:.0f} ms"
         )
 
 

@@ -9,6 +9,8 @@ Statuses of an asset: ``never`` (no successful materialization recorded), ``fres
 
 from __future__ import annotations
 
+import weakref
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from wharf._core.assets import AssetsDefinition
@@ -42,10 +44,53 @@ def _status(last: Any, ok: Any, ups: list[Any]) -> str:
     return "stale" if newer else "fresh"
 
 
+@dataclass(frozen=True)
+class Shape:
+    """What the pages need of the definitions that no run changes: the keys in order, each
+    one's upstream and downstream keys (as text), its node without status, the edges and the
+    checks. Built once per loaded ``Definitions`` (a reload makes a new one)."""
+
+    order: list[str]
+    upstream: dict[str, list[str]]
+    downstream: dict[str, list[str]]
+    nodes: dict[str, dict[str, Any]]
+    edges: list[dict[str, str]]
+    checks: list[dict[str, Any]]
+
+
+_SHAPES: weakref.WeakKeyDictionary[Any, Shape] = weakref.WeakKeyDictionary()
+
+
+def shape(defs: Definitions) -> Shape:
+    """The :class:`Shape` of ``defs`` (kept while ``defs`` lives)."""
+    found = _SHAPES.get(defs)
+    if found is None:
+        found = _SHAPES[defs] = _shape(defs)
+    return found
+
+
+def _shape(defs: Definitions) -> Shape:
+    g = defs.asset_graph
+    order = [k.to_user_string() for k in g.toposort()]
+    upstream: dict[str, list[str]] = {}
+    downstream: dict[str, list[str]] = {k: [] for k in order}
+    edges = []
+    for key in g.toposort():
+        name, item = key.to_user_string(), g.by_key[key]
+        inputs = {i.key for i in item.inputs} if isinstance(item, AssetsDefinition) else set()
+        upstream[name] = [u.to_user_string() for u in g.upstream(key)]
+        for up in g.upstream(key):
+            downstream[up.to_user_string()].append(name)
+            kind = "input" if up in inputs else "dep"
+            edges.append({"from": up.to_user_string(), "to": name, "kind": kind})
+    nodes = {k.to_user_string(): _node(defs, k) for k in g.toposort()}
+    return Shape(order, upstream, downstream, nodes, edges, asset_checks(defs))
+
+
 def status_of(defs: Definitions, history: RunHistory, key: AssetKey) -> str:
     """The status of one asset (reads only its own and its upstreams' newest records)."""
     name = key.to_user_string()
-    ups = [history.last(u.to_user_string()) for u in defs.asset_graph.upstream(key)]
+    ups = [history.last(u) for u in shape(defs).upstream[name]]
     return _status(history.last(name, status=None), history.last(name), ups)
 
 
@@ -57,18 +102,17 @@ def statuses(
 ) -> dict[str, str]:
     """The status of every asset of ``defs``, by key text (``newest`` and ``good``: the
     history's newest and newest successful rows by key, when the caller has them)."""
-    graph = defs.asset_graph
+    found = shape(defs)
     newest = newest if newest is not None else history.latest_by_asset()
     good = good if good is not None else history.latest_by_asset("success")
-    out: dict[str, str] = {}
-    for key in graph.toposort():
-        name = key.to_user_string()
-        ups = [good.get(u.to_user_string()) for u in graph.upstream(key)]
-        out[name] = _status(newest.get(name), good.get(name), ups)
-    return out
+    return {
+        name: _status(newest.get(name), good.get(name), [good.get(u) for u in found.upstream[name]])
+        for name in found.order
+    }
 
 
-def _node(defs: Definitions, key: AssetKey, status: str, last: HistoryRecord | None) -> Any:
+def _node(defs: Definitions, key: AssetKey) -> dict[str, Any]:
+    """One asset's node, without what the run history says (status, last stored)."""
     item = defs.asset_graph.by_key[key]
     im_key = io_manager_key_of(defs.asset_graph, key)
     executable = isinstance(item, AssetsDefinition)
@@ -82,32 +126,39 @@ def _node(defs: Definitions, key: AssetKey, status: str, last: HistoryRecord | N
         "io_manager": im_key,
         "io_manager_type": _manager_type(defs, im_key),
         "partitioned": item.partitions_def is not None,
-        "status": status,
-        "last_materialized": last.started_at if last is not None else None,
     }
+
+
+def _with_status(node: dict[str, Any], status: str, last: HistoryRecord | None) -> Any:
+    return {**node, "status": status, "last_materialized": last.started_at if last else None}
+
+
+def _good(
+    found: Shape, history: RunHistory, newest: dict[str, HistoryRecord]
+) -> dict[str, HistoryRecord]:
+    """The newest successful row of each asset: its newest row when that succeeded (most do),
+    else one indexed look-up (a second scan of the whole history would cost more)."""
+    good = {}
+    for name in found.order:
+        row = newest.get(name)
+        if row is not None and row.status != "success":
+            row = history.last(name)
+        if row is not None:
+            good[name] = row
+    return good
 
 
 def graph(defs: Definitions, history: RunHistory) -> dict[str, Any]:
     """Every asset as a node (status included), every input or ``deps`` edge, and every asset
     check with its newest result."""
-    g = defs.asset_graph
+    found = shape(defs)
     newest = history.latest_by_asset()
-    good = history.latest_by_asset("success")
+    good = _good(found, history, newest)
     status = statuses(defs, history, newest, good)
-    nodes = [
-        _node(defs, k, status[k.to_user_string()], good.get(k.to_user_string()))
-        for k in g.toposort()
-    ]
-    edges = []
-    for key in g.toposort():
-        item = g.by_key[key]
-        inputs = {i.key for i in item.inputs} if isinstance(item, AssetsDefinition) else set()
-        for up in g.upstream(key):
-            kind = "input" if up in inputs else "dep"
-            edges.append({"from": up.to_user_string(), "to": key.to_user_string(), "kind": kind})
+    nodes = [_with_status(found.nodes[k], status[k], good.get(k)) for k in found.order]
     checks = check_results(defs, history, newest)
     groups = sorted({n["group"] for n in nodes})
-    return {"assets": nodes, "edges": edges, "checks": checks, "groups": groups}
+    return {"assets": nodes, "edges": found.edges, "checks": checks, "groups": groups}
 
 
 def asset_checks(defs: Definitions) -> list[dict[str, Any]]:
@@ -149,7 +200,7 @@ def check_results(
     """Every asset check with its newest evaluation (status, severity, when, run, metadata)."""
     newest = latest if latest is not None else history.latest_by_asset()
     out = []
-    for check in asset_checks(defs):
+    for check in shape(defs).checks:
         row = newest.get(check["key"])
         out.append(
             {
@@ -193,13 +244,10 @@ def asset(defs: Definitions, history: RunHistory, key_text: str, limit: int = 10
     name = key.to_user_string()
     status = status_of(defs, history, key)
     latest = history.last(name)
-    node = _node(defs, key, status, latest)
-    node["upstream"] = [u.to_user_string() for u in defs.asset_graph.upstream(key)]
-    node["downstream"] = [
-        k.to_user_string()
-        for k in defs.asset_graph.toposort()
-        if key in defs.asset_graph.upstream(k)
-    ]
+    found = shape(defs)
+    node = _with_status(found.nodes[name], status, latest)
+    node["upstream"] = list(found.upstream[name])
+    node["downstream"] = list(found.downstream[name])
     node["code_version"] = getattr(item, "code_version", None)
     node["definition_metadata"] = {k: str(v) for k, v in dict(item.metadata).items()}
     rows = history.for_asset(name, limit)
@@ -249,7 +297,7 @@ def _partitions(defs: Definitions, history: RunHistory, item: Any, name: str) ->
 
 def _checks_of(defs: Definitions, history: RunHistory, name: str) -> list[dict[str, Any]]:
     """The checks of one asset with their newest results (reads only their own rows)."""
-    mine = [c for c in asset_checks(defs) if c["asset"] == name]
+    mine = [c for c in shape(defs).checks if c["asset"] == name]
     latest = {c["key"]: r for c in mine if (r := history.last(c["key"], status=None))}
     return [c for c in check_results(defs, history, latest) if c["asset"] == name]
 
