@@ -98,3 +98,50 @@ def test_a_subset_needs_only_the_checks_of_its_selected_assets() -> None:
     found = [(e.asset_key.to_user_string(), e.check_name)
              for e in result.get_asset_check_evaluations()]  # fmt: skip
     assert found == [("a", "a_has_rows")]
+
+
+def test_a_failed_blocking_check_keeps_the_other_evaluations_of_its_step() -> None:
+    result = dg.materialize([two([])], resources={"io_manager": dg.InMemoryIOManager()},
+                            raise_on_error=False)  # fmt: skip
+    found = {(e.asset_key.to_user_string(), e.check_name): e.passed
+             for e in result.get_asset_check_evaluations()}  # fmt: skip
+    assert found == {("a", "a_has_rows"): True, ("b", "b_has_rows"): False}
+    with RunHistory() as history:
+        a = history.last("a#a_has_rows", status=None)
+    assert a is not None
+    assert a.run_id == result.run_id
+    assert a.metadata["passed"] is True
+
+
+def test_a_key_prefix_given_later_prefixes_the_check_specs_and_the_inputs() -> None:
+    import types
+
+    module = types.ModuleType("checked_multi")
+
+    @dg.asset
+    def raw() -> list[int]:
+        return [1, 2, 3]
+
+    @dg.multi_asset(
+        specs=[dg.AssetSpec("a"), dg.AssetSpec("b", deps=["raw"])],
+        check_specs=[dg.AssetCheckSpec("b_has_rows", asset="b", blocking=True)],
+    )
+    def make(context: dg.AssetExecutionContext, raw: list[int]):
+        for key in sorted(context.selected_asset_keys):
+            yield dg.MaterializeResult(asset_key=key, value=len(raw))
+        yield dg.AssetCheckResult(check_name="b_has_rows", passed=bool(raw))
+
+    module.raw, module.make = raw, make  # type: ignore[attr-defined]
+    loaded = dg.load_assets_from_modules([module], key_prefix="lake")
+    (node,) = [item for item in loaded if isinstance(item, type(make))]
+    assert [s.asset_key for s in node.check_specs] == [dg.AssetKey(["lake", "b"])]
+    assert [i.key for i in node.inputs] == [dg.AssetKey(["lake", "raw"])]
+    graph = dg.Definitions(assets=loaded).get_repository_def().asset_graph
+    assert dg.AssetKey(["lake", "raw"]) in graph.upstream(dg.AssetKey(["lake", "b"]))
+    result = dg.materialize(loaded, resources={"io_manager": dg.InMemoryIOManager()})
+    [evaluation] = result.get_asset_check_evaluations()
+    assert (evaluation.asset_key, evaluation.check_name) == (
+        dg.AssetKey(["lake", "b"]),
+        "b_has_rows",
+    )
+    assert evaluation.passed

@@ -11,9 +11,10 @@ summary and in ``wharf show KEY``.
 from __future__ import annotations
 
 import enum
+import functools
 import inspect
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,16 +85,26 @@ class AssetCheckEvaluation:
 
 
 class AssetCheckFailedError(AssetExecutionError):
-    """A blocking check did not pass: its step fails, and the checked asset's dependants skip."""
+    """A blocking check did not pass: its step fails, and the checked asset's dependants skip.
 
-    def __init__(self, message: str, evaluation: AssetCheckEvaluation) -> None:
+    ``evaluation`` is the failed one; ``evaluations`` every evaluation of the step (an asset's
+    or multi-asset's other ``check_specs`` too), in the order they were given.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        evaluation: AssetCheckEvaluation,
+        evaluations: Sequence[AssetCheckEvaluation] = (),
+    ) -> None:
         super().__init__(message, asset=evaluation.asset_key.to_user_string())
         self.evaluation = evaluation
+        self.evaluations = list(evaluations) or [evaluation]
 
     def __reduce__(self) -> tuple[Any, ...]:  # crosses to the parent from a worker process
         return (
             type(self),
-            (self.message, self.evaluation),
+            (self.message, self.evaluation, self.evaluations),
             {"__notes__": getattr(self, "__notes__", [])},
         )
 
@@ -126,16 +137,16 @@ class AssetChecksDefinition:
         self.resource_params = dict(resource_params)
         self.required_resource_keys = set(required_resource_keys) | set(resource_params.values())
 
-    @property
+    @functools.cached_property
     def check_key(self) -> str:
         """``asset#check``: the name run history keeps the evaluations under."""
         return f"{self.asset_key.to_user_string()}#{self.name}"
 
-    @property
+    @functools.cached_property
     def step_key(self) -> str:
         return f"{self.asset_key.to_python_identifier()}__check__{self.name}"
 
-    @property
+    @functools.cached_property
     def upstream_keys(self) -> tuple[AssetKey, ...]:
         return (self.asset_key, *self.additional_ins.values())
 
@@ -332,7 +343,7 @@ def evaluations(outcomes: Iterable[Any], graph: Any) -> list[AssetCheckEvaluatio
             asset = graph.by_key.get(keys[0]) if keys else None
             if getattr(asset, "check_specs", None):  # checks the asset evaluated itself
                 if isinstance(o.error, AssetCheckFailedError):
-                    found.append(o.error.evaluation)
+                    found.extend(o.error.evaluations)
                 elif o.status == "success":
                     found.extend(spec_evaluations(asset, o.reported, keys))
             continue
@@ -427,21 +438,23 @@ def spec_evaluations(
 
 def enforce_spec_checks(asset: Any, reported: Iterable[Any], keys: Iterable[AssetKey] = ()) -> None:
     """After an asset with ``check_specs=`` stored its value: every spec has a result, and a
-    blocking one that failed with severity ERROR fails the step (downstream assets skip)."""
-    for e in spec_evaluations(asset, reported, keys):
+    blocking one that failed with severity ERROR fails the step (downstream assets skip); the
+    error keeps every evaluation of the step, the passed ones too."""
+    found = spec_evaluations(asset, reported, keys)
+    for e in found:
         if not e.passed and e.blocking and e.severity is AssetCheckSeverity.ERROR:
             msg = (
                 f"blocking asset check {e.check_name!r} of asset "
                 f"{e.asset_key.to_user_string()!r} did not pass; the assets downstream of it "
                 "are skipped (the asset itself was stored)"
             )
-            raise AssetCheckFailedError(msg, e)
+            raise AssetCheckFailedError(msg, e, found)
 
 
 def spec_history_rows(outcome: Any, asset: Any) -> list[tuple[str, dict[str, MetadataValue]]]:
     """``(ASSET#CHECK, metadata)`` for each check an asset with ``check_specs`` evaluated."""
     if isinstance(outcome.error, AssetCheckFailedError):
-        found = [outcome.error.evaluation]
+        found = outcome.error.evaluations
     elif outcome.status == "success":
         found = spec_evaluations(asset, outcome.reported, outcome.asset_keys)
     else:

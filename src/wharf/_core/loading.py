@@ -57,15 +57,15 @@ def _finish(
 
 
 def _regroup(item: Any, group: str | None, prefix: Any, all_items: list[Any]) -> Any:
+    own = {k for i in all_items for k in getattr(i, "keys", {i.key})}
     if hasattr(item, "regrouped"):  # a multi-asset: every asset key gets the prefix
         parts = [prefix] if isinstance(prefix, str) else list(prefix or [])
-        return item.regrouped(group, parts)
+        return item.regrouped(group, parts, own)
     out = copy.copy(item)
     if group is not None:
         out.group_name = group
     if prefix is not None and isinstance(item, AssetsDefinition):
         parts = [prefix] if isinstance(prefix, str) else list(prefix)
-        own = {k for i in all_items for k in getattr(i, "keys", {i.key})}
         out.key = AssetKey([*parts, *item.key.path])
         # inputs on assets loaded together get the prefix too, as Dagster does
         out.inputs = tuple(

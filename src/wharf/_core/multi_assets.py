@@ -170,17 +170,41 @@ class MultiAssetsDefinition(AssetsDefinition):
             found.append(one)
         return found
 
-    def regrouped(self, group: str | None, prefix: Sequence[str] | None) -> MultiAssetsDefinition:
+    def regrouped(
+        self,
+        group: str | None,
+        prefix: Sequence[str] | None,
+        loaded: Iterable[AssetKey] = (),
+    ) -> MultiAssetsDefinition:
         """A copy in ``group`` with ``prefix`` before every asset key (for
-        ``load_assets_from_modules(group_name=, key_prefix=)``)."""
+        ``load_assets_from_modules(group_name=, key_prefix=)``): its assets' keys, its check
+        specs' assets, and, as Dagster does, its inputs and deps on assets among ``loaded``
+        (the assets loaded with it, its own included)."""
         out = copy.copy(self)
         if group is not None:
             out.group_name = group
             out.outs = {n: replace(o, group_name=None) for n, o in self.outs.items()}
-        if prefix:
-            out.outs = {n: replace(o, key=AssetKey([*prefix, *o.key.path]))
-                        for n, o in out.outs.items()}  # fmt: skip
-            out.key = next(iter(out.outs.values())).key
+        if not prefix:
+            return out
+        own = {*loaded, *self.keys}
+
+        def moved(key: AssetKey) -> AssetKey:
+            return AssetKey([*prefix, *key.path]) if key in own else key
+
+        out.outs = {n: replace(o, key=moved(o.key), deps=tuple(map(moved, o.deps)))
+                    for n, o in out.outs.items()}  # fmt: skip
+        out.key = next(iter(out.outs.values())).key
+        out.inputs = tuple(replace(i, key=moved(i.key)) for i in self.inputs)
+        out.deps = tuple(map(moved, self.deps))
+        if hasattr(self, "internal_asset_deps"):
+            out.internal_asset_deps = {
+                n: set(map(moved, keys)) for n, keys in self.internal_asset_deps.items()
+            }
+        out.check_specs = [
+            replace(s, asset=moved(s.asset_key),
+                    additional_deps=tuple(moved(to_asset_key(d)) for d in s.additional_deps))
+            for s in self.check_specs
+        ]  # fmt: skip
         return out
 
     def _whole_unless_subsettable(
