@@ -122,12 +122,15 @@ def dagster_python(skip: bool) -> tuple[Path | None, str]:
 def bench_env(**extra: str) -> dict[str, str]:
     """Environment for every benchmark subprocess, the same for both sides.
 
-    Bytecode is cached under bench/.cache (the Makefile exports PYTHONDONTWRITEBYTECODE, which
-    would make every fresh process recompile wharf's or Dagster's sources and swamp import times).
+    ``import wharf`` finds this checkout's ``src/``. Bytecode is cached under bench/.cache (the
+    Makefile exports PYTHONDONTWRITEBYTECODE, which would make every fresh process recompile
+    wharf's or Dagster's sources and swamp import times).
     """
     env = dict(os.environ)
     for name in ("PYTHONDONTWRITEBYTECODE", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"):
         env.pop(name, None)
+    # wharf from this checkout's src/, whatever checkout the venv's editable install names
+    env["PYTHONPATH"] = str(REPO / "src")
     env["PYTHONPYCACHEPREFIX"] = str(CACHE_DIR / "pycache")
     env["WHARF_HOME"] = str(CACHE_DIR / "wharf-home")
     env["DAGSTER_HOME"] = str(CACHE_DIR / "dagster-home")

@@ -5,17 +5,20 @@
   target for wharf: under 0.1 ms per asset for config validation and for check evaluation);
 * resolving selections over a graph of 10,000 assets (10 groups of 1,000-asset chains):
   ``"*a9999"`` (string syntax), ``AssetSelection.groups(...).downstream()`` and an ``and``/``not``
-  expression (target for wharf: under 50 ms each).
+  expression (target for wharf: under 50 ms each; median of 5, each after ``gc.collect()``).
 
 The same worker runs ``import wharf as dg`` and ``import dagster as dg`` (bench/.venv-dagster,
 built on first use) in fresh subprocesses; the ratio column is wharf/Dagster.
 
-    .venv/bin/python bench/config_checks.py            # 1,000 assets, 3 repeats
+    .venv/bin/python bench/config_checks.py            # 1,000 assets, 5 repeats
     .venv/bin/python bench/config_checks.py --quick    # 200 assets, 1 repeat
 """
 
 import argparse
+import gc
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ import _harness as h
 SCRIPT = Path(__file__).resolve()
 TARGET_EXTRA_MS = 0.1
 TARGET_SELECT_MS = 50.0
+SELECT_REPEATS = 5
 
 
 def chain(dg: Any, n: int, *, config: bool, checks: bool) -> list[Any]:
@@ -76,22 +80,47 @@ def step_config_class(dg: Any) -> Any:
     return _CONFIG_CLASSES[dg.__name__]
 
 
-def time_run(dg: Any, n: int, repeats: int, **kind: bool) -> float:
+def time_run(dg: Any, n: int, *, config: bool, checks: bool) -> float:
+    """Seconds of one ``materialize`` of the chain (built before the clock starts)."""
     run_config = None
-    if kind["config"]:
+    if config:
         run_config = {"ops": {f"a{i}": {"config": {"inc": 1}} for i in range(1, n)}}
-    best = []
-    for _ in range(repeats):
-        items = chain(dg, n, **kind)
-        t0 = time.perf_counter()
-        result = dg.materialize(
-            items, resources={"io_manager": dg.InMemoryIOManager()}, run_config=run_config
-        )
-        best.append(time.perf_counter() - t0)
-        if not result.success or result.output_for_node(f"a{n - 1}") != n - 1:
-            msg = "the chain did not compute"
-            raise RuntimeError(msg)
-    return h.median(best)
+    items = chain(dg, n, config=config, checks=checks)
+    t0 = time.perf_counter()
+    result = dg.materialize(
+        items, resources={"io_manager": dg.InMemoryIOManager()}, run_config=run_config
+    )
+    seconds = time.perf_counter() - t0
+    if not result.success or result.output_for_node(f"a{n - 1}") != n - 1:
+        msg = "the chain did not compute"
+        raise RuntimeError(msg)
+    return seconds
+
+
+KINDS = {
+    "plain_s": {"config": False, "checks": False},
+    "config_s": {"config": True, "checks": False},
+    "checks_s": {"config": False, "checks": True},
+}
+
+
+def time_runs(dg: Any, n: int, repeats: int) -> dict[str, float]:
+    """Median seconds of each kind of chain. The kinds alternate (plain, config, checks,
+    plain, ...) after one warm-up run each, so drift on a shared machine hits them alike;
+    each kind keeps its own run history (wharf's ``$WHARF_HOME``), so no kind reads the
+    history the others wrote."""
+    home = os.environ.get("WHARF_HOME")
+    times: dict[str, list[float]] = {k: [] for k in KINDS}
+    with tempfile.TemporaryDirectory() as tmp:
+        for rep in range(repeats + 1):
+            for name, kind in KINDS.items():
+                os.environ["WHARF_HOME"] = str(Path(tmp) / name)
+                seconds = time_run(dg, n, **kind)
+                if rep:  # the first round warms up
+                    times[name].append(seconds)
+    if home is not None:
+        os.environ["WHARF_HOME"] = home
+    return {name: h.median(ts) for name, ts in times.items()}
 
 
 def wide_graph(dg: Any, groups: int = 10, length: int = 1000) -> list[Any]:
@@ -116,12 +145,16 @@ def time_selections(dg: Any) -> dict[str, float]:
         "'tag:t=1 and not group:g9'": lambda: sel.from_string('tag:"t"="1" and not group:"g9"'),
     }
     for label, build in cases.items():
-        t0 = time.perf_counter()
-        keys = build().resolve(graph)
-        out[label] = time.perf_counter() - t0
-        if not keys:
-            msg = f"{label} selected nothing"
-            raise RuntimeError(msg)
+        times = []
+        for _ in range(SELECT_REPEATS):
+            gc.collect()  # each repeat starts clean: no collection left over from the last one
+            t0 = time.perf_counter()
+            keys = build().resolve(graph)
+            times.append(time.perf_counter() - t0)
+            if not keys:
+                msg = f"{label} selected nothing"
+                raise RuntimeError(msg)
+        out[label] = h.median(times)
     return out
 
 
@@ -131,17 +164,13 @@ def worker(spec: dict[str, Any]) -> None:
     else:
         import dagster as dg
     n, repeats = spec["n"], spec["repeats"]
-    result = {
-        "plain_s": time_run(dg, n, repeats, config=False, checks=False),
-        "config_s": time_run(dg, n, repeats, config=True, checks=False),
-        "checks_s": time_run(dg, n, repeats, config=False, checks=True),
-        "select_s": time_selections(dg),
-    }
+    result: dict[str, Any] = time_runs(dg, n, repeats)
+    result["select_s"] = time_selections(dg)
     h.emit(result)
 
 
 def run(quick: bool, no_dagster: bool) -> dict[str, Any]:
-    n, repeats = (200, 1) if quick else (1000, 3)
+    n, repeats = (200, 1) if quick else (1000, 5)
     dag_py, why = h.dagster_python(no_dagster)
     sides: dict[str, Path | None] = {"wharf": h.wharf_python(), "dagster": dag_py}
     print(f"\n== Run config, asset checks and selections: chain of {n}, InMemoryIOManager ==")

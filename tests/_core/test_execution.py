@@ -311,6 +311,27 @@ def test_history_records_each_materialization() -> None:
     assert "nope" in (records["bad"].error or "")
 
 
+def test_a_step_reads_the_history_rows_of_the_steps_before_it() -> None:
+    # the rows are written by a thread of their own; a read in the run still sees them
+    seen: list[str | None] = []
+
+    @dg.asset
+    def first() -> int:
+        return 1
+
+    @dg.asset
+    def second(first: int) -> int:
+        with RunHistory() as history:
+            row = history.last("first")
+        seen.append(row.run_id if row is not None else None)
+        return first
+
+    result = dg.materialize([first, second], resources={"io_manager": Recorder()})
+    assert seen == [result.run_id]
+    with RunHistory() as history:
+        assert [r.asset_key for r in history.for_run(result.run_id)] == ["first", "second"]
+
+
 def test_history_lives_under_wharf_home(wharf_home: Any) -> None:
     @dg.asset
     def one() -> int:

@@ -187,8 +187,8 @@ class AssetChecksDefinition:
 
         def run(**kwargs: Any) -> AssetCheckResult:
             result = check.evaluate(check.fn(**kwargs))
-            evaluation = check.evaluation(result)
             if not result.passed and check.blocking and result.severity is AssetCheckSeverity.ERROR:
+                evaluation = check.evaluation(result)
                 msg = (
                     f"blocking asset check {check.name!r} of asset "
                     f"{check.asset_key.to_user_string()!r} did not pass"

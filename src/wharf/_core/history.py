@@ -322,25 +322,36 @@ class RunHistory:
         row = self._connect().execute("SELECT MAX(rowid) FROM materializations").fetchone()
         return int(row[0] or 0)
 
-    def versions(self) -> dict[tuple[str, str | None], HistoryRecord]:
+    def versions(
+        self, keys: Iterable[str] | None = None
+    ) -> dict[tuple[str, str | None], HistoryRecord]:
         """The newest successful record (or observation) of every (asset key, partition key):
-        what staleness and skip-unchanged runs compare with (one query for the whole graph)."""
+        what staleness and skip-unchanged runs compare with (one query for the whole graph;
+        ``keys``: only these asset keys, e.g. a run's graph, not the checks' rows)."""
+        where, params = _only(keys)
         rows = self._rows(
             f"SELECT {_COLUMNS} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY asset_key, "
             "partition_key ORDER BY started_at DESC, rowid DESC) AS newest "
-            "FROM materializations WHERE status IN ('success', 'observed')) WHERE newest = 1",
-            (),
+            f"FROM materializations WHERE status IN ('success', 'observed'){where}) "
+            "WHERE newest = 1",
+            params,
         )
         return {(r.asset_key, r.partition_key): r for r in rows}
 
-    def latest_attempts(self) -> dict[tuple[str, str | None], str]:
+    def latest_attempts(
+        self, keys: Iterable[str] | None = None
+    ) -> dict[tuple[str, str | None], str]:
         """The status of the newest attempt (success or failed; not retries or skips) of every
-        (asset key, partition key)."""
+        (asset key, partition key) (``keys``: only these asset keys)."""
         if not self.path.exists():
             return {}
+        where, params = _only(keys)
         rows = self._connect().execute(
-            "SELECT asset_key, partition_key, status FROM materializations "
-            "WHERE status IN ('success', 'failed') ORDER BY started_at, rowid"
+            "SELECT asset_key, partition_key, status FROM (SELECT asset_key, partition_key, "
+            "status, ROW_NUMBER() OVER (PARTITION BY asset_key, partition_key "
+            "ORDER BY started_at DESC, rowid DESC) AS newest FROM materializations "
+            f"WHERE status IN ('success', 'failed'){where}) WHERE newest = 1",
+            params,
         )
         return {(str(r[0]), r[1]): str(r[2]) for r in rows.fetchall()}
 
@@ -392,6 +403,13 @@ class RunHistory:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def _only(keys: Iterable[str] | None) -> tuple[str, tuple[Any, ...]]:
+    """The ``AND asset_key IN (...)`` clause (and its parameter) for ``keys``; none for None."""
+    if keys is None:
+        return "", ()
+    return " AND asset_key IN (SELECT value FROM json_each(?))", (json.dumps(list(keys)),)
 
 
 def _record(r: Sequence[Any]) -> HistoryRecord:

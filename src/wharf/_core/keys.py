@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from wharf.errors import UnsafeNameError
 
-_FORBIDDEN_CHARS = ("/", "\\", "\x00")
+#: a path separator, NUL or another control character
+_FORBIDDEN = re.compile(r"[/\\\x00-\x1f]")
+_RESERVED = frozenset(("", ".", ".."))
 
 
 def check_safe_name(part: str, *, what: str, asset: str | None = None) -> str:
@@ -26,12 +29,7 @@ def check_safe_name(part: str, *, what: str, asset: str | None = None) -> str:
     if not isinstance(part, str):
         msg = f"{what} must be a string, got {type(part).__name__}: {part!r}"
         raise UnsafeNameError(msg, asset=asset, expected="str", got=type(part).__name__)
-    bad = (
-        part in ("", ".", "..")
-        or any(c in part for c in _FORBIDDEN_CHARS)
-        or any(ord(c) < 32 for c in part)
-    )
-    if bad:
+    if part in _RESERVED or _FORBIDDEN.search(part) is not None:
         where = f" (asset {asset!r})" if asset and asset != part else ""
         msg = (
             f"{what} {part!r}{where} is unsafe as a path or table name: expected a non-empty "
@@ -64,7 +62,8 @@ class AssetKey:
             msg = "an asset key needs at least one name part, got an empty key"
             raise UnsafeNameError(msg, expected="one or more parts", got="[]")
         for part in parts:
-            check_safe_name(part, what="asset key part", asset="/".join(map(str, parts)))
+            if not isinstance(part, str) or part in _RESERVED or _FORBIDDEN.search(part):
+                check_safe_name(part, what="asset key part", asset="/".join(map(str, parts)))
         self.path: tuple[str, ...] = tuple(parts)
         self._hash = hash(self.path)
 

@@ -15,8 +15,7 @@ import logging
 import re
 import threading
 import traceback
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 MASK = "**********"
@@ -81,16 +80,28 @@ def mask(text: str, secrets: Iterable[str]) -> str:
     return _AWS_CREDENTIAL.sub(rf"\g<1>{MASK}", text) if "Credential=" in text else text
 
 
-class _StepHandler(logging.Handler):
+class _Capture:
+    """One step's capture: its lines, the secrets to mask, the live sink."""
+
+    __slots__ = ("key", "lines", "secrets", "sink")
+
     def __init__(self, key: Any, secrets: tuple[str, ...]) -> None:
-        super().__init__(logging.DEBUG)
         self.key, self.secrets = key, secrets
-        self.thread = threading.get_ident()
         self.lines: list[LogLine] = []
         self.sink = LIVE_SINK.get()
 
+
+class _StepHandler(logging.Handler):
+    """The one handler behind every capture: a record goes to the captures open on the thread
+    that emitted it. It sits on the root logger only while a capture is open."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.captures: dict[int | None, list[_Capture]] = {}
+
     def emit(self, record: logging.LogRecord) -> None:
-        if record.thread != self.thread:
+        captures = self.captures.get(record.thread)
+        if not captures:
             return
         try:
             message = record.getMessage()
@@ -98,25 +109,48 @@ class _StepHandler(logging.Handler):
             message = f"{record.msg} {record.args}"
         if record.exc_info and record.exc_info[1] is not None:
             message += "\n" + "".join(traceback.format_exception(record.exc_info[1])).rstrip()
-        line = LogLine(record.created, record.levelname, record.name, mask(message, self.secrets))
-        self.lines.append(line)
-        if self.sink is not None:
-            try:
-                self.sink(self.key, line)
-            except Exception:  # the display must never fail the step
-                self.sink = None
+        for cap in list(captures):
+            line = LogLine(
+                record.created, record.levelname, record.name, mask(message, cap.secrets)
+            )
+            cap.lines.append(line)
+            if cap.sink is not None:
+                try:
+                    cap.sink(cap.key, line)
+                except Exception:  # the display must never fail the step
+                    cap.sink = None
 
 
-@contextmanager
-def capture_step_logs(key: Any, secrets: Iterable[str] = ()) -> Iterator[list[LogLine]]:
-    """Capture the records this thread emits while the block runs; yields the list of lines."""
-    handler = _StepHandler(key, tuple(s for s in secrets if s))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    try:
-        yield handler.lines
-    finally:
-        root.removeHandler(handler)
+_HANDLER = _StepHandler()
+_CAPTURES_LOCK = threading.Lock()
+
+
+class capture_step_logs:  # noqa: N801 - used as a function: ``with capture_step_logs(...)``
+    """Capture the records this thread emits while the block runs; ``as`` gives the list of
+    lines (a class, not a generator: it is entered once per step)."""
+
+    __slots__ = ("cap", "thread")
+
+    def __init__(self, key: Any, secrets: Iterable[str] = ()) -> None:
+        self.cap = _Capture(key, tuple(s for s in secrets if s))
+        self.thread = threading.get_ident()
+
+    def __enter__(self) -> list[LogLine]:
+        root = logging.getLogger()
+        with _CAPTURES_LOCK:
+            _HANDLER.captures.setdefault(self.thread, []).append(self.cap)
+            if _HANDLER not in root.handlers:  # (a logging.basicConfig(force=True) removes it)
+                root.addHandler(_HANDLER)
+        return self.cap.lines
+
+    def __exit__(self, *exc_info: object) -> None:
+        with _CAPTURES_LOCK:
+            mine = _HANDLER.captures.get(self.thread, [])
+            mine[:] = [c for c in mine if c is not self.cap]
+            if not mine:
+                _HANDLER.captures.pop(self.thread, None)
+            if not _HANDLER.captures:  # no step is running: leave the root logger as it was
+                logging.getLogger().removeHandler(_HANDLER)
 
 
 def secret_values(resources: Iterable[Any]) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ see :meth:`ExecutionPlan.expand`.
 
 from __future__ import annotations
 
+import functools
 import heapq
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -164,17 +165,17 @@ class Step:
     tags: Mapping[str, str] = field(default_factory=dict)
     unselected_outputs: frozenset[str] = frozenset()
 
-    @property
+    @functools.cached_property
     def display_key(self) -> AssetKey:
         """The key progress and results show: the asset's key for a one-asset step, else the
-        step key as a one-part key."""
+        step key as a one-part key (computed once: a step's outputs never change)."""
         if len(self.outputs) == 1:
             only = next(iter(self.outputs.values()))
             if only.asset_key is not None and self.kind == "asset":
                 return only.asset_key
         return AssetKey([self.key])
 
-    @property
+    @functools.cached_property
     def asset_keys(self) -> tuple[AssetKey, ...]:
         """The assets this step materializes, in output order."""
         return tuple(o.asset_key for o in self.outputs.values() if o.asset_key is not None)

@@ -111,7 +111,8 @@ class VersionTracker:
         """The versions ``history`` holds (none without one)."""
         if history is None:
             return cls(graph, {}, {}, skip_unchanged)
-        return cls(graph, history.versions(), history.latest_attempts(), skip_unchanged)
+        keys = [k.to_user_string() for k in graph.by_key]  # not the checks' ASSET#CHECK rows
+        return cls(graph, history.versions(keys), history.latest_attempts(keys), skip_unchanged)
 
     def data_version(self, key: AssetKey, partition: str | None) -> str | None:
         slot = (key.to_user_string(), partition)
