@@ -312,7 +312,6 @@ def test_history_records_each_materialization() -> None:
 
 
 def test_a_step_reads_the_history_rows_of_the_steps_before_it() -> None:
-    # the rows are written by a thread of their own; a read in the run still sees them
     seen: list[str | None] = []
 
     @dg.asset

@@ -702,17 +702,14 @@ def run_plan(
         run.versions = VersionTracker.load(graph, history, skip_unchanged=skip_unchanged)
     if current_time is not None:
         run.current_time = current_time
-    # the steps' history rows are written by a thread of their own while the run goes on
-    behind = history.writing_behind() if history is not None else contextlib.nullcontext()
     if getattr(executor, "isolated", False):
         # each worker sets up its own resources; here only fail early on a missing EnvVar
         run_resources.resolve_env()
-        with behind:
-            outcomes = executor(run, plan.order, listener=listener, history=history)
+        outcomes = executor(run, plan.order, listener=listener, history=history)
         with run_resources:  # so the result can load what the workers stored
             pass
         return run, outcomes
-    with run_resources, behind:
+    with run_resources:
         outcomes = executor(run, plan.order, listener=listener, history=history)
     return run, outcomes
 
