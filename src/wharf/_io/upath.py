@@ -18,6 +18,7 @@ import contextlib
 import errno
 import logging
 import os
+import time
 import uuid
 from abc import abstractmethod
 from collections.abc import Callable
@@ -42,19 +43,42 @@ _PATH_ERRORS = frozenset({errno.ENAMETOOLONG, errno.EISDIR, errno.ENOTDIR, errno
 _LOG = logging.getLogger("wharf")
 
 
-def sweep_stale(folder: Path, prefix: str, suffix: str) -> None:
+def sweep_stale(folder: Path, prefix: str, suffix: str, *, marker: str = "") -> None:
     """Remove ``<prefix><pid>-<id><suffix>`` files in ``folder`` whose writer process is gone
-    (killed mid-write: ``kill -9`` leaves its temp file); a live writer's file is kept."""
+    (killed mid-write: ``kill -9`` leaves its temp file); a live writer's file is kept. With a
+    ``marker``, the PID follows the marker's last occurrence in the name."""
     try:
-        names = [n for n in os.listdir(folder) if n.startswith(prefix) and n.endswith(suffix)]
+        names = [
+            n
+            for n in os.listdir(folder)
+            if n.startswith(prefix) and n.endswith(suffix) and marker in n
+        ]
     except OSError:
         return
     for name in names:
-        pid = name[len(prefix) : -len(suffix)].split("-", 1)[0]
+        body = name[len(prefix) : -len(suffix)]
+        pid = (body.rsplit(marker, 1)[-1] if marker else body).split("-", 1)[0]
         if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
             with contextlib.suppress(OSError):
                 (folder / name).unlink()
                 _LOG.info("removed %s, left by writer process %s that is gone", name, pid)
+
+
+#: folder -> when its stale temp files were last swept (monotonic seconds)
+_SWEPT_FOLDERS: dict[str, float] = {}
+_SWEEP_EVERY_S = 60.0
+
+
+def sweep_folder(folder: Path) -> None:
+    """Remove what killed writers left in ``folder`` (any value's temp file), at most once a
+    minute per folder: listing a folder of 12,000 partition files before each of 12,000 writes
+    would make a range run quadratic."""
+    now, key = time.monotonic(), str(folder)
+    last = _SWEPT_FOLDERS.get(key)
+    if last is not None and now - last < _SWEEP_EVERY_S:
+        return
+    _SWEPT_FOLDERS[key] = now
+    sweep_stale(folder, ".", ".tmp", marker=".wharf-")
 
 
 def local_path(path: Any) -> Path:
@@ -214,7 +238,7 @@ class UPathIOManager(IOManager):
         tmp = path.with_name(f"{stem}{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            sweep_stale(Path(path.parent), stem, ".tmp")
+            sweep_folder(Path(path.parent))
             result = write(tmp)
             os.replace(tmp, path)
         except StorageError:
