@@ -170,7 +170,7 @@ def as_filters(partition: Partition | None) -> tuple[PartitionFilter, ...]:
 
     Examples:
         >>> as_filters(PartitionFilter("k", values=("a",)))
-        (PartitionFilter(column='k', values=('a',), start=None, end=None),)
+        (PartitionFilter(column='k', values=('a',), start=None, end=None, sql=None),)
         >>> as_filters(None)
         ()
     """
