@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 DEMO_STAMP := $(VENV)/.installed-demo
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv demo dev screenshots test lint fmt bench clean postgres-server azurite chromium
+.PHONY: help venv demo dev screenshots test lint fmt bench clean postgres-server mariadb-server azurite chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -57,6 +57,19 @@ $(PG_STAMP): $(STAMP)
 	@touch $@
 postgres-server: $(PG_STAMP) ## ensure PostgreSQL server binaries for the tests (apt-get)
 
+# MariaDB server binaries for the MySQL store's throw-away test server (wharf.testing.mysql):
+# Debian's package, installed only when mariadbd is missing. The tests start their own mariadbd
+# on a free loopback port in a temporary folder; the system service is not used.
+MARIADB_STAMP := $(VENV)/.mariadb-server
+$(MARIADB_STAMP): $(STAMP)
+	@{ test -x /usr/sbin/mariadbd && test -x /usr/bin/mariadb-install-db; } || { \
+	  echo "installing the MariaDB server (Debian package mariadb-server) for the tests"; \
+	  $(SUDO) apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q mariadb-server; }
+	@test -x /usr/sbin/mariadbd && test -x /usr/bin/mariadb-install-db
+	@touch $@
+mariadb-server: $(MARIADB_STAMP) ## ensure MariaDB server binaries for the tests (apt-get)
+
 # Debian's chromium and chromedriver for the web UI's browser tests (tests/ui, selenium):
 # installed only when missing; no browser is downloaded by any test.
 CHROMIUM_STAMP := $(VENV)/.chromium
@@ -104,7 +117,7 @@ $(UI_STAMP): pyproject.toml | $(BIN)/uv
 dev: $(UI_STAMP) ## the web UI and schedule daemon on the example pipeline (wharf dev)
 	$(DEMO_ENV) ../$(BIN)/wharf dev -f sales_pipeline.py
 
-test: lint $(BQ_STAMP) $(PG_STAMP) $(AZURITE_STAMP) $(CHROMIUM_STAMP) $(FAT_STAMP) ## lint, type-check, then run every test
+test: lint $(BQ_STAMP) $(PG_STAMP) $(MARIADB_STAMP) $(AZURITE_STAMP) $(CHROMIUM_STAMP) $(FAT_STAMP) ## lint, type-check, then run every test
 	$(BIN)/pytest -q
 
 lint: venv ## ruff (format + lint) and mypy --strict

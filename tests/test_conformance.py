@@ -4,24 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.object_stores.fixtures import azure_server, cloud_env, gcs_server, s3_server
 from tests.postgres.fixtures import postgres_server
 from tests.spark.fixtures import spark
-from tests.warehouse_fixtures import bigquery_server, fakesnow_server, warehouse_env
+from tests.warehouse_fixtures import bigquery_server, fakesnow_server, shared_server, warehouse_env
 from wharf.testing.conformance import CHECKS, FRAME_KINDS, Check, FrameKind, StoreCase
 from wharf.testing.frames import REFERENCE_KIND, frame_kind
 from wharf.testing.properties import PROPERTY_CHECKS
-from wharf.testing.stores import (
-    KNOWN_GAPS,
-    LOCAL_STORES,
-    OBJECT_STORES,
-    POSTGRES_STORES,
-    WAREHOUSE_STORES,
-)
+from wharf.testing.stores import KNOWN_GAPS, LOCAL_STORES, OBJECT_STORES, SERVER_STORES
 
 __all__ = [  # server rows' fixtures, and the SparkSession of the pyspark frame kind
     "azure_server", "bigquery_server", "cloud_env", "fakesnow_server", "gcs_server", "s3_server",
@@ -54,11 +50,29 @@ CASES = [
     pytest.param(
         store, check, kind, id=f"{store.name}-{check.name}-{kind.name}", marks=_gaps(store, check)
     )
-    for store in (*LOCAL_STORES, *OBJECT_STORES, *POSTGRES_STORES, *WAREHOUSE_STORES)
+    for store in (*LOCAL_STORES, *OBJECT_STORES, *SERVER_STORES)
     for check in (*CHECKS, *PROPERTY_CHECKS)
     for kind in (FRAME_KINDS if check.per_kind else (frame_kind(REFERENCE_KIND),))
     if kind.runs(check.name)
 ]
+
+
+@pytest.fixture(scope="session")
+def store_servers() -> Iterator[Callable[[StoreCase], Any]]:
+    """The test server of a store row without a fixture of its own (``StoreCase.server``),
+    started on first use and stopped when the session ends."""
+    running: dict[str, tuple[Any, Iterator[Any]]] = {}
+
+    def server(store: StoreCase) -> Any:
+        assert store.server is not None
+        if store.name not in running:
+            users = shared_server(store.name, store.server)
+            running[store.name] = (next(users), users)
+        return running[store.name][0]
+
+    yield server
+    for _, users in running.values():
+        next(users, None)  # the last user: stops it
 
 
 @pytest.mark.parametrize(("store", "check", "kind"), CASES)
@@ -68,8 +82,11 @@ def test_conformance(
     for used in FRAME_KINDS if check.reads_every_kind else (kind,):
         if used.fixture is not None:  # the SparkSession: started once, stopped at the end
             request.getfixturevalue(used.fixture)
-    if store.fixture is not None:  # a server-backed row: bind its server
-        server = request.getfixturevalue(store.fixture)
+    if store.fixture is not None or store.server is not None:  # a server-backed row
+        if store.fixture is not None:
+            server = request.getfixturevalue(store.fixture)
+        else:
+            server = request.getfixturevalue("store_servers")(store)
         builder = functools.partial(store.io_manager, server=server)
         store = dataclasses.replace(store, io_manager=builder)
     check.run(store, kind, tmp_path)

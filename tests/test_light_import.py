@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+from wharf._stores.registry import STORES, StoreRow
+
 HEAVY = [
     "pandas",
     "polars",
@@ -21,6 +23,7 @@ HEAVY = [
     "snowflake",
     "psycopg",
     "adbc_driver_postgresql",
+    "adbc_driver_sqlite",
     "adbc_driver_manager",
     "py4j",
     "s3fs",
@@ -103,3 +106,14 @@ def test_core_imports_nothing_of_io() -> None:
             names += [a.name for a in node.names] if isinstance(node, ast.Import) else []
             found += [f"{path.name}: {n}" for n in names if n.startswith("wharf._io")]
     assert found == []
+
+
+@pytest.mark.parametrize("row", STORES, ids=lambda row: row.name)
+def test_every_registered_store_module_loads_no_client(row: StoreRow) -> None:
+    """Each table store of the registry: its public module, and a manager built from it,
+    import none of its clients (they load on first use)."""
+    kwargs = ", ".join(f"{k}={v!r}" for k, v in row.example.items())
+    statement = f"import {row.module} as m; m.{row.manager}({kwargs}).table_store()"
+    modules = imported_by(statement)
+    clients = {c.split(".")[0] for c in row.clients} | (set(HEAVY) - {"pydantic"})
+    assert sorted({m.split(".")[0] for m in modules} & clients) == []

@@ -7,12 +7,12 @@ from types import ModuleType
 
 from wharf.errors import MissingDependencyError
 
-# module to import -> the wharf extra that installs it
+# module to import -> the wharf extra that installs it (the table stores' clients: their rows
+# in wharf._stores.registry)
 EXTRAS: dict[str, str] = {
     "pyarrow": "arrow",
     "pandas": "pandas",
     "polars": "polars",
-    "duckdb": "duckdb",
     "pyiceberg": "iceberg",
     "pyspark": "spark",
     "s3fs": "s3",
@@ -21,10 +21,6 @@ EXTRAS: dict[str, str] = {
     "azure.storage.blob": "adls2",
     "gcsfs": "gcs",
     "adlfs": "adls2",
-    "snowflake.connector": "snowflake",
-    "google.cloud.bigquery": "bigquery",
-    "psycopg": "postgres",
-    "adbc_driver_postgresql": "postgres",
     "distributed": "dask",
     "croniter": "ui",
     "starlette": "ui",
@@ -47,10 +43,22 @@ def require(module: str, *, purpose: str = "") -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        extra = EXTRAS.get(module, module.split(".", maxsplit=1)[0])
+        extra = EXTRAS.get(module) or _store_extra(module) or module.split(".", maxsplit=1)[0]
         who = purpose or "wharf"
         msg = (
             f"{who} needs the Python package {module!r}, which is not installed. "
             f"Install it with: pip install 'wharf[{extra}]'"
         )
         raise MissingDependencyError(msg, expected=module, got="not installed") from exc
+
+
+def _store_extra(module: str) -> str | None:
+    """The extra of the table store whose client ``module`` is (its registry row), if any.
+
+    Examples:
+        >>> _store_extra("adbc_driver_sqlite"), _store_extra("json")
+        ('sqlite', None)
+    """
+    from wharf._stores.registry import STORES
+
+    return next((row.extra for row in STORES if module in row.clients), None)

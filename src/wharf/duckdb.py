@@ -20,7 +20,7 @@ from pydantic import Field, PrivateAttr
 
 from wharf._core.config import ConfigurableResource
 from wharf._io.legacy import build_io_manager, io_manager_from, resource_from
-from wharf._io.store_io import TableIOManager
+from wharf._io.store_io import DatabaseFileIOManager, TableIOManager
 from wharf._io.type_handlers import DbTypeHandler, FrameTypeHandler
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ class DuckDBResource(ConfigurableResource):
             conn.close()
 
 
-class DuckDBIOManager(TableIOManager):
+class DuckDBIOManager(DatabaseFileIOManager, TableIOManager):
     """Stores any table-like value as a DuckDB table; loads it as the input's annotation asks.
 
     The table is named after the asset key's last part; the schema comes from the asset's
@@ -123,6 +123,7 @@ class DuckDBIOManager(TableIOManager):
     """
 
     default_load_type: ClassVar[str] = "pandas"
+    example_file: ClassVar[str] = "warehouse.duckdb"
 
     database: str = Field(min_length=1)  # "" would be a throw-away in-memory database
     schema_: str | None = Field(default=None, alias="schema")
@@ -144,22 +145,6 @@ class DuckDBIOManager(TableIOManager):
 
     def default_schema(self) -> str | None:
         return self.schema_
-
-    def is_machine_local(self) -> bool:
-        """A database file lives on this machine: a remote Dask cluster cannot reach it."""
-        return True
-
-    def is_process_local(self) -> bool:
-        """An in-memory database lives in one process: executors with workers refuse it."""
-        return self.database == ":memory:"
-
-    def process_local_reason(self) -> str:
-        """Why a ``:memory:`` database cannot serve worker processes, and what can."""
-        return (
-            "its database ':memory:' lives inside this process and cannot be shared across "
-            "processes; give it a database file every worker opens, e.g. "
-            f"{type(self).__name__}(database='warehouse.duckdb'), or use the in_process executor"
-        )
 
 
 class DuckDBPandasIOManager(DuckDBIOManager):

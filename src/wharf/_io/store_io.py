@@ -64,6 +64,32 @@ def table_ref(
     return TableRef(str(schema), key.path[-1])
 
 
+class DatabaseFileIOManager:
+    """The executor capabilities of a table manager on an embedded database (a ``database``
+    field: a file path, or ``":memory:"``): machine-local, and process-local in memory."""
+
+    #: a file name for the message that says what works instead of ``:memory:``
+    example_file: ClassVar[str] = "warehouse.db"
+    database: str
+
+    def is_machine_local(self) -> bool:
+        """A database file lives on this machine: a remote Dask cluster cannot reach it."""
+        return True
+
+    def is_process_local(self) -> bool:
+        """An in-memory database lives in one process: executors with workers refuse it."""
+        return self.database == ":memory:"
+
+    def process_local_reason(self) -> str:
+        """Why a ``:memory:`` database cannot serve worker processes, and what can."""
+        return (
+            "its database ':memory:' lives inside this process and cannot be shared across "
+            "processes; give it a database file every worker opens, e.g. "
+            f"{type(self).__name__}(database={self.example_file!r}), or use the in_process "
+            "executor"
+        )
+
+
 class TableIOManager(ConfigurableIOManager):
     """Stores table-like values in a table store and loads them as the annotation asks."""
 

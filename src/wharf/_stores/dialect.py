@@ -13,9 +13,17 @@ from typing import Any, Literal
 
 from wharf._deps import require
 from wharf._stores.base import check_name
-from wharf.errors import StorageError
+from wharf.errors import StorageError, UnsafeNameError
 
-__all__ = ["Dialect", "NameCase", "fold_identifier", "sql_type"]
+__all__ = [
+    "Dialect",
+    "Lowering",
+    "NameCase",
+    "check_floats",
+    "fold_identifier",
+    "lower_type",
+    "sql_type",
+]
 
 NameCase = Literal["exact", "insensitive", "upper-unquoted"]
 """How a database compares a (quoted) schema or table name wharf gives it: ``"exact"``
@@ -43,6 +51,86 @@ def fold_identifier(rule: NameCase, name: str) -> str:
     return name
 
 
+@dataclass(frozen=True)
+class Lowering:
+    """How a database stands in for the Arrow types it cannot hold: one flag per kind of type,
+    read by the one shared :func:`lower_type`. The stand-in is what SQL sees; the written Arrow
+    schema (kept beside the table) restores the original on read.
+
+    Attributes:
+        unsigned: ``"keep"``; ``"int64"``: unsigned integers below 64 bits as ``int64``;
+            ``uint64`` is then text (it may not fit).
+        decimal, dates: ``"keep"`` or ``"text"`` (``1.50``, ``2024-01-31``: ordered as text).
+        times: ``"keep"``, ``"int64"`` (a count of the unit).
+        timestamps: ``"keep"``, ``"text"`` (ISO 8601, zoned ones in UTC with ``Z``: text order
+            is time order), ``"utc"`` (zoned ones kept as naive UTC).
+        nested: lists and structs ``"keep"`` or as JSON ``"text"``.
+        nulls: a column of Arrow type ``null``: ``"keep"`` or ``"text"``.
+        finest: the finest unit of kept timestamps and times: ``"us"`` stores nanosecond ones
+            as microseconds (a value with nanoseconds is then refused, not cut).
+    """
+
+    unsigned: Literal["keep", "int64"] = "keep"
+    decimal: Literal["keep", "text"] = "keep"
+    dates: Literal["keep", "text"] = "keep"
+    times: Literal["keep", "int64"] = "keep"
+    timestamps: Literal["keep", "text", "utc"] = "keep"
+    nested: Literal["keep", "text"] = "keep"
+    nulls: Literal["keep", "text"] = "keep"
+    finest: Literal["ns", "us"] = "ns"
+
+
+def lower_type(rules: Lowering, arrow_type: Any) -> Any:
+    """The Arrow type a database with these ``rules`` is sent in place of ``arrow_type``.
+
+    Every database gets extension types as their storage type, categoricals as their values,
+    ``float16`` as ``float32`` and durations as ``int64`` (a count of the unit).
+
+    Examples:
+        >>> import pyarrow as pa
+        >>> text = Lowering(decimal="text", timestamps="text", nested="text")
+        >>> lower_type(text, pa.decimal128(5, 2)), lower_type(text, pa.list_(pa.int8()))
+        (DataType(large_string), DataType(large_string))
+        >>> lower_type(Lowering(timestamps="utc"), pa.timestamp("us", "Asia/Tokyo"))
+        TimestampType(timestamp[us])
+    """
+    pa = require("pyarrow", purpose="SQL stores")
+    t = arrow_type
+    types = pa.types
+    if isinstance(t, pa.BaseExtensionType):
+        return lower_type(rules, t.storage_type)
+    if types.is_dictionary(t):
+        return lower_type(rules, t.value_type)
+    if types.is_float16(t):
+        return pa.float32()
+    if types.is_duration(t):
+        return pa.int64()
+    text = pa.large_string()
+    choices: list[tuple[bool, Any]] = [
+        (types.is_unsigned_integer(t) and rules.unsigned == "int64", pa.int64()),
+        (types.is_decimal(t) and rules.decimal == "text", text),
+        (types.is_date(t) and rules.dates == "text", text),
+        (types.is_time(t) and rules.times == "int64", pa.int64()),
+        (types.is_timestamp(t) and rules.timestamps == "text", text),
+        (types.is_null(t) and rules.nulls == "text", text),
+    ]
+    if types.is_uint64(t) and rules.unsigned == "int64":
+        return text
+    for hit, lowered in choices:
+        if hit:
+            return lowered
+    unit = "us" if rules.finest == "us" and getattr(t, "unit", "") == "ns" else None
+    if types.is_timestamp(t) and (unit or (t.tz and rules.timestamps == "utc")):
+        return pa.timestamp(unit or t.unit, None if rules.timestamps == "utc" else t.tz)
+    if types.is_time64(t) and unit:
+        return pa.time64(unit)
+    nested = types.is_list(t) or types.is_large_list(t) or types.is_struct(t)
+    nested = nested or types.is_list_view(t) or types.is_large_list_view(t)
+    if nested and rules.nested == "text":
+        return text
+    return t
+
+
 def _no_lock(exc: BaseException) -> str | None:
     return None
 
@@ -57,6 +145,8 @@ class Dialect:
 
     Templates use ``{target}`` (quoted ``schema.table``), ``{stage}``, ``{table}`` (quoted bare
     name), ``{schema}``, ``{columns}``, ``{source}``, ``{where}``; ``replace_sql`` also gets
+    ``{old}`` (a free name beside the target, for databases that swap by renaming the target
+    away first), ``{target_text}`` and ``{stage_text}`` (the names as SQL string literals) and
     ``{comment}``, the checked base64 text of the written Arrow schema (for databases that set
     the comment as they replace, in the same statement). Values are always bound.
 
@@ -115,6 +205,14 @@ class Dialect:
             has a row with the same merge keys. A merge deletes those rows, then inserts all.
         duplicate_keys_sql: one row ``(keys..., count)`` of a merge key that repeats in
             ``{source}``, or none.
+        floats: which float values the database keeps: ``"ieee"`` all, ``"no_nan"`` all but
+            NaN (SQLite would read it back as NULL), ``"finite"`` (MySQL); data holding another
+            is refused, naming the column (:func:`check_floats`).
+        use_schema_sql: with ``{schema}``, run after ``create_schema_sql``: makes the write's
+            schema the session's current one (MySQL puts temporary tables there).
+        max_name: the longest table, schema or column name, in characters (MySQL: 64).
+        schemas: False for a database without schemas (SQLite): the table of schema ``s``
+            and name ``t`` is the one table ``"s.t"``.
         qualify_catalog: every table and schema name is written with its catalog
             (``"db"."temp"."t"``): DuckDB's ``temp`` and ``system`` are also catalogs, so a
             schema of that name alone is an ambiguous reference.
@@ -166,6 +264,10 @@ class Dialect:
     describe: Callable[[Any, str, str], tuple[list[str], str | None]] | None = None
     comment_max: int | None = None
     qualify_catalog: bool = False
+    schemas: bool = True
+    max_name: int | None = None
+    use_schema_sql: str | None = None
+    floats: Literal["ieee", "no_nan", "finite"] = "ieee"
     copy_source_sql: str | None = None
     matched_sql: str = "({keys}) IN (SELECT {keys} FROM {source})"
     duplicate_keys_sql: str = (
@@ -176,8 +278,15 @@ class Dialect:
     values_list_sql: str | None = None
 
     def quote_name(self, name: str) -> str:
-        """Quote an identifier (rejecting NUL), doubling the quote character inside it."""
+        """Quote an identifier (rejecting NUL, and names longer than ``max_name`` characters,
+        which the database would refuse or cut), doubling the quote character inside it."""
         q = self.quote
+        if self.max_name is not None and isinstance(name, str) and len(name) > self.max_name:
+            msg = (
+                f"{self.name} names are at most {self.max_name} characters, and {name!r} has "
+                f"{len(name)}; use a shorter name"
+            )
+            raise UnsafeNameError(msg, expected=f"<= {self.max_name} characters", got=repr(name))
         return q + check_name(name, "SQL").replace(q, q + q) + q
 
     def same_table(self, schema: str, table: str) -> tuple[str, str]:
@@ -189,6 +298,34 @@ class Dialect:
             True
         """
         return fold_identifier(self.schema_case, schema), fold_identifier(self.table_case, table)
+
+
+def check_floats(dialect: Dialect, batch: Any) -> None:
+    """Refuse a batch holding a float the database cannot keep (``Dialect.floats``).
+
+    Examples:
+        >>> import pyarrow as pa
+        >>> toy = Dialect("toy", attach=..., detach=..., fetch=..., execute=..., errors=...,
+        ...               columns_sql="", floats="no_nan")
+        >>> check_floats(toy, pa.record_batch({"x": [float("nan")]}))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        wharf.errors.StorageError: toy cannot store the float NaN, and column 'x' holds one; ...
+    """
+    if dialect.floats == "ieee":
+        return
+    pa, pc = require("pyarrow"), require("pyarrow.compute")
+    for f, column in zip(batch.schema, batch.columns, strict=True):
+        if not pa.types.is_floating(f.type):
+            continue
+        bad = pc.is_nan(column) if dialect.floats == "no_nan" else pc.invert(pc.is_finite(column))
+        if pc.any(bad).as_py():
+            what = "NaN" if dialect.floats == "no_nan" else "NaN or infinity"
+            msg = (
+                f"{dialect.name} cannot store the float {what}, and column {f.name!r} holds "
+                "one; replace it (e.g. with null) first"
+            )
+            raise StorageError(msg, expected=f"floats without {what}", got=what)
 
 
 def sql_type(dialect: Dialect, arrow_type: Any) -> str:

@@ -173,6 +173,9 @@ def _cast(column: Any, target: Any) -> Any:
     """``column`` cast (safely) to its storage type; a time with nanoseconds that the database
     would cut to microseconds is a :class:`StorageError`, not a silent truncation."""
     pa = require("pyarrow")
+    zoned = pa.types.is_timestamp(column.type) and column.type.tz
+    if zoned and (pa.types.is_string(target.type) or pa.types.is_large_string(target.type)):
+        column = column.cast(pa.timestamp(column.type.unit, "UTC"))  # as text: in UTC, with Z
     try:
         return column.cast(target.type)
     except pa.ArrowInvalid as exc:

@@ -59,7 +59,7 @@ from wharf._stores.base import (
     store_errors,
     stream,
 )
-from wharf._stores.dialect import Dialect, sql_type
+from wharf._stores.dialect import Dialect, check_floats, sql_type
 from wharf._stores.schema_codec import (
     DictionaryNotes,
     decode_schema,
@@ -196,14 +196,11 @@ class SqlStore:
         d = self.dialect
         source = f"__wharf_src_{uuid.uuid4().hex[:12]}"
         stage_name = f"__wharf_stage_{uuid.uuid4().hex[:12]}"
-        stage = self._target(TableRef(ref.schema, stage_name))
+        stage = TableRef(ref.schema, stage_name)
         native = partition is None and checked == "replace" and d.attach_native is not None
         tap = self._tap(ref, data, native=native, whole=partition is None, keys=keys)
         with self._session(f"write table {self.location(ref)}", tap) as con:
-            try:  # a concurrent creator may win; a real problem fails the CREATE TABLE
-                self._run(con, d.create_schema_sql, schema=self._schema(ref.schema))
-            except d.errors():
-                pass
+            self._create_schema(con, ref)
             src: str | None = ""
             direct = None
             if (
@@ -216,7 +213,7 @@ class SqlStore:
             else:
                 src = tap.attach(con, source, d)
             if src is None:  # the database cannot read it itself: stream it through Arrow
-                tap = _Tap(as_reader(data), d.storage_type)
+                tap = _Tap(as_reader(data), d)
                 self._check_columns(ref, tap.schema.names)
                 src = d.attach(con, source, tap.reader())
             names = [check_name(n, "column") for n in tap.schema.names]
@@ -247,7 +244,7 @@ class SqlStore:
         elif native and not _is_reader(data):
             return _Native(data)
         else:
-            tap = _Tap(as_reader(data), self.dialect.storage_type)
+            tap = _Tap(as_reader(data), self.dialect)
             self._check_columns(ref, tap.schema.names)
             if whole:  # refused before any data moves if it cannot be kept
                 self._schema_text(ref, tap.schema, {})
@@ -311,8 +308,7 @@ class SqlStore:
         name = f"__wharf_src_{uuid.uuid4().hex[:12]}"
         ref = TableRef(schema, name.upper() if d.table_case == "upper-unquoted" else name)
         with self._session(f"stage table {self.location(ref)}") as con:
-            with suppress(*d.errors()):  # a real problem fails the handler's CREATE TABLE
-                self._run(con, d.create_schema_sql, schema=self._schema(schema))
+            self._create_schema(con, ref)  # a real problem fails the handler's CREATE TABLE
             try:
                 fill(con, ref)
             except BaseException:
@@ -394,7 +390,7 @@ class SqlStore:
         con: Any,
         ref: TableRef,
         src: str,
-        stage: str,
+        stage_ref: TableRef,
         names: list[str],
         tap: _Tap | _Native,
         partition: tuple[PartitionFilter, ...] | None,
@@ -402,7 +398,7 @@ class SqlStore:
         how: _How | None = None,
     ) -> None:
         how = how or _How("replace", ())
-        d, target = self.dialect, self._target(ref)
+        d, target, stage = self.dialect, self._target(ref), self._target(stage_ref)
         cols = ", ".join(d.quote_name(n) for n in names)
         if d.begin_sql:
             self._run(con, d.begin_sql)
@@ -420,15 +416,19 @@ class SqlStore:
                 # checked before the swap, which commits by itself where DDL is not transactional
                 self._check_count(con, target, partition, tap.rows or 0, stage)
                 text = self._schema_text(ref, tap.schema, tap.dictionaries)
-                self._set_comment(con, stage, text)
+                self._set_comment(con, stage_ref, text)
+                old = self._target(TableRef(ref.schema, f"__wharf_old_{uuid.uuid4().hex[:12]}"))
                 for statement in d.replace_sql:
                     self._run(
                         con,
                         statement,
                         stage=stage,
                         target=target,
-                        table=d.quote_name(ref.table),
+                        table=d.quote_name(self._table_name(ref)),
                         comment=text,
+                        old=old,
+                        target_text=self._literal(ref),
+                        stage_text=self._literal(stage_ref),
                     )
             else:
                 self._evolve(con, ref, names, existing, tap, how.doing(partition))
@@ -443,6 +443,15 @@ class SqlStore:
             with suppress(Exception):  # the original error is the one to report
                 self._run(con, d.rollback_sql if d.begin_sql else d.drop_sql, target=stage)
             raise
+
+    def _create_schema(self, con: Any, ref: TableRef) -> None:
+        d = self.dialect
+        try:  # a concurrent creator may win; a real problem fails the CREATE TABLE
+            self._run(con, d.create_schema_sql, schema=self._schema(ref.schema))
+        except d.errors():
+            pass
+        if d.use_schema_sql:  # where the database puts the write's temporary tables
+            self._run(con, d.use_schema_sql, schema=self._schema(ref.schema))
 
     def _check_columns(self, ref: TableRef, names: list[str]) -> None:
         """Refuse, before anything is written, columns no table of this database can hold."""
@@ -535,7 +544,7 @@ class SqlStore:
             )
             stored = stored and (stored[0].append(new), stored[1])
         if stored:
-            self._set_comment(con, self._target(ref), encode_schema(*stored))
+            self._set_comment(con, ref, encode_schema(*stored))
 
     def _copy_source(
         self, con: Any, src: str, partition: object, how: _How
@@ -679,9 +688,10 @@ class SqlStore:
         )
         raise StorageError(msg, expected="a schema that fits in the table comment", got=lost)
 
-    def _set_comment(self, con: Any, target: str, text: str) -> None:
+    def _set_comment(self, con: Any, ref: TableRef, text: str) -> None:
         if self.dialect.comment_set_sql and (text := self._comment(text)):
-            self._run(con, self.dialect.comment_set_sql, target=target, text=text)
+            sql = self.dialect.comment_set_sql
+            self._run(con, sql, target=self._target(ref), text=text, target_text=self._literal(ref))
 
     def _columns(self, con: Any, ref: TableRef) -> list[str]:
         if self.dialect.describe is not None:
@@ -693,7 +703,17 @@ class SqlStore:
         return self.dialect.execute(con, sql.format(**parts), params or [])
 
     def _target(self, ref: TableRef) -> str:
+        if not self.dialect.schemas:
+            return self.dialect.quote_name(self._table_name(ref))
         return f"{self._schema(ref.schema)}.{self.dialect.quote_name(ref.table)}"
+
+    def _table_name(self, ref: TableRef) -> str:
+        """The table's own name: ``table``, or ``schema.table`` where there are no schemas."""
+        return ref.table if self.dialect.schemas else f"{ref.schema}.{ref.table}"
+
+    def _literal(self, ref: TableRef) -> str:
+        """The table's own name as a SQL string literal (quotes doubled; NUL refused)."""
+        return "'" + check_name(self._table_name(ref), "SQL").replace("'", "''") + "'"
 
     def _schema(self, schema: str) -> str:
         """The quoted schema name, with its catalog where the dialect asks for it."""
@@ -804,10 +824,10 @@ class _Tap:
     """Passes the incoming stream through once: counts rows, notes the dictionaries of
     categorical columns, casts to storage types and remembers an exception of the source."""
 
-    def __init__(self, reader: Any, storage_type: Callable[[Any], Any]) -> None:
+    def __init__(self, reader: Any, dialect: Dialect) -> None:
         pa = require("pyarrow", purpose="SQL stores")
-        self.schema, self._source = reader.schema, reader
-        self.storage = pa.schema([f.with_type(storage_type(f.type)) for f in self.schema])
+        self.schema, self._source, self._dialect = reader.schema, reader, dialect
+        self.storage = pa.schema([f.with_type(dialect.storage_type(f.type)) for f in self.schema])
         self.rows: int | None = 0
         self.error: BaseException | None = None
         self._notes = DictionaryNotes(self.schema)
@@ -838,6 +858,7 @@ class _Tap:
             self.rows = (self.rows or 0) + batch.num_rows
             try:
                 out = batch if same else to_storage(batch, self.storage)
+                check_floats(self._dialect, out)
             except StorageError as exc:  # a value the database cannot keep: the cause to report
                 self.error = exc
                 raise

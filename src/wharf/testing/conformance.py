@@ -35,8 +35,13 @@ class StoreCase:
         tables_only: the store refuses values that are not tables (no pickle fallback).
         fixture: the pytest fixture that provides the store's server, if it needs one;
             ``io_manager`` is then called as ``io_manager(folder, server=<fixture value>)``.
+        server: returns the store's (shared) test server, for a store without a ``fixture``
+            (the suite starts it) and outside pytest (the fidelity table).
         nul_in_text: strings may hold NUL (U+0000); False for stores whose text type cannot
             (PostgreSQL), whose property checks then generate strings without it.
+        floats: which floats the store keeps (``Dialect.floats``): ``"ieee"`` all, ``"no_nan"``
+            (SQLite), ``"finite"`` (MySQL); it refuses the others, and its property checks
+            generate only these (the fidelity table shows the refusal).
         lacks: a capability the store does not have -> the exception the checks that need it
             raise against the store; those checks run as strict xfails expecting it (never a
             silent drop). A check needing a capability neither had nor listed here is an error.
@@ -47,7 +52,9 @@ class StoreCase:
     capabilities: frozenset[str] = frozenset({"projection", "crash_atomic"})
     tables_only: bool = True
     fixture: str | None = None
+    server: Callable[[], Any] | None = None
     nul_in_text: bool = True
+    floats: str = "ieee"
     lacks: Mapping[str, type[BaseException]] = field(default_factory=dict)
 
 

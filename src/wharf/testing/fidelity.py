@@ -5,9 +5,10 @@ its real I/O manager (``wharf.materialize``) and reads it back as the same libra
 means ``assert_frame_equal`` with dtype checks passes. Run ``python -m wharf.testing.fidelity``
 to print the table; a test keeps the README's copy equal to it.
 
-The columns are :data:`PUBLISHED_STORES`: the local stores, PostgreSQL, Snowflake (fakesnow) and
-BigQuery (bqemulator), whose servers (``shared_postgres``, ``shared_fakesnow``,
-``shared_bqemulator`` in :mod:`wharf.testing`) start on first use and stop at exit.
+The columns are :data:`PUBLISHED_STORES`: the local stores, then the SQL stores of the store
+registry that need a server (PostgreSQL, MySQL on MariaDB, Snowflake on fakesnow, BigQuery on
+bqemulator), whose shared test servers (``StoreCase.server``) start on first use and stop at
+exit.
 """
 
 from __future__ import annotations
@@ -21,42 +22,16 @@ from typing import Any
 
 import wharf as dg
 from wharf.testing.conformance import StoreCase
-from wharf.testing.stores import LOCAL_STORES, POSTGRES_STORES, WAREHOUSE_STORES
+from wharf.testing.stores import LOCAL_STORES, SERVER_STORES
 
 #: the stores the README's table has a column for, in column order
-PUBLISHED_STORES: tuple[StoreCase, ...] = (*LOCAL_STORES, *POSTGRES_STORES, *WAREHOUSE_STORES)
-
-
-def _postgres_server() -> Any:
-    from wharf.testing.postgres import shared_postgres
-
-    return shared_postgres()
-
-
-def _fakesnow_server() -> Any:
-    from wharf.testing.snowflake import shared_fakesnow
-
-    return shared_fakesnow()
-
-
-def _bigquery_server() -> Any:
-    from wharf.testing.bigquery import shared_bqemulator
-
-    return shared_bqemulator()
-
-
-#: how a store row's ``fixture`` is provided outside pytest
-SERVERS: dict[str, Callable[[], Any]] = {
-    "postgres_server": _postgres_server,
-    "fakesnow_server": _fakesnow_server,
-    "bigquery_server": _bigquery_server,
-}
+PUBLISHED_STORES: tuple[StoreCase, ...] = (*LOCAL_STORES, *SERVER_STORES)
 
 
 def _manager(store: StoreCase, folder: Path) -> Any:
-    if store.fixture is None:
+    if store.server is None:
         return store.io_manager(folder)
-    return store.io_manager(folder, server=SERVERS[store.fixture]())
+    return store.io_manager(folder, server=store.server())
 
 
 def _pandas_columns() -> dict[str, Any]:

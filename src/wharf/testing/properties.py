@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import wharf as dg
 from wharf.testing.conformance import Check, FrameKind, StoreCase
@@ -51,8 +52,11 @@ def check_polars_property(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
     import polars as pl
     from polars.testing import assert_frame_equal
 
+    text = TEXT if case.nul_in_text else TEXT_NO_NUL
+    floats = st.floats(allow_nan=case.floats == "ieee", allow_infinity=case.floats != "finite")
+
     @EXAMPLES
-    @given(polars_frames(text=TEXT if case.nul_in_text else TEXT_NO_NUL))
+    @given(polars_frames(text=text, floats=floats))
     def run(df: pl.DataFrame) -> None:
         assert_frame_equal(_round_trip(case, tmp, df, pl.DataFrame), df, check_exact=True)
 

@@ -1,26 +1,24 @@
 """The store rows of the conformance suite.
 
-``LOCAL_STORES`` need no server: DuckDB, local files, memory. ``OBJECT_STORES`` are S3, GCS and
+``LOCAL_STORES`` need no server: DuckDB, SQLite, Delta Lake, local files, memory. The SQL
+stores' rows come from the store registry (:data:`SQL_STORES`). ``OBJECT_STORES`` are S3, GCS and
 Azure through ``ObjectStoreIOManager``, each against the local server its ``fixture`` starts
 (see :mod:`wharf.testing.servers`); every test writes under its own prefix.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from wharf._stores.registry import STORES, StoreRow
 from wharf.testing.conformance import StoreCase
 
 _MEMORY: dict[Path, Any] = {}
 #: stores of whole values refuse write_mode append / merge (the check's first append fails)
 _WHOLE_VALUES: dict[str, type[BaseException]] = {"write_modes": AssertionError}
-
-
-def _duckdb(tmp: Path) -> Any:
-    from wharf.duckdb import DuckDBIOManager
-
-    return DuckDBIOManager(database=str(tmp / "conformance.duckdb"), schema="public")
 
 
 def _filesystem(tmp: Path) -> Any:
@@ -54,15 +52,46 @@ def _iceberg(tmp: Path) -> Any:
     return IcebergIOManager(warehouse=str(tmp / "iceberg"))
 
 
+def _starter(path: str) -> Callable[[], Any]:
+    """The function ``"module:function"`` names, imported when called."""
+
+    def start() -> Any:
+        module, name = path.split(":")
+        return getattr(importlib.import_module(module), name)()
+
+    return start
+
+
+def _sql_case(row: StoreRow) -> StoreCase:
+    """The conformance row of a table store's registry row."""
+
+    def build(tmp: Path, *, server: Any = None) -> Any:
+        manager = getattr(importlib.import_module(row.module), row.manager)
+        return manager(**row.test_config(tmp, server))
+
+    return StoreCase(
+        row.name, build, capabilities=row.capabilities, fixture=row.fixture,
+        server=_starter(row.server) if row.server else None, nul_in_text=row.nul_in_text,
+        floats=row.floats,
+    )  # fmt: skip
+
+
+#: every SQL table store of the registry (:mod:`wharf._stores.registry`), in its order
+SQL_STORES: tuple[StoreCase, ...] = tuple(_sql_case(row) for row in STORES)
+
 LOCAL_STORES: tuple[StoreCase, ...] = (
-    StoreCase(
-        "duckdb", _duckdb, capabilities=frozenset({"projection", "crash_atomic", "write_modes"})
-    ),
+    *(case for case in SQL_STORES if case.server is None),
     StoreCase("deltalake", _deltalake, capabilities=_DELTA),
     StoreCase("iceberg", _iceberg, capabilities=_DELTA),
     StoreCase("filesystem", _filesystem, tables_only=False, lacks=_WHOLE_VALUES),
     StoreCase("memory", _memory, tables_only=False, lacks=_WHOLE_VALUES),
 )
+
+#: the SQL stores whose test servers the suite starts (PostgreSQL: Debian's server on a loopback
+#: port; Snowflake: fakesnow; BigQuery: bqemulator), each test in a schema, database or dataset
+#: of its own. PostgreSQL's text type cannot hold NUL, so its property checks generate strings
+#: without it.
+SERVER_STORES: tuple[StoreCase, ...] = tuple(c for c in SQL_STORES if c.server is not None)
 
 
 def _object_store(scheme: str) -> Any:
@@ -123,51 +152,6 @@ OBJECT_STORES: tuple[StoreCase, ...] = (
 )
 
 
-def _postgres(tmp: Path, *, server: Any) -> Any:
-    """PostgresIOManager on the test server, in a schema of its own for each test folder."""
-    import hashlib
-
-    from wharf.postgres import PostgresIOManager
-
-    schema = "t_" + hashlib.sha1(str(tmp).encode()).hexdigest()[:20]
-    return PostgresIOManager(host=server.host, port=server.port, user=server.user, schema=schema)
-
-
-#: PostgreSQL (wharf.testing.postgres: Debian's server on a loopback port). Its text type cannot
-#: hold NUL, so its property checks generate strings without it.
-POSTGRES_STORES: tuple[StoreCase, ...] = (
-    StoreCase(
-        "postgres",
-        _postgres,
-        fixture="postgres_server",
-        nul_in_text=False,
-        capabilities=frozenset(
-            {"projection", "crash_atomic", "microsecond_timestamps", "write_modes"}
-        ),
-    ),
-)
-
-
-def _database_name(prefix: str, tmp: Path) -> str:
-    import hashlib
-
-    return f"{prefix}_{hashlib.sha1(str(tmp).encode()).hexdigest()[:20]}"
-
-
-def _snowflake(tmp: Path, *, server: Any) -> Any:
-    """SnowflakeIOManager on fakesnow, in a database of its own for each test folder."""
-    from wharf.snowflake import SnowflakeIOManager
-
-    return SnowflakeIOManager(**server.config(_database_name("T", tmp).upper()))
-
-
-def _bigquery(tmp: Path, *, server: Any) -> Any:
-    """BigQueryIOManager on bqemulator, in a dataset of its own for each test folder."""
-    from wharf.bigquery import BigQueryIOManager
-
-    return BigQueryIOManager(**server.config(_database_name("t", tmp)))
-
-
 #: Known gaps: a trait a row lists among its ``capabilities`` -> the checks it makes fail and
 #: the exception they raise. The conformance test marks those xfail (strict), never skip.
 KNOWN_GAPS: dict[str, tuple[frozenset[str], type[BaseException]]] = {
@@ -176,30 +160,3 @@ KNOWN_GAPS: dict[str, tuple[frozenset[str], type[BaseException]]] = {
     # the stand-in, not the store: fakesnow keeps TIMESTAMP_NTZ(9) in a DuckDB TIMESTAMP (us)
     "standin_cuts_nanoseconds": (frozenset({"nanoseconds"}), AssertionError),
 }
-
-#: Snowflake (fakesnow's server, wharf.testing.snowflake) and BigQuery (bqemulator,
-#: wharf.testing.bigquery), each test in a database / dataset of its own.
-WAREHOUSE_STORES: tuple[StoreCase, ...] = (
-    StoreCase(
-        "snowflake",
-        _snowflake,
-        fixture="fakesnow_server",
-        capabilities=frozenset(
-            {"projection", "crash_atomic", "standin_cuts_nanoseconds", "write_modes"}
-        ),
-    ),
-    StoreCase(
-        "bigquery",
-        _bigquery,
-        fixture="bigquery_server",
-        capabilities=frozenset(
-            {
-                "projection",
-                "crash_atomic",
-                "lists_never_null",
-                "microsecond_timestamps",
-                "write_modes",
-            }
-        ),
-    ),
-)
