@@ -34,12 +34,22 @@ def _round_trip(case: StoreCase, tmp: Path, frame: Any, annotation: Any) -> Any:
     return seen[0]
 
 
+def _text(case: StoreCase) -> st.SearchStrategy[str]:
+    """Strings the store keeps (PostgreSQL's text holds no NUL)."""
+    return TEXT if case.nul_in_text else TEXT_NO_NUL
+
+
+def _floats(case: StoreCase) -> st.SearchStrategy[float]:
+    """Floats the store keeps (``StoreCase.floats``); it refuses the others."""
+    return st.floats(allow_nan=case.floats == "ieee", allow_infinity=case.floats != "finite")
+
+
 def check_pandas_property(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
     """Generated pandas frames come back with equal values and dtypes."""
     import pandas as pd
 
     @EXAMPLES
-    @given(pandas_frames(text=TEXT if case.nul_in_text else TEXT_NO_NUL))
+    @given(pandas_frames(text=_text(case), floats=_floats(case)))
     def run(df: pd.DataFrame) -> None:
         got = _round_trip(case, tmp, df, pd.DataFrame)
         pd.testing.assert_frame_equal(got, df, check_exact=True)
@@ -52,11 +62,8 @@ def check_polars_property(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
     import polars as pl
     from polars.testing import assert_frame_equal
 
-    text = TEXT if case.nul_in_text else TEXT_NO_NUL
-    floats = st.floats(allow_nan=case.floats == "ieee", allow_infinity=case.floats != "finite")
-
     @EXAMPLES
-    @given(polars_frames(text=text, floats=floats))
+    @given(polars_frames(text=_text(case), floats=_floats(case)))
     def run(df: pl.DataFrame) -> None:
         assert_frame_equal(_round_trip(case, tmp, df, pl.DataFrame), df, check_exact=True)
 

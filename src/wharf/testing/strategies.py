@@ -26,7 +26,11 @@ DECIMALS = st.decimals(
 
 
 @st.composite
-def pandas_frames(draw: st.DrawFn, text: st.SearchStrategy[str] = TEXT) -> pd.DataFrame:
+def pandas_frames(
+    draw: st.DrawFn,
+    text: st.SearchStrategy[str] = TEXT,
+    floats: st.SearchStrategy[float] = st.floats(),  # noqa: B008
+) -> pd.DataFrame:
     n = draw(st.integers(0, 12))
 
     def cells(values: st.SearchStrategy[Any], nulls: bool = True) -> list[Any]:
@@ -41,7 +45,7 @@ def pandas_frames(draw: st.DrawFn, text: st.SearchStrategy[str] = TEXT) -> pd.Da
             "int_plain": pd.Series(cells(st.integers(-(2**63), 2**63 - 1), False), dtype="int64"),
             "uint8": pd.array(cells(st.integers(0, 255)), dtype="UInt8"),
             "bool": pd.array(cells(st.booleans()), dtype="boolean"),
-            "float": pd.Series(cells(st.floats()), dtype="float64"),
+            "float": pd.Series(cells(floats), dtype="float64"),
             "naive": naive,
             "aware": naive.dt.tz_localize("UTC").dt.tz_convert(draw(TIMEZONES)),
             "date": pd.Series(cells(st.dates()), dtype=object),
