@@ -15,23 +15,43 @@ import pytest
 from wharf._io.partition_expr import parse_partition_expr
 from wharf._stores.base import PartitionFilter, TableRef
 from wharf._stores.bigquery import BIGQUERY
-from wharf._stores.dialect import Dialect
+from wharf._stores.dialect import Dialect, sql_type
 from wharf._stores.duckdb import DUCKDB
+from wharf._stores.mysql import MYSQL
 from wharf._stores.postgres import POSTGRES
 from wharf._stores.snowflake import SNOWFLAKE
+from wharf._stores.sqlite import SQLITE
 from wharf._stores.sql import SqlStore
 
 GOLDEN = Path(__file__).parent / "golden"
-DIALECTS = {"duckdb": DUCKDB, "postgres": POSTGRES, "snowflake": SNOWFLAKE, "bigquery": BIGQUERY}
+DIALECTS = {
+    "duckdb": DUCKDB, "postgres": POSTGRES, "snowflake": SNOWFLAKE, "bigquery": BIGQUERY,
+    "sqlite": SQLITE, "mysql": MYSQL,
+}  # fmt: skip
 EXPRESSIONS = {
     "duckdb": "TO_TIMESTAMP(TIME)",
     "postgres": "to_timestamp(time)",
     "snowflake": "TO_TIMESTAMP(TIME::INT)",
     "bigquery": "TIMESTAMP_SECONDS(TIME)",
+    "sqlite": "datetime(time, 'unixepoch')",
+    "mysql": "FROM_UNIXTIME(time)",
 }
 HOSTILE = 'k"`; DROP TABLE t; --'
 COLUMNS = ["time", HOSTILE, "value"]
 INNER = 'd"; DROP TABLE t; --'
+
+
+def _ddl() -> list[tuple[str, object]]:
+    import pyarrow as pa
+
+    return [
+        (HOSTILE, pa.int64()), ("ts", pa.timestamp("ns", "Asia/Tokyo")),
+        ("amount", pa.decimal128(12, 2)), ("day", pa.date32()), ("tags", pa.list_(pa.string())),
+        ("flag", pa.bool_()), ("blob", pa.binary()),
+    ]  # fmt: skip
+
+
+DDL = _ddl()
 
 
 def render(name: str, dialect: Dialect) -> str:
@@ -66,6 +86,18 @@ def render(name: str, dialect: Dialect) -> str:
     ]
     if dialect.replace_rows_sql:
         lines.append(dialect.replace_rows_sql.format(**parts))
+    if name in ("sqlite", "mysql"):  # the whole-table swap (with its {old} name), and its DDL
+        stage, old = TableRef("sales", "__stage"), TableRef("sales", "__old")
+        swap = {
+            **parts, "stage": store._target(stage), "old": store._target(old),
+            "table": dialect.quote_name(store._table_name(TableRef("sales", "daily"))),
+            "target_text": store._literal(TableRef("sales", "daily")),
+            "stage_text": store._literal(stage), "comment": "", "text": "c2NoZW1h",
+        }  # fmt: skip
+        lines += [statement.format(**swap) for statement in dialect.replace_sql]
+        lines.append((dialect.comment_set_sql or "").format(**swap))
+        types = ", ".join(f"{dialect.quote_name(c)} {sql_type(dialect, t)}" for c, t in DDL)
+        lines.append(f"CREATE TABLE {store._target(stage)} ({types})")
     return "\n".join(" ".join(line.split()) for line in lines) + "\n"
 
 
