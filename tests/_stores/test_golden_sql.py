@@ -20,8 +20,8 @@ from wharf._stores.duckdb import DUCKDB
 from wharf._stores.mysql import MYSQL
 from wharf._stores.postgres import POSTGRES
 from wharf._stores.snowflake import SNOWFLAKE
-from wharf._stores.sqlite import SQLITE
 from wharf._stores.sql import SqlStore
+from wharf._stores.sqlite import SQLITE
 
 GOLDEN = Path(__file__).parent / "golden"
 DIALECTS = {
