@@ -40,3 +40,19 @@ def test_conformance_rows_and_fidelity_columns_come_from_the_registry() -> None:
     names = [row.name for row in STORES]
     assert [case.name for case in SQL_STORES] == names
     assert set(names) <= {case.name for case in PUBLISHED_STORES}
+
+
+def test_driver_errors_become_storage_errors_naming_the_database(tmp_path: Path) -> None:
+    """A driver's own exception never leaks: SQLite on a folder, MySQL on a closed port."""
+    from wharf._stores.base import TableRef
+    from wharf._stores.mysql import MySQLConnector, mysql_store
+    from wharf._stores.sqlite import sqlite_store
+    from wharf.errors import StorageError
+    from wharf.testing._process import free_port
+
+    with pytest.raises(StorageError, match=r"sqlite could not .*" + re.escape(str(tmp_path))):
+        sqlite_store(tmp_path).exists(TableRef("public", "t"))  # a folder, not a database file
+    port = free_port()
+    closed = mysql_store(MySQLConnector(host="127.0.0.1", port=port, password="s3cret"))
+    with pytest.raises(StorageError, match=f"could not connect to MySQL at root@127.0.0.1:{port}"):
+        closed.exists(TableRef("public", "t"))
