@@ -258,13 +258,13 @@ def test_multipart_upload_of_a_killed_writer_is_aborted_by_a_later_write(
     # (moto dates every upload's start 2010-11-10: only the parts' times are real here)
     assert unfinished() == [f"{tmp_path.name}/t.parquet"]
     # an upload that got a part recently may be a live writer's: kept
-    io = engine(s3_server, base, max_attempts=1, timeout=0.5)
+    io = engine(s3_server, base)
     monkeypatch.setattr("wharf._io.object_clients._SWEPT", {})  # as in a new process
     assert write(io, OLD).success
     assert unfinished() == [f"{tmp_path.name}/t.parquet"]
+    assert io.abandoned_after(io._fs, 5 * MIB) >= io.abandoned_upload_after == 600
     # idle for longer than this manager allows (the server's clock counts whole seconds)
-    io.abandoned_upload_after, io.min_upload_rate = 0.0, 1000 * MIB
-    assert io.abandoned_after(io._fs, 5 * MIB) < 1
+    monkeypatch.setattr(io, "abandoned_after", lambda fs, part: 0.5)
     time.sleep(1.1)
     monkeypatch.setattr("wharf._io.object_clients._SWEPT", {})
     assert write(io, OLD).success
