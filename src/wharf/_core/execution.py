@@ -534,7 +534,7 @@ def execute_in_process(
     try:
         return schedule(
             run, _step_keys(run, selected), start=start, collect=collect_done, limit=1,
-            listener=listener, history=history,
+            listener=listener, history=history, in_process=True,
         )  # fmt: skip
     finally:
         LIVE_SINK.reset(token)

@@ -22,7 +22,7 @@ import time
 import traceback
 import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -193,6 +193,7 @@ def schedule(
     limit: int,
     listener: RunListener | None = None,
     history: RunHistory | None = None,
+    in_process: bool = False,
 ) -> list[StepOutcome]:
     """Start each step of ``run.plan`` once the steps it waits for are done, at most ``limit``
     at a time, in plan order among the ready ones.
@@ -201,22 +202,43 @@ def schedule(
     blocks until at least one finishes and returns ``(handle, outcome)`` pairs. A step whose
     upstream failed or was skipped is skipped; the others run on. A dynamic step that finishes
     expands the plan (its mapped copies join the run).
+
+    Only this process writes the run's ``history``, in batches (see :mod:`wharf._core.history`):
+    every few rows or milliseconds, at once when a step fails, and when the run ends. Steps run
+    elsewhere (``in_process`` False: worker processes, Dask) find the rows of every step that
+    ended before they started; in-process steps read them through the queue.
     """
     sched = _Schedule(run, listener, history)
     for key in selected:
         sched.chosen.add(key)
-    for key in selected:
-        sched.add(key)
-    running: dict[Any, tuple[str, float]] = {}
-    while sched.ready or running:
-        while sched.ready and len(running) < limit:
-            next_key = sched.pop()
-            if next_key is not None:
-                running[start(next_key)] = (next_key, time.time())
-        if running:
-            for handle, outcome in collect(list(running)):
-                sched.finish(outcome, running.pop(handle)[1])
+    with _history_batch(history, in_process=in_process):
+        for key in selected:
+            sched.add(key)
+        running: dict[Any, tuple[str, float]] = {}
+        while sched.ready or running:
+            if history is not None and not in_process:
+                history.flush()  # a worker's step may read what the steps before it recorded
+            while sched.ready and len(running) < limit:
+                next_key = sched.pop()
+                if next_key is not None:
+                    running[start(next_key)] = (next_key, time.time())
+            if running:
+                if history is not None and not in_process:
+                    history.flush()  # nothing waits unwritten while this process waits
+                for handle, outcome in collect(list(running)):
+                    sched.finish(outcome, running.pop(handle)[1])
     return sched.outcomes
+
+
+def _history_batch(history: RunHistory | None, *, in_process: bool) -> Any:
+    """The run's history batch; in process, with a thread that flushes during long steps."""
+    if history is None:
+        return nullcontext()
+    stack = ExitStack()
+    stack.enter_context(history.batch())
+    if in_process:
+        stack.enter_context(history.flushing_while_busy())
+    return stack
 
 
 class _Schedule:
@@ -300,6 +322,10 @@ class _Schedule:
         self.outcomes.append(outcome)
         if self.history is not None:
             record_outcome(self.history, self.run, self.plan.steps.get(key), outcome, started_at)
+            if outcome.status == "failed":
+                self.history.flush()
+            else:
+                self.history.flush_if_due()
         if self.listener:
             self.listener.on_finish(outcome)
         if outcome.status == "success" and (key in self.plan.mapped or _yields_dynamic(outcome)):

@@ -1,4 +1,15 @@
-"""The run history: one SQLite row per materialization attempt, under ``$WHARF_HOME``."""
+"""The run history: one SQLite row per materialization attempt, under ``$WHARF_HOME``.
+
+Rows are written in groups. Inside :meth:`RunHistory.batch` (a run's scheduler holds one for
+the whole run) :meth:`RunHistory.record` and :meth:`RunHistory.record_logs` only queue their
+rows in this process; :meth:`RunHistory.flush` writes the queue as one transaction. The
+scheduler flushes every :data:`FLUSH_ROWS` rows or :data:`FLUSH_SECONDS`, when a step fails,
+before it hands work to another process, and when the run ends, however it ends (see
+``wharf._core.executors.schedule``). Every read of the same history file in this process
+flushes first, so it sees what was recorded. A crash loses at most the queued rows, never a
+written one, and never leaves a half-written group: SQLite rolls an unfinished transaction
+back.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +17,8 @@ import contextlib
 import json
 import os
 import sqlite3
+import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +64,55 @@ _COLUMNS = (
     "run_id, asset_key, partition_key, status, started_at, duration_s, io_manager, metadata, "
     "error, code_version, data_version, input_versions, metadata_kinds"
 )
+_INSERT_ROW = f"INSERT INTO materializations ({_COLUMNS}) VALUES ({', '.join('?' * 13)})"
+_INSERT_LOG = "INSERT INTO step_logs VALUES (?, ?, ?, ?, ?, ?)"
+#: a batch writes its queued rows once this many are waiting ...
+FLUSH_ROWS = 500
+#: ... or once the oldest has waited this long (seconds): followers such as the web UI's live
+#: view see a running run's steps this late at most
+FLUSH_SECONDS = 0.1
+
+
+class _Queue:
+    """The rows recorded in this process and not yet written, for one history file."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[Any, ...]] = []
+        self.logs: list[tuple[Any, ...]] = []
+        self.since = 0.0  # time.monotonic() when the oldest queued row came
+        self.batches = 0  # open batch() blocks: while there is one, rows wait to be flushed
+        self.lock = threading.Lock()  # guards the lists
+        self.writing = threading.Lock()  # one flush at a time, so rows land in order
+
+    def waited(self) -> float:
+        """How long the oldest queued row has waited (seconds; 0 when none waits)."""
+        return time.monotonic() - self.since if self.rows or self.logs else 0.0
+
+
+class _Queues:
+    """This process's queue of each history file (by absolute path)."""
+
+    def __init__(self) -> None:
+        self.by_file: dict[str, _Queue] = {}
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> _Queue | None:
+        return self.by_file.get(key)
+
+    def of(self, key: str) -> _Queue:
+        found = self.by_file.get(key)
+        if found is None:
+            with self.lock:
+                found = self.by_file.setdefault(key, _Queue())
+        return found
+
+    def forget(self) -> None:
+        """In a forked child: the parent's queued rows are the parent's to write."""
+        self.by_file, self.lock = {}, threading.Lock()
+
+
+_QUEUES = _Queues()
+os.register_at_fork(after_in_child=_QUEUES.forget)
 
 
 def wharf_home() -> Path:
@@ -136,6 +198,7 @@ class RunHistory:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or wharf_home() / "history.sqlite"
+        self._key = os.path.abspath(self.path)  # every RunHistory of one file shares its queue
         self._conn: sqlite3.Connection | None = None
 
     def _connect(self) -> sqlite3.Connection:
@@ -154,18 +217,92 @@ class RunHistory:
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
-        """Record everything inside as one transaction (a range run's thousands of rows)."""
-        conn = self._connect()
-        if conn.in_transaction:
-            yield
-            return
-        conn.execute("BEGIN")
+        """Queue the rows recorded inside and write them together (one transaction) on leaving,
+        however the block ends, and at each :meth:`flush` or due :meth:`flush_if_due` inside.
+        Blocks nest; rows are written when the outermost one ends."""
+        queue = _QUEUES.of(self._key)
+        with queue.lock:
+            queue.batches += 1
         try:
             yield
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        finally:
+            with queue.lock:
+                queue.batches -= 1
+                outermost = queue.batches == 0
+            if outermost:
+                self.flush()
+
+    def flush(self) -> None:
+        """Write every queued row of this history file (this process's) as one transaction."""
+        queue = _QUEUES.get(self._key)
+        if queue is None or not (queue.rows or queue.logs):
+            return
+        with queue.writing:
+            with queue.lock:
+                rows, logs, queue.rows, queue.logs = queue.rows, queue.logs, [], []
+            if not (rows or logs):
+                return
+            conn = self._connect()
+            try:
+                conn.execute("BEGIN")
+                conn.executemany(_INSERT_ROW, rows)
+                conn.executemany(_INSERT_LOG, logs)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                with queue.lock:  # not written: they stay queued, in order, for the next flush
+                    queue.rows[:0], queue.logs[:0] = rows, logs
+                raise
+
+    def flush_if_due(self) -> None:
+        """:meth:`flush` when :data:`FLUSH_ROWS` rows wait or the oldest has waited
+        :data:`FLUSH_SECONDS`."""
+        queue = _QUEUES.get(self._key)
+        if queue is None or not (queue.rows or queue.logs):
+            return
+        if queue.waited() >= FLUSH_SECONDS or len(queue.rows) + len(queue.logs) >= FLUSH_ROWS:
+            self.flush()
+
+    @contextlib.contextmanager
+    def flushing_while_busy(self) -> Iterator[None]:
+        """While inside, a helper thread writes rows that waited twice :data:`FLUSH_SECONDS`
+        (the thread that queued them is busy in a long step of an in-process run, so readers
+        in other processes still see the steps that ended before it)."""
+        stop = threading.Event()
+
+        def watch() -> None:
+            with RunHistory(self.path) as own:  # a connection of this thread's own
+                while not stop.wait(FLUSH_SECONDS):
+                    queue = _QUEUES.get(self._key)
+                    if queue is not None and queue.waited() >= 2 * FLUSH_SECONDS:
+                        own.flush()
+
+        thread = threading.Thread(target=watch, name="wharf-history-flush", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+    def _queued(self, rows: list[tuple[Any, ...]] | None, logs: list[tuple[Any, ...]]) -> None:
+        queue = _QUEUES.of(self._key)
+        with queue.lock:
+            if not (queue.rows or queue.logs):
+                queue.since = time.monotonic()
+            if rows:
+                queue.rows.extend(rows)
+            queue.logs.extend(logs)
+            waits = queue.batches > 0
+        if not waits:
+            self.flush()
+
+    def _readable(self) -> bool:
+        """Whether the file exists, once this process's queued rows of it are written (so a
+        read sees every row recorded before it)."""
+        self.flush()
+        return self.path.exists()
 
     def record(
         self,
@@ -186,28 +323,22 @@ class RunHistory:
     ) -> None:
         inputs = None if input_versions is None else json.dumps(input_versions, sort_keys=True)
         kinds = json.dumps(metadata_kinds) if metadata_kinds else None
-        self._connect().execute(
-            f"INSERT INTO materializations ({_COLUMNS}) VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, asset_key, partition_key, status, started_at, duration_s, io_manager,
-             metadata, error, code_version, data_version, inputs, kinds),
-        )  # fmt: skip
+        row = (run_id, asset_key, partition_key, status, started_at, duration_s, io_manager,
+               metadata, error, code_version, data_version, inputs, kinds)  # fmt: skip
+        self._queued([row], [])
 
     def record_logs(
         self, run_id: str, asset_key: str, lines: Sequence[tuple[float, str, str, str]]
     ) -> None:
         """Keep the log lines (timestamp, level, logger, message) of one step of a run."""
         if lines:
-            self._connect().executemany(
-                "INSERT INTO step_logs VALUES (?, ?, ?, ?, ?, ?)",
-                [(run_id, asset_key, *line) for line in lines],
-            )
+            self._queued(None, [(run_id, asset_key, *line) for line in lines])
 
     def logs(
         self, run_id: str, asset_key: str | None = None
     ) -> list[tuple[str, float, str, str, str]]:
         """(asset key, timestamp, level, logger, message) of a run's steps, in order."""
-        if not self.path.exists():
+        if not self._readable():
             return []
         where = "run_id = ?" + ("" if asset_key is None else " AND asset_key = ?")
         params = (run_id,) if asset_key is None else (run_id, asset_key)
@@ -220,7 +351,7 @@ class RunHistory:
 
     def run_ids_starting(self, prefix: str) -> list[str]:
         """The run ids that start with ``prefix`` (a full id matches itself)."""
-        if not self.path.exists():
+        if not self._readable():
             return []
         rows = self._connect().execute(
             "SELECT DISTINCT run_id FROM materializations WHERE run_id >= ? AND run_id < ?",
@@ -229,7 +360,7 @@ class RunHistory:
         return sorted(str(r[0]) for r in rows)
 
     def _rows(self, sql: str, params: tuple[Any, ...]) -> list[HistoryRecord]:
-        if not self.path.exists():
+        if not self._readable():
             return []
         rows = self._connect().execute(sql.replace("SELECT *", f"SELECT {_COLUMNS}", 1), params)
         return [_record(r) for r in rows.fetchall()]
@@ -256,7 +387,7 @@ class RunHistory:
 
     def asset_keys(self) -> list[str]:
         """Every asset key with at least one record, sorted."""
-        if not self.path.exists():
+        if not self._readable():
             return []
         rows = self._connect().execute("SELECT DISTINCT asset_key FROM materializations").fetchall()
         return sorted(str(r[0]) for r in rows)
@@ -284,7 +415,7 @@ class RunHistory:
 
     def runs(self, limit: int = 100, before: float | None = None) -> list[RunSummary]:
         """The newest ``limit`` runs (started before ``before``), newest first."""
-        if not self.path.exists():
+        if not self._readable():
             return []
         where = "" if before is None else "HAVING MIN(started_at) < ?"
         sql = (
@@ -299,7 +430,7 @@ class RunHistory:
     def since(self, rowid: int) -> tuple[int, list[HistoryRecord]]:
         """Records added after ``rowid`` (oldest first) and the newest rowid, for followers
         such as the web UI's live updates; ``since(0)`` starts from the beginning."""
-        if not self.path.exists():
+        if not self._readable():
             return rowid, []
         rows = (
             self._connect()
@@ -317,7 +448,7 @@ class RunHistory:
 
     def last_rowid(self) -> int:
         """The rowid of the newest record (0 when there is none)."""
-        if not self.path.exists():
+        if not self._readable():
             return 0
         row = self._connect().execute("SELECT MAX(rowid) FROM materializations").fetchone()
         return int(row[0] or 0)
@@ -343,7 +474,7 @@ class RunHistory:
     ) -> dict[tuple[str, str | None], str]:
         """The status of the newest attempt (success or failed; not retries or skips) of every
         (asset key, partition key) (``keys``: only these asset keys)."""
-        if not self.path.exists():
+        if not self._readable():
             return {}
         where, params = _only(keys)
         rows = self._connect().execute(
@@ -357,7 +488,7 @@ class RunHistory:
 
     def partition_status(self, asset_key: str) -> dict[str, str]:
         """The newest status of each partition of ``asset_key`` that has a record."""
-        if not self.path.exists():
+        if not self._readable():
             return {}
         rows = (
             self._connect()
@@ -380,14 +511,14 @@ class RunHistory:
 
     def dynamic_partitions(self, name: str) -> list[str]:
         """The keys of ``name``, in the order they were first added."""
-        if not self.path.exists():
+        if not self._readable():
             return []
         sql = "SELECT partition_key FROM dynamic_partitions WHERE name = ? ORDER BY rowid"
         return [str(r[0]) for r in self._connect().execute(sql, (name,)).fetchall()]
 
     def delete_dynamic_partition(self, name: str, key: str) -> None:
         """Remove one key of ``name`` (nothing happens if it is not there)."""
-        if self.path.exists():
+        if self._readable():
             self._connect().execute(
                 "DELETE FROM dynamic_partitions WHERE name = ? AND partition_key = ?", (name, key)
             )
