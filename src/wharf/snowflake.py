@@ -233,9 +233,10 @@ class SnowflakeIOManager(TableIOManager):
         additional_snowflake_connection_args: more ``snowflake.connector.connect`` arguments.
         column_names: how column names load. ``"auto"``: a table wharf did not write (one
             Dagster wrote, with upper-case names) loads with lower-case names, as Dagster's
-            pandas handler loads it, and a table wharf wrote keeps its names exactly;
-            ``"exact"``: every table as stored; ``"lower"``: every table lower-cased (and
-            with the database's own column types).
+            pandas handler loads it, and a partition, append or merge write puts a frame's
+            ``owner`` into its ``OWNER`` (new columns upper-cased, as Dagster writes them); a
+            table wharf wrote keeps its names exactly; ``"exact"``: every table as stored;
+            ``"lower"``: every table lower-cased (with the types wharf wrote).
 
     Examples:
         >>> import wharf as dg

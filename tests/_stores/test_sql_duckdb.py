@@ -650,3 +650,39 @@ def test_store_modules_import_light() -> None:
     done = run(code)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_lower_column_names_keep_the_written_types(db: Path) -> None:
+    store = duckdb_store(db)
+    store.column_names = "lower"
+    kinds = pa.array(["a", "b"]).dictionary_encode()
+    stamps = pa.array([0, 1], pa.timestamp("ms", tz="Asia/Tokyo"))
+    store.write(REF, pa.table({"Kind": kinds, "At": stamps, "N": pa.array([1, 2], pa.int8())}))
+    got = read(store)
+    assert got.schema == pa.schema([("kind", kinds.type), ("at", stamps.type), ("n", pa.int8())])
+    assert got.column("kind").to_pylist() == ["a", "b"]
+    frame = pd.DataFrame({"Owner": pd.Categorical(["x"]), "Day": [dt.date(2024, 1, 1)]})
+    store.write(REF, pa.Table.from_pandas(frame, preserve_index=False))
+    back = read(store).to_pandas()  # the pandas labels load lower-cased with the columns
+    assert list(back.columns) == ["owner", "day"]
+    assert back["owner"].dtype == "category"
+
+
+def test_a_wharf_table_whose_schema_does_not_fit_its_comment_is_still_wharfs(db: Path) -> None:
+    short = dataclasses.replace(DUCKDB, comment_max=10)
+    store = SqlStore(short, DuckDBConnector(db), database=str(db))
+    store.column_names = "auto"
+    store.write(REF, pa.table({"Owner": ["ann"]}))
+    assert read(store).column_names == ["Owner"]  # not lower-cased as a foreign table's
+    assert store.stored_names(REF, ["Owner"]) == ["Owner"]
+
+
+def test_rows_go_into_a_foreign_tables_columns_by_name_ignoring_case(
+    store: SqlStore, db: Path
+) -> None:
+    with duckdb.connect(str(db)) as con:
+        con.execute('CREATE SCHEMA public; CREATE TABLE public.sales ("OWNER" TEXT, "N" INT)')
+    store.column_names = "auto"
+    assert store.stored_names(REF, ["owner", "n", "extra"]) == ["OWNER", "N", "EXTRA"]
+    store.column_names = "exact"
+    assert store.stored_names(REF, ["owner"]) == ["owner"]

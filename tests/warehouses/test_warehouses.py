@@ -233,31 +233,10 @@ def test_dagsters_time_partition_expression(warehouse: Warehouse, io: Any) -> No
     assert sorted(seen[0]["time"]) == sorted(day_rows("2023-01-01")["time"])
 
 
-def _foreign_table(io: Any, warehouse: Warehouse) -> None:
-    """``legacy`` as Dagster's pandas handler leaves it: upper-case columns, no wharf schema."""
-    from wharf._stores.base import TableRef
-    from wharf._stores.bigquery import ensure_dataset
-
-    store, schema = io.table_store(), io.default_schema() or "public"
-    target = store.location(TableRef(schema, "legacy"))
-    con = store.connect()
-    try:
-        if warehouse.name == "bigquery":
-            ensure_dataset(con, schema)
-        else:
-            store.dialect.execute(
-                con, f"CREATE SCHEMA IF NOT EXISTS {target.rsplit('.', 1)[0]}", []
-            )
-        store.dialect.execute(con, f"CREATE TABLE {target} (OWNER STRING, AMOUNT INTEGER)", [])
-        store.dialect.execute(con, f"INSERT INTO {target} (OWNER, AMOUNT) VALUES ('ann', 3)", [])
-    finally:
-        con.close()
-
-
 def test_a_table_dagster_wrote_loads_with_dagsters_column_names(
     warehouse: Warehouse, io: Any, server: Any, namespace: str
 ) -> None:
-    _foreign_table(io, warehouse)
+    _dagster_table(io, warehouse, "legacy", {"OWNER": "STRING", "AMOUNT": "INTEGER"}, [("ann", 3)])
     seen: list[pd.DataFrame] = []
 
     @dg.asset(ins={"legacy": dg.AssetIn(metadata={"columns": ["owner", "amount"]})})
@@ -279,3 +258,122 @@ def test_a_table_dagster_wrote_loads_with_dagsters_column_names(
 
     dg.materialize([legacy, raw], resources={"io_manager": exact}, selection=[raw])
     assert list(seen[-1].columns) == ["OWNER", "AMOUNT"]
+
+
+def _dagster_table(io: Any, warehouse: Warehouse, name: str, columns: dict[str, str],
+                   rows: list[tuple[object, ...]]) -> None:  # fmt: skip
+    """Table ``name`` as Dagster's pandas handlers leave it: upper-case columns (``columns``:
+    name -> SQL type), ``rows`` in them, no schema of wharf's."""
+    from wharf._stores.base import TableRef
+    from wharf._stores.bigquery import ensure_dataset
+
+    store, schema = io.table_store(), io.default_schema() or "public"
+    target, q = store.location(TableRef(schema, name)), store.dialect.quote_name
+    con = store.connect()
+    try:
+        if warehouse.name == "bigquery":
+            ensure_dataset(con, schema)
+        else:
+            store.dialect.execute(
+                con, f"CREATE SCHEMA IF NOT EXISTS {target.rsplit('.', 1)[0]}", []
+            )
+        typed = ", ".join(f"{q(c)} {t}" for c, t in columns.items())
+        store.dialect.execute(con, f"CREATE TABLE {target} ({typed})", [])
+        for row in rows:
+            values = ", ".join(repr(v) for v in row)
+            store.dialect.execute(con, f"INSERT INTO {target} VALUES ({values})", [])
+    finally:
+        con.close()
+
+
+def _stored(warehouse: Warehouse, server: Any, namespace: str, name: str) -> dict[str, list[Any]]:
+    """The table's rows under its real column names, sorted by the first column."""
+    exact = warehouse.io_manager(**server.config(namespace), column_names="exact")
+    spec = dg.AssetSpec(name)
+    seen: list[pd.DataFrame] = []
+
+    @dg.asset(ins={"t": dg.AssetIn(key=name)})
+    def look(t: pd.DataFrame) -> None:
+        seen.append(t)
+
+    dg.materialize([spec, look], resources={"io_manager": exact}, selection=[look])
+    first = seen[0].columns[0]
+    return seen[0].sort_values(first).to_dict("list")
+
+
+def test_partition_append_and_merge_writes_into_tables_dagster_wrote(
+    warehouse: Warehouse, io: Any, server: Any, namespace: str
+) -> None:
+    """Dagster's code unchanged: its lower-case frames go into the upper-case columns of the
+    tables its I/O manager wrote, for partition, append and merge writes."""
+    kinds = {"OWNER": "STRING", "AMOUNT": "INTEGER"}
+    for name in ("by_owner", "added", "merged"):
+        _dagster_table(io, warehouse, name, kinds, [("ann", 3), ("bo", 4)])
+    owners = dg.StaticPartitionsDefinition(["ann", "bo"])
+
+    @dg.asset(partitions_def=owners, metadata={"partition_expr": "OWNER"})
+    def by_owner(context: dg.AssetExecutionContext) -> pd.DataFrame:
+        return pd.DataFrame({"owner": [context.partition_key], "amount": [7]})
+
+    @dg.asset(metadata={"write_mode": "append"})
+    def added() -> pd.DataFrame:
+        return pd.DataFrame({"owner": ["cy"], "amount": [5]})
+
+    @dg.asset(metadata={"write_mode": "merge", "merge_keys": ["owner"]})
+    def merged() -> pd.DataFrame:
+        return pd.DataFrame({"owner": ["bo", "cy"], "amount": [8, 9]})
+
+    resources = {"io_manager": io}
+    assert dg.materialize([by_owner], partition_key="bo", resources=resources).success
+    assert dg.materialize([added, merged], resources=resources).success
+    assert _stored(warehouse, server, namespace, "by_owner") == {
+        "OWNER": ["ann", "bo"], "AMOUNT": [3, 7],
+    }  # fmt: skip
+    assert _stored(warehouse, server, namespace, "added") == {
+        "OWNER": ["ann", "bo", "cy"], "AMOUNT": [3, 4, 5],
+    }  # fmt: skip
+    assert _stored(warehouse, server, namespace, "merged") == {
+        "OWNER": ["ann", "bo", "cy"], "AMOUNT": [3, 8, 9],
+    }  # fmt: skip
+    seen: list[pd.DataFrame] = []
+
+    @dg.asset(partitions_def=owners)
+    def report(by_owner: pd.DataFrame) -> None:
+        seen.append(by_owner)
+
+    dg.materialize([by_owner, report], partition_key="bo", resources=resources, selection=[report])
+    assert seen[0].to_dict("list") == {"owner": ["bo"], "amount": [7]}
+
+
+def test_an_expression_partition_on_a_table_dagster_wrote(
+    warehouse: Warehouse, io: Any, server: Any, namespace: str
+) -> None:
+    """Dagster's time-partition example on the table its I/O manager left: the expression
+    names the table's upper-case ``TIME``; the frame's ``time`` goes into it."""
+    day = int(dt.datetime(2023, 1, 2, tzinfo=dt.UTC).timestamp())
+    kinds = {"SPECIES": "STRING", "TIME": "INTEGER"}
+    _dagster_table(
+        io, warehouse, "iris_data_per_day", kinds, [("old", day), ("kept", day + 3 * 86_400)]
+    )
+    daily = dg.DailyPartitionsDefinition(start_date="2023-01-01")
+
+    @dg.asset(partitions_def=daily, metadata={"partition_expr": PARTITION_EXPR[warehouse.name]})
+    def iris_data_per_day() -> pd.DataFrame:
+        return pd.DataFrame({"species": ["new"], "time": [day + 60]})
+
+    seen: list[pd.DataFrame] = []
+
+    @dg.asset(partitions_def=daily)
+    def down(iris_data_per_day: pd.DataFrame) -> None:
+        seen.append(iris_data_per_day)
+
+    resources = {"io_manager": io}
+    assert dg.materialize([iris_data_per_day], partition_key="2023-01-02", resources=resources)
+    dg.materialize(
+        [iris_data_per_day, down], partition_key="2023-01-02", resources=resources,
+        selection=[down],
+    )  # fmt: skip
+    assert seen[0].to_dict("list") == {"species": ["new"], "time": [day + 60]}
+    assert _stored(warehouse, server, namespace, "iris_data_per_day") == {
+        "SPECIES": ["kept", "new"], "TIME": [day + 3 * 86_400, day + 60],
+    }  # fmt: skip

@@ -196,6 +196,7 @@ class TableIOManager(ConfigurableIOManager):
             name = type(self).__name__
             reader = export(adapter, obj, asset=label, io_manager=name)
             reader = self._fit_pandas_index(ref, reader, label)
+            reader, how = self._as_stored(ref, reader, how)
             dims = self._dims(context.asset_partitions_def, context.definition_metadata, label)
             dims = tp.check_columns(dims, reader.schema.names, asset=label, manager=name)
             types = {f.name: f.type for f in reader.schema}
@@ -214,9 +215,29 @@ class TableIOManager(ConfigurableIOManager):
                 source = export(adapter, obj, asset=label, io_manager=type(self).__name__)
                 if how:  # rows added to a table: a pandas index fitted to the stored one
                     source = self._fit_pandas_index(ref, source, label)
+                    source, how = self._as_stored(ref, source, how)
                 source = fingerprint_reader(source)
             result = store.write(ref, source, **how, **kept)
         context.add_output_metadata(_metadata(result, time.perf_counter() - start))
+
+    def _as_stored(self, ref: TableRef, reader: Any, how: dict[str, Any]) -> tuple[Any, Any]:
+        """``reader`` with its columns (and ``how``'s merge keys) named as the stored table
+        names them, for a write that keeps the table: a table Dagster wrote has upper-case
+        columns where a frame has lower-case ones (``stored_names`` of a SQL store)."""
+        stored_names = getattr(self.table_store(), "stored_names", None)
+        names = reader.schema.names
+        new = stored_names(ref, names) if stored_names is not None else names
+        if new == names:
+            return reader, how
+        from wharf._deps import require
+
+        pa, to = require("pyarrow"), dict(zip(names, new, strict=True))
+        meta = {k: v for k, v in (reader.schema.metadata or {}).items() if k != b"pandas"}
+        schema = pa.schema([f.with_name(to[f.name]) for f in reader.schema], metadata=meta)
+        renamed = pa.RecordBatchReader.from_batches(schema, (b.rename_columns(new) for b in reader))
+        if "merge_keys" in how:
+            how = {**how, "merge_keys": [to.get(k, k) for k in how["merge_keys"]]}
+        return renamed, how
 
     def _store_handled(self, context: OutputContext, handler: Any, obj: Any) -> None:
         """A user's handler writes ``obj`` into a table the store names; the store then moves
@@ -445,7 +466,11 @@ class TableIOManager(ConfigurableIOManager):
                 raise partitioned.missing_error(context, where, name) from None
             return {} if as_dict else adapter.from_arrow(_empty(None, columns), value_type)
         types = {f.name: f.type for f in schema}
-        dims = tp.check_columns(dims, schema.names, asset=label, manager=name)
+        real = schema.names  # an expression names the table's columns as stored
+        stored_names = getattr(store, "stored_names", None)
+        if stored_names is not None and any(not d.expr.is_column() for d in dims if d.expr):
+            real = stored_names(ref, schema.names)
+        dims = tp.check_columns(dims, schema.names, asset=label, manager=name, stored=real)
         groups = tp.plan_reads(dims, keys, types)
         native = isinstance(store, NativeTables) and adapter.name == store.native_adapter
         has_parts = all(d.sql is None and (columns is None or d.column in columns) for d in dims)

@@ -94,10 +94,17 @@ def dimensions(
 
 
 def check_columns(
-    dims: Sequence[Dim], names: Sequence[str], *, asset: str, manager: str
+    dims: Sequence[Dim],
+    names: Sequence[str],
+    *,
+    asset: str,
+    manager: str,
+    stored: Sequence[str] | None = None,
 ) -> list[Dim]:
     """``dims`` bound to the data's (or table's) columns ``names``: each expression's columns
-    matched as the database matches them, its SQL rendered; a missing column is refused."""
+    matched as the database matches them, its SQL rendered; a missing column is refused.
+    ``stored``: ``names`` as the table names them, where they load otherwise (lower-cased):
+    the SQL names those."""
     if missing := [d.column for d in dims if d.expr is None and d.column not in names]:
         msg = (
             f"asset {asset!r} is partitioned by column(s) {missing} (partition_expr), but its "
@@ -110,7 +117,9 @@ def check_columns(
         if d.expr is None:
             bound.append(d)
             continue
-        column, sql = d.expr.resolve(names, asset=asset, manager=manager)
+        real = list(stored) if stored is not None else list(names)
+        column, sql = d.expr.resolve(real, asset=asset, manager=manager)
+        column = names[real.index(column)] if sql is not None and column in real else column
         kind = d.expr.bound_type() if sql is not None and d.pdef.is_time_window else None
         bound.append(Dim(d.name, column, d.pdef, d.multi, d.expr, sql, kind))
     return bound

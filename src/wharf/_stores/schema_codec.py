@@ -23,12 +23,15 @@ from wharf._deps import require
 from wharf.errors import StorageError
 
 __all__ = [
+    "OWNED",
     "PARQUET_KEY",
     "DictionaryNotes",
     "decode_schema",
     "empty_batch",
     "encode_schema",
+    "is_ours",
     "kept_dictionaries",
+    "lowered_names",
     "pandas_needs",
     "restorable",
     "restore",
@@ -38,6 +41,10 @@ __all__ = [
 
 _PREFIX = "wharf.arrow-schema.v1:"
 _ZIPPED_PREFIX = "wharf.arrow-schema.v1z:"  # the same, zlib-compressed (for short comments)
+
+#: What a SQL table's comment says when wharf wrote the table but its schema did not fit there:
+#: the table is still wharf's (its column names load as written), with the database's types.
+OWNED = "wharf.table.v1"
 
 #: The Parquet key-value metadata key of the dictionaries of a file that holds no rows.
 PARQUET_KEY = b"wharf.empty-dictionaries"
@@ -134,6 +141,44 @@ def decode_schema(text: object, columns: list[str] | None = None) -> Stored | No
         if pa.types.is_dictionary(f.type) and table.column(i).num_chunks
     }
     return table.schema, dictionaries
+
+
+def is_ours(text: object) -> bool:
+    """Whether ``text`` (a table comment) says wharf wrote the table: a written schema, or
+    :data:`OWNED` where the schema did not fit.
+
+    Examples:
+        >>> is_ours(OWNED), is_ours("sales by day"), is_ours(None)
+        (True, False, False)
+    """
+    if isinstance(text, bytes):
+        text = text.decode("ascii", "replace")
+    return isinstance(text, str) and text.startswith((_PREFIX, _ZIPPED_PREFIX, OWNED))
+
+
+def lowered_names(stored: Stored) -> Stored:
+    """A written schema (and its dictionaries) with lower-cased column names, its pandas
+    metadata (labels, index columns) lowered to match, for tables that load lower-cased."""
+    pa = require("pyarrow")
+    schema, dictionaries = stored
+    metadata = dict(schema.metadata or {})
+    if b"pandas" in metadata:
+        try:
+            meta = json.loads(metadata[b"pandas"])
+        except ValueError:
+            meta = None
+        if isinstance(meta, dict):
+            for entry in meta.get("columns", []):
+                for key in ("name", "field_name"):
+                    if isinstance(entry.get(key), str):
+                        entry[key] = entry[key].lower()
+            meta["index_columns"] = [
+                c.lower() if isinstance(c, str) else c for c in meta.get("index_columns", [])
+            ]
+            metadata[b"pandas"] = json.dumps(meta).encode()
+    fields = [f.with_name(f.name.lower()) for f in schema]
+    lowered = {name.lower(): values for name, values in dictionaries.items()}
+    return pa.schema(fields, metadata=metadata or None), lowered
 
 
 def empty_batch(schema: Any, dictionaries: dict[str, Any]) -> Any:

@@ -306,6 +306,9 @@ class SnowflakeStore(SqlStore):
     def schema(self, ref: TableRef) -> Any:
         return super().schema(_fold(ref))
 
+    def stored_names(self, ref: TableRef, names: Any) -> list[str]:
+        return super().stored_names(_fold(ref), names)
+
     def stage(self, schema: str, fill: Any) -> Any:
         return super().stage(fold_name(schema), fill)
 

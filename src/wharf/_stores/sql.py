@@ -61,10 +61,13 @@ from wharf._stores.base import (
 )
 from wharf._stores.dialect import Dialect, check_floats, sql_type
 from wharf._stores.schema_codec import (
+    OWNED,
     DictionaryNotes,
     decode_schema,
     empty_batch,
     encode_schema,
+    is_ours,
+    lowered_names,
     pandas_needs,
     restorable,
     restore,
@@ -149,9 +152,10 @@ class SqlStore:
 
     #: how column names load: ``"exact"``; ``"lower"`` (every table's lower-cased, as
     #: dagster-snowflake-pandas and dagster-gcp-pandas load them); ``"auto"`` (lower-cased for
-    #: tables wharf did not write: no written schema in their comment). Projections and
-    #: partition filters then name columns lower-cased too, and a table wharf wrote loads with the
-    #: database's own types (its written schema names the columns as written).
+    #: tables wharf did not write: no comment of wharf's). Projections and partition filters then
+    #: name columns lower-cased too, and a table wharf wrote still loads with its written types.
+    #: Rows written into such a table go into its columns by name ignoring case
+    #: (:meth:`stored_names`).
     column_names = "exact"
 
     def __repr__(self) -> str:
@@ -300,6 +304,22 @@ class SqlStore:
                 raise
         return con, sql, params
 
+    def stored_names(self, ref: TableRef, names: Sequence[str]) -> list[str]:
+        """``names`` (columns as they load, a frame's) as the stored table names them, for a
+        write that keeps the table (a partition, an append, a merge). Themselves where column
+        names load exactly; where they load lower-cased (:attr:`column_names`), the table's
+        column of the same name ignoring case, and a column the table lacks upper-cased if wharf
+        did not write the table (as Dagster's pandas handlers write it), else as given."""
+        if self.column_names == "exact":
+            return list(names)
+        with self._session(f"read the columns of {self.location(ref)}") as con:
+            existing = self._columns(con, ref)
+            ours = bool(existing) and is_ours(self._comment_text(con, ref))
+        real = {c.lower(): c for c in existing}
+        if not existing or (ours and self.column_names == "auto") or len(real) < len(existing):
+            return list(names)
+        return [real.get(n.lower(), n if ours else n.upper()) for n in names]
+
     def stage(self, schema: str, fill: Callable[[Any, TableRef], None]) -> StagedTable:
         """A new table in ``schema``, named by wharf, that ``fill(connection, ref)`` creates and
         fills; give it to :meth:`write` (which drops it), or :meth:`delete` it. A raising
@@ -357,9 +377,12 @@ class SqlStore:
             self._run(con, self.dialect.begin_sql or "BEGIN")
             self._run(con, self.dialect.read_lock_sql, target=self._target(ref))
             existing = self._columns(con, ref)
-        stored = self._stored_schema(con, ref, existing)
+        text = self._comment_text(con, ref)
+        stored = decode_schema(text, existing)
         real = {c.lower(): c for c in existing}
-        lowered = self.column_names == "lower" or (self.column_names == "auto" and not stored)
+        lowered = self.column_names == "lower" or (
+            self.column_names == "auto" and not is_ours(text)
+        )
         lowered = lowered and len(real) == len(existing)  # names equal but for case: kept
         if lowered:  # the caller names columns as they load: lower-cased
             columns = None if columns is None else [real.get(c, c) for c in columns]
@@ -378,12 +401,9 @@ class SqlStore:
             raise StorageError(msg, expected=f"columns of {existing}", got=str(asked))
         cols = ", ".join(self.dialect.quote_name(c) for c in wanted)
         sql = f"SELECT {cols} FROM {self._target(ref)}" + (f" WHERE {where}" * bool(where))
-        return (
-            sql,
-            params,
-            None if lowered else stored,
-            lowered,
-        )  # the written schema's names differ
+        if lowered and stored:  # the written types, under the names the table loads with
+            stored = lowered_names(stored)
+        return sql, params, stored, lowered
 
     def _transaction(  # noqa: PLR0917
         self,
@@ -656,12 +676,16 @@ class SqlStore:
         return " AND ".join(parts) or "TRUE", params
 
     def _stored_schema(self, con: Any, ref: TableRef, existing: list[str]) -> Any:
+        return decode_schema(self._comment_text(con, ref), existing)
+
+    def _comment_text(self, con: Any, ref: TableRef) -> object:
+        """The table's comment (None where there is none, or no way to read it)."""
         if self.dialect.describe is not None:
-            return decode_schema(self.dialect.describe(con, ref.schema, ref.table)[1], existing)
+            return self.dialect.describe(con, ref.schema, ref.table)[1]
         if not self.dialect.comment_get_sql:
             return None
         rows = self.dialect.execute(con, self.dialect.comment_get_sql, [ref.schema, ref.table])
-        return decode_schema(rows[0][0] if rows else None, existing)
+        return rows[0][0] if rows else None
 
     def _comment(self, text: str) -> str:
         """``text`` if it is safe in a SQL literal and short enough for the database (zipped if
@@ -675,11 +699,12 @@ class SqlStore:
         return text if len(text) <= limit else ""
 
     def _schema_text(self, ref: TableRef, schema: Any, dictionaries: dict[str, Any]) -> str:
-        """The comment that keeps ``schema`` ('' if it does not fit); a refusal when what only
-        the comment keeps is a pandas index or column labels (dropping it would lose them)."""
+        """The comment that keeps ``schema`` (:data:`OWNED` if it does not fit: the table is
+        still wharf's); a refusal when what only the comment keeps is a pandas index or column
+        labels (dropping it would lose them)."""
         text = self._comment(encode_schema(schema, dictionaries))
         if text or not (lost := pandas_needs(schema)):
-            return text
+            return text or OWNED
         msg = (
             f"{self.name} could not write table {self.location(ref)}: the written schema, which "
             f"keeps {lost}, does not fit in a table comment of at most "
@@ -689,8 +714,8 @@ class SqlStore:
         raise StorageError(msg, expected="a schema that fits in the table comment", got=lost)
 
     def _set_comment(self, con: Any, ref: TableRef, text: str) -> None:
-        if self.dialect.comment_set_sql and (text := self._comment(text)):
-            sql = self.dialect.comment_set_sql
+        if self.dialect.comment_set_sql:
+            text, sql = self._comment(text) or OWNED, self.dialect.comment_set_sql
             self._run(con, sql, target=self._target(ref), text=text, target_text=self._literal(ref))
 
     def _columns(self, con: Any, ref: TableRef) -> list[str]:
