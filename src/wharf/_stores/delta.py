@@ -168,18 +168,21 @@ class DeltaStore:
             check_name(field.name, "column")
         uri = self.location(ref)
         where = predicate(partition, schema_dict(reader.schema))
-        if where is not None and self.exists(ref):
-            stored = self.schema(ref)
-            if stored.names != reader.schema.names:
+        order = None  # rows beside the stored ones: the stored columns, matched by name
+        if (where is not None or mode != "replace") and self.exists(ref):
+            order = self.schema(ref).names
+            if sorted(order) != sorted(reader.schema.names):
                 from wharf._stores.base import column_diff
 
-                diff = column_diff(stored.names, reader.schema.names)
-                msg = f"Delta Lake table {uri} has other columns than the partition data: {diff}"
-                raise StorageError(msg, expected=str(stored.names), got=str(reader.schema.names))
+                diff = column_diff(order, reader.schema.names)
+                msg = f"Delta Lake table {uri} has other columns than the new rows: {diff}"
+                raise StorageError(msg, expected=str(order), got=str(reader.schema.names))
         # delta-rs writes the batches of a stream in parallel, so their rows land out of order:
         # the value is gathered into one chunk first, and its rows keep their order.
         with store_errors(f"Delta Lake could not read the data for {uri}", _errors):
             written = reader.read_all().combine_chunks()
+        if order is not None:
+            written = written.select(order)
         table = to_storage(written)
         note = schema_note(written)
         commit = deltalake.CommitProperties(
@@ -191,6 +194,8 @@ class DeltaStore:
                 f"Delta Lake could not write {uri} ({describe_filters(partition)})", _errors
             ),
         ):
+            if mode == "append":  # a predicate overwrite checks this itself; an append not
+                check_inside(table, partition, self.name, uri)
             if mode == "merge" and self.exists(ref):
                 self._merge(ref, table, merge_keys, partition, commit)
             else:  # a merge into no table yet stores the rows as they are

@@ -210,6 +210,7 @@ class IcebergStore:
                 diff = column_diff(have, table.column_names)
                 msg = f"Iceberg table {uri} has other columns than the new rows: {diff}"
                 raise StorageError(msg, expected=str(have), got=str(table.column_names))
+            table = table.select(have)  # matched by name: Iceberg appends by position
         txn = stored.transaction()
         if mode == "merge":
             txn.upsert(table, join_cols=list(merge_keys), snapshot_properties=props)

@@ -425,6 +425,92 @@ def check_write_modes(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
     assert stored() == [(1, "a"), (2, "c"), (3, "b"), (4, "c")]
 
 
+def _put(case: StoreCase, tmp: Path, value: Callable[..., Any], meta: dict[str, Any],
+         *, partitions: Any = None, key: str | None = None) -> Any:  # fmt: skip
+    """Materialize asset ``t`` (``metadata=meta``; partition ``key`` of ``partitions``)."""
+    resources = {"io_manager": case.io_manager(tmp)}
+    asset = dg.asset(name="t", metadata=meta, partitions_def=partitions)(value)
+    return dg.materialize([asset], resources=resources, raise_on_error=False, partition_key=key)
+
+
+def _id_v(case: StoreCase, tmp: Path, kind: FrameKind, *extra: str) -> list[tuple[Any, ...]]:
+    got = _read(case, tmp, kind)
+    columns = [got.column(c).to_pylist() for c in ("id", "v", *extra)]
+    return sorted(zip(*columns, strict=True))
+
+
+def _table(columns: dict[str, list[Any]]) -> Any:
+    import pyarrow as pa
+
+    return pa.table(columns)
+
+
+def check_write_modes_schema_change(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
+    """An append or merge whose columns differ from the table's (one added, one gone) fails
+    naming the difference and leaves the table as it was; the same columns in another order
+    are matched by name."""
+    import pyarrow as pa
+
+    merge = {"write_mode": "merge", "merge_keys": ["id"]}
+    assert _put(case, tmp, lambda: pa.table({"id": [1, 2], "v": ["a", "a"]}), {}).success
+    for meta in ({"write_mode": "append"}, merge):
+        for changed in ({"id": [3], "v": ["b"], "w": ["new"]}, {"id": [3]}):
+            result = _put(case, tmp, functools.partial(_table, changed), meta)
+            assert not result.success, (case.name, meta, changed)
+            text = _chain_text(next(iter(result.failures.values())))
+            assert "'w'" in text or "'v'" in text, text
+    assert _id_v(case, tmp, kind) == [(1, "a"), (2, "a")]
+    added = functools.partial(_table, {"v": ["b"], "id": [3]})
+    assert _put(case, tmp, added, {"write_mode": "append"}).success
+    assert _put(
+        case, tmp, functools.partial(_table, {"v": ["c", "d"], "id": [1, 4]}), merge
+    ).success
+    assert _id_v(case, tmp, kind) == [(1, "c"), (2, "a"), (3, "b"), (4, "d")]
+
+
+def check_write_modes_partitioned(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
+    """In a partitioned asset, an append adds rows to its partition and a merge upserts by key
+    inside it only (the same key in another partition is another row); a row outside the
+    partition, a repeated key or a raising source fails the write and changes nothing."""
+    import pyarrow as pa
+
+    parts = dg.StaticPartitionsDefinition(["eu", "us"])
+
+    def rows(ids: list[int], v: str, region: str) -> Any:
+        n = len(ids)
+        return pa.table({"id": pa.array(ids, pa.int64()), "v": [v] * n, "k": [region] * n})
+
+    def put(key: str, ids: list[int], v: str, meta: dict[str, Any], region: str = "") -> Any:
+        value = functools.partial(rows, ids, v, region or key)
+        return _put(case, tmp, value, {"partition_expr": "k", **meta}, partitions=parts, key=key)
+
+    append, merge = {"write_mode": "append"}, {"write_mode": "merge", "merge_keys": ["id"]}
+    assert put("eu", [1, 2], "a", {}).success
+    assert put("us", [1], "u", {}).success
+    assert put("eu", [3], "b", append).success
+    assert put("eu", [2, 4], "c", merge).success
+    every = [(1, "a", "eu"), (1, "u", "us"), (2, "c", "eu"), (3, "b", "eu"), (4, "c", "eu")]
+    assert _id_v(case, tmp, kind, "k") == every
+    assert not put("eu", [9], "x", append, region="us").success  # a row of another partition
+    assert not put("us", [9], "x", merge, region="eu").success
+    assert not put("us", [5, 5], "x", merge).success  # a repeated merge key
+
+    def failing(meta: dict[str, Any]) -> Any:
+        def broken() -> Iterator[Any]:
+            yield from rows([1, 7], "z", "us").to_batches()
+            raise RuntimeError("source died mid-stream")
+
+        def value() -> Any:
+            return pa.RecordBatchReader.from_batches(rows([], "z", "us").schema, broken())
+
+        meta = {"partition_expr": "k", **meta}
+        return _put(case, tmp, value, meta, partitions=parts, key="us")
+
+    assert not failing(append).success
+    assert not failing(merge).success
+    assert _id_v(case, tmp, kind, "k") == every
+
+
 def check_versions(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
     """A store that keeps history (``versions``) lists every write, newest first, with the run
     that made it, and ``load_asset_value(version=)`` reads an earlier one by number, by ``-N``,
@@ -526,6 +612,18 @@ CHECKS: tuple[Check, ...] = (
     Check("interrupt", check_interrupt, per_kind=False, needs=frozenset({"crash_atomic"})),
     Check("errors", check_errors, per_kind=False),
     Check("write_modes", check_write_modes, per_kind=False, needs=frozenset({"write_modes"})),
+    Check(
+        "write_modes_schema_change",
+        check_write_modes_schema_change,
+        per_kind=False,
+        needs=frozenset({"write_modes"}),
+    ),
+    Check(
+        "write_modes_partitioned",
+        check_write_modes_partitioned,
+        per_kind=False,
+        needs=frozenset({"write_modes"}),
+    ),
     Check("versions", check_versions, per_kind=False),
     # partitions (wharf.testing.partition_checks)
     Check("partitions_write_overwrite", pc.check_write_and_overwrite),
