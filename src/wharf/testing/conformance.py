@@ -439,7 +439,7 @@ def _id_v(case: StoreCase, tmp: Path, kind: FrameKind, *extra: str) -> list[tupl
     return sorted(zip(*columns, strict=True))
 
 
-def _table(columns: dict[str, list[Any]]) -> Any:
+def _table(columns: Mapping[str, Any]) -> Any:
     import pyarrow as pa
 
     return pa.table(columns)
