@@ -41,10 +41,15 @@ def orders() -> pd.DataFrame:
 def note() -> str:
     return "x"
 
+@dg.asset(io_manager_key="kept")
+def memo() -> str:
+    return "y"
+
 defs = dg.Definitions(
-    assets=[orders, note],
+    assets=[orders, note, memo],
     resources={"io_manager": DeltaLakeIOManager(root_uri="lake"),
-               "files": dg.FilesystemIOManager(base_dir="files")},
+               "files": dg.FilesystemIOManager(base_dir="files"),
+               "kept": dg.FilesystemIOManager(base_dir="kept", keep_versions=5)},
 )
 """
 
@@ -67,5 +72,7 @@ def test_cli_show_versions_lists_the_stores_versions(
     err = capsys.readouterr().err
     assert "'note'" in err
     assert "FilesystemIOManager keeps no earlier versions" in err
+    assert main(["show", "memo", "-f", "lake.py", "--versions"]) == 0
+    assert "2 stored versions of memo, newest first" in capsys.readouterr().out
     assert main(["show", "orders", "--versions"]) == 2
     assert "pass -f FILE or -m MODULE" in capsys.readouterr().err

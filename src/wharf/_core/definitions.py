@@ -322,7 +322,9 @@ class AssetValueLoader:
         lister = getattr(manager, "stored_versions", None)
         if lister is None:
             raise keeps_no_versions(item.key.to_user_string(), manager_name(manager))
-        found: list[StoredVersion] = lister(item.key, dict(getattr(item, "metadata", {}) or {}))
+        meta = dict(getattr(item, "metadata", {}) or {})
+        parts = getattr(item, "partitions_def", None) is not None
+        found: list[StoredVersion] = lister(item.key, meta, partitioned=parts)
         return found
 
 

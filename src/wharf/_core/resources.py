@@ -226,7 +226,7 @@ class RunResources:
                 run_id=self.run_id, resource_key=key, instance=self.instance,
             )  # fmt: skip
             if isinstance(res, ConfigurableIOManagerFactory):
-                return res.create_io_manager(ctx)
+                return res.get_io_manager(ctx)
             return self._entered(res, ctx)
         if isinstance(res, ResourceDefinition):  # @resource, @io_manager, @input_manager
             from wharf._core.config import InitResourceContext

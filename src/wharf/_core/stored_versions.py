@@ -1,4 +1,5 @@
-"""Earlier versions of a stored value, for stores that keep history (Delta Lake, Iceberg).
+"""Earlier versions of a stored value, for stores that keep history (Delta Lake, Iceberg, the
+file and object-store managers given ``keep_versions=N``).
 
 An I/O manager that keeps history lists them with ``stored_versions(key, metadata)`` (newest
 first, as :class:`StoredVersion`) and loads one when its input context's ``stored_version`` is
@@ -9,7 +10,7 @@ set. ``Definitions.load_asset_value(key, version=...)`` picks the version (:func
 - a ``str``: a run id (or a unique prefix of one): the newest version that run wrote;
 - a ``datetime``: the version that was current then (a naive one is taken as UTC).
 
-A manager that keeps no history (files, SQL tables) refuses with
+A manager that keeps no history (SQL tables, files without ``keep_versions``) refuses with
 :class:`~wharf.errors.StoredValueNotFoundError` naming the asset and the I/O manager.
 """
 
@@ -56,7 +57,7 @@ def keeps_no_versions(asset: str, io_manager: str) -> StoredValueNotFoundError:
     msg = (
         f"asset {asset!r}: {io_manager} keeps no earlier versions (each write replaces the "
         "stored value): expected an I/O manager that keeps history (DeltaLakeIOManager, "
-        "IcebergIOManager)"
+        "IcebergIOManager, or a file or object-store manager with keep_versions=N)"
     )
     return StoredValueNotFoundError(
         msg, asset=asset, io_manager=io_manager, expected="a store that keeps versions",

@@ -75,6 +75,7 @@ from wharf._core.table_metadata import standard_table_metadata
 from wharf._core.versions import HashingFile, fingerprint_reader
 from wharf._deps import require
 from wharf._frames.base import export
+from wharf._io import kept_versions as kv
 from wharf._io import partitioned
 from wharf._io.blob_names import case_insensitive, check_blob_outputs, check_partition_apart
 from wharf._io.configurable import ConfigurableIOManagerFactory
@@ -90,10 +91,12 @@ from wharf._io.object_clients import (
 from wharf._io.parquet_files import load_parquet, write_parquet
 from wharf._io.spool import Spool
 from wharf._io.upath import UPathIOManager, _is_local, local_path
-from wharf.errors import AssetTypeError, StorageError, WharfError
+from wharf.errors import AssetTypeError, DefinitionError, StorageError, WharfError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    from wharf._core.stored_versions import StoredVersion
 
 __all__ = [
     "FILESYSTEMS",
@@ -142,6 +145,9 @@ class ParquetOrPickleIOManager(UPathIOManager):
         self._fs = filesystem
         self._secrets = tuple(s for s in secrets if s)
         self.upload_options = dict(upload_options or {})
+        #: keep the last N values of each asset (partition) (:mod:`wharf._io.kept_versions`);
+        #: None: only the current one, at Dagster's path
+        self.keep_versions: int | None = None
 
     # -- where things are -----------------------------------------------------------------
     def check_outputs(
@@ -197,13 +203,22 @@ class ParquetOrPickleIOManager(UPathIOManager):
         start = time.perf_counter()
         base = self._get_path(context)
         table_path = base.with_name(base.name + ".parquet")
+        pickle_path = base
         adapter = adapter_for_value(obj)
         meta: dict[str, Any] = {}
         self._check_partition_apart(context, base)
         self.replace_unpartitioned(context, base)
+        if self.keep_versions is not None:  # a file of its own, published by the pointer
+            folder = kv.folder_of(base)
+            kept = self._kept(context, folder) or []
+            number, stem = kv.next_version(kept)
+            table_path, pickle_path = folder / f"{stem}.parquet", folder / f"{stem}.pickle"
+            meta["stored_version"] = MetadataValue.int(number)
         if adapter is None:
-            target, stale = base, table_path
-            _, size = self.publish(context, base, lambda p: self.dump_to_path(context, obj, p))
+            target, stale = pickle_path, table_path
+            _, size = self.publish(
+                context, pickle_path, lambda p: self.dump_to_path(context, obj, p)
+            )
         else:
             target, stale = table_path, base
             name = context.asset_key.to_user_string() if context.has_asset_key else base.name
@@ -229,7 +244,11 @@ class ParquetOrPickleIOManager(UPathIOManager):
             written, size = self.publish(context, table_path, write)
             meta["row_count"] = MetadataValue.int(written["rows"])
             meta["schema"] = MetadataValue.table_schema(written["schema"])
-        self.remove(context, stale)
+        if self.keep_versions is None:
+            self.remove(context, stale)
+        else:
+            self._publish_version(context, base, kept, kv.KeptVersion(number, target.name,
+                                                                     context.run_id))  # fmt: skip
         local = _is_local(target)
         meta["path"] = MetadataValue.path(str(target) if local else self.uri(target))
         meta["uri"] = MetadataValue.url(self.uri(target))
@@ -286,6 +305,101 @@ class ParquetOrPickleIOManager(UPathIOManager):
         limit = self.abandoned_after
         sweep_abandoned_uploads(base.protocol, fs, base.path, lambda part: limit(fs, part))
         return result, size
+
+    # -- kept versions (keep_versions=N) -------------------------------------------------
+    def _kept(self, context: InputContext | OutputContext, folder: Any) -> list[Any] | None:
+        """The versions the pointer in ``folder`` lists, newest first; None: no pointer."""
+        pointer = folder / kv.POINTER
+        try:
+            if _is_local(pointer):
+                data = Path(pointer.path).read_bytes()
+            else:
+                fs = self.filesystem(pointer)
+                data = self.attempt(
+                    context, "read the versions of", pointer, lambda: fs.cat_file(pointer.path),
+                    passthrough=_GONE,
+                )  # fmt: skip
+        except FileNotFoundError:
+            return None
+        name = context.asset_key.to_user_string() if context.has_asset_key else folder.name
+        return kv.parse_pointer(data, asset=name, io_manager=self.manager_name,
+                                where=self.uri(pointer))  # fmt: skip
+
+    def _publish_version(
+        self, context: OutputContext, base: Any, kept: list[Any], new: Any
+    ) -> None:
+        """Make ``new`` (already written) current by replacing the pointer, then delete the
+        versions beyond the newest :attr:`keep_versions` and the value at Dagster's path."""
+        assert self.keep_versions is not None
+        folder = kv.folder_of(base)
+        listed = [new, *kept]
+        now, dropped = listed[: self.keep_versions], listed[self.keep_versions :]
+        data = kv.pointer_bytes(now)
+
+        def write(p: Any) -> None:
+            with p.open("wb") as f:
+                f.write(data)
+
+        self.publish(context, folder / kv.POINTER, write)
+        for old in dropped:
+            self.remove(context, folder / old.file)
+        for stale in (base, base.with_name(base.name + ".parquet")):
+            self.remove(context, stale)
+
+    def _load_kept(self, context: InputContext, base: Any) -> Any:
+        """The value the pointer names (``context.stored_version``: as of that version); no
+        pointer yet: the value at Dagster's path (written before keep_versions was on)."""
+        folder = kv.folder_of(base)
+        kept = self._kept(context, folder)
+        if kept is None and context.stored_version is None:
+            return self._load_at(context, base)
+        name = context.asset_key.to_user_string() if context.has_asset_key else base.name
+        where = self.uri(folder / kv.POINTER)
+        found = kv.pick_as_of(kept or [], context.stored_version, asset=name,
+                              io_manager=self.manager_name, where=where)  # fmt: skip
+        path = folder / found.file
+        if found.kind == "parquet":
+            return self.load_table(context, path)
+        return self.load_from_path(context, path)
+
+    def stored_versions(
+        self, key: AssetKey, metadata: Mapping[str, Any] | None = None, *, partitioned: bool = False
+    ) -> list[StoredVersion]:
+        """The versions of ``key``'s value this manager keeps (``keep_versions``), newest
+        first, of every partition when ``partitioned``; without keep_versions a
+        ``StoredValueNotFoundError`` says it keeps none."""
+        from wharf._core.contexts import InputContext
+        from wharf._core.stored_versions import keeps_no_versions
+
+        asset = key.to_user_string()
+        if self.keep_versions is None:
+            raise keeps_no_versions(asset, self.manager_name)
+        context = InputContext(asset_key_or_none=key)
+        base = self._base_path.joinpath(*key.path)
+        found = [kv.as_stored(k, None) for k in self._kept(context, kv.folder_of(base)) or []]
+        if partitioned:
+            for folder, part in self._partition_folders(context, base):
+                kept = self._kept(context, folder) or []
+                found.extend(kv.as_stored(k, part) for k in kept)
+        return sorted(found, key=lambda v: v.version, reverse=True)
+
+    def _partition_folders(self, context: InputContext, base: Any) -> list[tuple[Any, str]]:
+        """The versions folders below a partitioned asset's folder, with their partition."""
+        suffix = ".versions/" + kv.POINTER
+        if _is_local(base):
+            root = Path(base.path)
+            names = [str(p.relative_to(root)) for p in root.rglob(kv.POINTER)]
+        else:
+            fs = self.filesystem(base)
+            root_s = base.path.rstrip("/") + "/"
+            listed = self.attempt(context, "list the versions of", base,
+                                  lambda: fs.find(root_s), passthrough=_GONE)  # fmt: skip
+            names = [str(n)[len(root_s) :] for n in listed if str(n).startswith(root_s)]
+        return [
+            (base.joinpath(*name[: -len(kv.POINTER) - 1].split("/")), name[: -len(suffix)])
+            for name in names
+            if name.endswith(suffix)
+        ]
 
     def abandoned_after(self, fs: Any, part: int) -> float:
         """Seconds without a new part after which an unfinished upload whose largest part has
@@ -386,6 +500,16 @@ class ParquetOrPickleIOManager(UPathIOManager):
         HEAD before every GET.
         """
         base = self._get_path(context)
+        if self.keep_versions is not None:
+            return self._load_kept(context, base)
+        if context.stored_version is not None:
+            from wharf._core.stored_versions import keeps_no_versions
+
+            raise keeps_no_versions(context.asset_key.to_user_string(), self.manager_name)
+        return self._load_at(context, base)
+
+    def _load_at(self, context: InputContext, base: Any) -> Any:
+        """The table at ``<base>.parquet``, else the pickle at ``base``."""
         table_path = base.with_name(base.name + ".parquet")
         if _is_local(base):
             if table_path.is_file():
@@ -503,7 +627,34 @@ class ParquetOrPickleIOManager(UPathIOManager):
 
 class BlobIOManagerFactory(ConfigurableIOManagerFactory):
     """A factory of :class:`ParquetOrPickleIOManager`: its outputs are checked before a run
-    (:meth:`ParquetOrPickleIOManager.check_outputs`) by names alone."""
+    (:meth:`ParquetOrPickleIOManager.check_outputs`) by names alone.
+
+    Args:
+        keep_versions: wharf: keep the last N values of each asset (of each partition), for
+            ``load_asset_value(key, version=...)`` and ``wharf show KEY --versions``; values
+            then live in ``<key>.versions/`` behind a pointer (see
+            :mod:`wharf._io.kept_versions`). Default None: only the current value, at
+            Dagster's path.
+    """
+
+    keep_versions: int | None = None
+
+    def get_io_manager(self, context: InitResourceContext) -> Any:
+        manager = self.create_io_manager(context)
+        keep = self.keep_versions
+        if keep is not None and (isinstance(keep, bool) or keep < 1):
+            where = context.resource_key or type(self).__name__
+            msg = (
+                f"resource {where!r} ({type(self).__name__}): keep_versions={keep!r}: expected "
+                "a number of versions to keep, at least 1 (or None to keep only the current "
+                "value)"
+            )
+            raise DefinitionError(
+                msg, io_manager=where, expected="an int >= 1 or None", got=repr(keep)
+            )
+        if isinstance(manager, ParquetOrPickleIOManager):
+            manager.keep_versions = keep
+        return manager
 
     def local_base(self) -> Path | None:
         """The local folder values go to; None for an object store."""

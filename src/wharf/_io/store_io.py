@@ -375,7 +375,7 @@ class TableIOManager(ConfigurableIOManager):
         return store.at_version(ref, context.stored_version)
 
     def stored_versions(
-        self, key: AssetKey, metadata: Mapping[str, Any] | None = None
+        self, key: AssetKey, metadata: Mapping[str, Any] | None = None, *, partitioned: bool = False
     ) -> list[StoredVersion]:
         """The versions of ``key``'s table the store keeps, newest first (stores that keep
         history: Delta Lake, Iceberg); others raise ``StoredValueNotFoundError`` saying so.

@@ -7,6 +7,7 @@ row; a frame type is a :class:`~wharf.testing.frames.FrameKind` row.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterator, Mapping
@@ -514,21 +515,53 @@ def check_write_modes_partitioned(case: StoreCase, kind: FrameKind, tmp: Path) -
 def check_versions(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
     """A store that keeps history (``versions``) lists every write, newest first, with the run
     that made it, and ``load_asset_value(version=)`` reads an earlier one by number, by ``-N``,
-    by run id and by time; any other store refuses, naming the asset and the I/O manager."""
+    by run id and by time; any other store refuses, naming the asset and the I/O manager. A
+    store that keeps versions when asked (``keep_versions``: the file and object-store
+    managers) refuses by default and, given ``keep_versions=3``, keeps the last 3."""
     import pytest
 
+    if "versions" in case.capabilities:
+        _check_history(case, tmp)
+        return
     resources = {"io_manager": case.io_manager(tmp)}
     defs = dg.Definitions(assets=[_producer(lambda: None)], resources=resources)
+    assert all(_write(case, tmp, functools.partial(base_table, n)).success for n in (3, 5))
+    for ask in (defs.get_asset_versions, functools.partial(defs.load_asset_value, version=-1)):
+        with pytest.raises(StoredValueNotFoundError) as info:
+            ask("t")
+        assert "'t'" in str(info.value), str(info.value)
+        assert type(case.io_manager(tmp)).__name__ in str(info.value), str(info.value)
+        assert "keeps no earlier versions" in str(info.value)
+    if "keep_versions" not in case.capabilities:
+        return
+
+    def keeping(folder: Path, **kw: Any) -> Any:  # the row's manager, keeping 3 versions
+        return case.io_manager(folder, **kw).model_copy(update={"keep_versions": 3})
+
+    kept = dataclasses.replace(case, io_manager=keeping)
+    assert _rows_of(_defs(kept, tmp), None) == 5  # the value stored before keep_versions
+    versions = _check_history(kept, tmp)
+    assert _write(kept, tmp, functools.partial(base_table, 4)).success  # the oldest is pruned
+    now = _defs(kept, tmp).get_asset_versions("t")
+    assert [v.version for v in now] == [now[0].version] + [v.version for v in versions[:2]]
+    with pytest.raises(StoredValueNotFoundError, match=r"'t'.*keeps no version"):
+        _rows_of(_defs(kept, tmp), versions[2].version)
+    with pytest.raises(StoredValueNotFoundError, match="'t'"):  # not at Dagster's path now
+        _rows_of(_defs(case, tmp), None)
+
+
+def _defs(case: StoreCase, tmp: Path) -> dg.Definitions:
+    resources = {"io_manager": case.io_manager(tmp)}
+    return dg.Definitions(assets=[_producer(lambda: None)], resources=resources)
+
+
+def _check_history(case: StoreCase, tmp: Path) -> list[Any]:
+    """Three writes, then each way of naming one of them loads it; returns the versions."""
+    import pytest
+
+    defs = _defs(case, tmp)
     runs = [_write(case, tmp, functools.partial(base_table, n)) for n in (3, 5, 2)]
     assert all(r.success for r in runs), case.name
-    if "versions" not in case.capabilities:
-        for ask in (defs.get_asset_versions, functools.partial(defs.load_asset_value, version=-1)):
-            with pytest.raises(StoredValueNotFoundError) as info:
-                ask("t")
-            assert "'t'" in str(info.value), str(info.value)
-            assert type(case.io_manager(tmp)).__name__ in str(info.value), str(info.value)
-            assert "keeps no earlier versions" in str(info.value)
-        return
     versions = defs.get_asset_versions("t")
     assert [v.run_id for v in versions[:3]] == [r.run_id for r in reversed(runs)], versions
     rows = functools.partial(_rows_of, defs)
@@ -541,6 +574,7 @@ def check_versions(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
     with pytest.raises(StoredValueNotFoundError, match="written by run 'nope'"):
         rows("nope")
     _partition_versions(case, tmp)
+    return versions
 
 
 def _partition_versions(case: StoreCase, tmp: Path) -> None:

@@ -17,6 +17,8 @@ from wharf._stores.registry import STORES, StoreRow
 from wharf.testing.conformance import StoreCase
 
 _MEMORY: dict[Path, Any] = {}
+#: the file and object-store managers: ``keep_versions=N`` keeps the last N values
+_BLOBS = frozenset({"projection", "crash_atomic", "keep_versions"})
 #: stores of whole values refuse write_mode append / merge (the check's first append fails)
 _WHOLE_VALUES: dict[str, type[BaseException]] = {"write_modes": AssertionError}
 
@@ -83,7 +85,9 @@ LOCAL_STORES: tuple[StoreCase, ...] = (
     *(case for case in SQL_STORES if case.server is None),
     StoreCase("deltalake", _deltalake, capabilities=_DELTA),
     StoreCase("iceberg", _iceberg, capabilities=_DELTA),
-    StoreCase("filesystem", _filesystem, tables_only=False, lacks=_WHOLE_VALUES),
+    StoreCase(
+        "filesystem", _filesystem, capabilities=_BLOBS, tables_only=False, lacks=_WHOLE_VALUES
+    ),
     StoreCase("memory", _memory, tables_only=False, lacks=_WHOLE_VALUES),
 )
 
@@ -137,14 +141,25 @@ OBJECT_STORES: tuple[StoreCase, ...] = (
     ),
     StoreCase("iceberg-s3", _iceberg_s3, fixture="s3_server", capabilities=_DELTA),
     StoreCase(
-        "s3", _object_store("s3"), tables_only=False, fixture="s3_server", lacks=_WHOLE_VALUES
+        "s3",
+        _object_store("s3"),
+        capabilities=_BLOBS,
+        tables_only=False,
+        fixture="s3_server",
+        lacks=_WHOLE_VALUES,
     ),
     StoreCase(
-        "gcs", _object_store("gs"), tables_only=False, fixture="gcs_server", lacks=_WHOLE_VALUES
+        "gcs",
+        _object_store("gs"),
+        capabilities=_BLOBS,
+        tables_only=False,
+        fixture="gcs_server",
+        lacks=_WHOLE_VALUES,
     ),
     StoreCase(
         "azure",
         _object_store("abfs"),
+        capabilities=_BLOBS,
         tables_only=False,
         fixture="azure_server",
         lacks=_WHOLE_VALUES,
