@@ -639,6 +639,11 @@ class BlobIOManagerFactory(ConfigurableIOManagerFactory):
 
     keep_versions: int | None = None
 
+    def __repr_args__(self) -> Any:  # as Dagster's repr unless keep_versions is set
+        args = list(super().__repr_args__())
+        keep = [a for a in args if a[0] == "keep_versions" and a[1] is not None]
+        return [a for a in args if a[0] != "keep_versions"] + keep
+
     def get_io_manager(self, context: InitResourceContext) -> Any:
         manager = self.create_io_manager(context)
         keep = self.keep_versions
