@@ -20,7 +20,8 @@ import wharf as dg
 from wharf.duckdb import DuckDBIOManager, build_duckdb_io_manager
 from wharf.duckdb_pandas import DuckDBPandasTypeHandler
 from wharf.duckdb_polars import DuckDBPolarsTypeHandler
-from wharf.errors import AssetTypeError, StorageError
+from wharf.deltalake import DeltaLakeIOManager
+from wharf.errors import AssetTypeError, StorageError, StoredValueNotFoundError
 
 
 class ArrayHandler(dg.DbTypeHandler[np.ndarray]):
@@ -250,3 +251,33 @@ def test_a_built_in_handler_is_not_called_directly() -> None:
     with pytest.raises(StorageError, match="DuckDBPandasTypeHandler is a built-in handler"):
         DuckDBPandasTypeHandler().handle_output(None, dg.TableSlice("t", "s"), pd.DataFrame(), None)
     assert DuckDBPandasTypeHandler().supported_types == [pd.DataFrame]
+
+
+class DeltaWithArrays(DeltaLakeIOManager):
+    @staticmethod
+    def type_handlers() -> Sequence[dg.DbTypeHandler[Any]]:
+        return [ArrayHandler(), *DeltaLakeIOManager.type_handlers()]
+
+
+def test_an_earlier_version_through_a_type_handler_is_refused(tmp_path: Path) -> None:
+    """A user's handler reads the current table only: an earlier version asked through it is
+    refused naming the handler and the manager; a table store without versions refuses first."""
+
+    @dg.asset
+    def nums() -> pd.DataFrame:
+        return pd.DataFrame({"value": [1.0, 2.0]})
+
+    lake = dg.Definitions(
+        assets=[nums], resources={"io_manager": DeltaWithArrays(root_uri=str(tmp_path / "d"))}
+    )
+    for _ in range(2):
+        assert lake.materialize().success
+    assert len(lake.load_asset_value("nums", python_type=pd.DataFrame, version=-1)) == 2
+    with pytest.raises(StoredValueNotFoundError, match=r"'nums'.*DeltaWithArrays.*ArrayHandler"):
+        lake.load_asset_value("nums", python_type=np.ndarray, version=-1)
+    built = build_duckdb_io_manager([ArrayHandler()], default_load_type=np.ndarray).configured(
+        {"database": str(tmp_path / "b.duckdb")}
+    )
+    duck = dg.Definitions(assets=[nums], resources={"io_manager": built})
+    with pytest.raises(StoredValueNotFoundError, match=r"'nums'.*keeps no earlier versions"):
+        duck.load_asset_value("nums", version=-1)

@@ -399,8 +399,22 @@ class TableIOManager(ConfigurableIOManager):
         columns: list[str] | None,
         meta: Mapping[str, Any],
     ) -> Any:
-        """A user's handler reads the asset's table (its columns and partitions)."""
+        """A user's handler reads the asset's table (its columns and partitions); it reads
+        through the store's connection, so only the current version (an earlier one is
+        refused, naming the handler and the manager)."""
         label = context.asset_key.to_user_string()
+        if context.stored_version is not None:
+            name, by = type(self).__name__, type(handler).__name__
+            msg = (
+                f"asset {label!r}: {name} loads a {context.dagster_type.typing_type!r} through "
+                f"the type handler {by}, which reads the current table only: it cannot load "
+                f"version {context.stored_version}; expected an input type {name} reads itself "
+                "(a frame type, a pyarrow.Table) for an earlier version"
+            )
+            raise StoredValueNotFoundError(
+                msg, asset=label, io_manager=name, expected="a frame type for an earlier version",
+                got=f"{by} (current version only)",
+            )  # fmt: skip
         partitioned = context.has_asset_partitions and context.asset_partitions_def is not None
         dims = self._dims(context.asset_partitions_def if partitioned else None, meta, label)
         keys = list(context.asset_partition_keys) if partitioned else []
