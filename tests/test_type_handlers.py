@@ -17,10 +17,10 @@ import polars as pl
 import pytest
 
 import wharf as dg
+from wharf.deltalake import DeltaLakeIOManager
 from wharf.duckdb import DuckDBIOManager, build_duckdb_io_manager
 from wharf.duckdb_pandas import DuckDBPandasTypeHandler
 from wharf.duckdb_polars import DuckDBPolarsTypeHandler
-from wharf.deltalake import DeltaLakeIOManager
 from wharf.errors import AssetTypeError, StorageError, StoredValueNotFoundError
 
 
