@@ -205,34 +205,6 @@ def test_a_users_type_handler_round_trips(
 PARTITION_EXPR = {"snowflake": "TO_TIMESTAMP(TIME::INT)", "bigquery": "TIMESTAMP_SECONDS(TIME)"}
 
 
-def test_dagsters_time_partition_expression(warehouse: Warehouse, io: Any) -> None:
-    """Dagster's example: a daily asset whose ``time`` column holds seconds since the epoch,
-    partitioned by the warehouse's expression over it (``TIME`` names ``time``)."""
-    daily = dg.DailyPartitionsDefinition(start_date="2023-01-01")
-
-    def day_rows(day: str) -> pd.DataFrame:
-        start = int(dt.datetime.fromisoformat(day).replace(tzinfo=dt.UTC).timestamp())
-        return pd.DataFrame({"species": ["a", "b"], "time": [start + 60, start + 86_000]})
-
-    @dg.asset(partitions_def=daily, metadata={"partition_expr": PARTITION_EXPR[warehouse.name]})
-    def iris_data_per_day(context: dg.AssetExecutionContext) -> pd.DataFrame:
-        return day_rows(context.partition_key)
-
-    seen: list[pd.DataFrame] = []
-
-    @dg.asset(partitions_def=daily)
-    def down(iris_data_per_day: pd.DataFrame) -> None:
-        seen.append(iris_data_per_day)
-
-    for day in ["2023-01-01", "2023-01-02", "2023-01-01"]:
-        dg.materialize([iris_data_per_day], partition_key=day, resources={"io_manager": io})
-    dg.materialize(
-        [iris_data_per_day, down], partition_key="2023-01-01", resources={"io_manager": io},
-        selection=[down],
-    )  # fmt: skip
-    assert sorted(seen[0]["time"]) == sorted(day_rows("2023-01-01")["time"])
-
-
 def test_a_table_dagster_wrote_loads_with_dagsters_column_names(
     warehouse: Warehouse, io: Any, server: Any, namespace: str
 ) -> None:
