@@ -686,3 +686,30 @@ def test_rows_go_into_a_foreign_tables_columns_by_name_ignoring_case(
     assert store.stored_names(REF, ["owner", "n", "extra"]) == ["OWNER", "N", "EXTRA"]
     store.column_names = "exact"
     assert store.stored_names(REF, ["owner"]) == ["owner"]
+
+
+def test_a_staged_table_a_killed_handler_left_is_swept_by_the_next_staging(
+    store: SqlStore, db: Path
+) -> None:
+    code = """
+        import os, signal, sys
+        from wharf._stores.duckdb import duckdb_store
+        def fill(con, ref):  # a user's handler, killed once its table exists
+            con.execute(f'CREATE TABLE "{ref.schema}"."{ref.table}" (a BIGINT)')
+            os.kill(os.getpid(), signal.SIGKILL)
+        duckdb_store(sys.argv[1]).stage("public", fill)
+    """
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code), str(db)], check=False)
+    assert proc.returncode == -signal.SIGKILL
+    (left,) = tables_in(db)
+    assert left.startswith("__wharf_src_")
+
+    def fill(con: object, ref: TableRef) -> None:
+        con.execute(f'CREATE TABLE "{ref.schema}"."{ref.table}" AS SELECT 7 AS a')  # type: ignore[attr-defined]
+
+    store.write(REF, store.stage("public", fill))  # a fresh one may be a live writer's: kept
+    assert sorted(tables_in(db)) == sorted([left, "sales"])
+    store.stale_after = 0.0
+    store.write(REF, store.stage("public", fill))
+    assert tables_in(db) == ["sales"]
+    assert read(store).to_pydict() == {"a": [7]}

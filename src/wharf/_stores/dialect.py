@@ -213,6 +213,9 @@ class Dialect:
         max_name: the longest table, schema or column name, in characters (MySQL: 64).
         schemas: False for a database without schemas (SQLite): the table of schema ``s``
             and name ``t`` is the one table ``"s.t"``.
+        tables_sql: one parameter, a schema; rows ``(table_name,)`` of its tables. Where set, a
+            handler's staging (:meth:`~wharf._stores.sql.SqlStore.stage`) first drops the
+            staged tables that killed writers left there (older than ``stale_after``).
         qualify_catalog: every table and schema name is written with its catalog
             (``"db"."temp"."t"``): DuckDB's ``temp`` and ``system`` are also catalogs, so a
             schema of that name alone is an ambiguous reference.
@@ -276,6 +279,7 @@ class Dialect:
     #: a partition filter of many values as one bound list (``{column}``, ``{param}``): a
     #: 12,000-key ``IN (?, ?, ...)`` takes DuckDB over a second to bind, one list a few ms
     values_list_sql: str | None = None
+    tables_sql: str | None = None
 
     def quote_name(self, name: str) -> str:
         """Quote an identifier (rejecting NUL, and names longer than ``max_name`` characters,

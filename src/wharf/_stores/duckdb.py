@@ -168,6 +168,10 @@ DUCKDB = Dialect(
     qualify_catalog=True,
     copy_source_sql="CREATE TEMP TABLE {stage} AS SELECT * FROM {source}",
     values_list_sql="{column} IN (SELECT UNNEST({param}))",
+    tables_sql=(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND lower(schema_name) = lower(?)"
+    ),
 )
 """The DuckDB row: names are quoted with ``"``, values bound with ``?``."""
 

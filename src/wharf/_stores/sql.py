@@ -100,6 +100,9 @@ def _row_limit(limit: object) -> int:
     return limit
 
 
+#: the name of every table a user's handler fills (:meth:`SqlStore.stage`), before its time
+_STAGED = "__wharf_src_"
+
 #: a partition filter of more values than this is one list parameter where the dialect can
 LIST_AFTER = 64
 
@@ -325,10 +328,11 @@ class SqlStore:
         fills; give it to :meth:`write` (which drops it), or :meth:`delete` it. A raising
         ``fill`` leaves no table behind."""
         d = self.dialect
-        name = f"__wharf_src_{uuid.uuid4().hex[:12]}"
+        name = f"{_STAGED}{int(time.time()):x}_{uuid.uuid4().hex[:12]}"
         ref = TableRef(schema, name.upper() if d.table_case == "upper-unquoted" else name)
         with self._session(f"stage table {self.location(ref)}") as con:
             self._create_schema(con, ref)  # a real problem fails the handler's CREATE TABLE
+            self._sweep_staged(con, ref.schema)
             try:
                 fill(con, ref)
             except BaseException:
@@ -336,6 +340,23 @@ class SqlStore:
                     self._run(con, d.drop_sql, target=self._target(ref))
                 raise
         return StagedTable(ref, self.schema(ref))
+
+    #: seconds after which a staged table (:meth:`stage`) counts as left by a killed writer
+    stale_after = 3600.0
+
+    def _sweep_staged(self, con: Any, schema: str) -> None:
+        """Drop the staged tables in ``schema`` older than :attr:`stale_after` (their name says
+        when they were made): a writer killed while its handler filled one left it."""
+        if not self.dialect.tables_sql:
+            return
+        now = time.time()
+        for (table,) in self.dialect.execute(con, self.dialect.tables_sql, [schema]):
+            made = re.fullmatch(f"{_STAGED}([0-9a-f]+)_[0-9a-f]+", str(table), re.IGNORECASE)
+            if made and now - int(made.group(1), 16) >= self.stale_after:
+                with suppress(*self.dialect.errors()):  # another writer swept it first
+                    self._run(
+                        con, self.dialect.drop_sql, target=self._target(TableRef(schema, table))
+                    )
 
     def schema(self, ref: TableRef) -> Any:
         """The table's Arrow schema (as written, where the table comment keeps it); no rows."""
