@@ -229,3 +229,23 @@ def test_config_reaches_worker_processes(tmp_path: Any) -> None:
         executor=dg.multiprocess_executor(max_concurrent=1),
     )
     assert result.asset_value("counted") == 7
+
+
+def test_a_multi_assets_config_is_named_by_its_op_once_for_all_its_assets() -> None:
+    class Start(dg.Config):
+        n: int
+
+    @dg.multi_asset(outs={"low": dg.AssetOut(), "high": dg.AssetOut()})
+    def bounds(config: Start) -> tuple[int, int]:
+        return config.n, config.n + 10
+
+    result = dg.materialize_to_memory(
+        [bounds], run_config={"ops": {"bounds": {"config": {"n": 1}}}}
+    )
+    assert (result.asset_value("low"), result.asset_value("high")) == (1, 11)
+    result = dg.materialize_to_memory([bounds], run_config=dg.RunConfig(ops={"bounds": Start(n=2)}))
+    assert result.asset_value("high") == 12
+    with pytest.raises(ConfigError, match=r"ops\.bounds\.config\.n"):
+        dg.materialize_to_memory([bounds])
+    with pytest.raises(ConfigError, match=r"ops\.low.*expected one of \[bounds\]"):
+        dg.materialize_to_memory([bounds], run_config={"ops": {"low": {"config": {"n": 1}}}})

@@ -9,7 +9,7 @@ that materialize the assets it loads or lists in ``deps``, when those are select
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -70,15 +70,20 @@ def node_of(item: Any) -> Any:
     return getattr(item, "_node", None) or item
 
 
-def plan_assets(graph: AssetGraph, selected: Sequence[AssetKey]) -> ExecutionPlan:
-    """The steps that materialize ``selected`` (each node once, with the keys selected of it)."""
+def plan_assets(
+    graph: AssetGraph, selected: Sequence[AssetKey], graph_ops: Mapping[str, Any] | None = None
+) -> ExecutionPlan:
+    """The steps that materialize ``selected`` (each node once, with the keys selected of it;
+    ``graph_ops``: the run config's entries of a graph asset's inner ops, by its name)."""
     nodes: dict[int, tuple[Any, list[AssetKey]]] = {}
     for key in selected:
         node = node_of(graph.by_key[key])
         nodes.setdefault(id(node), (node, []))[1].append(key)
     steps: list[Step] = []
     for node, keys in nodes.values():
-        if hasattr(node, "node_steps"):
+        if graph_ops and getattr(node, "node_name", None) in graph_ops:
+            steps.extend(node.node_steps(graph, keys, graph_ops[node.node_name]))
+        elif hasattr(node, "node_steps"):
             steps.extend(node.node_steps(graph, keys))
         else:
             steps.append(asset_step(node))

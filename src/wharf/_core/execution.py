@@ -220,8 +220,8 @@ class RunContext:
     #: the job (or asset job) the run belongs to
     job_name: str | None = None
     #: each configured step's config, checked before the run (``run_config.resolve_run_config``),
-    #: by the step's :attr:`~wharf._core.plan.Step.display_key`
-    op_config: dict[AssetKey, Any] = field(default_factory=dict)
+    #: by the step's key (the node's op name)
+    op_config: dict[str, Any] = field(default_factory=dict)
     #: the retry policy of steps that have none of their own (a job's ``op_retry_policy``)
     retry_policy: Any = None
     #: the versions of the run (None: the run keeps no history); see ``_core.staleness``
@@ -407,7 +407,7 @@ def _run_step_once(run: RunContext, step: Step) -> StepOutcome:
         in_parts[inp.name] = parts
     for param, rkey in step.resource_params.items():
         kwargs[param] = run.resources.instances[rkey]
-    step_config = step.config if step.config is not None else run.op_config.get(step.display_key)
+    step_config = step.config if step.config is not None else run.op_config.get(step.key)
     if step.config_param and step_config is not None:
         kwargs[step.config_param] = step_config.value
     exec_ctx = None
@@ -672,7 +672,7 @@ def run_plan(
     output_configs: Mapping[str, Any] | None = None,
     job_name: str | None = None,
     run_id: str | None = None,
-    op_config: Mapping[AssetKey, Any] | None = None,
+    op_config: Mapping[str, Any] | None = None,
     retry_policy: Any = None,
     skip_unchanged: bool = False,
 ) -> tuple[RunContext, list[StepOutcome]]:
@@ -718,11 +718,13 @@ def run_graph(
     graph: AssetGraph,
     selected: Sequence[AssetKey],
     resources: Mapping[str, Any],
+    *,
+    graph_ops: Mapping[str, Any] | None = None,
     **options: Any,
 ) -> tuple[RunContext, list[StepOutcome]]:
-    """Plan the selected assets as steps, then :func:`run_plan` them (``options``: its
-    keywords)."""
+    """Plan the selected assets as steps (``graph_ops``: the run config's inner ops' entries
+    of graph assets, by name), then :func:`run_plan` them (``options``: its keywords)."""
     from wharf._core.asset_plan import plan_assets
 
-    plan = plan_assets(graph, selected)
+    plan = plan_assets(graph, selected, graph_ops)
     return run_plan(graph, plan, resources, needed_resource_keys(graph, selected), **options)

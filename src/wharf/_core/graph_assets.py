@@ -37,16 +37,19 @@ class GraphAssetsDefinition(MultiAssetsDefinition):
     def node_def(self) -> GraphDefinition:  # type: ignore[override]
         return self.graph_def
 
-    def node_steps(self, graph: Any, keys: Sequence[AssetKey]) -> list[Step]:
-        """The op steps that materialize ``keys`` (with a subset: only the ops they need)."""
+    def node_steps(self, graph: Any, keys: Sequence[AssetKey], run_ops: Any = None) -> list[Step]:
+        """The op steps that materialize ``keys`` (with a subset: only the ops they need);
+        ``run_ops``: the run config's entries of the inner ops (``ops.NAME.ops``), over those
+        of ``config=``."""
         from wharf._core.op_plan import flatten_job
 
         wanted = self._whole_unless_subsettable(keys, "graph asset", "can_subset=True")
         by_key = {k: graph.by_key[k] for k in wanted if k in graph.by_key}
         inputs = next(iter(by_key.values())).inputs if by_key else self.inputs
         steps, templates, _, outputs = flatten_job(
-            self.graph_def, self.ops_config, partitions_def=self.partitions_def,
+            self.graph_def, _merged(self.ops_config, run_ops), partitions_def=self.partitions_def,
             prefix=f"{self.node_name}.", asset_inputs={i.param: i for i in inputs},
+            path=f"ops.{self.node_name}.ops",
         )  # fmt: skip
         if templates:
             msg = f"graph asset {self.node_name!r} maps over a DynamicOut: not supported"
@@ -70,6 +73,22 @@ class GraphAssetsDefinition(MultiAssetsDefinition):
     def __repr__(self) -> str:
         keys = ", ".join(o.key.to_user_string() for o in self.outs.values())
         return f"GraphAssetsDefinition(name={self.node_name!r}, keys=[{keys}])"
+
+
+def _merged(base: Any, over: Any) -> Any:
+    """Run config entries ``over`` those of the definition (per op; nested graphs deeper)."""
+    if not isinstance(base, Mapping) or not isinstance(over, Mapping):
+        return over if over is not None else base
+    out = dict(base)
+    for name, entry in over.items():
+        mine = base.get(name)
+        if isinstance(mine, Mapping) and isinstance(entry, Mapping) and "ops" in entry:
+            out[name] = {**mine, **entry, "ops": _merged(mine.get("ops"), entry["ops"])}
+        elif isinstance(mine, Mapping) and isinstance(entry, Mapping):
+            out[name] = {**mine, **entry}
+        else:
+            out[name] = entry
+    return out
 
 
 def _upstream_of(steps: Mapping[str, Step], roots: set[str]) -> list[str]:

@@ -94,7 +94,7 @@ def materialize(
     graph = AssetGraph(assets)
     all_resources = with_default_io_manager(bound_resources(assets, resources))
     selected = graph.resolve_selection(selection)
-    op_config, all_resources = resolve_run_config(
+    op_config, graph_ops, all_resources = resolve_run_config(
         graph, selected, run_config, all_resources, needed_resource_keys(graph, selected)
     )
     check_resource_keys(graph, all_resources)
@@ -115,7 +115,7 @@ def materialize(
             listener=listener, tags=tags,
             history=history, instance=instance, current_time=now, executor=run_executor,
             run_id=run_id,
-            op_config=op_config,
+            op_config=op_config, graph_ops=graph_ops,
             retry_policy=check_retry_policy(op_retry_policy, "materialize(op_retry_policy=)"),
             skip_unchanged=skip_unchanged,
         )  # fmt: skip

@@ -96,15 +96,16 @@ def _level(entries: Any, path: str, nodes: Sequence[Node]) -> dict[str, Mapping[
 def flatten_job(
     graph: GraphDefinition, ops_config: Any, *, partitions_def: Any = None,
     input_values: Mapping[str, Any] | None = None, prefix: str = "",
-    asset_inputs: Mapping[str, Any] | None = None,
+    asset_inputs: Mapping[str, Any] | None = None, path: str = "ops",
 ) -> tuple[list[Step], list[Step], dict[str, Any], dict[str, dict[str, Ref]]]:  # fmt: skip
     """(steps, mapped templates, output configs, graph node outputs) of one run of
     ``graph``; ``asset_inputs``: graph input -> the ``AssetInput`` it loads (a graph asset),
-    ``prefix``: before every step key (a graph asset's node name and a dot)."""
+    ``prefix``: before every step key (a graph asset's node name and a dot), ``path``: where
+    ``ops_config`` is in the run config (what errors name)."""
     acc = _Acc(partitions_def=partitions_def)
     bound: dict[str, Any] = {name: ("value", v) for name, v in (input_values or {}).items()}
     bound.update({name: ("asset", a) for name, a in (asset_inputs or {}).items()})
-    outs = _flatten(graph, prefix, bound, ops_config, "ops", acc=acc)
+    outs = _flatten(graph, prefix, bound, ops_config, path, acc=acc)
     acc.graph_outputs[""] = {k: v for k, v in outs.items() if isinstance(v, Ref)}
     return acc.steps, acc.templates, acc.output_configs, acc.graph_outputs
 

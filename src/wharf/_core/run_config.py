@@ -89,8 +89,16 @@ def _mapping(value: Any, path: str, what: str) -> Mapping[str, Any]:
     return value
 
 
+@dataclass(frozen=True)
+class NestedOps:
+    """The ``ops:`` entry a graph asset gets in the run config: its inner ops' entries."""
+
+    entries: Any
+
+
 def _split(run_config: Any) -> tuple[dict[str, tuple[Any, bool]], dict[str, tuple[Any, bool]]]:
-    """(ops, resources) as name -> (value, is it the dict form's inner config?)."""
+    """(ops, resources) as name -> (value, is it the dict form's inner config?); a graph
+    asset's ``{"ops": {...}}`` entry is a :class:`NestedOps`."""
     if run_config is None:
         return {}, {}
     if isinstance(run_config, RunConfig):
@@ -109,12 +117,16 @@ def _split(run_config: Any) -> tuple[dict[str, tuple[Any, bool]], dict[str, tupl
         for name, entry in _mapping(top.get(section), section, "a dict").items():
             path = f"{section}.{name}"
             body = _mapping(entry, path, 'a dict with a "config" key')
-            extra = [k for k in body if k != "config"]
+            allowed = ("config", "ops") if section == "ops" else ("config",)
+            extra = [k for k in body if k not in allowed]
             if extra:
-                raise _bad(
-                    f"{path}.{extra[0]}", 'unknown key: expected only "config"', "config", extra[0]
-                )
-            found[name] = (body.get("config"), True)
+                keys = " or ".join(f'"{k}"' for k in allowed)
+                raise _bad(f"{path}.{extra[0]}", f"unknown key: expected only {keys}",
+                           "/".join(allowed), extra[0])  # fmt: skip
+            if "ops" in body and "config" not in body:
+                found[name] = (NestedOps(body["ops"]), True)
+            else:
+                found[name] = (body.get("config"), True)
         sections.append(found)
     return sections[0], sections[1]
 
@@ -148,8 +160,36 @@ def step_config(asset: AssetsDefinition, given: Any, path: str) -> StepConfig:
     return StepConfig(checked, checked)
 
 
-def _op_names(graph: AssetGraph) -> dict[str, AssetsDefinition]:
-    return {a.op_name: a for a in graph.executable}
+def _op_names(graph: AssetGraph) -> dict[str, Any]:
+    """Op name -> the node that computes it: an ``@asset``, a multi-asset or a graph asset
+    (the run config names a node by its op name, once for all its assets)."""
+    nodes = (getattr(a, "_node", None) or a for a in graph.executable)
+    return {node.op_name: node for node in nodes}
+
+
+def _with_config_dicts(entries: Any) -> Any:
+    """A graph's ``ops`` entries with each ``Config`` instance (at any depth) as its
+    ``{"config": {...}}`` entry, as Dagster's ``RunConfig`` turns them."""
+    cls = _config_class()
+    if cls is not None and isinstance(entries, cls):
+        return {"config": entries.model_dump()}
+    if isinstance(entries, Mapping):
+        return {k: _with_config_dicts(v) for k, v in entries.items()}
+    return entries
+
+
+def _graph_ops(name: str, given: Any) -> Any:
+    """The inner ops' entries given to graph asset ``name`` (its run config ``ops.NAME``)."""
+    path = f"ops.{name}"
+    if isinstance(given, NestedOps):
+        return _with_config_dicts(given.entries)
+    if isinstance(given, Mapping) and set(given) == {"ops"}:  # RunConfig(ops={NAME: {"ops":}})
+        return _with_config_dicts(given["ops"])
+    why = (
+        f"graph asset {name!r} takes no config of its own: expected its ops' entries, "
+        f"{{'ops': {{OP: {{'config': {{...}}}}}}}} at {path!r}"
+    )
+    raise _bad(f"{path}.config" if given is not None else path, why, f"{path}.ops", given)
 
 
 def resolve_run_config(
@@ -158,8 +198,10 @@ def resolve_run_config(
     run_config: Any,
     resources: Mapping[str, Any],
     needed: Collection[str] | None = None,
-) -> tuple[dict[AssetKey, StepConfig], dict[str, Any]]:
-    """Each selected configured asset's :class:`StepConfig`, and the run's resources.
+) -> tuple[dict[str, StepConfig], dict[str, Any], dict[str, Any]]:
+    """Each selected configured node's :class:`StepConfig` (by op name: its step's key), the
+    inner ops' entries of each selected graph asset given some (by node name; its steps are
+    planned with them, see ``GraphAssetsDefinition.node_steps``), and the run's resources.
 
     Raises:
         ConfigError: an op or resource the run config names does not exist or takes no config,
@@ -176,24 +218,34 @@ def resolve_run_config(
                 known,
                 name,
             )
-    configs: dict[AssetKey, StepConfig] = {}
+    configs: dict[str, StepConfig] = {}
+    nested: dict[str, Any] = {}
     chosen = set(selected)
     for name, (given, _) in ops.items():
-        asset = by_name[name]
-        if asset.key not in chosen:
+        found = by_name[name]
+        if not chosen & set(found.keys):
             continue  # config for an asset this run does not materialize (a job's subset)
+        if hasattr(found, "graph_def"):  # a graph asset: its ops have the config
+            nested[name] = _graph_ops(name, given)
+            continue
+        if isinstance(given, NestedOps):
+            why = f'{name!r} is not a graph asset: expected only "config", not "ops"'
+            raise _bad(f"ops.{name}.ops", why, "config", "ops")
         path = f"ops.{name}.config"
-        if asset.config_type is None and asset.config_schema is None:
+        if found.config_type is None and found.config_schema is None:
             why = f"asset {name!r} takes no config (no Config parameter, no config_schema)"
             raise _bad(path, why, "no config", given)
-        configs[asset.key] = step_config(asset, given, path)
+        configs[name] = step_config(found, given, path)
     for key in selected:
         item = graph.by_key[key]
-        if key in configs or not isinstance(item, AssetsDefinition):
+        if not isinstance(item, AssetsDefinition):
             continue
-        if item.config_type is not None or item.config_schema is not None:
-            configs[key] = step_config(item, None, f"ops.{item.op_name}.config")
-    return configs, resolve_resources(resources, res_config, needed)
+        node: AssetsDefinition = getattr(item, "_node", None) or item
+        if node.op_name in configs:
+            continue
+        if node.config_type is not None or node.config_schema is not None:
+            configs[node.op_name] = step_config(node, None, f"ops.{node.op_name}.config")
+    return configs, nested, resolve_resources(resources, res_config, needed)
 
 
 def resolve_resources(
