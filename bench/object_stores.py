@@ -14,6 +14,13 @@ fake credentials; Azurite needs `make azurite`). For each store, best of ``--rep
 
 The target is wharf within 1.2x of ``direct``; the ratio ``pickle / wharf`` is printed too.
 
+A second table stores the same rows as a stream of 2,000 small Arrow batches (an asset returning
+a ``pyarrow.RecordBatchReader``) on local disk and each store, and loads it back as a
+``pyarrow.Table``: wharf's writer (batches gathered into row groups) against
+``pq.write_table(table, row_group_size=64 Mi)`` (one row group) and against one row group per
+incoming batch (``ParquetWriter.write_batch`` each, wharf's file writer before issue 12), with
+the ratios to ``write_table`` and each file's row groups and size.
+
     .venv/bin/python bench/object_stores.py [--rows N] [--repeats N] [--quick]
 """
 
@@ -141,6 +148,94 @@ def measure_store(server: Any, df: Any, repeats: int) -> dict[str, float]:
     return out
 
 
+STREAM_BATCHES = 2_000
+
+
+def measure_stream(fs: Any, root: str, table: Any, repeats: int, **options: Any) -> dict[str, Any]:
+    """Store ``table`` as a stream of small batches and load it: wharf, write_table, per batch."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import wharf as dg
+    from wharf._io.object_store import ObjectStoreIOManager
+
+    batches = table.to_batches(max_chunksize=max(1, table.num_rows // STREAM_BATCHES))
+    urls = {k: f"{root}/stream-{k}/events.parquet" for k in ("write_table", "per_batch")}
+    fs.makedirs(f"{root}/stream-write_table", exist_ok=True)
+    fs.makedirs(f"{root}/stream-per_batch", exist_ok=True)
+
+    def write_table() -> None:
+        with fs.open(urls["write_table"], "wb") as f:
+            pq.write_table(table, f, row_group_size=64 * 2**20)
+
+    def per_batch() -> None:
+        with fs.open(urls["per_batch"], "wb") as f, pq.ParquetWriter(f, table.schema) as w:
+            for batch in batches:
+                w.write_batch(batch)
+
+    def events() -> Any:
+        return pa.RecordBatchReader.from_batches(table.schema, batches)
+
+    def consume(events: Any) -> None:
+        assert events.num_rows == table.num_rows
+
+    events.__annotations__ = {"return": pa.RecordBatchReader}
+    consume.__annotations__ = {"events": pa.Table, "return": None}
+    producer = dg.asset(events)
+    consumer = dg.asset(consume, io_manager_key="consume_io")
+    io = ObjectStoreIOManager(base_path=f"{root}/stream-wharf", storage_options=options)
+    resources = {"io_manager": io, "consume_io": dg.InMemoryIOManager()}
+    urls["wharf"] = f"{root}/stream-wharf/events.parquet"
+
+    def wharf_store() -> None:
+        assert dg.materialize([producer], resources={"io_manager": io}).success
+
+    def wharf_load() -> None:
+        result = dg.materialize([producer, consumer], resources=resources, selection=["consume"])
+        assert result.success
+
+    def reader(kind: str) -> Callable[[], None]:
+        def load() -> None:
+            with fs.open(urls[kind], "rb") as f:
+                assert pq.read_table(f).num_rows == table.num_rows
+
+        return load
+
+    out: dict[str, Any] = {}
+    for kind, store, load in (
+        ("write_table", write_table, reader("write_table")),
+        ("per_batch", per_batch, reader("per_batch")),
+        ("wharf", wharf_store, wharf_load),
+    ):
+        for op, fn in (("store", store), ("load", load)):
+            fn()
+            out[f"{kind}_{op}"] = best(fn, repeats)
+        with fs.open(urls[kind], "rb") as f:
+            out[f"{kind}_groups"] = pq.ParquetFile(f).num_row_groups
+        out[f"{kind}_mb"] = fs.size(urls[kind]) / 2**20
+    return out
+
+
+def print_streams(results: dict[str, dict[str, Any]], rows: int) -> None:
+    table = []
+    for where, r in results.items():
+        base_store, base_load = r["write_table_store"], r["write_table_load"]
+        table.extend(
+            [
+                where, kind, h.fmt(r[f"{kind}_store"], " s"), h.ratio(r[f"{kind}_store"], base_store),
+                h.fmt(r[f"{kind}_load"], " s"), h.ratio(r[f"{kind}_load"], base_load),
+                str(r[f"{kind}_groups"]), f"{r[f'{kind}_mb']:.1f} MB",
+            ]
+            for kind in ("write_table", "per_batch", "wharf")
+        )  # fmt: skip
+    h.print_table(
+        ["where", "writer", "store", "vs write_table", "load", "vs write_table", "row groups",
+         "size"],
+        table,
+        title=f"a stream of {STREAM_BATCHES:,} batches ({rows:,} rows) stored and loaded as Arrow",
+    )  # fmt: skip
+
+
 def run(quick: bool = False, rows: int | None = None, repeats: int | None = None) -> bool:
     """Run the benchmark; print the tables; return whether wharf met the target everywhere."""
     rows = rows or (100_000 if quick else 1_000_000)
@@ -152,6 +247,16 @@ def run(quick: bool = False, rows: int | None = None, repeats: int | None = None
         for server in live:
             h.log(f"  {server.kind}: {server.url}")
             results[server.kind] = measure_store(server, df, repeats)
+        import fsspec
+        import pyarrow as pa
+
+        arrow = pa.Table.from_pandas(df, preserve_index=False)
+        streams = {"local disk": measure_stream(fsspec.filesystem("file"), logs, arrow, repeats)}
+        for server in live:
+            root = f"{SCHEME[server.kind]}://{BUCKET}"
+            streams[server.kind] = measure_stream(
+                server.filesystem(), root, arrow, repeats, **server.storage_options()
+            )
     ok = True
     rows_out = []
     for kind, r in results.items():
@@ -181,6 +286,7 @@ def run(quick: bool = False, rows: int | None = None, repeats: int | None = None
          "ratio", "pickle / parquet size"],
         pickle_rows, title="the seed's pickle managers: pickling the frame vs wharf's Parquet",
     )  # fmt: skip
+    print_streams(streams, rows)
     return ok
 
 

@@ -517,3 +517,19 @@ def test_files_left_by_a_killed_writer_are_removed_on_the_next_write(
     assert dg.materialize([blob], resources={"io_manager": io}).success
     remaining = sorted(p.name for p in left.iterdir())
     assert remaining == sorted([live.name, *(["blob"] if where == "file" else [])])
+
+
+def test_a_stream_of_small_batches_is_stored_as_one_row_group(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    batches = [pa.record_batch({"id": [i]}) for i in range(2_000)]
+
+    @dg.asset
+    def events() -> pa.RecordBatchReader:
+        return pa.RecordBatchReader.from_batches(batches[0].schema, batches)
+
+    io = dg.FilesystemIOManager(base_dir=str(tmp_path))
+    result = dg.materialize([events], resources={"io_manager": io})
+    assert pq.ParquetFile(tmp_path / "events.parquet").num_row_groups == 1
+    assert result.asset_value("events").read_all().column("id").to_pylist() == list(range(2_000))

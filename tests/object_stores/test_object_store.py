@@ -272,3 +272,21 @@ def test_two_values_in_one_object_are_refused_before_the_run(
     with pytest.raises(DefinitionError, match="partition 'p' and asset 'parts' partition"):
         dg.materialize([parts], resources={"io_manager": io}, partition_key="p")
     assert server.filesystem().find(url(server, tmp_path.name)) == []
+
+
+def test_a_stream_of_small_batches_is_stored_as_one_row_group(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    import pyarrow.parquet as pq
+
+    batches = [pa.record_batch({"id": [i], "x": [0.5 * i]}) for i in range(2_000)]
+
+    @dg.asset
+    def events() -> pa.RecordBatchReader:
+        return pa.RecordBatchReader.from_batches(batches[0].schema, batches)
+
+    result = dg.materialize([events], resources={"io_manager": manager(server, tmp_path)})
+    with server.filesystem().open(url(server, tmp_path.name, "events.parquet"), "rb") as f:
+        assert pq.ParquetFile(f).num_row_groups == 1
+    loaded = result.asset_value("events").read_all()
+    assert loaded.equals(pa.Table.from_batches(batches))

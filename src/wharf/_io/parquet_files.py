@@ -21,20 +21,13 @@ _FRAME_KEY = b"wharf.frame"
 
 
 def write_parquet(reader: Any, path: Any, *, frame: str) -> dict[str, Any]:
-    """Stream ``reader`` into a Parquet file at ``path``; remember the frame type it came as."""
-    pq = require("pyarrow.parquet", purpose="storing tables as Parquet")
+    """Stream ``reader`` into a Parquet file at ``path`` (the one writer,
+    :func:`wharf._stores.parquet.write_parquet`); remember the frame type it came as."""
+    from wharf._stores import parquet
     from wharf._stores.base import schema_dict
-    from wharf._stores.schema_codec import DictionaryNotes
 
-    schema = reader.schema.with_metadata({**(reader.schema.metadata or {}), _FRAME_KEY: frame})
-    rows, notes = 0, DictionaryNotes(schema)
-    with path.open("wb") as f, pq.ParquetWriter(f, schema) as writer:
-        for batch in reader:
-            writer.write_batch(batch.replace_schema_metadata(schema.metadata))
-            rows += batch.num_rows
-            notes.see(batch)
-        if not rows:
-            notes.keep_in(writer)
+    with path.open("wb") as f:
+        rows = parquet.write_parquet(reader, f, metadata={_FRAME_KEY: frame.encode()})
     return {"rows": rows, "schema": schema_dict(reader.schema)}
 
 

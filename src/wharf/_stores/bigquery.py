@@ -54,8 +54,8 @@ from typing import Any
 from wharf._deps import require
 from wharf._stores.base import SchemaPolicy, TableRef, WriteResult
 from wharf._stores.dialect import Dialect
+from wharf._stores.parquet import write_parquet
 from wharf._stores.sql import SqlStore
-from wharf._stores.staging import write_parquet
 from wharf.errors import StorageError
 
 __all__ = [

@@ -45,8 +45,8 @@ from typing import Any
 from wharf._deps import require
 from wharf._stores.base import SchemaPolicy, TableRef, WriteResult
 from wharf._stores.dialect import Dialect, fold_identifier, sql_type
+from wharf._stores.parquet import write_parquet
 from wharf._stores.sql import SqlStore
-from wharf._stores.staging import write_parquet
 
 __all__ = ["SNOWFLAKE", "SnowflakeConnector", "SnowflakeStore", "fold_name", "snowflake_store"]
 
