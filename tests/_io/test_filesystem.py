@@ -533,3 +533,28 @@ def test_a_stream_of_small_batches_is_stored_as_one_row_group(tmp_path: Path) ->
     result = dg.materialize([events], resources={"io_manager": io})
     assert pq.ParquetFile(tmp_path / "events.parquet").num_row_groups == 1
     assert result.asset_value("events").read_all().column("id").to_pylist() == list(range(2_000))
+
+
+def test_a_stored_frame_name_no_adapter_has_names_it_and_the_installed_ones(
+    tmp_path: Path,
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    @dg.asset
+    def events() -> pa.Table:
+        return pa.table({"a": [1]})
+
+    @dg.asset
+    def down(events):  # type: ignore[no-untyped-def]  # unannotated: loads as stored
+        return events
+
+    io = dg.FilesystemIOManager(base_dir=str(tmp_path))
+    dg.materialize([events], resources={"io_manager": io})
+    file = tmp_path / "events.parquet"  # as a frame type of another installation wrote it
+    pq.write_table(pq.read_table(file).replace_schema_metadata({"wharf.frame": "koalas"}), file)
+    with pytest.raises(AssetTypeError) as err:
+        dg.materialize([events, down], resources={"io_manager": io}, selection=["down"])
+    text = str(err.value)
+    for part in ("'events'", "FilesystemIOManager", "'koalas'", "arrow-table", str(file)):
+        assert part in text

@@ -53,7 +53,17 @@ def load_parquet(
         with store_errors(message, errors):  # the footer is read here (ranged reads remotely)
             parquet = pq.ParquetFile(f)
         stored = (parquet.schema_arrow.metadata or {}).get(_FRAME_KEY, b"arrow-table").decode()
-        adapter = adapter_for_load(annotation, stored=stored)
+        try:
+            adapter = adapter_for_load(annotation, stored=stored)
+        except AssetTypeError as exc:  # a frame type this installation does not have
+            msg = (
+                f"input {context.name!r} (asset {label!r}): {manager} stored it at {where} as "
+                f"{stored!r}, which no installed frame adapter loads ({exc.expected}); annotate "
+                "the input with a frame type to load it as that"
+            )
+            raise AssetTypeError(
+                msg, asset=label, io_manager=manager, expected=exc.expected, got=repr(stored)
+            ) from None
         if adapter is None:
             expected = ", ".join(supported_type_names())
             msg = (
