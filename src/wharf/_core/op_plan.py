@@ -351,9 +351,5 @@ def _subset(steps: list[Step], chosen: set[str]) -> list[Step]:
     return out
 
 
-def _no_value(inp: StepInput) -> bool:
-    return inp.default is NO_DEFAULT and inp.input_manager_key is None
-
-
 def build_plan(steps: list[Step], templates: list[Step]) -> ExecutionPlan:
     return ExecutionPlan.build(steps, mapped=templates, what="ops")

@@ -219,13 +219,6 @@ class ExecutionPlan:
                     plan.collectors.setdefault(inp.collect_of[0], []).append(s.key)
         return plan
 
-    def step_for_asset(self, key: AssetKey) -> Step | None:
-        """The step that materializes ``key`` in this plan, if any."""
-        for step in self.steps.values():
-            if key in step.asset_keys:
-                return step
-        return None
-
     def expand(self, step_key: str, mapping_keys: Mapping[str, Sequence[str]]) -> list[str]:
         """After a dynamic step finished: add one copy (``b[k]``) of each step mapped over its
         outputs per mapping key (``mapping_keys``: output name -> keys in yield order), and make

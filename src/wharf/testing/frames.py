@@ -65,12 +65,6 @@ def _relation() -> Any:
     return duckdb.DuckDBPyRelation
 
 
-def _pa(obj: Any) -> Any:
-    import pyarrow as pa
-
-    return pa.table(obj)
-
-
 def _make_relation(table: Any) -> Any:
     import duckdb
 
