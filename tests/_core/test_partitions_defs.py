@@ -197,8 +197,33 @@ def test_cron_schedules_and_their_limits() -> None:
     )
     assert six.get_partition_keys() == ["2024-01-01", "2024-01-02"]
     assert six.time_window_for_partition_key("2024-01-01").start.hour == 6
-    with pytest.raises(DefinitionError, match="cron_schedule '\\*/5 \\* \\* \\* \\*'"):
-        dg.TimeWindowPartitionsDefinition(start="2024-01-01", fmt="%Y", cron_schedule="*/5 * * * *")
+    with pytest.raises(DefinitionError, match="cron_schedule 'every day' is not a cron"):
+        dg.TimeWindowPartitionsDefinition(start="2024-01-01", fmt="%Y", cron_schedule="every day")
+
+
+def test_any_other_cron_schedule_has_croniters_times_as_boundaries() -> None:
+    fmt = "%Y-%m-%d-%H:%M"
+    weekdays = dg.TimeWindowPartitionsDefinition(
+        start="2024-01-05", fmt=fmt, cron_schedule="0 */12 * * 1-5", end="2024-01-09"
+    )  # Friday 2024-01-05: the weekend is inside Friday's last window
+    keys = ["2024-01-05-00:00", "2024-01-05-12:00", "2024-01-08-00:00", "2024-01-08-12:00"]
+    assert weekdays.get_partition_keys() == keys
+    friday = weekdays.time_window_for_partition_key("2024-01-05-12:00")
+    assert (friday.start.day, friday.end.day, friday.end.hour) == (5, 8, 0)
+    assert not weekdays.has_partition_key("2024-01-06-00:00")
+    assert pickle.loads(pickle.dumps(weekdays)) == weekdays
+    assert weekdays != dg.TimeWindowPartitionsDefinition(
+        start="2024-01-05", fmt=fmt, cron_schedule="0 */6 * * 1-5", end="2024-01-09"
+    )
+    quarter = dg.TimeWindowPartitionsDefinition(
+        start="2024-03-31-01:00", fmt=fmt, cron_schedule="*/15 * * * *", timezone="Europe/Berlin"
+    )  # 02:00-03:00 does not exist that night: 01:45's window is 15 minutes of real time
+    now = datetime.fromisoformat("2024-03-31T03:30+02:00")
+    assert quarter.get_partition_keys(current_time=now)[3:6] == [
+        "2024-03-31-01:45", "2024-03-31-03:00", "2024-03-31-03:15"
+    ]  # fmt: skip
+    w = quarter.time_window_for_partition_key("2024-03-31-01:45")
+    assert w.end.timestamp() - w.start.timestamp() == 15 * 60
 
 
 def test_time_definition_errors() -> None:

@@ -6,14 +6,16 @@ across a DST change); hourly boundaries are whole hours of real time. A partitio
 its window has ended (``end_offset`` adds or removes windows at the end) and, with ``end_date``,
 if it ends by then. The key is the window's start formatted with ``fmt``; the second of two
 hours with the same wall-clock time (DST fall-back) gets its UTC offset appended, as in Dagster.
-Standard library only (``datetime``, ``zoneinfo``).
+Standard library only (``datetime``, ``zoneinfo``), except a ``cron_schedule`` of another shape
+than those four: its boundaries are the times croniter gives, in the time zone.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wharf._core.partitioning.definitions import (
@@ -21,6 +23,7 @@ from wharf._core.partitioning.definitions import (
     PartitionKeyRange,
     PartitionsDefinition,
 )
+from wharf._deps import require
 from wharf.errors import DefinitionError
 
 DEFAULT_DATE_FORMAT = "%Y-%m-%d"
@@ -48,8 +51,9 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
         end_offset: extra windows past the last complete one (negative: fewer).
         minute_offset / hour_offset / day_offset: where boundaries fall (``day_offset`` is the
             weekday for weekly, 0 = Sunday, and the day of the month for monthly).
-        cron_schedule: instead of ``schedule_type``; only ``M * * * *``, ``M H * * *``,
-            ``M H * * D`` and ``M H D * *`` (one number per field) are understood.
+        cron_schedule: instead of ``schedule_type``: ``M * * * *``, ``M H * * *``, ``M H * * D``
+            and ``M H D * *`` (one number per field) are those units; any other cron
+            expression's times (croniter, the ``wharf[ui]`` extra) are the boundaries.
     """
 
     is_time_window: ClassVar[bool] = True
@@ -75,10 +79,11 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
                 f"time zone {self.timezone!r} is unknown: expected an IANA name like 'Europe/Paris'"
             )
             raise DefinitionError(msg, expected="an IANA time zone", got=self.timezone) from exc
+        self.cron_schedule = cron_schedule
         if cron_schedule is not None:
             schedule_type, minute_offset, hour_offset, day_offset = _from_cron(cron_schedule)
         unit = str(getattr(schedule_type, "name", schedule_type) or "").lower()
-        if unit not in _UNITS:
+        if unit not in _UNITS and not (unit == "cron" and cron_schedule is not None):
             msg = f"schedule_type {schedule_type!r} is not supported: expected one of {_UNITS}"
             raise DefinitionError(msg, expected=str(_UNITS), got=repr(schedule_type))
         self.schedule_type, self.fmt, self.end_offset = unit, fmt, int(end_offset)
@@ -107,9 +112,12 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
 
     def __getstate__(self) -> dict[str, object]:
         """Pickled without the memo dicts (they are rebuilt on use), so a pickle stays small."""
-        return {k: v for k, v in self.__dict__.items() if k not in ("_boundaries", "_key_indexes")}
+        memos = ("_boundaries", "_key_indexes", "_cron_list", "_cron_next")
+        return {k: v for k, v in self.__dict__.items() if k not in memos}
 
     def _compute_boundary(self, n: int) -> datetime:
+        if self.schedule_type == "cron":
+            return self._cron_boundary(n)
         if self.schedule_type == "hourly":
             shift = (self.minute_offset - self._zone_minutes()) % 60
             return (_EPOCH + timedelta(hours=n, minutes=shift)).astimezone(self._tz)
@@ -121,6 +129,43 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
             day = date.fromordinal(n)
         return self._local(datetime.combine(day, self._at))
 
+    def _cron_times(self) -> list[datetime]:
+        """Boundaries 0, 1, ... of a custom cron (0: the last cron time at or before ``start``),
+        as far as they were asked for; one croniter goes on from the last."""
+        times: list[datetime] | None = self.__dict__.get("_cron_list")
+        if times is None:
+            it = self._croniter(self.start + timedelta(microseconds=1))
+            times = self.__dict__["_cron_list"] = [self._cron_time(it.get_prev(datetime))]
+            self.__dict__["_cron_next"] = self._croniter(times[0])
+        return times
+
+    def _croniter(self, moment: datetime) -> Any:
+        croniter = require("croniter", purpose="a custom cron_schedule").croniter
+        return croniter(self.cron_schedule, moment.astimezone(self._tz))
+
+    def _cron_time(self, moment: datetime) -> datetime:
+        return moment.astimezone(UTC).astimezone(self._tz)  # the fold as zoneinfo sets it
+
+    def _cron_boundary(self, n: int) -> datetime:
+        times = self._cron_times()
+        if n < 0:
+            return self._cron_time(self._croniter(self._boundary(n + 1)).get_prev(datetime))
+        it = self.__dict__["_cron_next"]
+        while len(times) <= n:
+            times.append(self._cron_time(it.get_next(datetime)))
+        return times[n]
+
+    def _cron_index(self, moment: datetime) -> int:
+        times = self._cron_times()
+        if moment < times[0].astimezone(UTC):
+            n = -1
+            while self._boundary(n).astimezone(UTC) > moment:
+                n -= 1
+            return n
+        while times[-1].astimezone(UTC) <= moment:
+            self._cron_boundary(len(times))
+        return bisect.bisect_right(times, moment, key=lambda t: t.astimezone(UTC)) - 1
+
     def _zone_minutes(self) -> int:
         offset = datetime(2000, 1, 1, tzinfo=self._tz).utcoffset() or timedelta()
         return int(offset.total_seconds() // 60) % 60
@@ -128,6 +173,8 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
     def _index(self, moment: datetime) -> int:
         """The window that contains ``moment``: the largest n with boundary(n) <= moment."""
         moment = moment.astimezone(UTC)  # aware datetimes of one zone compare by wall clock
+        if self.schedule_type == "cron":
+            return self._cron_index(moment)
         if self.schedule_type == "hourly":
             return int((moment - self._boundary(0).astimezone(UTC)) // timedelta(hours=1))
         local = moment.astimezone(self._tz)
@@ -284,12 +331,15 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
     def describe(self) -> str:
         name = {"hourly": "Hourly", "daily": "Daily", "weekly": "Weekly", "monthly": "Monthly"}
         zone = "" if self.timezone == "UTC" else f" in {self.timezone}"
-        return f"{name[self.schedule_type]}PartitionsDefinition from {self._key(self._first)}{zone}"
+        first = self._key(self._first)
+        if self.schedule_type == "cron":
+            return f"TimeWindowPartitionsDefinition({self.cron_schedule!r}) from {first}{zone}"
+        return f"{name[self.schedule_type]}PartitionsDefinition from {first}{zone}"
 
     def _identity(self) -> tuple[object, ...]:
         return (
             self.schedule_type, self.start, self.end, self.timezone, self.fmt, self.end_offset,
-            self.minute_offset, self.hour_offset, self.day_offset,
+            self.minute_offset, self.hour_offset, self.day_offset, self.cron_schedule,
         )  # fmt: skip
 
     def __eq__(self, other: object) -> bool:
@@ -327,12 +377,12 @@ def _from_cron(cron: str) -> tuple[str, int, int, int | None]:
     }
     shape = tuple("n" if f.isdigit() else f for f in fields)
     unit = shapes.get(shape)
-    if unit is None:
-        msg = (
-            f"cron_schedule {cron!r} is not supported: expected 'M * * * *', 'M H * * *', "
-            "'M H * * D' or 'M H D * *'"
-        )
-        raise DefinitionError(msg, expected="an hourly/daily/weekly/monthly cron", got=cron)
+    if unit is None:  # any other cron: its times from croniter
+        croniter = require("croniter", purpose="a custom cron_schedule").croniter
+        if not croniter.is_valid(cron):
+            msg = f"cron_schedule {cron!r} is not a cron expression croniter accepts"
+            raise DefinitionError(msg, expected="a cron expression", got=repr(cron))
+        return "cron", 0, 0, None
     numbers = [int(f) if f.isdigit() else None for f in fields]
     day = numbers[4] if unit == "weekly" else numbers[2]
     return unit, numbers[0] or 0, numbers[1] or 0, day
