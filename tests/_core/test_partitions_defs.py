@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import pickle
 from datetime import UTC, datetime
 
@@ -237,3 +238,31 @@ def test_time_definition_errors() -> None:
         DefinitionError, match=r"day_offset=31 for monthly partitions: expected 1..28"
     ):
         dg.MonthlyPartitionsDefinition(start_date="2024-01-01", day_offset=31)
+
+
+@pytest.mark.parametrize(
+    ("zone", "day", "long_minutes"),
+    [
+        ("Australia/Lord_Howe", "2024-04-07", 90),  # 02:00 (+11) back to 01:30 (+10:30)
+        ("Australia/Lord_Howe", "2024-10-06", 90),  # 02:00 (+10:30) on to 02:30 (+11)
+        ("Australia/Lord_Howe", "2024-07-01", None),  # the standard half of the year (+10:30)
+        ("America/New_York", "2024-11-03", None),  # 01:00 twice (the second keyed -0500)
+        ("America/New_York", "2024-03-10", None),
+        ("Europe/Berlin", "2024-03-31", None),
+        ("Asia/Kolkata", "2024-07-01", None),  # +05:30 all year
+    ],
+)
+def test_hourly_windows_start_on_the_local_hour_across_dst_changes(
+    zone: str, day: str, long_minutes: int | None
+) -> None:
+    hours = dg.HourlyPartitionsDefinition(start_date=f"{day}-00:00", timezone=zone)
+    keys = hours.get_partition_keys(current_time=datetime.fromisoformat(f"{day}T23:59-12:00"))
+    windows = [hours.time_window_for_partition_key(k) for k in keys]
+    assert len(keys) >= 20
+    for key, w in zip(keys, windows, strict=True):
+        assert w.start.minute == 0, key  # wall-clock :00 in the zone, never :30
+        assert key[11:16] == w.start.strftime("%H:%M")
+    for a, b in itertools.pairwise(windows):
+        assert a.end == b.start
+    minutes = sorted({(w.end.timestamp() - w.start.timestamp()) // 60 for w in windows})
+    assert minutes == ([60] if long_minutes is None else [60, long_minutes])

@@ -2,7 +2,9 @@
 
 Window ``n`` runs from boundary ``n`` to boundary ``n + 1``. Daily, weekly and monthly
 boundaries are wall-clock times in the definition's time zone (so a day is 23 or 25 hours long
-across a DST change); hourly boundaries are whole hours of real time. A partition exists once
+across a DST change); hourly boundaries are whole hours of real time, except in a zone whose
+offset changes by part of an hour (``Australia/Lord_Howe``), where they are the wall clock's
+``minute_offset`` past each local hour (croniter) as in Dagster. A partition exists once
 its window has ended (``end_offset`` adds or removes windows at the end) and, with ``end_date``,
 if it ends by then. The key is the window's start formatted with ``fmt``; the second of two
 hours with the same wall-clock time (DST fall-back) gets its UTC offset appended, as in Dagster.
@@ -93,6 +95,11 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
         self._at = time(self.hour_offset, self.minute_offset)
         self.start = self._parse_time(start, "start")
         self.end = self._parse_time(end, "end") if end is not None else None
+        #: the cron whose times (croniter) are the boundaries: a custom one, or hourly where the
+        #: zone's offset changes by part of an hour (Australia/Lord_Howe's 30-minute DST)
+        self._cron = cron_schedule if unit == "cron" else None
+        if unit == "hourly" and _uneven_offsets(self._tz, self.start.year):
+            self._cron = f"{self.minute_offset} * * * *"
         first = self._index(self.start)
         self._first = first + (self._boundary(first).astimezone(UTC) < self.start.astimezone(UTC))
         self.check_key_safe(self._key(self._first))  # e.g. fmt="%Y/%m/%d" is an unsafe name
@@ -116,7 +123,7 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
         return {k: v for k, v in self.__dict__.items() if k not in memos}
 
     def _compute_boundary(self, n: int) -> datetime:
-        if self.schedule_type == "cron":
+        if self._cron is not None:
             return self._cron_boundary(n)
         if self.schedule_type == "hourly":
             shift = (self.minute_offset - self._zone_minutes()) % 60
@@ -141,7 +148,7 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
 
     def _croniter(self, moment: datetime) -> Any:
         croniter = require("croniter", purpose="a custom cron_schedule").croniter
-        return croniter(self.cron_schedule, moment.astimezone(self._tz))
+        return croniter(self._cron, moment.astimezone(self._tz))
 
     def _cron_time(self, moment: datetime) -> datetime:
         return moment.astimezone(UTC).astimezone(self._tz)  # the fold as zoneinfo sets it
@@ -173,7 +180,7 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
     def _index(self, moment: datetime) -> int:
         """The window that contains ``moment``: the largest n with boundary(n) <= moment."""
         moment = moment.astimezone(UTC)  # aware datetimes of one zone compare by wall clock
-        if self.schedule_type == "cron":
+        if self._cron is not None:
             return self._cron_index(moment)
         if self.schedule_type == "hourly":
             return int((moment - self._boundary(0).astimezone(UTC)) // timedelta(hours=1))
@@ -353,6 +360,18 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
 
     def __repr__(self) -> str:
         return f"{self.describe()} (fmt={self.fmt!r})"
+
+
+def _uneven_offsets(tz: ZoneInfo, year: int) -> bool:
+    """Whether ``tz``'s UTC offset is not the same number of minutes past the hour all year
+    (in ``year``, 2000 and 2025), so whole hours of real time do not keep the wall clock's
+    minute."""
+    minutes = {
+        int((datetime(y, m, 1, tzinfo=tz).utcoffset() or timedelta()).total_seconds() // 60) % 60
+        for y in (year, 2000, 2025)
+        for m in (1, 4, 7, 10)
+    }
+    return len(minutes) > 1
 
 
 def _check_offsets(unit: str, minute: int, hour: int, day: int) -> None:
