@@ -240,7 +240,14 @@ def test_lost_dask_worker_fails_its_asset_and_the_rest_run(tmp_path: Path) -> No
         return 2
 
     io = dg.FilesystemIOManager(base_dir=str(tmp_path))
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+    # the nanny restarts the killed worker and ``fine`` runs on the new one; the cluster closes
+    # a worker whose name is not back after ``lost-worker-timeout`` (15 s), which under load
+    # killed the restarted worker mid-``fine``: give the restart all the time it needs
+    settings = {
+        "distributed.scheduler.allowed-failures": 0,
+        "distributed.deploy.lost-worker-timeout": "600s",
+    }
+    with dask.config.set(settings):
         result = dg.materialize(
             [crashes, after, fine], resources={"io_manager": io},
             executor=dg.dask_executor(n_workers=1, max_concurrent=1), raise_on_error=False,

@@ -86,10 +86,10 @@ def test_source_failing_mid_stream_uploads_nothing(
 
 def test_s3_paused_mid_multipart_upload(s3_server: LocalServer, tmp_path: Path) -> None:
     base = url(s3_server, tmp_path.name)
+    assert write(engine(s3_server, base, timeout=10.0), OLD).success  # no deadline to hit here
     io = engine(s3_server, base, timeout=0.5)
     io.upload_options = {"chunksize": 5 * MIB}  # 12 MiB (>= 2 chunks) -> a multipart upload
     io.min_upload_rate = 100 * MIB  # a paused server stops reading: only the deadline ends it
-    assert write(io, OLD).success
     fs, calls = io._fs, []
     real_call = fs._call_s3
 
