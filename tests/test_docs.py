@@ -4,6 +4,7 @@ WHARF_HOME."""
 
 from __future__ import annotations
 
+import linecache
 import os
 import re
 import shlex
@@ -160,7 +161,12 @@ def _run_python(block: str, folder: Path) -> None:
     real ``__main__`` without a file), any other in this process, as a fresh ``__main__``."""
     if "executor" not in block:
         sys.path.insert(0, str(folder))  # as `python -` has the cwd first on sys.path
-        exec(compile(block, "README.md", "exec"), {"__name__": "__main__"})
+        # the block's own lines for inspect.getsource (code versions) and tracebacks, as a file
+        # holding it would give; a bare "README.md" could resolve to the repository's README
+        # through sys.path (pytest-xdist workers have the repository on it)
+        name = "<README.md block>"
+        linecache.cache[name] = (len(block), None, block.splitlines(keepends=True), name)
+        exec(compile(block, name, "exec"), {"__name__": "__main__"})
         return
     done = subprocess.run(
         [sys.executable, "-"], input=block, cwd=folder, env=_user_env(), capture_output=True,
