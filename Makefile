@@ -122,7 +122,7 @@ dev: $(UI_STAMP) ## the web UI and schedule daemon on the example pipeline (whar
 	$(DEMO_ENV) ../$(BIN)/wharf dev -f sales_pipeline.py
 
 test: lint $(BQ_STAMP) $(PG_STAMP) $(MARIADB_STAMP) $(AZURITE_STAMP) $(CHROMIUM_STAMP) $(FAT_STAMP) ## lint, type-check, then run every test
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist worksteal
 
 lint: venv ## ruff (format + lint) and mypy --strict
 	$(BIN)/ruff format --check src tests bench examples
