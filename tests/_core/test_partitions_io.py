@@ -16,8 +16,7 @@ import pyarrow as pa
 import pytest
 
 import wharf as dg
-from wharf._stores.base import as_filters
-from wharf._stores.sql import SqlStore
+from tests.statements import record_statements
 from wharf.duckdb import DuckDBIOManager
 from wharf.errors import DefinitionError, StoredValueNotFoundError
 
@@ -198,25 +197,12 @@ def test_time_windows_on_timestamp_columns_one_query(
     for key in DAYS.get_partition_keys():
         dg.materialize([events], resources=res, partition_key=key)
     dg.materialize([events], resources=res, partition_key="2024-01-02")  # overwrite in place
-    reads: list[Any] = []
-    connections: list[bool] = []
-    real_read, real_connect = SqlStore.read, SqlStore.connect
-
-    def spy(self: SqlStore, ref: Any, **kw: Any) -> Any:
-        reads.append(as_filters(kw.get("partition")))
-        return real_read(self, ref, **kw)
-
-    def count(self: SqlStore, **kw: Any) -> Any:
-        connections.append(True)
-        return real_connect(self, **kw)
-
-    monkeypatch.setattr(SqlStore, "read", spy)
-    monkeypatch.setattr(SqlStore, "connect", count)
+    seen = record_statements(monkeypatch)
     got = dg.materialize([events, total], resources=res, selection=[total])
-    assert len(reads) == 1  # one query: the missing partitions are found in the rows read
-    assert len(reads[0]) == 1
-    assert reads[0][0].values is None  # one range
-    assert len(connections) == 3  # the table's schema, then the data; then total's write
+    (load,) = seen.reads()  # one connection for the load (then total's write: another)
+    data = [sql for sql in load if "WHERE FALSE" not in sql and sql.startswith('SELECT "at"')]
+    assert len(data) == 1, load  # one query: the missing partitions are found in its rows
+    assert '"at" >= ? AND "at" < ?' in data[0]  # one range for the four days
     assert got.output_for_node("total").num_rows == 12
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import wharf as dg
+from tests.statements import Statements, record_statements
 from wharf._core.partitioning.time_windows import TimeWindowPartitionsDefinition
 from wharf._stores.sql import SqlStore
 from wharf.duckdb import DuckDBPandasIOManager
@@ -24,9 +25,9 @@ MULTI = dg.MultiPartitionsDefinition(
 
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """How often the SQL store reads and writes, and how often a daily key is parsed."""
-    counts = {"read": 0, "write": 0, "parse": 0}
-    read, write = SqlStore.read, SqlStore.write
+    """How often the SQL store writes and how often a daily key is parsed."""
+    counts = {"write": 0, "parse": 0}
+    write = SqlStore.write
     parse = TimeWindowPartitionsDefinition._find_key_index
 
     def counted(name: str, real: Any) -> Any:
@@ -36,10 +37,25 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
         return spy
 
-    monkeypatch.setattr(SqlStore, "read", counted("read", read))
     monkeypatch.setattr(SqlStore, "write", counted("write", write))
     monkeypatch.setattr(TimeWindowPartitionsDefinition, "_find_key_index", counted("parse", parse))
     return counts
+
+
+@pytest.fixture
+def statements(monkeypatch: pytest.MonkeyPatch) -> Statements:
+    return record_statements(monkeypatch)
+
+
+def _one_query_one_transaction(seen: Statements) -> None:
+    """The backfill: one transaction; the load: one connection, one query of the rows."""
+    (write,) = [n for n, reads in enumerate(seen.reading) if not reads]
+    backfill = seen.sessions[write]
+    assert backfill.count("BEGIN TRANSACTION") == backfill.count("COMMIT") == 1, backfill
+    (load,) = seen.sessions[write + 1 :]  # one connection for the whole load
+    rows = [q for q in load if q.startswith("SELECT") and "FROM" in q and "WHERE FALSE" not in q]
+    rows = [q for q in rows if "duckdb_" not in q and "information_schema" not in q]
+    assert len(rows) == 1, load  # every partition in one query (missing ones seen in its rows)
 
 
 def _backfill_then_load(pdef: Any, columns: dict[str, str], tmp_path: Path, instance: Any) -> int:
@@ -74,23 +90,25 @@ def _backfill_then_load(pdef: Any, columns: dict[str, str], tmp_path: Path, inst
 
 
 def test_twelve_thousand_static_partitions_in_one_run(
-    tmp_path: Path, calls: dict[str, int]
+    tmp_path: Path, calls: dict[str, int], statements: Statements
 ) -> None:
     instance = dg.DagsterInstance(tmp_path / "home")
     rows = _backfill_then_load(STATIC, {"key": "key"}, tmp_path, instance)
     assert rows == 12_000
     assert calls["write"] == 1  # the range in one write
-    assert calls["read"] == 1  # every partition in one query (missing ones seen in its rows)
+    _one_query_one_transaction(statements)
     history = instance.run_history()
     assert history is not None
     with history:
         assert len(history.latest_attempts()) >= 12_000  # one row per partition
 
 
-def test_multi_partitions_of_100_by_120_in_one_run(tmp_path: Path, calls: dict[str, int]) -> None:
+def test_multi_partitions_of_100_by_120_in_one_run(
+    tmp_path: Path, calls: dict[str, int], statements: Statements
+) -> None:
     ephemeral = dg.DagsterInstance.ephemeral()
     rows = _backfill_then_load(MULTI, {"day": "day", "store": "store"}, tmp_path, ephemeral)
     assert rows == 12_000
     assert calls["write"] == 1
-    assert calls["read"] == 1  # store IN (100 values) AND one day range
+    _one_query_one_transaction(statements)  # store IN (100 values) AND one day range
     assert calls["parse"] <= 120  # each day key parsed once at most, not once per partition

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
-from contextlib import suppress
+from contextlib import ExitStack, suppress
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from wharf._core.contexts import InputContext, OutputContext
@@ -28,9 +28,11 @@ from wharf._io.table_options import check_storage_metadata, write_options
 from wharf._stores.base import (
     NativeTables,
     Partition,
+    TableReading,
     TableRef,
     VersionedTables,
     describe_filters,
+    reading,
 )
 from wharf.errors import AssetTypeError, DefinitionError, StorageError, StoredValueNotFoundError
 
@@ -460,25 +462,49 @@ class TableIOManager(ConfigurableIOManager):
         self, context: InputContext, ref: TableRef, meta: dict[str, Any], columns: list[str] | None,
         store: TableStore,
     ) -> Any:  # fmt: skip
-        """Upstream partitions: one query per run of consecutive partitions (usually one); a
-        dict by partition key for a ``dict[str, X]`` input."""
+        """Upstream partitions: one query per run of consecutive partitions (usually one), all
+        on one connection with the schema read; a dict by partition key for a ``dict[str, X]``
+        input."""
         from wharf._io import partitioned
 
         assert context.asset_partitions_def is not None
-        name, label = type(self).__name__, context.asset_key.to_user_string()
+        annotation = context.dagster_type.typing_type
+        value_type = strip_optional(partitioned.value_annotation(annotation))
+        adapter = self._load_adapter(context, value_type)
+        with ExitStack() as stack:
+            try:
+                session = stack.enter_context(reading(store, ref))
+                schema = session.schema
+            except StoredValueNotFoundError:
+                if not partitioned.allow_missing(context):
+                    keys = list(context.asset_partition_keys)
+                    where = dict.fromkeys(keys, store.location(ref))
+                    raise partitioned.missing_error(context, where, type(self).__name__) from None
+                if partitioned.is_dict_annotation(annotation):
+                    return {}
+                return adapter.from_arrow(_empty(None, columns), value_type)
+            return self._load_from(context, session, store, schema, meta, columns, adapter)
+
+    def _load_from(  # noqa: PLR0917
+        self,
+        context: InputContext,
+        session: TableReading,
+        store: TableStore,
+        schema: Any,
+        meta: dict[str, Any],
+        columns: list[str] | None,
+        adapter: FrameAdapter,
+    ) -> Any:
+        """:meth:`_load_partitions` once the table's schema is read (``session``)."""
+        from wharf._io import partitioned
+
+        assert context.asset_partitions_def is not None
+        name, label, ref = type(self).__name__, context.asset_key.to_user_string(), session.ref
         dims = self._dims(context.asset_partitions_def, meta, label)
         keys = list(context.asset_partition_keys)
         annotation = context.dagster_type.typing_type
         as_dict = partitioned.is_dict_annotation(annotation)
         value_type = strip_optional(partitioned.value_annotation(annotation))
-        adapter = self._load_adapter(context, value_type)
-        try:
-            schema = store.schema(ref)
-        except StoredValueNotFoundError:
-            if not partitioned.allow_missing(context):
-                where = dict.fromkeys(keys, store.location(ref))
-                raise partitioned.missing_error(context, where, name) from None
-            return {} if as_dict else adapter.from_arrow(_empty(None, columns), value_type)
         types = {f.name: f.type for f in schema}
         real = schema.names  # an expression names the table's columns as stored
         stored_names = getattr(store, "stored_names", None)
@@ -489,8 +515,10 @@ class TableIOManager(ConfigurableIOManager):
         native = isinstance(store, NativeTables) and adapter.name == store.native_adapter
         has_parts = all(d.sql is None and (columns is None or d.column in columns) for d in dims)
         if not (native or adapter.lazy) and has_parts:  # one pass: read, then see whose rows
-            return self._load_at_once(context, ref, dims, keys, groups, types, columns, store=store)
-        present = tp.present_keys(store, ref, dims, groups, types)
+            return self._load_at_once(
+                context, session, dims, keys, groups, types, columns, store=store
+            )
+        present = tp.present_keys(session, dims, groups, types)  # partition columns only
         if missing := [k for k in keys if k not in present]:
             if not partitioned.allow_missing(context):
                 at = store.location(ref)
@@ -500,8 +528,8 @@ class TableIOManager(ConfigurableIOManager):
                 }
                 raise partitioned.missing_error(context, where, name)
             keys = [k for k in keys if k in present]
-        if as_dict:
-            return {
+        if as_dict:  # a lazy value per key, each its own read: streams open at once on one
+            return {  # connection would cut each other short
                 k: self.read_table(
                     ref,
                     adapter,
@@ -513,15 +541,18 @@ class TableIOManager(ConfigurableIOManager):
                 for k in keys
             }
         groups = tp.plan_reads(dims, keys, types)
+        if native and len(groups) == 1:
+            return session.read_native(columns=columns, partition=groups[0][1])
         if len(groups) == 1:
-            return self.read_table(ref, adapter, value_type, columns, groups[0][1], store=store)
-        reader = _empty(schema, columns) if not groups else _chain(store, ref, columns, groups)
+            reader = session.read(columns=columns, partition=groups[0][1])
+            return adapter.from_arrow(reader, value_type)
+        reader = _empty(schema, columns) if not groups else _chain(session, columns, groups)
         return adapter.from_arrow(reader, value_type)
 
     def _load_at_once(  # noqa: PLR0917
         self,
         context: InputContext,
-        ref: TableRef,
+        session: TableReading,
         dims: list[tp.Dim],
         keys: list[str],
         groups: list[tp.Group],
@@ -532,7 +563,8 @@ class TableIOManager(ConfigurableIOManager):
     ) -> Any:
         """An eager load of several partitions: one query per group (usually one in all); the
         missing partitions are found in the rows read, so no second pass reads the table.
-        ``store``: the one to read (a view at an earlier version, for a version load)."""
+        ``session``: the reads of the table (of a view at an earlier version, for a version
+        load)."""
         from wharf._deps import require
         from wharf._io import partitioned
 
@@ -541,14 +573,14 @@ class TableIOManager(ConfigurableIOManager):
         annotation = context.dagster_type.typing_type
         value_type = strip_optional(partitioned.value_annotation(annotation))
         adapter = self._load_adapter(context, value_type)
-        tables = [store.read(ref, columns=columns, partition=f).read_all() for _, f in groups]
+        tables = [session.read(columns=columns, partition=f).read_all() for _, f in groups]
         table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
         positions, present = tp.locate(table, dims, keys, types)
         if len(present) < len(keys):
             have = set(present)
             missing = [k for k in keys if k not in have]
             if not partitioned.allow_missing(context):
-                at = store.location(ref)
+                at = store.location(session.ref)
                 where = {
                     k: f"{at} WHERE {describe_filters(tp.filters_for(dims, [k], types))}"
                     for k in missing[:10]
@@ -612,19 +644,17 @@ def _empty(schema: Any, columns: list[str] | None) -> Any:
     return schema.empty_table().to_reader()
 
 
-def _chain(
-    store: TableStore, ref: TableRef, columns: list[str] | None, groups: list[tp.Group]
-) -> Any:
-    """One stream over several reads, each opened only when the previous one is done."""
+def _chain(session: TableReading, columns: list[str] | None, groups: list[tp.Group]) -> Any:
+    """One stream over several reads, each started only when the previous one is done."""
     from wharf._deps import require
 
     pa = require("pyarrow")
-    first = store.read(ref, columns=columns, partition=groups[0][1])
+    first = session.read(columns=columns, partition=groups[0][1])
 
     def batches() -> Any:
         yield from first
         for _, filters in groups[1:]:
-            yield from store.read(ref, columns=columns, partition=filters)
+            yield from session.read(columns=columns, partition=filters)
 
     return pa.RecordBatchReader.from_batches(first.schema, batches())
 

@@ -31,7 +31,7 @@ from typing import Any
 from wharf._core.partitioning.definitions import MultiPartitionsDefinition, PartitionsDefinition
 from wharf._deps import require
 from wharf._io.partition_expr import PartitionExpr, parse_partition_expr
-from wharf._stores.base import PartitionFilter, TableRef, TableStore
+from wharf._stores.base import PartitionFilter, TableReading
 from wharf.errors import DefinitionError
 
 Group = tuple[list[str], list[PartitionFilter]]
@@ -127,18 +127,33 @@ def check_columns(
 
 def typed_bound(moment: datetime, arrow_type: Any) -> object:
     """A window boundary typed like the column it is compared with (see the module docstring)."""
+    return _bound_maker(moment, arrow_type)(moment)
+
+
+def _bound_maker(moment: datetime, arrow_type: Any) -> Any:
+    """The function that types boundaries like ``moment`` for a column of ``arrow_type``,
+    chosen once (many boundaries are typed in a loop)."""
     pa = require("pyarrow")
     if pa.types.is_dictionary(arrow_type):
         arrow_type = arrow_type.value_type
     if pa.types.is_timestamp(arrow_type):
-        return moment if arrow_type.tz else moment.replace(tzinfo=None)
+        return (lambda m: m) if arrow_type.tz else _naive
     midnight = moment.time() == datetime.min.time()
-    if pa.types.is_date(arrow_type) and midnight:
-        return moment.date()
+    if pa.types.is_date(arrow_type):
+        return _date_or_naive if midnight else _naive
     text = (pa.types.is_string, pa.types.is_large_string, getattr(pa.types, "is_string_view", None))
     if any(check is not None and check(arrow_type) for check in text):
-        return moment.strftime("%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M:%S")
+        fmt = "%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M:%S"
+        return lambda m: m.strftime(fmt)
+    return _naive
+
+
+def _naive(moment: datetime) -> datetime:
     return moment.replace(tzinfo=None)
+
+
+def _date_or_naive(moment: datetime) -> object:
+    return moment.date() if moment.time() == datetime.min.time() else _naive(moment)
 
 
 def _window(dim: Dim, key: str, types: Mapping[str, Any]) -> tuple[object, object]:
@@ -229,12 +244,8 @@ def _runs(dim: Dim, keys: list[str]) -> Iterator[list[str]]:
 def _typed_bounds(moments: Sequence[datetime], arrow_type: Any) -> Any:
     """Window boundaries as one Arrow array of the column's type (see :func:`typed_bound`)."""
     pa = require("pyarrow")
-    values = [typed_bound(m, arrow_type) for m in moments[:1]]
-    if values and isinstance(values[0], str):
-        fmt = "%Y-%m-%d" if len(values[0]) == 10 else "%Y-%m-%d %H:%M:%S"
-        values = [m.strftime(fmt) for m in moments]
-    else:
-        values = [typed_bound(m, arrow_type) for m in moments]
+    make = _bound_maker(moments[0], arrow_type) if moments else _naive
+    values = [make(m) for m in moments]
     column_type = arrow_type.value_type if pa.types.is_dictionary(arrow_type) else arrow_type
     return pa.array(values).cast(column_type)
 
@@ -286,37 +297,47 @@ def locate(
         back = {p: i for i, p in enumerate(dict.fromkeys(parts))}
         remap = np.array([back[p] for p in distinct] + [-1])
         per_row.append(remap[at])
+    if len(per_row) == 1 and len(set(keys)) == len(keys):  # a row's part is its key
+        positions = np.asarray(per_row[0], dtype=np.int64)
+    else:
+        positions = _combined(np, per_row, parts_of, len(keys), table.num_rows)
+    seen = np.zeros(len(keys) + 1, dtype=bool)
+    seen[positions] = True  # -1 (no key) marks the extra last slot
+    return positions, [k for n, k in enumerate(keys) if seen[n]]
+
+
+def _combined(
+    np: Any, per_row: list[Any], parts_of: list[list[str]], count: int, rows_count: int
+) -> Any:
+    """Each row's position among the keys from its position in every dimension's parts."""
     index = [{p: i for i, p in enumerate(dict.fromkeys(parts))} for parts in parts_of]
     by_combo = {
-        tuple(index[d][parts_of[d][n]] for d in range(len(dims))): n for n in range(len(keys))
+        tuple(index[d][parts_of[d][n]] for d in range(len(per_row))): n for n in range(count)
     }
-    rows = np.stack(per_row, axis=1) if per_row else np.zeros((table.num_rows, 0), dtype=int)
-    positions = np.full(table.num_rows, -1, dtype=np.int64)
-    if table.num_rows:
+    rows = np.stack(per_row, axis=1) if per_row else np.zeros((rows_count, 0), dtype=int)
+    positions = np.full(rows_count, -1, dtype=np.int64)
+    if rows_count:
         combos, inverse = np.unique(rows, axis=0, return_inverse=True)
         inverse = np.asarray(inverse).reshape(-1)
         mapped = np.array([by_combo.get(tuple(int(v) for v in c), -1) for c in combos])
         positions = mapped[inverse]
-    found = set(np.unique(positions[positions >= 0]).tolist())
-    return positions, [k for n, k in enumerate(keys) if n in found]
+    return positions
 
 
 def present_keys(
-    store: TableStore,
-    ref: TableRef,
+    session: TableReading,
     dims: Sequence[Dim],
     groups: Sequence[Group],
     types: Mapping[str, Any],
 ) -> set[str]:
-    """The keys of ``groups`` with at least one row, reading only the partition columns."""
+    """The keys of ``groups`` with at least one row, reading only the partition columns
+    (one query per group, usually one in all)."""
     found: set[str] = set()
     columns = list(dict.fromkeys(d.column for d in dims))
     if any(d.sql is not None for d in dims):  # an expression: the database finds each key
         for keys, _ in groups:
             for k in keys:
-                reader = store.read(
-                    ref, columns=columns[:1], partition=filters_for(dims, [k], types)
-                )
+                reader = session.read(columns=columns[:1], partition=filters_for(dims, [k], types))
                 try:
                     if any(batch.num_rows for batch in reader):
                         found.add(k)
@@ -325,7 +346,7 @@ def present_keys(
         return found
     try:
         for keys, filters in groups:
-            reader = store.read(ref, columns=columns, partition=filters)
+            reader = session.read(columns=columns, partition=filters)
             try:
                 seen: set[str] = set()
                 for batch in reader:  # stops once every asked partition is seen
@@ -336,13 +357,12 @@ def present_keys(
             finally:
                 reader.close()
     except (TypeError, ValueError, require("pyarrow").ArrowException):
-        return _present_keys_by_window(store, ref, dims, groups, types)
+        return _present_keys_by_window(session, dims, groups, types)
     return found
 
 
 def _present_keys_by_window(
-    store: TableStore,
-    ref: TableRef,
+    session: TableReading,
     dims: Sequence[Dim],
     groups: Sequence[Group],
     types: Mapping[str, Any],
@@ -357,7 +377,7 @@ def _present_keys_by_window(
         windows = {k: _window(time_dim, k, types) for keys, _ in groups for k in keys}
     for keys, filters in groups:
         wanted = {k: tuple(d.key_of(k) for d in dims) for k in keys}
-        reader = store.read(ref, columns=columns, partition=filters)
+        reader = session.read(columns=columns, partition=filters)
         try:
             for batch in reader:
                 found |= _present(batch, dims, wanted, windows)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
@@ -30,7 +30,10 @@ __all__ = [
     "NativeTables",
     "Partition",
     "PartitionFilter",
+    "ReadSessions",
     "SchemaPolicy",
+    "StoreReading",
+    "TableReading",
     "TableRef",
     "TableStore",
     "VersionedTables",
@@ -44,6 +47,7 @@ __all__ = [
     "describe_filters",
     "schema_dict",
     "store_errors",
+    "reading",
     "stream",
 ]
 
@@ -294,6 +298,89 @@ class VersionedTables(Protocol):
     def at_version(self, ref: TableRef, version: int) -> TableStore:
         """A read-only view of this store in which ``ref`` reads as it was at ``version``."""
         ...
+
+
+class TableReading(Protocol):
+    """Reads of one stored table together: a load of many partitions takes its schema, finds
+    the missing partitions and reads the rows through one of these. A store with connections
+    (:class:`ReadSessions`) runs them all on one connection; any other store gives
+    :class:`StoreReading`. Reads run one after another: a read's stream is done (or closed)
+    before the next read starts."""
+
+    ref: TableRef
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The table's Arrow schema, reading no rows."""
+        ...
+
+    def read(
+        self,
+        *,
+        columns: Sequence[str] | None = None,
+        partition: Partition | None = None,
+        limit: int | None = None,
+    ) -> pa.RecordBatchReader:
+        """As :meth:`TableStore.read` of the session's table."""
+        ...
+
+    def read_native(
+        self, *, columns: Sequence[str] | None = None, partition: Partition | None = None
+    ) -> Any:
+        """As :meth:`NativeTables.read_native` of the session's table (stores that have it)."""
+        ...
+
+
+@runtime_checkable
+class ReadSessions(Protocol):
+    """An optional capability of a :class:`TableStore` whose reads cost a connection each
+    (SQL databases): :meth:`reading` gives one :class:`TableReading` for several reads of a
+    table; a missing table raises ``StoredValueNotFoundError`` when it starts."""
+
+    def reading(self, ref: TableRef) -> AbstractContextManager[TableReading]:
+        """A session of reads of ``ref``, ended when the block ends (a stream it gave stays
+        readable until it is done)."""
+        ...
+
+
+class StoreReading:
+    """The :class:`TableReading` of a store without sessions: each call is the store's own."""
+
+    def __init__(self, store: TableStore, ref: TableRef) -> None:
+        self._store, self.ref = store, ref
+        self._schema: pa.Schema | None = None
+
+    @property
+    def schema(self) -> pa.Schema:
+        if self._schema is None:
+            self._schema = self._store.schema(self.ref)
+        return self._schema
+
+    def read(
+        self,
+        *,
+        columns: Sequence[str] | None = None,
+        partition: Partition | None = None,
+        limit: int | None = None,
+    ) -> pa.RecordBatchReader:
+        return self._store.read(self.ref, columns=columns, partition=partition, limit=limit)
+
+    def read_native(
+        self, *, columns: Sequence[str] | None = None, partition: Partition | None = None
+    ) -> Any:
+        store: Any = self._store
+        return store.read_native(self.ref, columns=columns, partition=partition)
+
+
+@contextmanager
+def reading(store: TableStore, ref: TableRef) -> Iterator[TableReading]:
+    """A :class:`TableReading` of ``ref``: the store's own session (:class:`ReadSessions`),
+    else :class:`StoreReading`."""
+    if isinstance(store, ReadSessions):
+        with store.reading(ref) as session:
+            yield session
+    else:
+        yield StoreReading(store, ref)
 
 
 def check_name(name: str, what: str) -> str:

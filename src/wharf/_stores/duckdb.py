@@ -33,7 +33,7 @@ import os
 import re
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -257,6 +257,8 @@ class DuckDBConnector:
         duckdb = _duckdb()
         if self.in_memory:
             return self()
+        with suppress(OSError):  # a read-only place fails below, naming the file
+            Path(self.database).parent.mkdir(parents=True, exist_ok=True)
         try:
             with _creation_guard(Path(self.database)):
                 return duckdb.connect(self.database, config=self.config)
@@ -282,7 +284,12 @@ class DuckDBStore(SqlStore):
     ) -> Any:
         """A ``DuckDBPyRelation`` on the table itself: nothing is read until it is used, and
         storing it (or a relation built on it) copies inside DuckDB."""
-        con, sql, params = self.query(ref, columns=columns, partition=partition)
+        with self.reading(ref) as session:
+            return session.read_native(columns=columns, partition=partition)
+
+    @staticmethod
+    def native_value(con: Any, sql: str, params: list[object]) -> Any:
+        """The relation of a bound ``SELECT`` on ``con`` (which the relation keeps open)."""
         return con.sql(sql, params=params or None)
 
 

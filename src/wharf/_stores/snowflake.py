@@ -298,13 +298,8 @@ class SnowflakeStore(SqlStore):
     def write(self, ref: TableRef, data: Any, *, partition: Any = None, **how: Any) -> WriteResult:
         return super().write(_fold(ref), data, partition=partition, **how)
 
-    def read(
-        self, ref: TableRef, *, columns: Any = None, partition: Any = None, limit: Any = None
-    ) -> Any:
-        return super().read(_fold(ref), columns=columns, partition=partition, limit=limit)
-
-    def schema(self, ref: TableRef) -> Any:
-        return super().schema(_fold(ref))
+    def reading(self, ref: TableRef) -> Any:  # read, schema and query go through it
+        return super().reading(_fold(ref))
 
     def stored_names(self, ref: TableRef, names: Any) -> list[str]:
         return super().stored_names(_fold(ref), names)

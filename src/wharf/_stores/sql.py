@@ -80,7 +80,7 @@ from wharf.errors import StorageError, StoredValueNotFoundError, StoreLockedErro
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["Dialect", "SqlStore", "StagedTable", "sql_type"]
+__all__ = ["Dialect", "SqlReading", "SqlStore", "StagedTable", "sql_type"]
 
 
 def _row_limit(limit: object) -> int:
@@ -268,24 +268,8 @@ class SqlStore:
     ) -> pa.RecordBatchReader:
         """Stream the table (at most ``limit`` rows: ``LIMIT`` in the query); its connection
         closes when the reader is done or dropped."""
-        message = f"{self.name} could not read table {self.location(ref)} ({self.database})"
-        with store_errors(message, self._errors):
-            con = self.connect(reading=True)
-            try:
-                sql, params, stored, lowered = self._select(con, ref, columns, partition)
-                if limit is not None:
-                    sql += f" LIMIT {_row_limit(limit)}"
-                batches = self.dialect.fetch(con, sql, params, self.batch_size)
-            except BaseException:
-                con.close()
-                raise
-        if lowered:
-            batches = _lowered(batches)
-        if stored is None:
-            return stream(batches.schema, iter(batches), con.close, message, self._errors)
-        schema = _restored_schema(batches.schema, stored)
-        restored = _restored(batches, schema, stored[1])
-        return stream(schema, restored, con.close, message, self._errors)
+        with self.reading(ref) as session:
+            return session.read(columns=columns, partition=partition, limit=limit)
 
     def query(
         self,
@@ -297,15 +281,27 @@ class SqlStore:
         """An open connection (the caller closes it) and the bound ``SELECT`` that :meth:`read`
         would run, for stores that hand out their own lazy values
         (:class:`~wharf._stores.base.NativeTables`: DuckDB relations)."""
+        with self.reading(ref) as session:
+            return session.query(columns=columns, partition=partition)
+
+    @contextmanager
+    def reading(self, ref: TableRef) -> Iterator[SqlReading]:
+        """A :class:`SqlReading` of ``ref``: one connection for its schema and every read
+        (a load of many partitions: the schema, the missing check and the data), closed when
+        the block ends and the last stream it handed out is done."""
         message = f"{self.name} could not read table {self.location(ref)} ({self.database})"
         with store_errors(message, self._errors):
             con = self.connect(reading=True)
             try:
-                sql, params, _, _ = self._select(con, ref, columns, partition)
+                info = self._table_info(con, ref)
             except BaseException:
                 con.close()
                 raise
-        return con, sql, params
+        session = SqlReading(self, ref, con, info, message)
+        try:
+            yield session
+        finally:
+            session.close()
 
     def stored_names(self, ref: TableRef, names: Sequence[str]) -> list[str]:
         """``names`` (columns as they load, a frame's) as the stored table names them, for a
@@ -360,19 +356,8 @@ class SqlStore:
 
     def schema(self, ref: TableRef) -> Any:
         """The table's Arrow schema (as written, where the table comment keeps it); no rows."""
-        with self._session(f"read the columns of {self.location(ref)}") as con:
-            existing = self._columns(con, ref)
-            if not existing:
-                raise self._no_table(ref)
-            if self.dialect.read_lock_sql:  # a read that takes the table's lock: as a read
-                return self.read(ref, partition=PartitionFilter(existing[0], values=())).schema
-            # the empty read on this connection: one connection for the whole call
-            nothing = PartitionFilter(existing[0], values=())
-            sql, params, stored, lowered = self._select(con, ref, None, nothing)
-            batches = self.dialect.fetch(con, sql, params, self.batch_size)
-            if lowered:
-                batches = _lowered(batches)
-            return batches.schema if stored is None else _restored_schema(batches.schema, stored)
+        with self.reading(ref) as session:
+            return session.schema
 
     # -- internals ------------------------------------------------------------------------
     def _no_table(self, ref: TableRef) -> StoredValueNotFoundError:
@@ -391,6 +376,12 @@ class SqlStore:
     ) -> tuple[str, list[object], Any, bool]:
         """The bound ``SELECT`` of a read, the stored Arrow schema (or None), and whether its
         column names load lower-cased (:attr:`column_names`)."""
+        return self._bound_select(ref, *self._table_info(con, ref), columns, partition)
+
+    def _table_info(self, con: Any, ref: TableRef) -> tuple[list[str], Any, bool]:
+        """The table's columns, its written schema (None if not kept) and whether its comment
+        is one wharf wrote, read on ``con``
+        (which then holds the table's read lock, where the dialect takes one)."""
         existing = self._columns(con, ref)
         if not existing:
             raise self._no_table(ref)
@@ -399,11 +390,21 @@ class SqlStore:
             self._run(con, self.dialect.read_lock_sql, target=self._target(ref))
             existing = self._columns(con, ref)
         text = self._comment_text(con, ref)
-        stored = decode_schema(text, existing)
+        return existing, decode_schema(text, existing), is_ours(text)
+
+    def _bound_select(  # noqa: PLR0917
+        self,
+        ref: TableRef,
+        existing: list[str],
+        stored: Any,
+        ours: bool,
+        columns: Sequence[str] | None,
+        partition: Partition | None,
+    ) -> tuple[str, list[object], Any, bool]:
+        """:meth:`_select` once the table's columns and written schema are known (``ours``:
+        its comment is one wharf wrote)."""
         real = {c.lower(): c for c in existing}
-        lowered = self.column_names == "lower" or (
-            self.column_names == "auto" and not is_ours(text)
-        )
+        lowered = self.column_names == "lower" or (self.column_names == "auto" and not ours)
         lowered = lowered and len(real) == len(existing)  # names equal but for case: kept
         if lowered:  # the caller names columns as they load: lower-cased
             columns = None if columns is None else [real.get(c, c) for c in columns]
@@ -822,6 +823,94 @@ class SqlStore:
         error = StoreLockedError(msg, expected="an unlocked database", got=holder)
         error.__cause__ = exc
         return error
+
+
+class SqlReading:
+    """Reads of one table of a :class:`SqlStore` on one connection (:meth:`SqlStore.reading`):
+    the table's columns and written schema are looked up once, each read is one query. Reads
+    run one after another: a read's stream is done (or closed) before the next read starts.
+    The connection closes once the session is closed and every stream it gave is done; one
+    given away by :meth:`query` is the caller's."""
+
+    def __init__(
+        self, store: SqlStore, ref: TableRef, con: Any, info: tuple[list[str], Any, bool],
+        message: str,
+    ) -> None:  # fmt: skip
+        self._store, self.ref, self._con, self._message = store, ref, con, message
+        self._info = info  # the table's columns, written schema, and whether wharf wrote it
+        self._existing = info[0]
+        self._users = 1  # the session itself, then one per stream not yet done
+        self._schema: Any = None
+        self._closed = False
+
+    @property
+    def schema(self) -> Any:
+        """The table's Arrow schema (as written, where the table comment keeps it); no rows
+        (one query that selects none, on this connection)."""
+        if self._schema is None:
+            nothing = PartitionFilter(self._existing[0], values=())
+            reader = self.read(partition=nothing)
+            reader.read_all()  # no rows: drained, so the driver's cursor closes now
+            self._schema = reader.schema
+        return self._schema
+
+    def read(
+        self,
+        *,
+        columns: Sequence[str] | None = None,
+        partition: Partition | None = None,
+        limit: int | None = None,
+    ) -> pa.RecordBatchReader:
+        """Stream the rows of ``partition`` (``columns``, at most ``limit`` rows)."""
+        store = self._store
+        with store_errors(self._message, store._errors):
+            sql, params, stored, lowered = store._bound_select(
+                self.ref, *self._info, columns, partition
+            )
+            if limit is not None:
+                sql += f" LIMIT {_row_limit(limit)}"
+            batches = store.dialect.fetch(self._con, sql, params, store.batch_size)
+        self._users += 1
+        if lowered:
+            batches = _lowered(batches)
+        if stored is None:
+            schema, rows = batches.schema, iter(batches)
+        else:
+            schema = _restored_schema(batches.schema, stored)
+            rows = _restored(batches, schema, stored[1])
+        return stream(schema, rows, self._release, self._message, store._errors)
+
+    def query(
+        self, *, columns: Sequence[str] | None = None, partition: Partition | None = None
+    ) -> tuple[Any, str, list[object]]:
+        """The connection, given away (the caller closes it), and the bound ``SELECT`` of a
+        read, for a lazy value of the database's own on it."""
+        with store_errors(self._message, self._store._errors):
+            sql, params, _, _ = self._store._bound_select(self.ref, *self._info, columns, partition)
+        self._users += 1  # never released here: the caller's now
+        return self._con, sql, params
+
+    def read_native(
+        self, *, columns: Sequence[str] | None = None, partition: Partition | None = None
+    ) -> Any:
+        """The database's own lazy value (a DuckDB relation) on the rows of ``partition``, on
+        this connection (which it keeps)."""
+        native = getattr(self._store, "native_value", None)
+        if native is None:
+            msg = f"{self._store.name} has no lazy values of its own to read {self.ref.display()}"
+            raise StorageError(msg, expected="a store with NativeTables", got=self._store.name)
+        return native(*self.query(columns=columns, partition=partition))
+
+    def close(self) -> None:
+        """End the session; the connection closes when its last stream is done."""
+        if not self._closed:
+            self._closed = True
+            self._release()
+
+    def _release(self) -> None:
+        self._users -= 1
+        if self._users == 0:
+            self._con.close()
 
 
 def _is_reader(data: object) -> bool:
