@@ -1,7 +1,9 @@
 """Partitions at scale: a single-run backfill and a load of every partition, wharf vs Dagster vs
 the raw engine, at 10, 1,000, 3,650 and 12,000 daily partitions of 10 rows (issue 19).
 
-For each store (DuckDB, the filesystem) and partition count, in fresh processes:
+For each store (DuckDB, PostgreSQL, the filesystem) and partition count, in fresh processes
+(PostgreSQL: a throw-away local server, ``wharf.testing.postgres``, a schema per measurement;
+Dagster has no PostgreSQL I/O manager, so its cells say n/a):
 
 - ``backfill``: one run materializes every partition (``BackfillPolicy.single_run()`` and a
   partition range; Dagster: the same policy with its range tags). Dagster's filesystem I/O
@@ -9,7 +11,8 @@ For each store (DuckDB, the filesystem) and partition count, in fresh processes:
 - ``load``: an unpartitioned downstream asset loads every partition as one pandas frame
   (Dagster's filesystem manager hands a dict of partitions, which the asset concatenates).
 - ``raw``: the same rows read by the engine alone: one DuckDB ``SELECT`` with the range, or a
-  ``pyarrow.dataset`` read of the partition files.
+  ``pyarrow.dataset`` read of the partition files, or the same ``SELECT`` through ADBC on
+  PostgreSQL (connect included in every raw time).
 
     .venv/bin/python bench/partitions.py [--quick] [--no-dagster] [-n 10 1000 3650 12000]
 """
@@ -27,7 +30,7 @@ import _harness as h
 
 SCRIPT = Path(__file__).resolve()
 ROWS = 10
-START = "2000-01-01"
+START = "1990-01-01"  # 12,000 days end before today
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
@@ -40,14 +43,15 @@ def definitions(dg: Any, store: str, n: int, base: str) -> tuple[Any, Any, Any, 
     days = dg.DailyPartitionsDefinition(start_date=START, end_date=end)
     keys = days.get_partition_keys()
     policy = dg.BackfillPolicy.single_run()
-    meta = {"partition_expr": "day"} if store == "duckdb" else {}
+    table = store in ("duckdb", "postgres")
+    meta = {"partition_expr": "day"} if table else {}
 
     @dg.asset(partitions_def=days, backfill_policy=policy, metadata=meta)
     def events(context):  # type: ignore[no-untyped-def]  # Dagster refuses an Any context
         w = context.partition_time_window
         day = pd.date_range(w.start, w.end, freq="D", inclusive="left").tz_localize(None)
         frame = pd.DataFrame({"day": day.repeat(ROWS), "v": range(ROWS * len(day))})
-        if store == "duckdb":
+        if table:
             return frame
         return {
             k: part
@@ -68,13 +72,36 @@ def definitions(dg: Any, store: str, n: int, base: str) -> tuple[Any, Any, Any, 
         else:
             from dagster_duckdb_pandas import DuckDBPandasIOManager
         io: Any = DuckDBPandasIOManager(database=f"{base}/bench.duckdb")
+    elif store == "postgres":
+        from wharf.postgres import PostgresPandasIOManager
+
+        host, port = _pg_address()
+        io = PostgresPandasIOManager(host=host, port=port, schema=_pg_schema())
     else:
         io = dg.FilesystemIOManager(base_dir=base)
     return events, total, {"io_manager": io, "mem": dg.FilesystemIOManager(base_dir=base)}, keys
 
 
+def _pg_address() -> tuple[str, int]:
+    import os
+
+    host_port = os.environ["BENCH_PG_URI"].split("@", 1)[-1].split("/", 1)[0]
+    host, port = host_port.rsplit(":", 1)
+    return host, int(port)
+
+
+def _pg_schema() -> str:
+    import os
+
+    return os.environ["BENCH_PG_SCHEMA"]
+
+
 def run_side(spec: dict[str, Any]) -> dict[str, Any]:
     side, store, n, step = spec["side"], spec["store"], spec["n"], spec["step"]
+    if store == "postgres":
+        import os
+
+        os.environ["BENCH_PG_URI"], os.environ["BENCH_PG_SCHEMA"] = spec["uri"], spec["schema"]
     with tempfile.TemporaryDirectory() as base:
         if side == "wharf":
             import wharf as dg
@@ -134,6 +161,19 @@ def raw_read(store: str, base: str, keys: list[str]) -> int:
                 [pd.Timestamp(keys[0]), pd.Timestamp(keys[-1]) + pd.Timedelta(days=1)],
             ).df()
         return len(frame)
+    if store == "postgres":
+        import os
+
+        import adbc_driver_postgresql.dbapi as adbc
+
+        day = pd.Timestamp(keys[-1]) + pd.Timedelta(days=1)
+        sql = (
+            f'SELECT * FROM "{_pg_schema()}".events WHERE day >= '
+            f"'{keys[0]}'::timestamp AND day < '{day:%Y-%m-%d}'::timestamp"
+        )
+        with adbc.connect(os.environ["BENCH_PG_URI"]) as con, con.cursor() as cur:
+            cur.execute(sql)
+            return len(cur.fetch_arrow_table().to_pandas())
     import pyarrow.dataset as ds
 
     files = sorted(str(p) for p in Path(base, "events").rglob("*") if p.is_file())
@@ -162,16 +202,28 @@ def main(argv: list[str]) -> int:
 
 
 def run(counts: list[int], no_dagster: bool) -> dict[str, Any]:
+    from wharf.testing.postgres import start_postgres
+
+    server = start_postgres()
+    try:
+        return _run(counts, no_dagster, server.uri)
+    finally:
+        server.stop()
+
+
+def _run(counts: list[int], no_dagster: bool, uri: str) -> dict[str, Any]:
     dag_py, why = h.dagster_python(no_dagster)
     sides: dict[str, Path | None] = {"wharf": h.wharf_python(), "dagster": dag_py}
     print(
         f"\n== Partitions: single-run backfill and a load of every partition ({ROWS} rows each) =="
     )
-    print(f"   {h.machine_summary()}")
+    import os
+
+    print(f"   {h.machine_summary()}, load average {os.getloadavg()[0]:.1f} at the start")
     h.print_versions(sides)
     got: dict[str, float | None] = {}
     rows = []
-    for store in ("duckdb", "filesystem"):
+    for store in ("duckdb", "postgres", "filesystem"):
         for n in counts:
             cell: dict[str, float | None] = {}
             for step in ("backfill", "load", "raw"):
@@ -180,7 +232,10 @@ def run(counts: list[int], no_dagster: bool) -> dict[str, Any]:
                         continue
                     if step == "backfill" and side == "dagster" and store == "filesystem":
                         continue  # UPathIOManager refuses several partitions from one output
-                    spec = {"side": side, "store": store, "n": n, "step": step}
+                    if side == "dagster" and store == "postgres":
+                        continue  # no Dagster I/O manager for PostgreSQL tables
+                    spec = {"side": side, "store": store, "n": n, "step": step, "uri": uri,
+                            "schema": f"b{n}_{step}_{side}"}  # fmt: skip
                     r = h.run_worker(python, SCRIPT, spec, timeout=1800)
                     ok = "error" not in r and r.get("ok")
                     cell[f"{side} {step}"] = r["seconds"] if ok else None
@@ -199,6 +254,7 @@ def run(counts: list[int], no_dagster: bool) -> dict[str, Any]:
          "dagster", "raw", "wharf/dg", "wharf/raw"],
         rows,
     )  # fmt: skip
+    print(f"   load average {os.getloadavg()[0]:.1f} at the end")
     if why and not no_dagster and dag_py is None:
         print(f"  note: dagster: n/a ({why})")
     return {"results": got}

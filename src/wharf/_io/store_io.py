@@ -28,6 +28,7 @@ from wharf._io.table_options import check_storage_metadata, write_options
 from wharf._stores.base import (
     NativeTables,
     Partition,
+    StoreReading,
     TableReading,
     TableRef,
     VersionedTables,
@@ -546,7 +547,10 @@ class TableIOManager(ConfigurableIOManager):
         if len(groups) == 1:
             reader = session.read(columns=columns, partition=groups[0][1])
             return adapter.from_arrow(reader, value_type)
-        reader = _empty(schema, columns) if not groups else _chain(session, columns, groups)
+        # several ranges streamed one after another, each on a connection of its own: the
+        # session ends before the stream is read
+        later = StoreReading(store, ref)
+        reader = _empty(schema, columns) if not groups else _chain(later, columns, groups)
         return adapter.from_arrow(reader, value_type)
 
     def _load_at_once(  # noqa: PLR0917

@@ -842,6 +842,7 @@ class SqlReading:
         self._users = 1  # the session itself, then one per stream not yet done
         self._schema: Any = None
         self._closed = False
+        self._open: Any = None  # the driver's stream of the last read
 
     @property
     def schema(self) -> Any:
@@ -863,6 +864,7 @@ class SqlReading:
     ) -> pa.RecordBatchReader:
         """Stream the rows of ``partition`` (``columns``, at most ``limit`` rows)."""
         store = self._store
+        self._finish_open()
         with store_errors(self._message, store._errors):
             sql, params, stored, lowered = store._bound_select(
                 self.ref, *self._info, columns, partition
@@ -871,6 +873,8 @@ class SqlReading:
                 sql += f" LIMIT {_row_limit(limit)}"
             batches = store.dialect.fetch(self._con, sql, params, store.batch_size)
         self._users += 1
+        self._open = batches  # closed by the next read if not done: DuckDB refuses a query
+        # while a result is open
         if lowered:
             batches = _lowered(batches)
         if stored is None:
@@ -885,6 +889,7 @@ class SqlReading:
     ) -> tuple[Any, str, list[object]]:
         """The connection, given away (the caller closes it), and the bound ``SELECT`` of a
         read, for a lazy value of the database's own on it."""
+        self._finish_open()
         with store_errors(self._message, self._store._errors):
             sql, params, _, _ = self._store._bound_select(self.ref, *self._info, columns, partition)
         self._users += 1  # never released here: the caller's now
@@ -906,6 +911,13 @@ class SqlReading:
         if not self._closed:
             self._closed = True
             self._release()
+
+    def _finish_open(self) -> None:
+        """Close the stream of the read before, if it was not read to its end."""
+        if self._open is not None:
+            with suppress(*self._store._errors()):
+                self._open.close()
+            self._open = None
 
     def _release(self) -> None:
         self._users -= 1
