@@ -97,6 +97,18 @@ def test_a_slice_is_fingerprinted_by_its_own_rows_not_its_parents_buffers() -> N
     assert cut.hexdigest() == fresh.hexdigest()
 
 
+def test_a_function_whose_file_now_holds_other_text_still_gets_a_code_version(
+    tmp_path: Path,
+) -> None:
+    # the file a function was compiled from was edited since: its text no longer parses there
+    path = tmp_path / "edited.py"
+    path.write_text("x = (\n")
+    namespace: dict[str, object] = {}
+    exec(compile("def body():\n    return 1\n", str(path), "exec"), namespace)
+    assert source_version(namespace["body"]).startswith("src-")
+    assert source_version(namespace["body"]) == source_version(namespace["body"])
+
+
 def test_explicit_data_versions_win() -> None:
     @dg.asset
     def by_output() -> dg.Output[int]:

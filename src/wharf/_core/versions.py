@@ -17,9 +17,12 @@ Staleness and skip-unchanged runs (:mod:`wharf._core.staleness`) follow from the
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import inspect
 import json
+import tokenize
+import weakref
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -78,11 +81,25 @@ def source_version(fn: Any) -> str:
     """
     fn = inspect.unwrap(fn)
     try:
+        return _SOURCE_VERSIONS[fn]
+    except (KeyError, TypeError):  # not computed yet, or fn cannot be weakly referenced
+        pass
+    try:
         text = inspect.getsource(fn).encode()
-    except (OSError, TypeError):
+    except (OSError, TypeError, SyntaxError, tokenize.TokenError):
+        # no source, or a file name that now names another file (it cannot be parsed)
         code = getattr(fn, "__code__", None)
         text = (code.co_code + repr(code.co_consts).encode()) if code else repr(fn).encode()
-    return "src-" + hashlib.sha256(text).hexdigest()[:16]
+    version = "src-" + hashlib.sha256(text).hexdigest()[:16]
+    with contextlib.suppress(TypeError):
+        _SOURCE_VERSIONS[fn] = version
+    return version
+
+
+#: each function's source version, computed once per function object: reading the source is
+#: the biggest cost of planning a run, and a function object's code never changes (an edited
+#: and reloaded module makes new function objects)
+_SOURCE_VERSIONS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
 
 def combined_version(code_version: str | None, inputs: Mapping[str, str | None]) -> str:
