@@ -67,11 +67,14 @@ def test_fields_follow_dagster() -> None:
     assert set(S3Resource.model_fields) >= DAGSTER_S3
     assert set(GCSResource.model_fields) >= DAGSTER_GCS
     assert set(ADLS2Resource.model_fields) >= DAGSTER_ADLS2
-    assert set(S3PickleIOManager.model_fields) == {"s3_resource", "s3_bucket", "s3_prefix"}
-    assert set(GCSPickleIOManager.model_fields) == {"gcs", "gcs_bucket", "gcs_prefix"}
-    assert set(ADLS2PickleIOManager.model_fields) == {
+    # Dagster's fields and wharf's one addition, keep_versions (off unless set)
+    own = {"keep_versions"}
+    assert set(S3PickleIOManager.model_fields) - own == {"s3_resource", "s3_bucket", "s3_prefix"}
+    assert set(GCSPickleIOManager.model_fields) - own == {"gcs", "gcs_bucket", "gcs_prefix"}
+    assert set(ADLS2PickleIOManager.model_fields) - own == {
         "adls2", "adls2_file_system", "adls2_prefix", "lease_duration"
     }  # fmt: skip
+    assert S3PickleIOManager(s3_bucket="b").keep_versions is None
     assert S3PickleIOManager(s3_bucket="b").s3_prefix == "dagster"
     assert issubclass(ConfigurablePickledObjectS3IOManager, S3PickleIOManager)
     assert issubclass(ConfigurablePickledObjectADLS2IOManager, ADLS2PickleIOManager)
