@@ -122,9 +122,9 @@ def dagster_python(skip: bool) -> tuple[Path | None, str]:
 def bench_env(**extra: str) -> dict[str, str]:
     """Environment for every benchmark subprocess, the same for both sides.
 
-    ``import wharf`` finds this checkout's ``src/``. Bytecode is cached under bench/.cache (the
-    Makefile exports PYTHONDONTWRITEBYTECODE, which would make every fresh process recompile
-    wharf's or Dagster's sources and swamp import times).
+    ``import wharf`` finds this checkout's ``src/``. Bytecode is cached under bench/.cache, the
+    same for both sides (a PYTHONDONTWRITEBYTECODE from the caller's environment would make
+    every fresh process recompile wharf's or Dagster's sources and swamp import times).
     """
     env = dict(os.environ)
     for name in ("PYTHONDONTWRITEBYTECODE", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"):
