@@ -116,3 +116,147 @@ def test_bigquery_backtick_escape_is_refused() -> None:
 
     with pytest.raises(DefinitionError, match="is refused"):
         parse_partition_expr(f"CAST({BIGQUERY.quote_name(HOSTILE)} AS DATE)", "bigquery")
+
+
+# -- the whole dialect: names, every statement template, flags and the type lowering ----------
+def _stores() -> dict[str, SqlStore]:
+    """Each dialect's store as its module builds it (nothing connects)."""
+    from wharf._stores.bigquery import BigQueryConnector, bigquery_store
+    from wharf._stores.duckdb import duckdb_store
+    from wharf._stores.mysql import MySQLConnector, mysql_store
+    from wharf._stores.postgres import postgres_store
+    from wharf._stores.snowflake import snowflake_store
+    from wharf._stores.sqlite import sqlite_store
+
+    account = {"account": "acme", "user": "me", "database": "Sales_db"}
+    return {
+        "duckdb": duckdb_store("golden.duckdb"),
+        "postgres": postgres_store("postgresql://me@db:5432/Sales_db"),
+        "snowflake": snowflake_store(account),
+        "snowflake_text_times": snowflake_store(account, timestamps_as_strings=True),
+        "bigquery": bigquery_store(BigQueryConnector("my-project")),
+        "sqlite": sqlite_store(":memory:"),
+        "mysql": mysql_store(MySQLConnector(host="db")),
+    }
+
+
+#: schema and table names: plain, mixed case, embedded quotes of every dialect, punctuation
+REFS = [
+    TableRef("sales", "daily"), TableRef("Sales", "Daily_Summary"),
+    TableRef('my "odd"', "it`s \\ here"), TableRef("public", "a-b.c"),
+    TableRef("PUBLIC", "ALREADY_UPPER"), TableRef("_x1", "$dollar"),
+]  # fmt: skip
+
+
+def _types() -> list[object]:
+    """One Arrow type of every family (and the edge of each: widths, units, zones, precision)."""
+    import pyarrow as pa
+
+    ints = [pa.int8(), pa.int16(), pa.int32(), pa.int64()]
+    uints = [pa.uint8(), pa.uint16(), pa.uint32(), pa.uint64()]
+    times = [pa.time32("s"), pa.time32("ms"), pa.time64("us"), pa.time64("ns")]
+    stamps = [
+        pa.timestamp(u, tz) for tz in (None, "UTC", "Asia/Tokyo") for u in ["s", "ms", "us", "ns"]
+    ]
+    return [
+        pa.null(), pa.bool_(), *ints, *uints, pa.float16(), pa.float32(), pa.float64(),
+        pa.string(), pa.large_string(), pa.string_view(),
+        pa.binary(), pa.large_binary(), pa.binary_view(), pa.binary(16),
+        pa.date32(), pa.date64(), *times, *stamps,
+        pa.duration("s"), pa.duration("ns"), pa.month_day_nano_interval(),
+        pa.decimal128(12, 2), pa.decimal128(38, 10), pa.decimal128(30, 0), pa.decimal128(20, 12),
+        pa.decimal256(20, 2), pa.decimal256(40, 5), pa.decimal256(76, 40),
+        pa.list_(pa.string()), pa.large_list(pa.int64()), pa.list_(pa.timestamp("ns", "UTC")),
+        pa.list_(pa.uint8()), pa.list_(pa.list_(pa.int32())),
+        pa.list_(pa.struct([("a", pa.int32())])), pa.list_(pa.int16(), 3),
+        pa.list_view(pa.int32()), pa.large_list_view(pa.string()),
+        pa.struct([("a", pa.int32()), ('b "q"', pa.string()), ("t", pa.timestamp("ns"))]),
+        pa.map_(pa.string(), pa.int32()), pa.dictionary(pa.int32(), pa.string()),
+        pa.dictionary(pa.int8(), pa.int64()), pa.uuid(),
+        pa.dense_union([pa.field("i", pa.int32()), pa.field("s", pa.string())]),
+        pa.run_end_encoded(pa.int32(), pa.string()),
+    ]  # fmt: skip
+
+
+def _show(run: object) -> str:
+    """What ``run()`` gives, or the error it raises (class and message)."""
+    try:
+        return str(run())  # type: ignore[operator]
+    except Exception as exc:  # the refusal is the golden answer
+        return f"! {type(exc).__name__}: {exc}"
+
+
+def render_dialect(name: str, store: SqlStore) -> str:
+    """Everything a dialect decides, one fact per line: names as quoted, folded and compared,
+    every statement template rendered, its flags, and each Arrow type's stand-in and SQL type."""
+    d = store.dialect
+    lines = [f"# {name}: {d.name}"]
+    for ref in REFS:
+        lines.append(f"location {ref} -> {_show(lambda ref=ref: store.location(ref))}")
+        lines.append(
+            f"same_table {ref} -> {_show(lambda ref=ref: d.same_table(*(ref.schema, ref.table)))}"
+        )
+    longs = ("x" * 63, "x" * 64, "x" * 65, "é" * 32, "é" * 31, "x" * 300)
+    lines += [f"quote {len(n)} chars -> {_show(lambda n=n: d.quote_name(n))}" for n in longs]
+    nul = "a\x00b"
+    lines.append(f"quote NUL -> {_show(lambda: d.quote_name(nul))}")
+    # names no folding changes (folding is pinned by the locations above)
+    ref, stage, old = (TableRef("SALES", n) for n in ('Daily "x"', "__STAGE", "__OLD"))
+    target = store._target(ref)
+    parts = {
+        "target": target, "stage": store._target(stage), "old": store._target(old),
+        "table": d.quote_name(store._table_name(ref)), "schema": store._schema(ref.schema),
+        "target_text": store._literal(ref), "stage_text": store._literal(stage),
+        "comment": "c2NoZW1h", "text": "c2NoZW1h", "columns": '"a", "b"', "source": "__src",
+        "where": "TRUE", "column": d.quote_name("New Col"), "type": "BIGINT",
+        "keys": d.quote_name("k"), "param": d.placeholder.format(n=1),
+        "pairs": f"__wharf_s.{d.quote_name('k')} = __wharf_t.{d.quote_name('k')}",
+    }  # fmt: skip
+    for field in sorted(f for f in vars(d) if f.endswith("_sql")):
+        value = getattr(d, field)
+        texts = value if isinstance(value, tuple) else (value,)
+        lines += [f"{field}: {_show(lambda t=t: t and t.format(**parts))}" for t in texts]
+    for where in (
+        [PartitionFilter("region", values=(None,))],
+        [PartitionFilter("region", values=())],
+        [PartitionFilter("region", values=("eu", None, "us"))],
+        [PartitionFilter("n", values=tuple(range(70)))],
+        [PartitionFilter("n", values=(*range(70), None))],
+        [PartitionFilter("Day", start=dt.date(2024, 1, 1))],
+        [PartitionFilter("Day", end=dt.datetime(2024, 1, 2, 3))],
+        [PartitionFilter("Day", start=1, end=2), PartitionFilter('r"g', values=("x",))],
+    ):
+        sql, params = store._where(where)
+        shown = params if len(params) < 8 else [*params[:3], "...", len(params)]
+        lines.append(f"where {sql} params {shown!r}")
+    flags = (
+        "quote",
+        "placeholder",
+        "schemas",
+        "max_name",
+        "comment_max",
+        "floats",
+        "case_insensitive_columns",
+        "schema_case",
+        "table_case",
+        "qualify_catalog",
+    )
+    lines += [f"flag {f} = {getattr(d, f)!r}" for f in flags if hasattr(d, f)]
+    stand_in = getattr(store, "storage_type", None) or d.storage_type
+    for t in _types():
+        lowered = _show(lambda t=t: stand_in(t))
+        lines.append(f"type {t} -> {lowered} -> {_show(lambda t=t: sql_type(d, t))}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["duckdb", "postgres", "snowflake", "snowflake_text_times", "bigquery", "sqlite", "mysql"],
+)
+def test_golden_dialect(name: str) -> None:
+    """Each dialect's names, templates, flags and type lowering, pinned in
+    ``golden/<name>.dialect.txt`` (``WHARF_UPDATE_GOLDEN=1`` rewrites it after checking)."""
+    got, path = render_dialect(name, _stores()[name]), GOLDEN / f"{name}.dialect.txt"
+    if os.environ.get("WHARF_UPDATE_GOLDEN"):
+        path.write_text(got)
+    assert got == path.read_text(), f"{name}: the dialect changed; see {path}"
