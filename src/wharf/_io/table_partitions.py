@@ -168,13 +168,13 @@ def filters_for(
     """One filter per dimension selecting ``keys`` (a product; time windows consecutive)."""
     filters = []
     for dim in dims:
-        parts = list(dict.fromkeys(dim.key_of(k) for k in keys))
         if dim.pdef.is_time_window:
             start, _ = _window(dim, keys[0], types)
             _, end = _window(dim, keys[-1], types)
             filters.append(PartitionFilter(dim.column, start=start, end=end, sql=dim.sql))
         else:
-            filters.append(PartitionFilter(dim.column, values=tuple(parts), sql=dim.sql))
+            parts = tuple(dict.fromkeys(dim.key_of(k) for k in keys))
+            filters.append(PartitionFilter(dim.column, values=parts, sql=dim.sql))
     return filters
 
 
@@ -242,12 +242,54 @@ def _runs(dim: Dim, keys: list[str]) -> Iterator[list[str]]:
 
 
 def _typed_bounds(moments: Sequence[datetime], arrow_type: Any) -> Any:
-    """Window boundaries as one Arrow array of the column's type (see :func:`typed_bound`)."""
-    pa = require("pyarrow")
-    make = _bound_maker(moments[0], arrow_type) if moments else _naive
-    values = [make(m) for m in moments]
+    """Window boundaries as one Arrow array of the column's type (see :func:`typed_bound`);
+    for a timestamp column converted in Arrow (the instants, or their wall-clock times in the
+    partitions' zone for a naive column), not one boundary at a time in Python."""
+    pa, pc = require("pyarrow"), require("pyarrow.compute")
     column_type = arrow_type.value_type if pa.types.is_dictionary(arrow_type) else arrow_type
-    return pa.array(values).cast(column_type)
+    if pa.types.is_timestamp(column_type) and moments and moments[0].tzinfo is not None:
+        instants = pa.array(moments)  # timestamp[us, tz=<the partitions' zone>]
+        return (instants if column_type.tz else pc.local_timestamp(instants)).cast(column_type)
+    # text bounds in one format: with the time of day if any boundary has one (hourly
+    # windows from midnight), so that they order as the column's values do
+    late = next((m for m in moments if m.time() != datetime.min.time()), None)
+    make = _bound_maker(late or moments[0], arrow_type) if moments else _naive
+    return pa.array([make(m) for m in moments]).cast(column_type)
+
+
+def _window_numbers(pdef: Any, distinct: list[str], kind: Any) -> tuple[Any, Any, list[int] | None]:
+    """(starts, ends, order) of the windows of ``distinct`` keys as numpy values typed like
+    the column (``kind``), sorted by start; ``order``: the keys' positions in that sorted
+    order, None when they already are. A range gives its ``n + 1`` boundaries (made once,
+    in numpy where they are arithmetic) as the starts, and None as the ends."""
+    first = pdef.first_index(distinct) if len(distinct) > 1 else None
+    if first is not None:  # a range: its n + 1 boundaries, in order
+        micros = pdef.edge_micros(first, len(distinct) + 1)
+        numbers = None if micros is None else _typed_micros(micros, kind)
+        if numbers is None:
+            numbers = _numbers(_typed_bounds(pdef.window_edges(distinct), kind))
+        return numbers, None, None
+    starts, ends = pdef.window_bounds(distinct)
+    order: list[int] | None = sorted(range(len(distinct)), key=lambda i: starts[i].timestamp())
+    if order == list(range(len(distinct))):
+        order = None
+    elif order is not None:
+        starts, ends = [starts[i] for i in order], [ends[i] for i in order]
+    return _numbers(_typed_bounds(starts, kind)), _numbers(_typed_bounds(ends, kind)), order
+
+
+def _typed_micros(micros: Any, arrow_type: Any) -> Any:
+    """Boundaries given as microseconds since the epoch (UTC: wall clock and instant agree)
+    as numpy values typed like a timestamp or date column; None for other columns."""
+    pa = require("pyarrow")
+    column_type = arrow_type.value_type if pa.types.is_dictionary(arrow_type) else arrow_type
+    if pa.types.is_timestamp(column_type):
+        unit = pa.timestamp("us", tz="UTC" if column_type.tz else None)
+        return _numbers(pa.array(micros, unit).cast(column_type))
+    day = 86_400_000_000
+    if pa.types.is_date(column_type) and not (micros % day).any():
+        return _numbers(pa.array(micros // day, pa.int32()).cast(pa.date32()).cast(column_type))
+    return None
 
 
 def _numbers(array: Any) -> Any:
@@ -265,7 +307,7 @@ def locate(
     the rows' values among the windows' boundaries; Python work is per distinct combination of
     dimension parts, not per row or per asked window."""
     np, pa, pc = require("numpy"), require("pyarrow"), require("pyarrow.compute")
-    parts_of = [[d.key_of(k) for k in keys] for d in dims]
+    parts_of = [list(keys) if d.multi is None else [d.key_of(k) for k in keys] for d in dims]
     per_row = []
     for dim, parts in zip(dims, parts_of, strict=True):
         distinct = list(dict.fromkeys(parts))
@@ -278,24 +320,24 @@ def locate(
             where = pc.index_in(_as_text(column, pa, pc), value_set=pa.array(distinct))
             per_row.append(np.asarray(pc.fill_null(where, -1).to_numpy(zero_copy_only=False)))
             continue
-        pdef: Any = dim.pdef
-        starts, ends = pdef.window_bounds(distinct)
-        order = sorted(range(len(distinct)), key=lambda i: starts[i].timestamp())
-        if order != list(range(len(distinct))):
-            distinct = [distinct[i] for i in order]
-            starts, ends = [starts[i] for i in order], [ends[i] for i in order]
-        kind = types[dim.column]
-        low, high = _typed_bounds(starts, kind), _typed_bounds(ends, kind)
+        low, high, order = _window_numbers(dim.pdef, distinct, types[dim.column])
         values = _numbers(pc.fill_null(column, low[0]) if column.null_count else column)
-        at = np.searchsorted(_numbers(low), values, side="right") - 1
-        inside = at >= 0
-        inside[inside] = values[inside] < _numbers(high)[at[inside]]
+        at = np.searchsorted(low, values, side="right") - 1
+        if high is None:  # one range: low holds its n + 1 boundaries
+            inside = (at >= 0) & (at < len(low) - 1)
+        else:
+            inside = at >= 0
+            inside[inside] = values[inside] < high[at[inside]]
         if column.null_count:
             inside &= ~np.asarray(column.is_null().to_numpy(zero_copy_only=False))
         at = np.where(inside, at, -1)
+        if order is None and len(distinct) == len(parts):  # windows in the caller's order
+            per_row.append(at)
+            continue
         # positions in the caller's order of distinct parts
-        back = {p: i for i, p in enumerate(dict.fromkeys(parts))}
-        remap = np.array([back[p] for p in distinct] + [-1])
+        ordered = distinct if order is None else [distinct[i] for i in order]
+        back = {p: i for i, p in enumerate(distinct)}
+        remap = np.array([back[p] for p in ordered] + [-1])
         per_row.append(remap[at])
     if len(per_row) == 1 and len(set(keys)) == len(keys):  # a row's part is its key
         positions = np.asarray(per_row[0], dtype=np.int64)
@@ -303,7 +345,9 @@ def locate(
         positions = _combined(np, per_row, parts_of, len(keys), table.num_rows)
     seen = np.zeros(len(keys) + 1, dtype=bool)
     seen[positions] = True  # -1 (no key) marks the extra last slot
-    return positions, [k for n, k in enumerate(keys) if seen[n]]
+    if seen[:-1].all():
+        return positions, list(keys)
+    return positions, [keys[n] for n in np.flatnonzero(seen[:-1])]
 
 
 def _combined(

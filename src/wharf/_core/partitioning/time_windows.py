@@ -31,6 +31,7 @@ from wharf.errors import DefinitionError
 DEFAULT_DATE_FORMAT = "%Y-%m-%d"
 DEFAULT_HOURLY_FORMAT = "%Y-%m-%d-%H:%M"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_ORDINAL = _EPOCH.date().toordinal()
 _UNITS = ("hourly", "daily", "weekly", "monthly")
 
 
@@ -119,7 +120,7 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
 
     def __getstate__(self) -> dict[str, object]:
         """Pickled without the memo dicts (they are rebuilt on use), so a pickle stays small."""
-        memos = ("_boundaries", "_key_indexes", "_cron_list", "_cron_next")
+        memos = ("_boundaries", "_keys", "_key_list", "_key_indexes", "_cron_list", "_cron_next")
         return {k: v for k, v in self.__dict__.items() if k not in memos}
 
     def _compute_boundary(self, n: int) -> datetime:
@@ -198,9 +199,19 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
         return n
 
     def _key(self, n: int) -> str:
-        start = self._boundary(n)
-        key = start.strftime(self.fmt)
-        return key + start.strftime("%z") if start.fold and "%z" not in self.fmt else key
+        """Window ``n``'s key (memoized per instance, as boundaries are)."""
+        cache = self.__dict__.setdefault("_keys", {})
+        key: str | None = cache.get(n)
+        if key is None:
+            start = self._boundary(n)
+            if self.fmt == DEFAULT_DATE_FORMAT and start.year >= 1000:
+                key = start.date().isoformat()  # what strftime gives, ~10x sooner
+            else:
+                key = start.strftime(self.fmt)
+            if start.fold and "%z" not in self.fmt:
+                key += start.strftime("%z")
+            cache[n] = key
+        return key
 
     def _parse_time(self, value: datetime | str, what: str) -> datetime:
         if isinstance(value, datetime):
@@ -247,13 +258,45 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
             return False
         return len(keys) < 3 or self._key(first + 1) == keys[1]
 
+    def window_edges(self, keys: Sequence[str]) -> list[datetime] | None:
+        """The ``len(keys) + 1`` boundaries of consecutive ``keys`` (a range), in order, from
+        their indexes with no per-key parsing; None if the keys are not consecutive."""
+        first = self.first_index(keys)
+        if first is None:
+            return None
+        return [self._boundary(first + i) for i in range(len(keys) + 1)]
+
+    def first_index(self, keys: Sequence[str]) -> int | None:
+        """The window index of the first of consecutive ``keys`` (see :meth:`edge_micros`);
+        None if they are not consecutive."""
+        return self._key_index(keys[0]) if keys and self.is_consecutive(keys) else None
+
+    def edge_micros(self, first: int, count: int) -> Any:
+        """Boundaries ``first .. first + count - 1`` as a numpy ``int64`` array of
+        microseconds since the epoch, computed at once, where they are plain arithmetic (the
+        UTC zone, no custom cron); None elsewhere (:meth:`window_edges` then). Boundary ``n``
+        is the one :meth:`time_window_for_partition_key` gives for window ``n``."""
+        if self.timezone != "UTC" or self._cron is not None:
+            return None
+        np = require("numpy", purpose="many time-window partitions at once")
+        n = np.arange(first, first + count, dtype=np.int64)
+        minute, day = 60_000_000, 86_400_000_000
+        if self.schedule_type == "hourly":
+            return n * (60 * minute) + self.minute_offset * minute
+        at = (self.hour_offset * 60 + self.minute_offset) * minute
+        if self.schedule_type == "monthly":
+            months = (n - 1970 * 12).astype("datetime64[M]")  # month n: year n // 12
+            days = months.astype("datetime64[D]").astype(np.int64) + (self.day_offset - 1)
+        elif self.schedule_type == "weekly":
+            days = 7 * n + (self.day_offset - 1) % 7 + 1 - _EPOCH_ORDINAL
+        else:
+            days = n - _EPOCH_ORDINAL
+        return days * day + at
+
     def window_bounds(self, keys: Sequence[str]) -> tuple[list[datetime], list[datetime]]:
         """(starts, ends) of the windows of ``keys``: consecutive keys (a range) from their
         indexes, with no per-key parsing; others one key at a time."""
-        if len(keys) > 1 and self.is_consecutive(keys):
-            first = self._key_index(keys[0])
-            assert first is not None
-            edges = [self._boundary(first + i) for i in range(len(keys) + 1)]
+        if len(keys) > 1 and (edges := self.window_edges(keys)) is not None:
             return edges[:-1], edges[1:]
         windows = [self.time_window_for_partition_key(k) for k in keys]
         return [w.start for w in windows], [w.end for w in windows]
@@ -272,7 +315,14 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
         current_time: datetime | None = None,
         dynamic_partitions_store: DynamicPartitionsStore | None = None,
     ) -> list[str]:
-        return [self._key(n) for n in range(self._first, self._last(current_time) + 1)]
+        span = (self._first, self._last(current_time))
+        kept = self.__dict__.get("_key_list")  # the last list made, for the loads that follow
+        if kept is None or kept[0] != span:
+            kept = self.__dict__["_key_list"] = (
+                span,
+                [self._key(n) for n in range(span[0], span[1] + 1)],
+            )
+        return list(kept[1])
 
     def has_partition_key(
         self,
