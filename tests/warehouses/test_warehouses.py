@@ -349,3 +349,54 @@ def test_an_expression_partition_on_a_table_dagster_wrote(
     assert _stored(warehouse, server, namespace, "iris_data_per_day") == {
         "SPECIES": ["kept", "new"], "TIME": [day + 3 * 86_400, day + 60],
     }  # fmt: skip
+
+
+def _outside_sql(io: Any, name: str, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` (``{t}``: the table ``name``) as code outside wharf runs it, its column
+    names unquoted."""
+    from wharf._stores.base import TableRef
+
+    store = io.table_store()
+    con = store.connect()
+    try:
+        target = store.location(TableRef(io.default_schema() or "public", name))
+        return sorted(store.dialect.execute(con, sql.format(t=target), []))
+    finally:
+        con.close()
+
+
+def test_a_replace_keeps_the_column_names_of_a_table_dagster_wrote(
+    warehouse: Warehouse, io: Any, server: Any, namespace: str
+) -> None:
+    """Dagster truncates and appends, keeping the table's upper-case names: so does wharf's
+    whole-table replace (atomically, by its swap), and the table still loads as written."""
+    _dagster_table(io, warehouse, "legacy", {"OWNER": "STRING", "AMOUNT": "INTEGER"}, [("ann", 3)])
+    frame = pd.DataFrame({"owner": ["bo", "cy"], "amount": [7, 8]})
+    got, _ = store_and_load(io, frame, pd.DataFrame, "legacy")
+    pd.testing.assert_frame_equal(got, frame)  # the written types, under the frame's names
+    assert _outside_sql(io, "legacy", "SELECT owner, amount FROM {t}") == [("bo", 7), ("cy", 8)]
+    assert list(_stored(warehouse, server, namespace, "legacy")) == ["OWNER", "AMOUNT"]
+
+    @dg.asset(name="legacy")
+    def failing() -> pa.RecordBatchReader:
+        def batches() -> Any:
+            yield pa.record_batch({"owner": ["dee"], "amount": [1]})
+            raise RuntimeError("source broke")
+
+        schema = pa.schema([("owner", pa.string()), ("amount", pa.int64())])
+        return pa.RecordBatchReader.from_batches(schema, batches())
+
+    assert not dg.materialize([failing], resources={"io_manager": io}, raise_on_error=False).success
+    assert _outside_sql(io, "legacy", "SELECT owner, amount FROM {t}") == [("bo", 7), ("cy", 8)]
+
+    # a schema change still replaces the table: a column gone, one added (upper-cased, as
+    # Dagster's handlers write it), and a pandas index kept
+    changed = pd.DataFrame({"owner": ["eve"], "region": ["north"]}, index=pd.Index([4], name="k"))
+    got, _ = store_and_load(io, changed, pd.DataFrame, "legacy")
+    pd.testing.assert_frame_equal(got, changed)
+    assert _outside_sql(io, "legacy", "SELECT owner, region, k FROM {t}") == [("eve", "north", 4)]
+    assert list(_stored(warehouse, server, namespace, "legacy")) == ["OWNER", "REGION", "K"]
+    exact = warehouse.io_manager(**server.config(namespace), column_names="exact")
+    got, _ = store_and_load(exact, pd.DataFrame({"Owner": ["fay"]}), pd.DataFrame, "mine")
+    got, _ = store_and_load(io, pd.DataFrame({"owner": ["gil"]}), pd.DataFrame, "mine")
+    assert list(got.columns) == ["owner"]  # a table wharf wrote: replaced with the frame's names

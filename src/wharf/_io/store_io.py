@@ -218,29 +218,42 @@ class TableIOManager(ConfigurableIOManager):
                 source = export(adapter, obj, asset=label, io_manager=type(self).__name__)
                 if how:  # rows added to a table: a pandas index fitted to the stored one
                     source = self._fit_pandas_index(ref, source, label)
-                    source, how = self._as_stored(ref, source, how)
+                # a table Dagster wrote keeps its column names, replaced or not
+                source, how = self._as_stored(ref, source, how, whole=not how)
                 source = fingerprint_reader(source)
             result = store.write(ref, source, **how, **kept)
         context.add_output_metadata(_metadata(result, time.perf_counter() - start))
 
-    def _as_stored(self, ref: TableRef, reader: Any, how: dict[str, Any]) -> tuple[Any, Any]:
+    def _as_stored(
+        self, ref: TableRef, reader: Any, how: dict[str, Any], *, whole: bool = False
+    ) -> tuple[Any, Any]:
         """``reader`` with its columns (and ``how``'s merge keys) named as the stored table
-        names them, for a write that keeps the table: a table Dagster wrote has upper-case
-        columns where a frame has lower-case ones (``stored_names`` of a SQL store)."""
-        stored_names = getattr(self.table_store(), "stored_names", None)
+        names them: a table Dagster wrote has upper-case columns where a frame has lower-case
+        ones (``stored_names`` of a SQL store), kept by every write, a ``whole``-table replace
+        too."""
         names = reader.schema.names
-        new = stored_names(ref, names) if stored_names is not None else names
+        new, how = self._stored_names(ref, names, how, whole=whole)
         if new == names:
             return reader, how
         from wharf._deps import require
+        from wharf._stores.schema_codec import renamed_names
 
         pa, to = require("pyarrow"), dict(zip(names, new, strict=True))
-        meta = {k: v for k, v in (reader.schema.metadata or {}).items() if k != b"pandas"}
-        schema = pa.schema([f.with_name(to[f.name]) for f in reader.schema], metadata=meta)
+        schema = renamed_names((reader.schema, {}), lambda n: to.get(n, n))[0]
         renamed = pa.RecordBatchReader.from_batches(schema, (b.rename_columns(new) for b in reader))
-        if "merge_keys" in how:
-            how = {**how, "merge_keys": [to.get(k, k) for k in how["merge_keys"]]}
         return renamed, how
+
+    def _stored_names(
+        self, ref: TableRef, names: list[str], how: dict[str, Any], *, whole: bool
+    ) -> tuple[list[str], dict[str, Any]]:
+        """``names`` (and ``how``'s merge keys) as the stored table names them
+        (``stored_names`` of a SQL store), for a frame's columns or a handler's staged ones."""
+        stored_names = getattr(self.table_store(), "stored_names", None)
+        new = names if stored_names is None else stored_names(ref, names, whole=whole)
+        if new != names and "merge_keys" in how:
+            to = dict(zip(names, new, strict=True))
+            how = {**how, "merge_keys": [to.get(k, k) for k in how["merge_keys"]]}
+        return new, how
 
     def _store_handled(self, context: OutputContext, handler: Any, obj: Any) -> None:
         """A user's handler writes ``obj`` into a table the store names; the store then moves

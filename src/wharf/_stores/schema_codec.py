@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import json
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 from wharf._deps import require
@@ -32,6 +33,7 @@ __all__ = [
     "is_ours",
     "kept_dictionaries",
     "lowered_names",
+    "renamed_names",
     "pandas_needs",
     "restorable",
     "restore",
@@ -159,6 +161,21 @@ def is_ours(text: object) -> bool:
 def lowered_names(stored: Stored) -> Stored:
     """A written schema (and its dictionaries) with lower-cased column names, its pandas
     metadata (labels, index columns) lowered to match, for tables that load lower-cased."""
+    return renamed_names(stored, str.lower)
+
+
+def renamed_names(stored: Stored, rename: Callable[[str], str]) -> Stored:
+    """A written schema (and its dictionaries) with each column name ``rename``d, its pandas
+    metadata (labels, index columns) renamed to match.
+
+    Examples:
+        >>> import pandas as pd, pyarrow as pa
+        >>> schema = pa.Table.from_pandas(pd.DataFrame({"v": [1]}, index=[5])).schema
+        >>> renamed_names((schema, {}), str.upper)[0].names
+        ['V', '__INDEX_LEVEL_0__']
+        >>> pandas_needs(renamed_names((schema, {}), str.upper)[0])
+        "the pandas index (column(s) ['__INDEX_LEVEL_0__'])"
+    """
     pa = require("pyarrow")
     schema, dictionaries = stored
     metadata = dict(schema.metadata or {})
@@ -171,14 +188,14 @@ def lowered_names(stored: Stored) -> Stored:
             for entry in meta.get("columns", []):
                 for key in ("name", "field_name"):
                     if isinstance(entry.get(key), str):
-                        entry[key] = entry[key].lower()
+                        entry[key] = rename(entry[key])
             meta["index_columns"] = [
-                c.lower() if isinstance(c, str) else c for c in meta.get("index_columns", [])
+                rename(c) if isinstance(c, str) else c for c in meta.get("index_columns", [])
             ]
             metadata[b"pandas"] = json.dumps(meta).encode()
-    fields = [f.with_name(f.name.lower()) for f in schema]
-    lowered = {name.lower(): values for name, values in dictionaries.items()}
-    return pa.schema(fields, metadata=metadata or None), lowered
+    fields = [f.with_name(rename(f.name)) for f in schema]
+    renamed = {rename(name): values for name, values in dictionaries.items()}
+    return pa.schema(fields, metadata=metadata or None), renamed
 
 
 def empty_batch(schema: Any, dictionaries: dict[str, Any]) -> Any:

@@ -301,8 +301,8 @@ class SnowflakeStore(SqlStore):
     def reading(self, ref: TableRef) -> Any:  # read, schema and query go through it
         return super().reading(_fold(ref))
 
-    def stored_names(self, ref: TableRef, names: Any) -> list[str]:
-        return super().stored_names(_fold(ref), names)
+    def stored_names(self, ref: TableRef, names: Any, *, whole: bool = False) -> list[str]:
+        return super().stored_names(_fold(ref), names, whole=whole)
 
     def stage(self, schema: str, fill: Any) -> Any:
         return super().stage(fold_name(schema), fill)

@@ -303,21 +303,27 @@ class SqlStore:
         finally:
             session.close()
 
-    def stored_names(self, ref: TableRef, names: Sequence[str]) -> list[str]:
+    def stored_names(
+        self, ref: TableRef, names: Sequence[str], *, whole: bool = False
+    ) -> list[str]:
         """``names`` (columns as they load, a frame's) as the stored table names them, for a
-        write that keeps the table (a partition, an append, a merge). Themselves where column
-        names load exactly; where they load lower-cased (:attr:`column_names`), the table's
-        column of the same name ignoring case, and a column the table lacks upper-cased if wharf
-        did not write the table (as Dagster's pandas handlers write it), else as given."""
+        write into an existing table: a partition, an append, a merge, or (``whole``) a
+        whole-table replace of a table wharf did not write, which keeps the table's names as
+        Dagster's truncate-and-append does. Themselves where column names load exactly; where
+        they load lower-cased (:attr:`column_names`), the table's column of the same name
+        ignoring case, and a column the table lacks upper-cased if wharf did not write the
+        table (as Dagster's pandas handlers write it), else as given."""
         if self.column_names == "exact":
             return list(names)
         with self._session(f"read the columns of {self.location(ref)}") as con:
             existing = self._columns(con, ref)
-            ours = bool(existing) and is_ours(self._comment_text(con, ref))
+            ours = bool(existing) and _written(self._comment_text(con, ref), existing)[1]
         real = {c.lower(): c for c in existing}
-        if not existing or (ours and self.column_names == "auto") or len(real) < len(existing):
+        if not existing or (ours and (whole or self.column_names == "auto")):
             return list(names)
-        return [real.get(n.lower(), n if ours else n.upper()) for n in names]
+        new = [real.get(n.lower(), n if ours else n.upper()) for n in names]
+        same_but_case = len(real) < len(existing) or len({n.lower() for n in new}) < len(new)
+        return list(names) if same_but_case else new
 
     def stage(self, schema: str, fill: Callable[[Any, TableRef], None]) -> StagedTable:
         """A new table in ``schema``, named by wharf, that ``fill(connection, ref)`` creates and
@@ -389,8 +395,7 @@ class SqlStore:
             self._run(con, self.dialect.begin_sql or "BEGIN")
             self._run(con, self.dialect.read_lock_sql, target=self._target(ref))
             existing = self._columns(con, ref)
-        text = self._comment_text(con, ref)
-        return existing, decode_schema(text, existing), is_ours(text)
+        return existing, *_written(self._comment_text(con, ref), existing)
 
     def _bound_select(  # noqa: PLR0917
         self,
@@ -425,6 +430,8 @@ class SqlStore:
         sql = f"SELECT {cols} FROM {self._target(ref)}" + (f" WHERE {where}" * bool(where))
         if lowered and stored:  # the written types, under the names the table loads with
             stored = lowered_names(stored)
+        elif stored and stored[0].names != existing:  # names kept of someone else's, exactly
+            stored = None
         return sql, params, stored, lowered
 
     def _transaction(  # noqa: PLR0917
@@ -457,8 +464,10 @@ class SqlStore:
                     tap.rows = self._run(con, d.count_sql, target=stage, where="TRUE")[0][0]
                 # checked before the swap, which commits by itself where DDL is not transactional
                 self._check_count(con, target, partition, tap.rows or 0, stage)
-                text = self._schema_text(ref, tap.schema, tap.dictionaries)
-                self._set_comment(con, stage_ref, text)
+                named = not partition and how.mode == "replace" and self._keeps_names(con, ref)
+                text = self._schema_text(ref, tap.schema, tap.dictionaries, named=named)
+                if text:
+                    self._set_comment(con, stage_ref, text)
                 old = self._target(TableRef(ref.schema, f"__wharf_old_{uuid.uuid4().hex[:12]}"))
                 for statement in d.replace_sql:
                     self._run(
@@ -720,13 +729,19 @@ class SqlStore:
         text = zip_schema(text)
         return text if len(text) <= limit else ""
 
-    def _schema_text(self, ref: TableRef, schema: Any, dictionaries: dict[str, Any]) -> str:
+    def _schema_text(
+        self, ref: TableRef, schema: Any, dictionaries: dict[str, Any], *, named: bool = False
+    ) -> str:
         """The comment that keeps ``schema`` (:data:`OWNED` if it does not fit: the table is
         still wharf's); a refusal when what only the comment keeps is a pandas index or column
-        labels (dropping it would lose them)."""
+        labels (dropping it would lose them). ``named``: the table keeps names of someone
+        else's (:meth:`_keeps_names`), and the comment names the columns lower-cased, as they
+        load (no comment if it does not fit: the table stays someone else's)."""
+        if named:
+            schema, dictionaries = lowered_names((schema, dictionaries))
         text = self._comment(encode_schema(schema, dictionaries))
         if text or not (lost := pandas_needs(schema)):
-            return text or OWNED
+            return text or ("" if named else OWNED)
         msg = (
             f"{self.name} could not write table {self.location(ref)}: the written schema, which "
             f"keeps {lost}, does not fit in a table comment of at most "
@@ -734,6 +749,14 @@ class SqlStore:
             "df.reset_index() and plain string column labels"
         )
         raise StorageError(msg, expected="a schema that fits in the table comment", got=lost)
+
+    def _keeps_names(self, con: Any, ref: TableRef) -> bool:
+        """Whether a whole-table replace of ``ref`` keeps the table's column names (which the
+        caller mapped to, :meth:`stored_names`): it exists, wharf did not write it, and its
+        column names load lower-cased (:attr:`column_names`)."""
+        if self.column_names == "exact" or not (existing := self._columns(con, ref)):
+            return False
+        return not _written(self._comment_text(con, ref), existing)[1]
 
     def _set_comment(self, con: Any, ref: TableRef, text: str) -> None:
         if self.dialect.comment_set_sql:
@@ -923,6 +946,27 @@ class SqlReading:
         self._users -= 1
         if self._users == 0:
             self._con.close()
+
+
+def _written(text: object, existing: list[str]) -> tuple[Any, bool]:
+    """The written schema a table's comment ``text`` keeps (None if none fits its columns
+    ``existing``) and whether wharf's names are the table's (a table wharf wrote). A table whose
+    names wharf kept when it replaced it (:meth:`SqlStore._keeps_names`, Dagster's upper-case)
+    has a schema naming its columns lower-cased: it loads lower-cased, with the written types.
+
+    Examples:
+        >>> import pyarrow as pa
+        >>> from wharf._stores.schema_codec import encode_schema
+        >>> text = encode_schema(pa.schema([("owner", pa.string())]), {})
+        >>> [(s is not None, ours) for s, ours in [_written(text, ["owner"]),
+        ...  _written(text, ["OWNER"]), _written("a note", ["OWNER"])]]
+        [(True, True), (True, False), (False, False)]
+    """
+    stored = decode_schema(text, existing)
+    lowered = [c.lower() for c in existing]
+    if stored is None and lowered != existing and (named := decode_schema(text, lowered)):
+        return named, False
+    return stored, is_ours(text)
 
 
 def _is_reader(data: object) -> bool:
