@@ -400,3 +400,77 @@ def test_a_replace_keeps_the_column_names_of_a_table_dagster_wrote(
     got, _ = store_and_load(exact, pd.DataFrame({"Owner": ["fay"]}), pd.DataFrame, "mine")
     got, _ = store_and_load(io, pd.DataFrame({"owner": ["gil"]}), pd.DataFrame, "mine")
     assert list(got.columns) == ["owner"]  # a table wharf wrote: replaced with the frame's names
+
+
+class _Ledger:
+    """A user's type: ``(owner, amount)`` rows."""
+
+    def __init__(self, rows: list[tuple[str, int]]) -> None:
+        self.rows = rows
+
+
+class _Ledgers(dg.DbTypeHandler[_Ledger]):
+    """A user's handler that creates its table with quoted lower-case names, as a writer that
+    quotes a frame's labels does (``write_pandas(quote_identifiers=True)``)."""
+
+    def handle_output(self, context: Any, table_slice: Any, obj: _Ledger, connection: Any) -> None:
+        q = "`" if hasattr(connection, "query") else '"'
+        name = f"{table_slice.schema}.{table_slice.table}"
+        _Pairs._run(connection, f"CREATE TABLE {name} ({q}owner{q} STRING, {q}amount{q} INTEGER)")
+        values = ", ".join(f"('{o}', {int(a)})" for o, a in obj.rows)
+        _Pairs._run(connection, f"INSERT INTO {name} VALUES {values}")
+
+    def load_input(self, context: Any, table_slice: Any, connection: Any) -> _Ledger:
+        sql = f"SELECT owner, amount FROM {table_slice.schema}.{table_slice.table}"
+        return _Ledger(sorted(_Pairs._run(connection, sql)))
+
+    @property
+    def supported_types(self) -> list[type]:
+        return [_Ledger]
+
+
+def test_a_handlers_rows_go_into_a_table_dagster_wrote_by_name(
+    warehouse: Warehouse, server: Any, namespace: str
+) -> None:
+    """A user's handler's staged rows are mapped to the table's upper-case names as a frame's
+    are, for a replace, a partition, an append and a merge."""
+
+    class WithLedgers(warehouse.io_manager):  # type: ignore[name-defined,misc]
+        @staticmethod
+        def type_handlers() -> list[Any]:
+            return [_Ledgers(), *warehouse.io_manager.type_handlers()]
+
+    io = WithLedgers(**server.config(namespace))
+    for name in ("replaced", "by_owner", "added", "merged"):
+        kinds = {"OWNER": "STRING", "AMOUNT": "INTEGER"}
+        _dagster_table(io, warehouse, name, kinds, [("ann", 3), ("bo", 4)])
+    owners = dg.StaticPartitionsDefinition(["ann", "bo"])
+
+    @dg.asset
+    def replaced() -> _Ledger:
+        return _Ledger([("cy", 5)])
+
+    @dg.asset(partitions_def=owners, metadata={"partition_expr": "OWNER"})
+    def by_owner(context: dg.AssetExecutionContext) -> _Ledger:
+        return _Ledger([(context.partition_key, 7)])
+
+    @dg.asset(metadata={"write_mode": "append"})
+    def added() -> _Ledger:
+        return _Ledger([("cy", 5)])
+
+    @dg.asset(metadata={"write_mode": "merge", "merge_keys": ["owner"]})
+    def merged() -> _Ledger:
+        return _Ledger([("bo", 8), ("cy", 9)])
+
+    resources = {"io_manager": io}
+    assert dg.materialize([replaced, added, merged], resources=resources).success
+    assert dg.materialize([by_owner], partition_key="bo", resources=resources).success
+    expected = {
+        "replaced": {"OWNER": ["cy"], "AMOUNT": [5]},
+        "by_owner": {"OWNER": ["ann", "bo"], "AMOUNT": [3, 7]},
+        "added": {"OWNER": ["ann", "bo", "cy"], "AMOUNT": [3, 4, 5]},
+        "merged": {"OWNER": ["ann", "bo", "cy"], "AMOUNT": [3, 8, 9]},
+    }
+    for name, rows in expected.items():
+        assert _stored(warehouse, server, namespace, name) == rows, name
+    assert _outside_sql(io, "replaced", "SELECT owner, amount FROM {t}") == [("cy", 5)]

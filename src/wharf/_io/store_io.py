@@ -281,7 +281,11 @@ class TableIOManager(ConfigurableIOManager):
             extra.update(handler.handle_output(context, piece, obj, connection) or {})
 
         staged = store.stage(ref.schema, fill)
-        try:
+        try:  # its columns go into a table Dagster wrote by name, as a frame's do
+            whole = not how and not partitioned
+            names, how = self._stored_names(ref, staged.schema.names, how, whole=whole)
+            if names != staged.schema.names:
+                staged = staged.renamed(names)
             partition = None
             if partitioned:
                 dims = tp.check_columns(dims, staged.schema.names, asset=label, manager=name)

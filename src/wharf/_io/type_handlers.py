@@ -12,7 +12,8 @@ A table I/O manager handles the types its ``type_handlers()`` name, tried in ord
   That table is a fresh one wharf names (``__wharf_src_...``, in the asset's schema); once the
   handler returns, the store moves its rows into the asset's table with the same atomic write as
   a dataframe's (replace, partition, ``append``, ``merge``; the rows-outside-the-partition check
-  included) and drops it. A handler that raises leaves the table as it was; one killed mid-write
+  included; its columns named as the table names them, ignoring case, as a frame's are) and
+  drops it. A handler that raises leaves the table as it was; one killed mid-write
   leaves its staged table, which a later staging in that schema drops once it is
   ``SqlStore.stale_after`` old (where ``Dialect.tables_sql`` lists tables: DuckDB). On load, the
   handler reads the asset's own table (``TableSlice`` with its columns and partitions).

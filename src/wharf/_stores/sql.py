@@ -69,6 +69,7 @@ from wharf._stores.schema_codec import (
     is_ours,
     lowered_names,
     pandas_needs,
+    renamed_names,
     restorable,
     restore,
     to_storage,
@@ -110,10 +111,21 @@ LIST_AFTER = 64
 class StagedTable:
     """A table that code of the user's (a ``DbTypeHandler``) created and filled through
     :meth:`SqlStore.stage`: :meth:`SqlStore.write` takes it as its data, moves its rows into the
-    target with the same atomic write as an Arrow stream's, and drops it."""
+    target with the same atomic write as an Arrow stream's, and drops it.
 
-    def __init__(self, ref: TableRef, schema: Any) -> None:
+    ``schema`` names its columns as they are stored, or (:meth:`renamed`) as the target table
+    names them; ``columns`` maps each of those names back to the staged column's."""
+
+    def __init__(self, ref: TableRef, schema: Any, columns: dict[str, str] | None = None) -> None:
         self.ref, self.schema = ref, schema
+        self.columns = columns or {n: n for n in schema.names}
+
+    def renamed(self, names: Sequence[str]) -> StagedTable:
+        """The same table, its columns written into the target under ``names`` (in order),
+        as a frame's are renamed for a table Dagster wrote (:meth:`SqlStore.stored_names`)."""
+        to = dict(zip(self.schema.names, names, strict=True))
+        schema = renamed_names((self.schema, {}), lambda n: to.get(n, n))[0]
+        return StagedTable(self.ref, schema, {to[n]: self.columns[n] for n in self.schema.names})
 
 
 class SqlStore:
@@ -337,11 +349,14 @@ class SqlStore:
             self._sweep_staged(con, ref.schema)
             try:
                 fill(con, ref)
+                stored = self._columns(con, ref)
             except BaseException:
                 with suppress(Exception):  # the handler's error is the one to report
                     self._run(con, d.drop_sql, target=self._target(ref))
                 raise
-        return StagedTable(ref, self.schema(ref))
+        pa, got = require("pyarrow"), self.schema(ref)
+        # its names as the table stores them, not as they load
+        return StagedTable(ref, pa.schema(f.with_name(n) for f, n in zip(got, stored, strict=True)))
 
     #: seconds after which a staged table (:meth:`stage`) counts as left by a killed writer
     stale_after = 3600.0
@@ -1000,12 +1015,16 @@ class _Staged(_Native):
 
     def __init__(self, staged: StagedTable, quoted: str) -> None:
         super().__init__(staged)
-        self.schema, self._quoted = staged.schema, quoted
+        self.schema, self._quoted, self._columns = staged.schema, quoted, staged.columns
 
     def attach(self, con: Any, name: str, dialect: Dialect) -> str:
         count = dialect.count_sql.format(target=self._quoted, where="TRUE")
         self.rows = dialect.execute(con, count, [])[0][0]
-        return self._quoted
+        if all(a == b for a, b in self._columns.items()):
+            return self._quoted
+        q = dialect.quote_name  # its columns under the target's names (StagedTable.renamed)
+        renamed = ", ".join(f"{q(old)} AS {q(new)}" for new, old in self._columns.items())
+        return f"(SELECT {renamed} FROM {self._quoted})"
 
     def detach(self, con: Any, name: str, dialect: Dialect) -> None:
         dialect.execute(con, dialect.drop_sql.format(target=self._quoted), [])
