@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from wharf._core.keys import AssetKey, check_safe_name
 from wharf._core.partitioning.definitions import MultiPartitionKey, check_partition_key
-from wharf.errors import DefinitionError, StorageError, WharfError
+from wharf._stores.blob import check_lengths as _check_lengths
+from wharf._stores.blob import check_local_path, name_limits
+from wharf.errors import DefinitionError, StorageError
 
 if TYPE_CHECKING:
     from wharf._core.partitioning.definitions import PartitionsDefinition
@@ -98,58 +100,6 @@ def check_blob_outputs(
                     msg, asset=asset, io_manager=manager, expected="one place per value",
                     got=f"{other}{other_what} and {asset}{what} at {where}",
                 )  # fmt: skip
-
-
-def name_limits(folder: Path) -> tuple[int, int]:
-    """``(bytes per file name, bytes per path)`` of the file system ``folder`` is (or would be)
-    on."""
-    existing = Path(os.path.abspath(folder))
-    while not os.path.isdir(existing) and existing != existing.parent:
-        existing = existing.parent
-    try:
-        return os.pathconf(existing, "PC_NAME_MAX"), os.pathconf(existing, "PC_PATH_MAX")
-    except (OSError, ValueError, AttributeError):  # no pathconf (Windows): its usual limits
-        return 255, 260
-
-
-def _check_lengths(
-    manager: str, asset: str, path: Path, limits: tuple[int, int], error: type[WharfError]
-) -> None:
-    name_max, path_max = limits
-    full = os.fsencode(os.path.abspath(path))
-    longest = max(path.parts, key=lambda p: len(os.fsencode(p)))
-    if len(os.fsencode(longest)) > name_max:
-        why = (
-            f"its file name is {len(os.fsencode(longest))} bytes and the file system allows "
-            f"{name_max} bytes per name"
-        )
-    elif len(full) >= path_max:
-        why = f"its path is {len(full)} bytes and the file system allows {path_max - 1}"
-    else:
-        return
-    msg = (
-        f"{manager} cannot store asset {asset!r} at {path}: {why}; expected a shorter asset key "
-        "or partition key (nothing was written)"
-    )
-    raise error(msg, asset=asset, io_manager=manager, expected="a shorter name", got=why)
-
-
-def check_local_path(manager: str, asset: str, base: Path, path: Path) -> None:
-    """Before a local write: ``path`` fits the file system, and stays inside ``base`` once
-    symlinks are resolved (a symlinked folder inside the storage folder must not lead out)."""
-    _check_lengths(manager, asset, path, name_limits(base), StorageError)
-    root = Path(os.path.realpath(base))
-    resolved = Path(os.path.realpath(path.parent))
-    if resolved == root or resolved.is_relative_to(root):
-        return
-    msg = (
-        f"{manager} refuses to store asset {asset!r} at {path}: a symlink leads it to "
-        f"{resolved}, outside the storage folder {root}; expected every folder below the "
-        "storage folder to stay inside it (nothing was written)"
-    )
-    raise StorageError(
-        msg, asset=asset, io_manager=manager, expected=f"a path inside {root}", got=str(resolved)
-    )
 
 
 def check_partition_apart(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
@@ -17,6 +16,7 @@ from typing import Any, ClassVar
 from wharf._core.config import ConfigurableResource
 from wharf._core.env import EnvVar
 from wharf._deps import require
+from wharf._stores.blob import MASK, client_errors
 
 __all__ = [
     "ABANDONED_UPLOADS",
@@ -28,8 +28,6 @@ __all__ = [
     "filesystem_for",
     "sweep_abandoned_uploads",
 ]
-
-MASK = "**********"
 
 #: URL scheme -> "module:function" that builds the fsspec filesystem with bounded retries.
 FILESYSTEMS: dict[str, str] = {
@@ -108,24 +106,6 @@ def sweep_abandoned_uploads(
             "unfinished uploads stay until a later write", protocol, prefix,
             type(exc).__name__, exc,
         )  # fmt: skip
-
-
-def client_errors() -> tuple[type[BaseException], ...]:
-    """The exceptions a storage client raises for a failed request (only loaded modules).
-
-    Not ``RuntimeError`` or ``ValueError``: those are bugs (wharf's or a library's), reported as
-    they are, never as "the client's retries are used up"."""
-    found: list[type[BaseException]] = [OSError, TimeoutError]
-    for module, names in (
-        ("botocore.exceptions", ("BotoCoreError", "ClientError")),
-        ("aiohttp", ("ClientError",)),
-        ("gcsfs.retry", ("HttpError", "ChecksumError")),
-        ("google.auth.exceptions", ("GoogleAuthError",)),
-        ("azure.core.exceptions", ("AzureError",)),
-    ):
-        loaded = sys.modules.get(module)
-        found.extend(getattr(loaded, n) for n in names if hasattr(loaded, n))
-    return tuple(found)
 
 
 def _masked(value: Any, secret_names: frozenset[str]) -> Any:

@@ -55,8 +55,6 @@ Examples:
 from __future__ import annotations
 
 import contextlib
-import errno
-import os
 import pickle
 import time
 from collections.abc import Callable, Mapping
@@ -81,7 +79,6 @@ from wharf._io.blob_names import case_insensitive, check_blob_outputs, check_par
 from wharf._io.configurable import ConfigurableIOManagerFactory
 from wharf._io.object_clients import (
     FILESYSTEMS,
-    MASK,
     SECRET_OPTIONS,
     MaskedSecrets,
     client_errors,
@@ -89,8 +86,8 @@ from wharf._io.object_clients import (
     sweep_abandoned_uploads,
 )
 from wharf._io.parquet_files import load_parquet, write_parquet
-from wharf._io.spool import Spool
-from wharf._io.upath import UPathIOManager, _is_local, local_path
+from wharf._io.upath import UPathIOManager
+from wharf._stores.blob import blob_store_for
 from wharf.errors import AssetTypeError, DefinitionError, StorageError, WharfError
 
 if TYPE_CHECKING:
@@ -145,6 +142,9 @@ class ParquetOrPickleIOManager(UPathIOManager):
         self._fs = filesystem
         self._secrets = tuple(s for s in secrets if s)
         self.upload_options = dict(upload_options or {})
+        self._blob_store = blob_store_for(
+            self._base_path, filesystem, secrets=self._secrets, policy=self
+        )
         #: keep the last N values of each asset (partition) (:mod:`wharf._io.kept_versions`);
         #: None: only the current one, at Dagster's path
         self.keep_versions: int | None = None
@@ -158,8 +158,7 @@ class ParquetOrPickleIOManager(UPathIOManager):
         """Refuse, before a run, two values this manager would store in one place (asset
         ``orders`` and asset ``orders.parquet``, partitions ``p`` and ``p.parquet``, names
         that differ in case on a file system that ignores it) and names too long for it."""
-        base = self.base_path
-        local = local_path(base) if _is_local(base) else None
+        local = self.blob_store.local_root
         check_blob_outputs(self.manager_name, outputs, partitions or {}, local_base=local)
 
     def _check_partition_apart(self, context: OutputContext, base: Any) -> None:
@@ -177,19 +176,14 @@ class ParquetOrPickleIOManager(UPathIOManager):
             keys = pdef.get_partition_keys(dynamic_partitions_store=context.instance)
         except Exception:  # no instance to ask for dynamic keys
             return
-        fold = _is_local(base) and case_insensitive(local_path(self.base_path))
+        root = self.blob_store.local_root
+        fold = root is not None and case_insensitive(root)
         asset = context.asset_key.to_user_string()
         check_partition_apart(self.manager_name, asset, key, keys, fold=fold)
 
-    def filesystem(self, path: Any) -> Any:
-        return self._fs if self._fs is not None else path.fs
-
-    @staticmethod
-    def uri(path: Any) -> str:
+    def uri(self, path: Any) -> str:
         """The URL of ``path`` (``file://`` for local paths)."""
-        if _is_local(path) and not str(path).startswith("file:"):
-            return Path(os.fspath(path)).absolute().as_uri()
-        return str(path)
+        return self.blob_store.location(path)
 
     # -- storing --------------------------------------------------------------------------
     def handle_output(self, context: OutputContext, obj: Any) -> None:
@@ -249,8 +243,7 @@ class ParquetOrPickleIOManager(UPathIOManager):
         else:
             self._publish_version(context, base, kept, kv.KeptVersion(number, target.name,
                                                                      context.run_id))  # fmt: skip
-        local = _is_local(target)
-        meta["path"] = MetadataValue.path(str(target) if local else self.uri(target))
+        meta["path"] = MetadataValue.path(self.blob_store.shown(target))
         meta["uri"] = MetadataValue.url(self.uri(target))
         meta["bytes"] = MetadataValue.int(size)
         meta["duration_s"] = MetadataValue.float(round(time.perf_counter() - start, 6))
@@ -283,42 +276,36 @@ class ParquetOrPickleIOManager(UPathIOManager):
         *,
         in_memory: bool = True,
     ) -> tuple[T, int]:
-        """Run ``write(p)`` on a temporary local spool, then make it ``path`` in one step.
+        """Run ``write(p)``, then make what it wrote the value at ``path`` in one step
+        (:meth:`BlobStore.put <wharf._stores.blob.BlobStore.put>`).
 
         ``p`` has ``open("wb")``; for an object store it is kept in memory up to
         :attr:`spool_in_memory` bytes (then in a temp file), unless ``in_memory`` is false:
         then it is a real local ``Path``, for code that needs one. Returns what ``write``
         returned and the number of bytes stored.
         """
-        if _is_local(path):
-            return self.write_local(context, path, write), os.path.getsize(path)
-        spool = Spool(self.spool_in_memory if in_memory else 0)
-        try:
-            result = write(spool.path() if not in_memory else spool)
-            size = spool.size()
-            fs = self.filesystem(path)
-            deadline = self.upload_deadline(fs, size)
-            self.attempt(context, "upload", path, lambda: self._put(fs, spool, path, deadline))
-        finally:
-            spool.discard()
-        base = self.base_path
-        limit = self.abandoned_after
+        store = self.blob_store
+        name = context.asset_key.to_user_string() if context.has_asset_key else path.name
+        store.check(path, asset=name, manager=self.manager_name)
+        return self.attempt(
+            context, "upload", path, lambda: store.put(path, write, real_file=not in_memory)
+        )
+
+    def after_upload(self, fs: Any) -> None:
+        """After each upload: abort the unfinished uploads killed writers left below the base
+        path (at most once a minute, :meth:`abandoned_after`)."""
+        base, limit = self.base_path, self.abandoned_after
         sweep_abandoned_uploads(base.protocol, fs, base.path, lambda part: limit(fs, part))
-        return result, size
 
     # -- kept versions (keep_versions=N) -------------------------------------------------
     def _kept(self, context: InputContext | OutputContext, folder: Any) -> list[Any] | None:
         """The versions the pointer in ``folder`` lists, newest first; None: no pointer."""
         pointer = folder / kv.POINTER
         try:
-            if _is_local(pointer):
-                data = Path(pointer.path).read_bytes()
-            else:
-                fs = self.filesystem(pointer)
-                data = self.attempt(
-                    context, "read the versions of", pointer, lambda: fs.cat_file(pointer.path),
-                    passthrough=_GONE,
-                )  # fmt: skip
+            data = self.attempt(
+                context, "read the versions of", pointer,
+                lambda: self.blob_store.get(pointer), passthrough=_GONE,
+            )  # fmt: skip
         except FileNotFoundError:
             return None
         name = context.asset_key.to_user_string() if context.has_asset_key else folder.name
@@ -386,15 +373,8 @@ class ParquetOrPickleIOManager(UPathIOManager):
     def _partition_folders(self, context: InputContext, base: Any) -> list[tuple[Any, str]]:
         """The versions folders below a partitioned asset's folder, with their partition."""
         suffix = ".versions/" + kv.POINTER
-        if _is_local(base):
-            root = Path(base.path)
-            names = [str(p.relative_to(root)) for p in root.rglob(kv.POINTER)]
-        else:
-            fs = self.filesystem(base)
-            root_s = base.path.rstrip("/") + "/"
-            listed = self.attempt(context, "list the versions of", base,
-                                  lambda: fs.find(root_s), passthrough=_GONE)  # fmt: skip
-            names = [str(n)[len(root_s) :] for n in listed if str(n).startswith(root_s)]
+        names = self.attempt(context, "list the versions of", base,
+                             lambda: self.blob_store.find(base), passthrough=_GONE)  # fmt: skip
         return [
             (base.joinpath(*name[: -len(kv.POINTER) - 1].split("/")), name[: -len(suffix)])
             for name in names
@@ -422,22 +402,6 @@ class ParquetOrPickleIOManager(UPathIOManager):
         budget = float(getattr(fs, "wharf_retry_budget", 300.0))
         return budget + size / self.min_upload_rate
 
-    def _put(self, fs: Any, spool: Spool, path: Any, deadline: float) -> None:
-        if not getattr(fs, "async_impl", False):  # only fsspec's async clients take a timeout
-            spool.upload(fs, path.path, **self.upload_options)
-            return
-        from fsspec.exceptions import FSTimeoutError
-
-        try:
-            spool.upload(fs, path.path, timeout=deadline, **self.upload_options)
-        except FSTimeoutError as exc:
-            rate = self.min_upload_rate / 2**20
-            msg = (
-                f"the upload did not finish within its deadline of {deadline:.1f} s (the "
-                f"client's retry budget, plus the size at {rate:g} MiB/s)"
-            )
-            raise TimeoutError(msg) from exc
-
     def dump_to_path(self, context: OutputContext, obj: Any, path: Any) -> None:
         """Pickle ``obj`` to the (local) ``path``."""
         with path.open("wb") as f:
@@ -459,30 +423,12 @@ class ParquetOrPickleIOManager(UPathIOManager):
             got=type(obj).__name__,
         )  # fmt: skip
 
-    def remove(self, context: OutputContext, path: Any) -> None:
+    def remove(self, context: OutputContext, path: Any) -> bool | None:
         """Delete ``path`` if it exists (the other form of a value that changed kind)."""
-        if _is_local(path):
-            try:
-                if path.is_file():  # a folder there holds other assets' values (keys below)
-                    path.unlink()
-            except OSError as exc:  # a name too long to exist holds nothing
-                if exc.errno != errno.ENAMETOOLONG:
-                    raise
-            return
-        fs = self.filesystem(path)
-        with contextlib.suppress(FileNotFoundError):  # one DELETE; no HEAD first
-            self.attempt(
-                context, "delete the stale copy of", path, lambda: fs.rm_file(path.path),
-                passthrough=_GONE,
-            )  # fmt: skip
-
-    def replace_unpartitioned(self, context: OutputContext, path: Any) -> None:
-        """Before the first partition of a formerly unpartitioned asset is stored, remove the
-        old value where the partitions' folder goes (local files: the base class does it)."""
-        if _is_local(path) or not (context.has_asset_key and context.has_asset_partitions):
-            super().replace_unpartitioned(context, path)
-            return
-        self.remove(context, self._get_path_without_extension(context))
+        return self.attempt(
+            context, "delete the stale copy of", path, lambda: self.blob_store.delete(path),
+            passthrough=_GONE,
+        )  # fmt: skip
 
     # -- loading --------------------------------------------------------------------------
     def partition_load_type(self, context: InputContext) -> Any:
@@ -509,14 +455,9 @@ class ParquetOrPickleIOManager(UPathIOManager):
         return self._load_at(context, base)
 
     def _load_at(self, context: InputContext, base: Any) -> Any:
-        """The table at ``<base>.parquet``, else the pickle at ``base``."""
+        """The table at ``<base>.parquet``, else the pickle at ``base``: each simply fetched,
+        so a missing object costs one request, not a HEAD before every GET."""
         table_path = base.with_name(base.name + ".parquet")
-        if _is_local(base):
-            if table_path.is_file():
-                return self.load_table(context, table_path)
-            if base.is_file():
-                return self.load_from_path(context, base)
-            raise self.missing(context, base)
         with contextlib.suppress(FileNotFoundError):
             return self.load_table(context, table_path)
         try:
@@ -525,62 +466,48 @@ class ParquetOrPickleIOManager(UPathIOManager):
             raise self.missing(context, base) from None
 
     def path_exists(self, path: Any) -> bool:
-        return (
-            bool(path.is_file())
-            if _is_local(path)
-            else bool(self.filesystem(path).isfile(path.path))
-        )
+        return self.blob_store.exists(path)
 
     def make_directory(self, path: Any) -> None:
-        if _is_local(path):  # object stores have no folders
-            path.mkdir(parents=True, exist_ok=True)
+        """Nothing to do: the store makes the folders a value goes to as it writes it."""
 
     def unlink(self, path: Any) -> None:
-        if _is_local(path):
-            path.unlink()
-        else:
-            self.filesystem(path).rm_file(path.path)
+        self.blob_store.delete(path)
 
     def load_from_path(self, context: InputContext, path: Any) -> Any:
-        if _is_local(path):
-            with path.open("rb") as f:
-                return pickle.load(f)
-        fs = self.filesystem(path)
         data = self.attempt(
-            context, "download", path, lambda: fs.cat_file(path.path), passthrough=_GONE
+            context, "download", path, lambda: self.blob_store.get(path), passthrough=_GONE
         )
         return pickle.loads(data)
 
     def load_table(self, context: InputContext, path: Any) -> Any:
-        """Open the Parquet object at ``path`` as the input's annotation asks."""
+        """Open the Parquet object at ``path`` as the input's annotation asks: a whole read
+        (one GET), or ranged reads of only the footer and the column chunks asked for (lazy
+        inputs, ``columns``)."""
         from wharf._frames import adapter_for_annotation
 
-        if _is_local(path):
-            return load_parquet(
-                context, lambda: path.open("rb"), where=str(path), manager=self.manager_name
-            )
-        fs = self.filesystem(path)
+        store = self.blob_store
         adapter = adapter_for_annotation(context.dagster_type.typing_type)
         whole = not context.definition_metadata.get("columns") and not (adapter and adapter.lazy)
-        if whole:  # one GET for the whole object, then parse in memory
+        if whole:  # one read of the whole object, then parse in memory
             pa = require("pyarrow", purpose="loading Parquet tables")
             data = self.attempt(
-                context, "download", path, lambda: fs.cat_file(path.path), passthrough=_GONE
+                context, "download", path, lambda: store.get(path), passthrough=_GONE
             )
 
             def source() -> Any:
                 return pa.BufferReader(data)
-        else:  # ranged reads: only the footer and the column chunks that are asked for
+        else:
 
             def source() -> Any:
                 return self.attempt(
-                    context, "open", path, lambda: fs.open(path.path, "rb", **_RANGED),
-                    passthrough=_GONE,
-                )  # fmt: skip
+                    context, "open", path, lambda: store.open(path), passthrough=_GONE
+                )
 
         return load_parquet(
-            context, source, where=self.uri(path), manager=self.manager_name, errors=client_errors
-        )
+            context, source, where=store.shown(path), manager=self.manager_name,
+            errors=store.errors,
+        )  # fmt: skip
 
     # -- errors ---------------------------------------------------------------------------
     def attempt(
@@ -602,27 +529,14 @@ class ParquetOrPickleIOManager(UPathIOManager):
             return call()
         except unchanged:
             raise
-        except client_errors() as exc:
+        except self.blob_store.errors() as exc:
             raise self.storage_error(context, action, path, exc) from exc
 
     def storage_error(
         self, context: InputContext | OutputContext, action: str, path: Any, exc: BaseException
     ) -> StorageError:
         name = context.asset_key.to_user_string() if context.has_asset_key else path.name
-        detail = (str(exc).strip().splitlines() or [""])[0] or type(exc).__name__
-        detail = f"{type(exc).__name__}: {detail}"
-        for secret in self._secrets:
-            detail = detail.replace(secret, MASK)
-        writing = action in ("upload", "delete the stale copy of")
-        tail = "; the previously stored value is unchanged" if action == "upload" else ""
-        msg = (
-            f"{self.manager_name} could not {action} asset {name!r} at {self.uri(path)} "
-            f"(the client's retries are used up): last error {detail}{tail}"
-        )
-        expected = f"the store to {'accept' if writing else 'serve'} {self.uri(path)}"
-        return StorageError(
-            msg, asset=name, io_manager=self.manager_name, expected=expected, got=detail
-        )
+        return self.blob_store.error(action, path, exc, asset=name, manager=self.manager_name)
 
 
 class BlobIOManagerFactory(ConfigurableIOManagerFactory):
@@ -729,5 +643,3 @@ class ObjectStoreIOManager(BlobIOManagerFactory, MaskedSecrets):
 
 
 _GONE = (FileNotFoundError,)  # an object that is not there: the caller decides
-# lazy and projected reads: read ahead in 8 MiB blocks (s3fs would fetch 50 MiB per miss)
-_RANGED: dict[str, Any] = {"cache_type": "readahead", "block_size": 8 * 2**20}

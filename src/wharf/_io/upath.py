@@ -14,16 +14,11 @@ value, or one concatenated frame when it is annotated with a frame type; see
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import logging
-import os
-import time
-import uuid
 from abc import abstractmethod
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from wharf._core.contexts import InputContext, OutputContext
 from wharf._core.keys import check_safe_name
@@ -32,65 +27,18 @@ from wharf._core.results import MetadataValue
 from wharf._io import partitioned
 from wharf._io.base import IOManager
 from wharf._io.table_options import refuse_write_modes
-from wharf._stores.turns import process_alive
+from wharf._stores.blob import blob_store_for, local_path
+from wharf._stores.spool import _SWEPT_FOLDERS, sweep_folder, sweep_stale  # noqa: F401
 from wharf.errors import StorageError, StoredValueNotFoundError
+
+if TYPE_CHECKING:
+    from wharf._stores.blob import BlobStore
 
 T = TypeVar("T")
 
-#: errors of a path that cannot hold the value: name too long, a file or folder in the way
-_PATH_ERRORS = frozenset({errno.ENAMETOOLONG, errno.EISDIR, errno.ENOTDIR, errno.EEXIST})
-
 _LOG = logging.getLogger("wharf")
 
-
-def sweep_stale(folder: Path, prefix: str, suffix: str, *, marker: str = "") -> None:
-    """Remove ``<prefix><pid>-<id><suffix>`` files in ``folder`` whose writer process is gone
-    (killed mid-write: ``kill -9`` leaves its temp file); a live writer's file is kept. With a
-    ``marker``, the PID follows the marker's last occurrence in the name."""
-    try:
-        names = [
-            n
-            for n in os.listdir(folder)
-            if n.startswith(prefix) and n.endswith(suffix) and marker in n
-        ]
-    except OSError:
-        return
-    for name in names:
-        body = name[len(prefix) : -len(suffix)]
-        pid = (body.rsplit(marker, 1)[-1] if marker else body).split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
-            with contextlib.suppress(OSError):
-                (folder / name).unlink()
-                _LOG.info("removed %s, left by writer process %s that is gone", name, pid)
-
-
-#: folder -> when its stale temp files were last swept (monotonic seconds)
-_SWEPT_FOLDERS: dict[str, float] = {}
-_SWEEP_EVERY_S = 60.0
-
-
-def sweep_folder(folder: Path) -> None:
-    """Remove what killed writers left in ``folder`` (any value's temp file), at most once a
-    minute per folder: listing a folder of 12,000 partition files before each of 12,000 writes
-    would make a range run quadratic."""
-    now, key = time.monotonic(), str(folder)
-    last = _SWEPT_FOLDERS.get(key)
-    if last is not None and now - last < _SWEEP_EVERY_S:
-        return
-    _SWEPT_FOLDERS[key] = now
-    sweep_stale(folder, ".", ".tmp", marker=".wharf-")
-
-
-def local_path(path: Any) -> Path:
-    """A local path (a pathlib path, or a ``file://`` / plain UPath) as a pathlib ``Path``."""
-    return Path(path.path) if hasattr(path, "protocol") else Path(path)
-
-
-def _is_local(path: Any) -> bool:
-    """A path on the local disk: a pathlib path, or a ``file://`` / ``local://`` UPath."""
-    if isinstance(path, Path):
-        return True
-    return getattr(path, "protocol", None) in ("file", "local")
+__all__ = ["UPathIOManager", "local_path", "sweep_folder", "sweep_stale"]
 
 
 class UPathIOManager(IOManager):
@@ -124,6 +72,15 @@ class UPathIOManager(IOManager):
     @property
     def base_path(self) -> Any:
         return self._base_path
+
+    @property
+    def blob_store(self) -> BlobStore:
+        """Where the values' bytes go: the local disk or an fsspec filesystem
+        (:mod:`wharf._stores.blob`), chosen once from :attr:`base_path`."""
+        store: BlobStore | None = self.__dict__.get("_blob_store")
+        if store is None:
+            store = self._blob_store = blob_store_for(self._base_path)
+        return store
 
     @abstractmethod
     def dump_to_path(self, context: OutputContext, obj: Any, path: Any) -> None:
@@ -202,7 +159,7 @@ class UPathIOManager(IOManager):
         path = self._get_path(context)
         self.write_atomically(context, obj, path, self.dump_to_path)
         meta: dict[str, Any] = {"path": MetadataValue.path(str(path))}
-        if _is_local(path):
+        if self.blob_store.local_root is not None:
             meta["bytes"] = path.stat().st_size
         context.add_output_metadata({**meta, **self.get_metadata(context, obj)})
 
@@ -215,11 +172,12 @@ class UPathIOManager(IOManager):
     ) -> None:
         """Call ``dump`` so that ``path`` shows either the old value or the complete new one.
 
-        Local paths: dump to a temp file in the same folder, then rename over ``path``. Object
-        stores: dump straight to ``path``; the object is published only when its upload completes.
+        Local paths: dump to a temp file in the same folder, then rename over ``path``
+        (:class:`~wharf._stores.blob.LocalBlobStore`). Object stores: as in Dagster, ``dump``
+        writes the object itself, which is published when its upload completes.
         """
         self.replace_unpartitioned(context, path)
-        if not _is_local(path):
+        if self.blob_store.local_root is None:  # a subclass's dump writes the object itself
             self.make_directory(path.parent)
             dump(context, obj, path)
             return
@@ -228,51 +186,21 @@ class UPathIOManager(IOManager):
     def write_local(self, context: OutputContext, path: Path, write: Callable[[Path], T]) -> T:
         """``write`` a temp file beside ``path``, then rename it over ``path`` (atomic on one
         file system); a path that cannot hold the value is a :class:`StorageError`."""
-        from wharf._io.blob_names import check_local_path
-
         name = context.asset_key.to_user_string() if context.has_asset_key else path.name
-        check_local_path(self.manager_name, name, local_path(self._base_path), local_path(path))
-        # the temp name keeps a name near the file system's limit from overflowing it; the
-        # writer's PID in it lets a later write remove what a killed writer left behind
-        stem = f".{path.name[:100]}.wharf-"
-        tmp = path.with_name(f"{stem}{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+        store = self.blob_store
+        store.check(path, asset=name, manager=self.manager_name)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            sweep_folder(Path(path.parent))
-            result = write(tmp)
-            os.replace(tmp, path)
+            result, _ = store.put(path, write)
         except StorageError:
             raise
-        except OSError as exc:
-            raise self._path_error(context, path, exc) from exc
-        finally:
-            with contextlib.suppress(OSError):  # the error to report is the first one
-                tmp.unlink(missing_ok=True)
+        except store.errors() as exc:
+            raise store.error("upload", path, exc, asset=name, manager=self.manager_name) from exc
         return result
 
-    def _path_error(self, context: OutputContext, path: Any, exc: OSError) -> StorageError:
-        """A value that cannot be written at ``path``: a name too long, another asset in the
-        way, or the file system's own error (no space left, read-only)."""
-        name = context.asset_key.to_user_string() if context.has_asset_key else path.name
-        if exc.errno == errno.ENAMETOOLONG:
-            why = "the name is longer than the file system allows (255 bytes per file name)"
-            expected = "a shorter asset key or partition key"
-        elif exc.errno not in _PATH_ERRORS:  # a full disk, a read-only folder, a lost mount
-            why = f"[Errno {exc.errno}] {exc.strerror}"
-            expected = "a file system that accepts the write"
-        else:
-            why = (
-                "another asset's value is in the way (a file where a folder must go, or a "
-                "folder of assets whose keys start with this one's where its file must go)"
-            )
-            expected = "asset keys where no key is the prefix of another's"
-        msg = (
-            f"{self.manager_name} could not store asset {name!r} at {path}: {why}; the "
-            "previously stored value is unchanged"
-        )
-        return StorageError(
-            msg, asset=name, io_manager=self.manager_name, expected=expected, got=exc.strerror
-        )
+    def remove(self, context: OutputContext, path: Any) -> bool | None:
+        """Delete the value at ``path`` if there is one (:meth:`BlobStore.delete
+        <wharf._stores.blob.BlobStore.delete>`)."""
+        return self.blob_store.delete(path)
 
     def replace_unpartitioned(self, context: OutputContext, path: Any) -> None:
         """Before the first partition of an asset that used to be unpartitioned is written: the
@@ -281,12 +209,11 @@ class UPathIOManager(IOManager):
         if not context.has_asset_partitions or not context.has_asset_key:
             return
         folder = self._get_path_without_extension(context)
-        if _is_local(folder) and folder.is_file():
+        if self.remove(context, folder):
             _LOG.warning(
-                "asset %s is now partitioned: removing its unpartitioned value at %s",
+                "asset %s is now partitioned: removed its unpartitioned value at %s",
                 context.asset_key.to_user_string(), folder,
             )  # fmt: skip
-            folder.unlink()
 
     def missing(self, context: InputContext, path: Any) -> StoredValueNotFoundError:
         """The error for an input whose value was never stored at ``path``."""
