@@ -26,7 +26,6 @@ from wharf._io import type_handlers as th
 from wharf._io.configurable import ConfigurableIOManager
 from wharf._io.table_options import check_storage_metadata, write_options
 from wharf._stores.base import (
-    NativeTables,
     Partition,
     StoreReading,
     TableReading,
@@ -34,6 +33,7 @@ from wharf._stores.base import (
     VersionedTables,
     describe_filters,
     reading,
+    takes_native,
 )
 from wharf.errors import AssetTypeError, DefinitionError, StorageError, StoredValueNotFoundError
 
@@ -211,7 +211,7 @@ class TableIOManager(ConfigurableIOManager):
             # the database's own lazy value (a DuckDB relation) goes as itself: the store copies
             # it inside the database when it can
             store = self.table_store()
-            native = isinstance(store, NativeTables) and adapter.name == store.native_adapter
+            native = takes_native(store, adapter.name, writing=True)
             if native and not how:
                 source = obj
             else:  # hashed as the store pulls it (a native copy is not: no second read)
@@ -471,8 +471,9 @@ class TableIOManager(ConfigurableIOManager):
         """Load ``ref`` (the rows of ``partition``) as ``annotation``: through Arrow, or as the
         store's own lazy value when that is what the input asks for (a DuckDB relation)."""
         store = store if store is not None else self.table_store()
-        if isinstance(store, NativeTables) and adapter.name == store.native_adapter:
-            return store.read_native(ref, columns=columns, partition=partition)
+        if takes_native(store, adapter.name):
+            native: Any = store
+            return native.read_native(ref, columns=columns, partition=partition)
         reader = store.read(ref, columns=columns, partition=partition)
         return adapter.from_arrow(reader, annotation)
 
@@ -530,7 +531,7 @@ class TableIOManager(ConfigurableIOManager):
             real = stored_names(ref, schema.names)
         dims = tp.check_columns(dims, schema.names, asset=label, manager=name, stored=real)
         groups = tp.plan_reads(dims, keys, types)
-        native = isinstance(store, NativeTables) and adapter.name == store.native_adapter
+        native = takes_native(store, adapter.name)
         has_parts = all(d.sql is None and (columns is None or d.column in columns) for d in dims)
         if not (native or adapter.lazy) and has_parts:  # one pass: read, then see whose rows
             return self._load_at_once(

@@ -49,6 +49,7 @@ __all__ = [
     "store_errors",
     "reading",
     "stream",
+    "takes_native",
 ]
 
 SchemaPolicy = Literal["error", "evolve"]
@@ -268,9 +269,13 @@ class NativeTables(Protocol):
     """An optional capability of a :class:`TableStore` whose database has lazy values of its
     own (DuckDB: a relation). :meth:`TableStore.write` then also takes such a value as itself (a
     relation on the same database is copied inside it; another is streamed through Arrow), and
-    an input annotated with that type is a lazy value on the stored table, read when used."""
+    an input annotated with that type is a lazy value on the stored table, read when used.
 
-    #: the frame adapter of the database's own values (``"duckdb"``)
+    A store whose lazy value is a reader of its files rather than a value it can write (Delta
+    Lake and Iceberg: a ``polars.LazyFrame`` scan) sets ``native_writes = False``: such values
+    are then stored through Arrow like any other (:func:`takes_native`)."""
+
+    #: the frame adapter of the database's own values (``"duckdb"``, ``"polars-lazy"``)
     native_adapter: str
 
     def read_native(
@@ -283,6 +288,19 @@ class NativeTables(Protocol):
         """A lazy value of the database on the table (``columns``, the rows of ``partition``);
         nothing is read until it is used."""
         ...
+
+
+def takes_native(store: object, adapter: str, *, writing: bool = False) -> bool:
+    """Whether ``store`` reads (``writing``: writes) values of the frame adapter ``adapter`` as
+    its own lazy values (:class:`NativeTables`) rather than through Arrow.
+
+    Examples:
+        >>> takes_native(object(), "duckdb")
+        False
+    """
+    if not isinstance(store, NativeTables) or store.native_adapter != adapter:
+        return False
+    return not writing or bool(getattr(store, "native_writes", True))
 
 
 @runtime_checkable

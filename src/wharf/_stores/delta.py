@@ -33,6 +33,7 @@ from wharf._stores.lake import (
     check_inside,
     check_merge_keys,
     restored,
+    restored_scan,
     schema_note,
     to_storage,
 )
@@ -252,6 +253,30 @@ class DeltaStore:
             batches = stream(schema, scanner.to_batches(), lambda: None, message, _errors)
         back: pa.RecordBatchReader = restored(schema, batches, _note(table))
         return back
+
+    #: an input annotated ``polars.LazyFrame`` is polars' own scan of the Delta table
+    #: (:meth:`read_native`); a LazyFrame stored is written through Arrow
+    native_adapter = "polars-lazy"
+    native_writes = False
+
+    def read_native(
+        self,
+        ref: TableRef,
+        *,
+        columns: Sequence[str] | None = None,
+        partition: Partition | None = None,
+    ) -> Any:
+        """A ``polars.LazyFrame`` scan of the table (at the pinned version): ``pl.scan_delta``
+        with the partition filter and the projection pushed into it, read when collected, in
+        the written types. Rows of different commits come in the order the Delta log lists
+        the files (the newest commit's first)."""
+        pl = require("polars", purpose="a polars.LazyFrame scan of a Delta table")
+        table = self._table(ref)
+        with store_errors(f"Delta Lake could not scan {self.location(ref)}", _errors):
+            return restored_scan(
+                pl.scan_delta(table), _note(table), columns, partition,
+                lambda: self.read(ref, columns=columns, partition=partition),
+            )  # fmt: skip
 
     def schema(self, ref: TableRef) -> pa.Schema:
         arrow = require("pyarrow", purpose="the Delta Lake store")

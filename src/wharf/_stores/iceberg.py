@@ -37,6 +37,7 @@ from wharf._stores.lake import (
     check_inside,
     check_merge_keys,
     restored,
+    restored_scan,
     schema_note,
     to_storage,
 )
@@ -276,6 +277,34 @@ class IcebergStore:
         streamed = stream(wanted, rows(), lambda: None, f"Iceberg could not read {uri}", _errors)
         back: pa.RecordBatchReader = restored(wanted, streamed, note)
         return back
+
+    #: an input annotated ``polars.LazyFrame`` is polars' own scan of the Iceberg table
+    #: (:meth:`read_native`); a LazyFrame stored is written through Arrow
+    native_adapter = "polars-lazy"
+    native_writes = False
+
+    def read_native(
+        self,
+        ref: TableRef,
+        *,
+        columns: Sequence[str] | None = None,
+        partition: Partition | None = None,
+    ) -> Any:
+        """A ``polars.LazyFrame`` scan of the table's snapshot (the pinned one, else the
+        current): ``pl.scan_iceberg`` with the partition filter and the projection pushed into
+        it, read when collected, in the written types and column order. Rows of different
+        commits come in the order Iceberg plans the files (the newest commit's first)."""
+        pl = require("polars", purpose="a polars.LazyFrame scan of an Iceberg table")
+        table = self._table(ref)
+        snapshot = self._snapshot(ref, table, None)
+        if snapshot is None:  # created, never written
+            return pl.LazyFrame(self.schema(ref).empty_table())
+        note = snapshot.summary.additional_properties.get(_NOTE) if snapshot.summary else None
+        with store_errors(f"Iceberg could not scan {self.location(ref)}", _errors):
+            return restored_scan(
+                pl.scan_iceberg(table, snapshot_id=snapshot.snapshot_id), note, columns,
+                partition, lambda: self.read(ref, columns=columns, partition=partition),
+            )  # fmt: skip
 
     def _snapshot(self, ref: TableRef, table: Any, version: int | None) -> Any:
         version = self.pins.get(ref) if version is None else version

@@ -10,9 +10,10 @@ microsecond timestamps), so a value is written in the nearest type they keep
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
+from wharf._deps import require
 from wharf._stores.base import Partition, as_filters, describe_filters
 from wharf._stores.schema_codec import (
     decode_schema,
@@ -30,6 +31,7 @@ __all__ = [
     "arrow_filter",
     "check_inside",
     "check_merge_keys",
+    "restored_scan",
     "restored",
     "schema_note",
     "to_storage",
@@ -112,6 +114,84 @@ def restored(schema: Any, batches: Iterable[Any], note: str | None) -> Any:
             yield empty_batch(kept, dicts)
 
     return pa.RecordBatchReader.from_batches(kept, back())
+
+
+def restored_scan(
+    scan: Any,
+    note: str | None,
+    columns: Sequence[str] | None,
+    partition: Partition | None,
+    through_arrow: Callable[[], Any],
+) -> Any:
+    """The format's own lazy scan ``scan`` (a ``polars.LazyFrame``) of ``partition``'s rows and
+    ``columns``, in the written column order and types ``note`` kept (as an eager load gives
+    them). The filter and the projection come before the casts, so polars pushes them into the
+    scan (files and row groups skipped by their statistics, only those columns read); nothing is
+    read until the frame is collected. When the written types have no polars dtype, the rows of
+    ``through_arrow()`` (the store's Arrow read) are loaded as a LazyFrame, as they would be
+    without a scan."""
+    import pyarrow as pa
+
+    pl = require("polars", purpose="a polars.LazyFrame scan")
+    stored = scan.collect_schema()  # the format's metadata: no data file is opened
+    target: Any = None
+    kept = decode_schema(note)
+    if kept is not None:
+        schema, dicts = kept
+        try:
+            empty = pa.RecordBatchReader.from_batches(schema, [empty_batch(schema, dicts)])
+            target = pl.DataFrame(empty).schema
+        except Exception:  # any type polars has no dtype for
+            from wharf._frames.polars import PolarsLazyAdapter
+
+            return PolarsLazyAdapter().from_arrow(through_arrow(), pl.LazyFrame)
+    names = list(columns) if columns else [n for n in (target or stored) if n in stored]
+    expr = polars_filter(partition, stored)
+    if expr is not None:
+        scan = scan.filter(expr)
+    scan = scan.select(names)
+    if target is not None:
+        casts = {n: target[n] for n in names if n in target and target[n] != stored[n]}
+        scan = scan.cast(casts) if casts else scan
+    return scan
+
+
+def polars_filter(partition: Partition | None, schema: Any) -> Any:
+    """The polars expression of ``partition``'s rows (None: every row), its values in the
+    column's type in ``schema`` (a zoned time is compared in the column's zone).
+
+    Examples:
+        >>> import polars as pl
+        >>> from wharf._stores.base import PartitionFilter
+        >>> frame = pl.DataFrame({"n": [0, 1, 5]})
+        >>> frame.filter(polars_filter(PartitionFilter("n", start=1, end=5), frame.schema))
+        shape: (1, 1)
+        ┌─────┐
+        │ n   │
+        │ --- │
+        │ i64 │
+        ╞═════╡
+        │ 1   │
+        └─────┘
+    """
+    pl = require("polars", purpose="a polars.LazyFrame scan")
+    expr = None
+    for f in as_filters(partition):
+        column, dtype = pl.col(f.column), schema[f.column]
+        terms = []
+        if f.values is not None:
+            present = [v for v in f.values if v is not None]
+            term = column.is_in(pl.Series(present).cast(dtype).implode()) if present else None
+            if len(present) < len(f.values):
+                term = column.is_null() if term is None else term | column.is_null()
+            terms.append(term)
+        if f.start is not None:
+            terms.append(column >= pl.lit(f.start).cast(dtype))
+        if f.end is not None:
+            terms.append(column < pl.lit(f.end).cast(dtype))
+        for term in terms:
+            expr = term if expr is None else expr & term
+    return expr
 
 
 def arrow_filter(partition: Partition | None) -> Any:
