@@ -74,3 +74,48 @@ def test_a_damaged_pointer_and_a_bad_setting_are_named(tmp_path: Path) -> None:
         defs.load_asset_value("n")
     with pytest.raises(DefinitionError, match=r"keep_versions=0: expected .* at least 1"):
         _defs(tmp_path, n, keep=0).load_asset_value("n")
+
+
+def test_an_asset_in_another_values_versions_folder_is_refused_before_the_run(
+    tmp_path: Path,
+) -> None:
+    """With keep_versions, asset X's versions live in ``X.versions/``: asset ``X.versions``
+    (a pickle at that path), partition ``p.versions`` beside ``p`` and an asset whose key
+    starts with ``X.versions`` are refused before anything runs, naming both and the manager."""
+
+    @dg.asset(name="orders")
+    def orders() -> int:
+        return 1
+
+    @dg.asset(name="orders.versions")
+    def clash() -> int:
+        return 2
+
+    @dg.asset(key=["orders.versions", "inner"])
+    def inside() -> int:
+        return 3
+
+    days = dg.StaticPartitionsDefinition(["p", "p.versions"])
+
+    @dg.asset(partitions_def=days)
+    def daily(context: dg.AssetExecutionContext) -> str:
+        return context.partition_key
+
+    for io in (
+        dg.FilesystemIOManager(base_dir=str(tmp_path / "files"), keep_versions=2),
+        dg.ObjectStoreIOManager(base_path=str(tmp_path / "objects"), keep_versions=2),
+    ):
+        name = type(io).__name__
+        for other, where in ((clash, "orders.versions"), (inside, "orders.versions/inner")):
+            with pytest.raises(DefinitionError) as refused:
+                dg.materialize([orders, other], resources={"io_manager": io})
+            text = str(refused.value)
+            assert f"asset {other.key.to_user_string()!r} would be stored at {where}" in text
+            assert f"{name} (keep_versions) keeps the versions of asset 'orders'" in text
+            assert "orders.versions/" in text
+        with pytest.raises(DefinitionError, match=r"partition 'p.versions'.*partition 'p'"):
+            dg.materialize([daily], resources={"io_manager": io}, partition_key="p")
+    assert not list(tmp_path.rglob("*.versions*"))  # nothing ran
+    # without keep_versions there is no versions folder: the same assets are stored
+    plain = dg.FilesystemIOManager(base_dir=str(tmp_path / "plain"))
+    assert dg.materialize([orders, clash], resources={"io_manager": plain}).success

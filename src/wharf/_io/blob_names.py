@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from wharf._core.keys import AssetKey, check_safe_name
 from wharf._core.partitioning.definitions import MultiPartitionKey, check_partition_key
+from wharf._io.kept_versions import VERSIONS_SUFFIX
 from wharf._stores.blob import check_lengths as _check_lengths
 from wharf._stores.blob import check_local_path, name_limits
 from wharf.errors import DefinitionError, StorageError
@@ -53,18 +54,62 @@ def _static_keys(partitions: PartitionsDefinition) -> list[Any]:
         return []
 
 
+def _value_places(
+    key: AssetKey, partitions: PartitionsDefinition | None
+) -> list[tuple[str, tuple[str, ...]]]:
+    """``(what, parts)`` of each value of ``key`` (each partition's), without an extension."""
+    parts = tuple(check_safe_name(p, what="asset key part") for p in key.path)
+    if partitions is None:
+        return [("", parts)]
+    keys = _static_keys(partitions)
+    return [(f" partition {k!r}", parts + tuple(_partition_parts(k))) for k in keys]
+
+
 def stored_paths(
     key: AssetKey, partitions: PartitionsDefinition | None
 ) -> Iterable[tuple[str, tuple[str, ...]]]:
     """``(what, parts)`` for every place a value of ``key`` may be stored (both forms)."""
-    parts = tuple(check_safe_name(p, what="asset key part") for p in key.path)
-    places = [("", parts)]
-    if partitions is not None:
-        keys = _static_keys(partitions)
-        places = [(f" partition {k!r}", parts + tuple(_partition_parts(k))) for k in keys]
-    for what, place in places:
+    for what, place in _value_places(key, partitions):
         yield what, place
         yield what, (*place[:-1], place[-1] + TABLE_SUFFIX)
+
+
+def _check_versions_apart(
+    manager: str,
+    outputs: Iterable[tuple[AssetKey, Mapping[str, Any]]],
+    partitions: Mapping[AssetKey, PartitionsDefinition | None],
+    fold: bool,
+) -> None:
+    """With ``keep_versions``, a value's versions live in the folder ``<key>.versions/``: no
+    other value (asset ``orders.versions`` beside ``orders``, partition ``p.versions`` beside
+    ``p``, an asset whose key starts with ``orders.versions``) may be stored at it or in it."""
+
+    def norm(place: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(p.casefold() for p in place) if fold else place
+
+    folders: dict[tuple[str, ...], tuple[str, str]] = {}
+    for key, _ in outputs:
+        for what, place in _value_places(key, partitions.get(key)):
+            folders[norm((*place[:-1], place[-1] + VERSIONS_SUFFIX))] = (key.to_user_string(), what)
+    for key, _ in outputs:
+        asset = key.to_user_string()
+        for what, place in stored_paths(key, partitions.get(key)):
+            found = norm(place)
+            for end in range(1, len(found) + 1):
+                owner, owner_what = folders.get(found[:end], (asset, what))
+                if (owner, owner_what) == (asset, what):
+                    continue
+                folder = "/".join(place[:end])
+                msg = (
+                    f"asset {asset!r}{what} would be stored at {'/'.join(place)}, and "
+                    f"{manager} (keep_versions) keeps the versions of asset {owner!r}"
+                    f"{owner_what} in the folder {folder}/: one would destroy the other; "
+                    "expected one place per value, so rename one of them"
+                )
+                raise DefinitionError(
+                    msg, asset=asset, io_manager=manager, expected="one place per value",
+                    got=f"{asset}{what} in the versions folder of {owner}{owner_what}",
+                )  # fmt: skip
 
 
 def check_blob_outputs(
@@ -73,10 +118,15 @@ def check_blob_outputs(
     partitions: Mapping[AssetKey, PartitionsDefinition | None],
     *,
     local_base: Path | None = None,
+    versions: bool = False,
 ) -> None:
     """Refuse, before a run, two assets (or partitions) that would be stored in one place, and
-    (with ``local_base``) names the local file system cannot hold."""
+    (with ``local_base``) names the local file system cannot hold; ``versions``: the manager
+    keeps versions (``keep_versions``), each value's in ``<key>.versions/``, kept apart too."""
     fold = local_base is not None and case_insensitive(local_base)
+    outputs = list(outputs)
+    if versions:
+        _check_versions_apart(manager, outputs, partitions, fold)
     limits = name_limits(local_base) if local_base is not None else None
     seen: dict[tuple[str, ...], tuple[str, str]] = {}
     for key, _ in outputs:

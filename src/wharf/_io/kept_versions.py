@@ -31,6 +31,7 @@ from wharf.errors import StorageError, StoredValueNotFoundError
 
 __all__ = [
     "POINTER",
+    "VERSIONS_SUFFIX",
     "KeptVersion",
     "as_stored",
     "folder_of",
@@ -42,6 +43,8 @@ __all__ = [
 
 #: the pointer's name inside a value's versions folder
 POINTER = "versions.json"
+#: the versions folder of a value is its Dagster path (without extension) plus this
+VERSIONS_SUFFIX = ".versions"
 _FORMAT = 1
 
 
@@ -61,7 +64,7 @@ class KeptVersion:
 
 def folder_of(base: Any) -> Any:
     """The versions folder of the value whose Dagster path (without extension) is ``base``."""
-    return base.with_name(base.name + ".versions")
+    return base.with_name(base.name + VERSIONS_SUFFIX)
 
 
 def next_version(kept: list[KeptVersion]) -> tuple[int, str]:

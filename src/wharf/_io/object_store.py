@@ -158,8 +158,10 @@ class ParquetOrPickleIOManager(UPathIOManager):
         """Refuse, before a run, two values this manager would store in one place (asset
         ``orders`` and asset ``orders.parquet``, partitions ``p`` and ``p.parquet``, names
         that differ in case on a file system that ignores it) and names too long for it."""
-        local = self.blob_store.local_root
-        check_blob_outputs(self.manager_name, outputs, partitions or {}, local_base=local)
+        local, versions = self.blob_store.local_root, self.keep_versions is not None
+        check_blob_outputs(
+            self.manager_name, outputs, partitions or {}, local_base=local, versions=versions
+        )
 
     def _check_partition_apart(self, context: OutputContext, base: Any) -> None:
         """A partition key no other key of its asset shares a place with (dynamic keys are
@@ -584,8 +586,10 @@ class BlobIOManagerFactory(ConfigurableIOManagerFactory):
         outputs: list[tuple[AssetKey, Mapping[str, Any]]],
         partitions: Mapping[AssetKey, Any] | None = None,
     ) -> None:
-        name = type(self).__name__
-        check_blob_outputs(name, outputs, partitions or {}, local_base=self.local_base())
+        name, versions = type(self).__name__, self.keep_versions is not None
+        check_blob_outputs(
+            name, outputs, partitions or {}, local_base=self.local_base(), versions=versions
+        )
 
 
 class ObjectStoreIOManager(BlobIOManagerFactory, MaskedSecrets):
