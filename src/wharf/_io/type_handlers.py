@@ -15,7 +15,7 @@ A table I/O manager handles the types its ``type_handlers()`` name, tried in ord
   included; its columns named as the table names them, ignoring case, as a frame's are) and
   drops it. A handler that raises leaves the table as it was; one killed mid-write
   leaves its staged table, which a later staging in that schema drops once it is
-  ``SqlStore.stale_after`` old (where ``Dialect.tables_sql`` lists tables: DuckDB). On load, the
+  ``SqlStore.stale_after`` old (every SQL store lists a schema's tables). On load, the
   handler reads the asset's own table (``TableSlice`` with its columns and partitions).
 
 Which handler loads an input: the one whose types include the input's annotation; an input

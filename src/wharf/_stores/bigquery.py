@@ -365,6 +365,7 @@ BIGQUERY = _BigQueryDialect(
     ingest=_ingest,
     # a row-value IN is not BigQuery SQL: the keys are matched by a correlated EXISTS
     matched_sql="EXISTS (SELECT 1 FROM {source} AS __wharf_s WHERE {pairs})",
+    tables_sql="SELECT table_name FROM {schema}.INFORMATION_SCHEMA.TABLES",
 )
 """The BigQuery row: names quoted with backticks, values bound as ``?`` query parameters."""
 

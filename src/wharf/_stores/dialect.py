@@ -213,9 +213,10 @@ class Dialect:
         max_name: the longest table, schema or column name, in characters (MySQL: 64).
         schemas: False for a database without schemas (SQLite): the table of schema ``s``
             and name ``t`` is the one table ``"s.t"``.
-        tables_sql: one parameter, a schema; rows ``(table_name,)`` of its tables. Where set, a
-            handler's staging (:meth:`~wharf._stores.sql.SqlStore.stage`) first drops the
-            staged tables that killed writers left there (older than ``stale_after``).
+        tables_sql: one parameter, a schema (also given as ``{schema}``, quoted); rows
+            ``(table_name,)`` of its tables. A handler's staging
+            (:meth:`~wharf._stores.sql.SqlStore.stage`) first drops the staged tables that
+            killed writers left there (older than ``stale_after``).
         qualify_catalog: every table and schema name is written with its catalog
             (``"db"."temp"."t"``): DuckDB's ``temp`` and ``system`` are also catalogs, so a
             schema of that name alone is an ambiguous reference.

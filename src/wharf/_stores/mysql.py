@@ -214,6 +214,7 @@ MYSQL = Dialect(
     comment_get_sql=f"SELECT TABLE_COMMENT FROM information_schema.TABLES {_INFO}",
     comment_set_sql="ALTER TABLE {target} COMMENT = '{text}'",
     comment_max=2048,
+    tables_sql="SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s",
 )
 """The MySQL / MariaDB row: names quoted with backticks, values bound as ``%s``."""
 

@@ -310,6 +310,7 @@ POSTGRES = PostgresDialect(
     read_lock_sql="LOCK TABLE {target} IN ACCESS SHARE MODE",
     comment_get_sql=f"SELECT pg_catalog.obj_description(c.oid, 'pg_class') {_CLASS}",
     comment_set_sql="COMMENT ON TABLE {target} IS '{text}'",
+    tables_sql="SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = $1",
 )
 """The PostgreSQL row: names quoted with ``"`` (case kept), values bound as ``$1``, ``$2``."""
 

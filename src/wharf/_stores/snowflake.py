@@ -245,6 +245,7 @@ SNOWFLAKE = Dialect(
     ),
     comment_max=16_384,  # Snowflake's limit for comments; a longer schema text is zipped
     ingest=_ingest,
+    tables_sql="SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
 )
 """The Snowflake row: names quoted with ``"``, values bound with ``?`` (``paramstyle="qmark"``)."""
 

@@ -364,10 +364,16 @@ class SqlStore:
     def _sweep_staged(self, con: Any, schema: str) -> None:
         """Drop the staged tables in ``schema`` older than :attr:`stale_after` (their name says
         when they were made): a writer killed while its handler filled one left it."""
-        if not self.dialect.tables_sql:
+        d = self.dialect
+        if not d.tables_sql:
             return
         now = time.time()
-        for (table,) in self.dialect.execute(con, self.dialect.tables_sql, [schema]):
+        try:  # housekeeping: a schema that cannot be listed (not there yet) fails no write
+            bound = [schema] if d.placeholder.format(n=1) in d.tables_sql else []
+            tables = self._run(con, d.tables_sql, bound, schema=self._schema(schema))
+        except d.errors():
+            return
+        for (table,) in tables:
             made = re.fullmatch(f"{_STAGED}([0-9a-f]+)_[0-9a-f]+", str(table), re.IGNORECASE)
             if made and now - int(made.group(1), 16) >= self.stale_after:
                 with suppress(*self.dialect.errors()):  # another writer swept it first

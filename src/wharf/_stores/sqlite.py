@@ -125,7 +125,8 @@ def _fetch_all(con: Any, sql: str, params: list[object]) -> Any:
 
 def _fetch(con: Any, sql: str, params: list[object], batch_size: int) -> Any:
     """Stream a query, with a typed first row (:func:`_typed`) dropped from the result. A
-    result of no rows has no values to type its columns by: they come as Arrow ``null``, which
+    result of no rows has the declared types (a typed table's, as a user's type handler
+    creates it), else no values to type its columns by: they come as Arrow ``null``, which
     casts to the written types."""
     pa = require("pyarrow")
     typed = _typed(con, sql, params)
@@ -141,9 +142,11 @@ def _fetch(con: Any, sql: str, params: list[object], batch_size: int) -> Any:
     except BaseException:
         cursor.close()
         raise
-    if first is None:
+    if first is None:  # typed by the typed row, if there was one (a declared type each)
         cursor.close()
-        schema = pa.schema([pa.field(f.name, pa.null()) for f in reader.schema])
+        schema = reader.schema
+        if not typed:
+            schema = pa.schema([pa.field(f.name, pa.null()) for f in reader.schema])
         return pa.RecordBatchReader.from_batches(schema, [empty(schema)])
 
     def batches() -> Iterator[Any]:
@@ -240,6 +243,10 @@ SQLITE = Dialect(
     ),
     comment_set_sql=(
         f"INSERT OR REPLACE INTO {_META} (name, comment) VALUES ({{target_text}}, '{{text}}')"
+    ),
+    tables_sql=(  # a schema's tables are the "schema.table" ones: their names after the dot
+        "SELECT substr(name, length(?1) + 2) FROM sqlite_master WHERE type = 'table' "
+        "AND substr(name, 1, length(?1) + 1) = ?1 || '.'"
     ),
 )
 """The SQLite row: names quoted with ``"``, values bound with ``?``, no schemas."""
