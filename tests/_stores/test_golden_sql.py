@@ -242,7 +242,7 @@ def render_dialect(name: str, store: SqlStore) -> str:
         "qualify_catalog",
     )
     lines += [f"flag {f} = {getattr(d, f)!r}" for f in flags if hasattr(d, f)]
-    stand_in = getattr(store, "storage_type", None) or d.storage_type
+    stand_in = d.storage_type
     for t in _types():
         lowered = _show(lambda t=t: stand_in(t))
         lines.append(f"type {t} -> {lowered} -> {_show(lambda t=t: sql_type(d, t))}")

@@ -53,7 +53,7 @@ from typing import Any
 
 from wharf._deps import require
 from wharf._stores.base import SchemaPolicy, TableRef, WriteResult
-from wharf._stores.dialect import Dialect
+from wharf._stores.dialect import Dialect, Lowering
 from wharf._stores.parquet import write_parquet
 from wharf._stores.sql import SqlStore
 from wharf.errors import StorageError
@@ -206,43 +206,6 @@ def _describe(con: BigQueryConnection, schema: str, table: str) -> tuple[list[st
     return con._described[key]
 
 
-def _storage_type(arrow_type: Any) -> Any:
-    """What is sent in place of types BigQuery (or Parquet into BigQuery) cannot take."""
-    pa = require("pyarrow", purpose="the BigQuery store")
-    t = arrow_type
-    if isinstance(t, pa.BaseExtensionType):
-        return _storage_type(t.storage_type)
-    if pa.types.is_dictionary(t):
-        return _storage_type(t.value_type)
-    if pa.types.is_null(t) or pa.types.is_string_view(t):  # large_string: Parquet is alike
-        return pa.string()
-    if pa.types.is_binary_view(t):
-        return pa.binary()
-    if pa.types.is_float16(t):
-        return pa.float32()
-    if pa.types.is_duration(t):
-        return pa.int64()
-    if pa.types.is_uint64(t):
-        return pa.decimal128(20, 0)
-    if pa.types.is_date64(t):
-        return pa.date32()
-    if pa.types.is_timestamp(t) and t.unit == "ns":
-        return pa.timestamp("us", t.tz)
-    if pa.types.is_time(t) and t.unit == "ns":
-        return pa.time64("us")
-    if pa.types.is_decimal256(t) and t.precision <= 38:
-        return pa.decimal128(t.precision, t.scale)
-    if pa.types.is_decimal(t) and t.scale > 38:
-        return pa.string()
-    if pa.types.is_large_list(t) or pa.types.is_list_view(t) or pa.types.is_large_list_view(t):
-        return pa.list_(_storage_type(t.value_type))
-    if pa.types.is_list(t):
-        return pa.list_(_storage_type(t.value_type))
-    if pa.types.is_struct(t):
-        return pa.struct([f.with_type(_storage_type(f.type)) for f in t])
-    return t
-
-
 def _decimal_type(t: Any) -> tuple[str, int, int]:
     integer_digits = t.precision - t.scale
     kind = "NUMERIC" if t.scale <= 9 and integer_digits <= 29 else "BIGNUMERIC"
@@ -335,6 +298,13 @@ def _detach(con: BigQueryConnection, name: str) -> None:
     con.client.delete_table(con.table_id(dataset, name), not_found_ok=True, timeout=con.timeout)
 
 
+#: what BigQuery (or Parquet into BigQuery) cannot take
+_LOWERING = Lowering(
+    text="string", nulls="text", uint64="decimal", views="plain", dates="date32",
+    decimals="narrow", decimal_scale_max=38, finest="us", nested="items",
+    large_lists="list",
+)  # fmt: skip
+
 BIGQUERY = _BigQueryDialect(
     name="bigquery",
     case_insensitive_columns=True,
@@ -346,7 +316,7 @@ BIGQUERY = _BigQueryDialect(
     errors=_errors,
     columns_sql="",  # Dialect.describe reads columns from the tables API
     describe=_describe,
-    storage_type=_storage_type,
+    lowering=_LOWERING,
     type_names=_TYPE_NAMES,
     quote="`",
     begin_sql=None,  # no DDL in BigQuery transactions: the replace is one atomic statement

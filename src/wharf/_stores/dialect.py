@@ -57,86 +57,154 @@ class Lowering:
     read by the one shared :func:`lower_type`. The stand-in is what SQL sees; the written Arrow
     schema (kept beside the table) restores the original on read.
 
+    Every database gets ``float16`` as ``float32`` and durations as ``int64`` (a count of the
+    unit), and extension types as their storage type (but ``uuid="keep"``).
+
     Attributes:
-        unsigned: ``"keep"``; ``"int64"``: unsigned integers below 64 bits as ``int64``;
-            ``uint64`` is then text (it may not fit).
-        decimal, dates: ``"keep"`` or ``"text"`` (``1.50``, ``2024-01-31``: ordered as text).
+        text: the Arrow text type of every stand-in as text: ``"string"`` or ``"large_string"``.
+        dictionaries: categoricals ``"keep"`` (the database reads dictionaries) or as their
+            ``"values"``.
+        uuid: ``arrow.uuid`` ``"keep"`` (a UUID column) or as its ``"bytes"``.
+        nulls: a column of Arrow type ``null``: ``"keep"`` or ``"text"``.
+        unsigned: unsigned integers below 64 bits ``"keep"``, as ``"int64"``, or as the next
+            ``"wider"`` signed type.
+        uint64: ``"keep"``, ``"decimal"`` (``decimal128(20, 0)``) or ``"text"``.
+        views: ``string_view`` / ``binary_view`` ``"keep"`` or as ``"plain"`` string / binary.
+        dates: ``"keep"``; ``"date32"`` (``date64`` as ``date32``); ``"text"`` (``2024-01-31``:
+            ordered as text).
+        decimals: ``"keep"``; ``"text"`` (``1.50``); ``"narrow"`` (``decimal256`` of precision
+            <= 38 as ``decimal128``); ``"narrow_or_text"`` (the others as text).
+        decimal_scale_max: a decimal of a larger scale is text.
         times: ``"keep"``, ``"int64"`` (a count of the unit).
         timestamps: ``"keep"``, ``"text"`` (ISO 8601, zoned ones in UTC with ``Z``: text order
             is time order), ``"utc"`` (zoned ones kept as naive UTC).
-        nested: lists and structs ``"keep"`` or as JSON ``"text"``.
-        nulls: a column of Arrow type ``null``: ``"keep"`` or ``"text"``.
         finest: the finest unit of kept timestamps and times: ``"us"`` stores nanosecond ones
             as microseconds (a value with nanoseconds is then refused, not cut).
+        nested: lists and structs ``"keep"`` as they are, as JSON ``"text"``, or with their
+            ``"items"`` (and struct fields) lowered by these rules (list views as lists).
+        large_lists: with ``nested="items"``: ``large_list`` ``"keep"`` or as ``"list"``.
+        compound: with ``nested="items"``: structs and lists of lists or structs ``"keep"`` or
+            as JSON ``"text"`` (a database with arrays of scalars only).
     """
 
-    unsigned: Literal["keep", "int64"] = "keep"
-    decimal: Literal["keep", "text"] = "keep"
-    dates: Literal["keep", "text"] = "keep"
+    text: Literal["string", "large_string"] = "large_string"
+    dictionaries: Literal["keep", "values"] = "values"
+    uuid: Literal["keep", "bytes"] = "bytes"
+    nulls: Literal["keep", "text"] = "keep"
+    unsigned: Literal["keep", "int64", "wider"] = "keep"
+    uint64: Literal["keep", "decimal", "text"] = "keep"
+    views: Literal["keep", "plain"] = "keep"
+    dates: Literal["keep", "date32", "text"] = "keep"
+    decimals: Literal["keep", "text", "narrow", "narrow_or_text"] = "keep"
+    decimal_scale_max: int | None = None
     times: Literal["keep", "int64"] = "keep"
     timestamps: Literal["keep", "text", "utc"] = "keep"
-    nested: Literal["keep", "text"] = "keep"
-    nulls: Literal["keep", "text"] = "keep"
     finest: Literal["ns", "us"] = "ns"
+    nested: Literal["keep", "text", "items"] = "keep"
+    large_lists: Literal["keep", "list"] = "keep"
+    compound: Literal["keep", "text"] = "keep"
 
 
 def lower_type(rules: Lowering, arrow_type: Any) -> Any:
     """The Arrow type a database with these ``rules`` is sent in place of ``arrow_type``.
 
-    Every database gets extension types as their storage type, categoricals as their values,
-    ``float16`` as ``float32`` and durations as ``int64`` (a count of the unit).
-
     Examples:
         >>> import pyarrow as pa
-        >>> text = Lowering(decimal="text", timestamps="text", nested="text")
+        >>> text = Lowering(decimals="text", timestamps="text", nested="text")
         >>> lower_type(text, pa.decimal128(5, 2)), lower_type(text, pa.list_(pa.int8()))
         (DataType(large_string), DataType(large_string))
         >>> lower_type(Lowering(timestamps="utc"), pa.timestamp("us", "Asia/Tokyo"))
         TimestampType(timestamp[us])
+        >>> lower_type(Lowering(nested="items", finest="us"), pa.list_(pa.time64("ns")))
+        ListType(list<item: time64[us]>)
     """
     pa = require("pyarrow", purpose="SQL stores")
-    t = arrow_type
-    types = pa.types
+    t, types = arrow_type, pa.types
+    text = pa.string() if rules.text == "string" else pa.large_string()
     if isinstance(t, pa.BaseExtensionType):
-        return lower_type(rules, t.storage_type)
+        keep = rules.uuid == "keep" and t.extension_name == "arrow.uuid"
+        return t if keep else lower_type(rules, t.storage_type)
     if types.is_dictionary(t):
-        return lower_type(rules, t.value_type)
+        return t if rules.dictionaries == "keep" else lower_type(rules, t.value_type)
     if types.is_float16(t):
         return pa.float32()
     if types.is_duration(t):
         return pa.int64()
-    text = pa.large_string()
-    choices: list[tuple[bool, Any]] = [
-        (types.is_unsigned_integer(t) and rules.unsigned == "int64", pa.int64()),
-        (types.is_decimal(t) and rules.decimal == "text", text),
-        (types.is_date(t) and rules.dates == "text", text),
-        (types.is_time(t) and rules.times == "int64", pa.int64()),
-        (types.is_timestamp(t) and rules.timestamps == "text", text),
-        (types.is_null(t) and rules.nulls == "text", text),
-    ]
-    if types.is_uint64(t) and rules.unsigned == "int64":
+    if types.is_null(t):
+        return text if rules.nulls == "text" else t
+    if types.is_uint64(t):
+        return {"keep": t, "decimal": pa.decimal128(20, 0), "text": text}[rules.uint64]
+    if types.is_unsigned_integer(t) and rules.unsigned != "keep":
+        wider = {8: pa.int16(), 16: pa.int32(), 32: pa.int64()}[t.bit_width]
+        return pa.int64() if rules.unsigned == "int64" else wider
+    if (types.is_string_view(t) or types.is_binary_view(t)) and rules.views == "plain":
+        return pa.string() if types.is_string_view(t) else pa.binary()
+    if types.is_date(t):
+        return _lower_date(rules, t, text)
+    if types.is_decimal(t):
+        return _lower_decimal(rules, t, text)
+    if types.is_time(t):
+        if rules.times == "int64":
+            return pa.int64()
+        return pa.time64("us") if rules.finest == "us" and t.unit == "ns" else t
+    if types.is_timestamp(t):
+        if rules.timestamps == "text":
+            return text
+        unit = "us" if rules.finest == "us" and t.unit == "ns" else t.unit
+        return pa.timestamp(unit, None if rules.timestamps == "utc" else t.tz)
+    listed = types.is_list(t) or types.is_large_list(t)
+    views = types.is_list_view(t) or types.is_large_list_view(t)
+    if not (listed or views or types.is_struct(t) or types.is_fixed_size_list(t)):
+        return t
+    if rules.nested == "keep" or (rules.nested == "text" and types.is_fixed_size_list(t)):
+        return t
+    if rules.nested == "text":
         return text
-    for hit, lowered in choices:
-        if hit:
-            return lowered
-    unit = "us" if rules.finest == "us" and getattr(t, "unit", "") == "ns" else None
-    if types.is_timestamp(t) and (unit or (t.tz and rules.timestamps == "utc")):
-        return pa.timestamp(unit or t.unit, None if rules.timestamps == "utc" else t.tz)
-    if types.is_time64(t) and unit:
-        return pa.time64(unit)
-    nested = types.is_list(t) or types.is_large_list(t) or types.is_struct(t)
-    nested = nested or types.is_list_view(t) or types.is_large_list_view(t)
-    if nested and rules.nested == "text":
+    return _lower_nested(rules, t, text)
+
+
+def _lower_date(rules: Lowering, t: Any, text: Any) -> Any:
+    pa = require("pyarrow")
+    if rules.dates == "text":
         return text
+    return pa.date32() if rules.dates == "date32" else t
+
+
+def _lower_decimal(rules: Lowering, t: Any, text: Any) -> Any:
+    pa = require("pyarrow")
+    if rules.decimals == "text":
+        return text
+    if rules.decimal_scale_max is not None and t.scale > rules.decimal_scale_max:
+        return text
+    if rules.decimals != "keep" and pa.types.is_decimal256(t):
+        if t.precision <= 38:  # decimal128's largest precision
+            return pa.decimal128(t.precision, t.scale)
+        return text if rules.decimals == "narrow_or_text" else t
     return t
+
+
+def _lower_nested(rules: Lowering, t: Any, text: Any) -> Any:
+    """A list or struct with its items (fields) lowered (``Lowering.nested = "items"``)."""
+    pa = require("pyarrow")
+    types = pa.types
+    if types.is_struct(t):
+        if rules.compound == "text":
+            return text
+        return pa.struct([f.with_type(lower_type(rules, f.type)) for f in t])
+    inner = t.value_type
+    deep = types.is_list(inner) or types.is_large_list(inner) or types.is_struct(inner)
+    if rules.compound == "text" and (types.is_list(t) or types.is_large_list(t)) and deep:
+        return text
+    item = lower_type(rules, inner)
+    same = item == inner
+    if types.is_list_view(t) or types.is_large_list_view(t):
+        return pa.list_(item)
+    kept = types.is_fixed_size_list(t) or rules.large_lists == "keep"
+    return t if same and kept else pa.list_(item)
 
 
 def _no_lock(exc: BaseException) -> str | None:
     return None
-
-
-def _same_type(arrow_type: Any) -> Any:
-    return arrow_type
 
 
 @dataclass(frozen=True)
@@ -160,7 +228,8 @@ class Dialect:
             itself (a DuckDB relation on the same database) queryable without Arrow; None when
             it cannot, and the value is streamed through Arrow instead.
         columns_sql: parameters schema, table; rows ``(column_name,)`` in table order.
-        storage_type: the Arrow type to send in place of one the database cannot hold exactly.
+        lowering: the Arrow types sent in place of those the database cannot hold exactly
+            (:class:`Lowering`, read by :meth:`storage_type`).
         lock_holder: describes who holds the lock if an exception means "locked", else None.
         type_names: Arrow type -> SQL type for added columns (see :func:`sql_type`).
         begin_sql: ``None`` if DDL is not transactional; a failed write then drops its stage.
@@ -235,7 +304,7 @@ class Dialect:
     execute: Callable[[Any, str, list[object]], list[tuple[Any, ...]]]
     errors: Callable[[], tuple[type[BaseException], ...]]
     columns_sql: str
-    storage_type: Callable[[Any], Any] = _same_type
+    lowering: Lowering = Lowering()
     attach_native: Callable[[Any, str, Any], str | None] | None = None
     lock_holder: Callable[[BaseException], str | None] = _no_lock
     type_names: Mapping[str, str] = field(default_factory=dict)
@@ -293,6 +362,18 @@ class Dialect:
             )
             raise UnsafeNameError(msg, expected=f"<= {self.max_name} characters", got=repr(name))
         return q + check_name(name, "SQL").replace(q, q + q) + q
+
+    def storage_type(self, arrow_type: Any) -> Any:
+        """The Arrow type sent in place of ``arrow_type`` (:func:`lower_type` by
+        :attr:`lowering`).
+
+        Examples:
+            >>> import pyarrow as pa
+            >>> from wharf._stores.postgres import POSTGRES
+            >>> POSTGRES.storage_type(pa.uint32()), POSTGRES.storage_type(pa.struct([]))
+            (DataType(int64), DataType(large_string))
+        """
+        return lower_type(self.lowering, arrow_type)
 
     def same_table(self, schema: str, table: str) -> tuple[str, str]:
         """The ``(schema, table)`` pair as this database compares it: equal pairs are one table.

@@ -39,7 +39,7 @@ from typing import Any
 
 from wharf._deps import require
 from wharf._stores.base import Partition, SchemaPolicy, TableRef
-from wharf._stores.dialect import Dialect
+from wharf._stores.dialect import Dialect, Lowering
 from wharf._stores.sql import SqlStore
 
 __all__ = ["DUCKDB", "DuckDBConnector", "DuckDBStore", "duckdb_store"]
@@ -51,20 +51,6 @@ _LOCK = re.compile(
 
 def _duckdb() -> Any:
     return require("duckdb", purpose="the DuckDB store")
-
-
-def _storage_type(arrow_type: Any) -> Any:
-    pa = require("pyarrow", purpose="the DuckDB store")
-    if isinstance(arrow_type, pa.BaseExtensionType):  # e.g. arrow.uuid: keep its bytes
-        return _storage_type(arrow_type.storage_type)
-    if pa.types.is_float16(arrow_type):
-        return pa.float32()
-    if pa.types.is_duration(arrow_type):
-        return pa.int64()
-    if pa.types.is_decimal256(arrow_type):
-        precision, scale = arrow_type.precision, arrow_type.scale
-        return pa.decimal128(precision, scale) if precision <= 38 else pa.string()
-    return arrow_type
 
 
 def _attach(con: Any, name: str, reader: Any) -> str:
@@ -157,7 +143,9 @@ DUCKDB = Dialect(
         f"SELECT column_name FROM information_schema.columns WHERE {_HERE} "
         "AND lower(table_name) = lower(?) ORDER BY ordinal_position"
     ),
-    storage_type=_storage_type,
+    # extension types as their storage, float16 as FLOAT, durations as BIGINT, decimal256 as
+    # DECIMAL (precision <= 38) or VARCHAR; categoricals are read as they are
+    lowering=Lowering(text="string", dictionaries="keep", decimals="narrow_or_text"),
     lock_holder=_lock_holder,
     type_names=_TYPE_NAMES,
     comment_get_sql=(

@@ -35,13 +35,12 @@ from typing import Any
 
 from wharf._deps import require
 from wharf._stores.base import SchemaPolicy, check_name
-from wharf._stores.dialect import Dialect, Lowering, lower_type, sql_type
+from wharf._stores.dialect import Dialect, Lowering, sql_type
 from wharf._stores.sql import SqlStore
 from wharf.errors import StorageError
 
 __all__ = ["MYSQL", "MySQLConnector", "mysql_store"]
 
-_LOWERING = Lowering(timestamps="utc", times="int64", nested="text", nulls="text", finest="us")
 _ROWS_PER_INSERT = 5_000  # rows per executemany call; pymysql packs them in few statements
 
 
@@ -158,11 +157,6 @@ def _detach(con: Any, name: str) -> None:
         pass
 
 
-def _storage_type(arrow_type: Any) -> Any:
-    """The Arrow type sent in place of one MySQL cannot hold (see the module doc)."""
-    return lower_type(_LOWERING, arrow_type)
-
-
 _TYPE_NAMES = {
     "null": "LONGTEXT",
     "bool": "BOOLEAN",
@@ -196,7 +190,7 @@ MYSQL = Dialect(
     columns_sql=(
         f"SELECT COLUMN_NAME FROM information_schema.COLUMNS {_INFO} ORDER BY ORDINAL_POSITION"
     ),
-    storage_type=_storage_type,
+    lowering=Lowering(timestamps="utc", times="int64", nested="text", nulls="text", finest="us"),
     type_names=_TYPE_NAMES,
     quote="`",
     placeholder="%s",

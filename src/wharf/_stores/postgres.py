@@ -51,7 +51,7 @@ from urllib.parse import quote, urlsplit
 
 from wharf._deps import require
 from wharf._stores.base import SchemaPolicy
-from wharf._stores.dialect import Dialect
+from wharf._stores.dialect import Dialect, Lowering
 from wharf._stores.sql import SqlStore
 from wharf.errors import StorageError, UnsafeNameError
 
@@ -151,36 +151,6 @@ def _fetch(con: Any, sql: str, params: list[object], batch_size: int) -> Any:
 
 
 # -- Arrow types ----------------------------------------------------------------------------
-def _storage_type(arrow_type: Any) -> Any:
-    """The Arrow type sent to PostgreSQL in place of one it cannot hold (see module doc)."""
-    pa = require("pyarrow", purpose="the PostgreSQL store")
-    t = arrow_type
-    if isinstance(t, pa.BaseExtensionType):
-        return t if t.extension_name == "arrow.uuid" else _storage_type(t.storage_type)
-    if pa.types.is_dictionary(t):
-        return _storage_type(t.value_type)
-    unsigned = {8: pa.int16(), 16: pa.int32(), 32: pa.int64(), 64: pa.decimal128(20, 0)}
-    if pa.types.is_unsigned_integer(t):
-        return unsigned[t.bit_width]
-    if pa.types.is_float16(t):
-        return pa.float32()
-    if pa.types.is_duration(t):
-        return pa.int64()
-    if pa.types.is_date64(t):
-        return pa.date32()
-    if (pa.types.is_timestamp(t) or pa.types.is_time64(t)) and t.unit == "ns":
-        return pa.timestamp("us", t.tz) if pa.types.is_timestamp(t) else pa.time64("us")
-    nested = _is_list(t) and (_is_list(t.value_type) or pa.types.is_struct(t.value_type))
-    if pa.types.is_struct(t) or nested:
-        return pa.large_string()  # no PostgreSQL type holds it: kept as JSON text
-    if pa.types.is_list_view(t) or pa.types.is_large_list_view(t):
-        return pa.list_(_storage_type(t.value_type))
-    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
-        item = _storage_type(t.value_type)
-        return t if item == t.value_type else pa.list_(item)
-    return t
-
-
 def _is_list(t: Any) -> bool:
     pa = require("pyarrow")
     return bool(pa.types.is_list(t) or pa.types.is_large_list(t))
@@ -288,6 +258,12 @@ class PostgresDialect(Dialect):
         return super().quote_name(name)
 
 
+#: the stand-ins (see the module doc); structs and nested lists as JSON text
+_LOWERING = Lowering(
+    uuid="keep", unsigned="wider", uint64="decimal", dates="date32", finest="us",
+    nested="items", compound="text",
+)  # fmt: skip
+
 POSTGRES = PostgresDialect(
     name="postgres",
     attach=_attach,
@@ -302,7 +278,7 @@ POSTGRES = PostgresDialect(
         "WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped "
         "ORDER BY a.attnum"
     ),
-    storage_type=_storage_type,
+    lowering=_LOWERING,
     type_names=_TYPE_NAMES,
     placeholder="${n}",
     begin_sql="BEGIN",

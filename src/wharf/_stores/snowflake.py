@@ -44,7 +44,7 @@ from typing import Any
 
 from wharf._deps import require
 from wharf._stores.base import SchemaPolicy, TableRef, WriteResult
-from wharf._stores.dialect import Dialect, fold_identifier, sql_type
+from wharf._stores.dialect import Dialect, Lowering, fold_identifier, sql_type
 from wharf._stores.parquet import write_parquet
 from wharf._stores.sql import SqlStore
 
@@ -63,33 +63,6 @@ def fold_name(name: str) -> str:
         ('SALES_SUMMARY', 'Sales-2024', 'PUBLIC')
     """
     return fold_identifier("upper-unquoted", name)
-
-
-def _storage_type(arrow_type: Any) -> Any:
-    """What is sent in place of types Snowflake (or Parquet into Snowflake) cannot take."""
-    pa = require("pyarrow", purpose="the Snowflake store")
-    t = arrow_type
-    if isinstance(t, pa.BaseExtensionType):
-        return _storage_type(t.storage_type)
-    if pa.types.is_dictionary(t):
-        return _storage_type(t.value_type)
-    if pa.types.is_null(t):
-        return pa.string()
-    if pa.types.is_float16(t):
-        return pa.float32()
-    if pa.types.is_duration(t):
-        return pa.int64()
-    if pa.types.is_uint64(t):
-        return pa.decimal128(20, 0)
-    if pa.types.is_date64(t):
-        return pa.date32()
-    if pa.types.is_decimal256(t):
-        return pa.decimal128(t.precision, t.scale) if t.precision <= 38 else pa.string()
-    if pa.types.is_string_view(t):  # large_string stays: Parquet stores both alike
-        return pa.string()
-    if pa.types.is_binary_view(t):
-        return pa.binary()
-    return t
 
 
 _INT = "NUMBER(38,0)"
@@ -218,6 +191,12 @@ def _unify(table: Any, schema: Any) -> Any:
     return table if table.schema.equals(schema) else table.cast(schema)
 
 
+#: what Snowflake (or Parquet into Snowflake) cannot take
+_LOWERING = Lowering(
+    text="string", nulls="text", uint64="decimal", views="plain", dates="date32",
+    decimals="narrow_or_text",
+)  # fmt: skip
+
 SNOWFLAKE = Dialect(
     name="snowflake",
     schema_case="upper-unquoted",
@@ -231,7 +210,7 @@ SNOWFLAKE = Dialect(
         "SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
         "AND table_name = ? ORDER BY ordinal_position"
     ),
-    storage_type=_storage_type,
+    lowering=_LOWERING,
     type_names=_TYPE_NAMES,
     begin_sql=None,  # DDL commits implicitly: the replace below is one atomic statement
     partition_begin_sql="BEGIN TRANSACTION",  # ... but DML is transactional
@@ -313,17 +292,6 @@ def _fold(ref: TableRef) -> TableRef:
     return TableRef(fold_name(ref.schema), fold_name(ref.table))
 
 
-def _as_text(storage_type: Any) -> Any:
-    """``storage_type``, with timestamps sent as ISO-8601 text (``store_timestamps_as_strings``)."""
-
-    def text(arrow_type: Any) -> Any:
-        pa = require("pyarrow")
-        t = storage_type(arrow_type)
-        return pa.string() if pa.types.is_timestamp(t) else t
-
-    return text
-
-
 def snowflake_store(
     connect_args: dict[str, Any],
     *,
@@ -348,7 +316,8 @@ def snowflake_store(
     where = f"{args.get('account', '?')}/{connector.catalog or '?'}"
     dialect = SNOWFLAKE
     if timestamps_as_strings:
-        dialect = dataclasses.replace(SNOWFLAKE, storage_type=_as_text(SNOWFLAKE.storage_type))
+        as_text = dataclasses.replace(SNOWFLAKE.lowering, timestamps="text")
+        dialect = dataclasses.replace(SNOWFLAKE, lowering=as_text)
     return SnowflakeStore(
         dialect,
         connector,

@@ -33,16 +33,12 @@ from typing import Any
 
 from wharf._deps import require
 from wharf._stores.base import SchemaPolicy
-from wharf._stores.dialect import Dialect, Lowering, lower_type
+from wharf._stores.dialect import Dialect, Lowering
 from wharf._stores.sql import SqlStore
 
 __all__ = ["SQLITE", "SQLiteConnector", "sqlite_store"]
 
 _META = '"__wharf_tables"'
-_LOWERING = Lowering(
-    unsigned="int64", decimal="text", dates="text", times="int64", timestamps="text",
-    nested="text", nulls="text",
-)  # fmt: skip
 
 
 def _dbapi() -> Any:
@@ -205,9 +201,10 @@ def _describe(con: Any, schema: str, table: str) -> tuple[list[str], str | None]
     return columns, rows[0][0] if rows else None
 
 
-def _storage_type(arrow_type: Any) -> Any:
-    return lower_type(_LOWERING, arrow_type)
-
+_LOWERING = Lowering(
+    unsigned="int64", uint64="text", decimals="text", dates="text", times="int64",
+    timestamps="text", nested="text", nulls="text",
+)  # fmt: skip
 
 SQLITE = Dialect(
     name="sqlite",
@@ -219,7 +216,7 @@ SQLITE = Dialect(
     ingest=_ingest,
     describe=_describe,
     columns_sql="",  # Dialect.describe reads columns and the written schema
-    storage_type=_storage_type,
+    lowering=_LOWERING,
     type_names={
         **dict.fromkeys(["bool", "int8", "int16", "int32", "int64"], "INTEGER"),
         **dict.fromkeys(["float", "double"], "REAL"),
