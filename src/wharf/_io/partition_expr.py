@@ -10,7 +10,8 @@ column's real name, so the SQL that runs is rendered from the parsed tree. Parti
 stay bound parameters.
 
 A text sqlglot cannot read as one expression (``"my day"``) names a column exactly, as before.
-Stores without SQL (Delta Lake) take column names only.
+Stores without SQL (Delta Lake, Iceberg) take column names only, plain or double-quoted
+(``'"Species"'``), matched exactly.
 
 The type a time window's bounds are given follows the expression's type as sqlglot infers it:
 a date for ``DATE``, an aware time for a zoned timestamp, text for text; any other timestamp is
@@ -42,6 +43,7 @@ SQLGLOT_DIALECTS = {
 #: databases that fold an unquoted identifier to lower case; the others ignore its case
 _FOLDS_LOWER = frozenset({"postgres"})
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_QUOTED = re.compile(r'"(?:[^"]|"")+"')
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,9 @@ a ';' (one expression over the table's columns is expected)
     check_name(text, "partition column")
     if _PLAIN.fullmatch(text):
         return PartitionExpr(text, dialect, quoted=dialect is None)
-    if dialect is None:  # a store without SQL: a column name, as given
+    if dialect is None:  # a store without SQL: a column name, as given or double-quoted
+        if _QUOTED.fullmatch(text):
+            return PartitionExpr(text[1:-1].replace('""', '"'), dialect)
         return PartitionExpr(text, dialect)
     sqlglot = require("sqlglot", purpose="a SQL partition_expr")
     exp = require("sqlglot.expressions")

@@ -681,4 +681,5 @@ CHECKS: tuple[Check, ...] = (
     ),
     Check("partitions_dynamic_keys", pc.check_dynamic_keys, per_kind=False),
     Check("partitions_pandas_index", pc.check_pandas_index, per_kind=False),
+    Check("partitions_quoted_expr", pc.check_quoted_partition_expr, per_kind=False),
 )
