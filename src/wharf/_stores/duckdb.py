@@ -126,7 +126,6 @@ _TYPE_NAMES = {
     "struct": "STRUCT({fields})",
 }
 
-_HERE = "table_catalog = current_database() AND lower(table_schema) = lower(?)"
 
 DUCKDB = Dialect(
     name="duckdb",
@@ -139,9 +138,10 @@ DUCKDB = Dialect(
     fetch=_fetch,
     execute=_execute,
     errors=_errors,
-    columns_sql=(
-        f"SELECT column_name FROM information_schema.columns WHERE {_HERE} "
-        "AND lower(table_name) = lower(?) ORDER BY ordinal_position"
+    columns_sql=(  # duckdb_columns(): a third of information_schema.columns' time
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND lower(schema_name) = lower(?) AND lower(table_name) = lower(?) "
+        "ORDER BY column_index"
     ),
     # extension types as their storage, float16 as FLOAT, durations as BIGINT, decimal256 as
     # DECIMAL (precision <= 38) or VARCHAR; categoricals are read as they are
