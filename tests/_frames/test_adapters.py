@@ -305,6 +305,7 @@ def test_pandas_unnamed_index_is_kept_as_pandas_keeps_it() -> None:
         pd.DataFrame([[1, 2]], columns=pd.MultiIndex.from_tuples([("a", 1), ("b", 2)])),
         pd.DataFrame([[1, 2], [3, 4]]),
         pd.DataFrame([[1, 2]], columns=pd.Index([1.5, 2.5])),
+        pd.DataFrame([[1, 2]], columns=pd.Index(["1", "2.5"], name="labels")),  # text kept
         pd.DataFrame(index=range(3)),
         pd.DataFrame(index=pd.RangeIndex(2, 8, 3)),
         pd.DataFrame(index=pd.Index(["a", "b"], name="k")),
