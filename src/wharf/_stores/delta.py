@@ -215,19 +215,30 @@ class DeltaStore:
         self, ref: TableRef, table: Any, keys: Sequence[str], partition: Partition | None,
         commit: Any,
     ) -> None:  # fmt: skip
-        """One Delta MERGE commit: stored rows (of ``partition``) whose ``keys`` match a new
-        row are replaced by it, the other new rows inserted; a key repeating in the new data,
-        or a new row outside ``partition``, is refused before anything is written."""
+        """One Delta MERGE commit: every stored row (of ``partition``) whose ``keys`` match a
+        new row is deleted (a key stored twice too, as the SQL stores' delete and insert do)
+        and every new row inserted; a key repeating in the new data, or a new row outside
+        ``partition``, is refused before anything is written.
+
+        The source is the new rows twice, marked: the ``del`` copy matches (and deletes) the
+        stored rows, the ``ins`` copy never matches and is inserted."""
+        pa = require("pyarrow")
         uri = self.location(ref)
         check_merge_keys(table, keys, self.name, uri)
         check_inside(table, partition, self.name, uri)
         on = " AND ".join(f"s.{_ident(k)} = t.{_ident(k)}" for k in keys)
         where = predicate(partition, schema_dict(table.schema), alias="t")
+        op, n = "__wharf_op", table.num_rows
+        source = pa.concat_tables(
+            [table.append_column(op, pa.array([kind] * n, pa.string())) for kind in ("del", "ins")]
+        )
+        on = f"{on} AND s.{op} = 'del'" + (f" AND {where}" if where is not None else "")
         merger = self._table(ref).merge(
-            table, predicate=on if where is None else f"{on} AND {where}", source_alias="s",
-            target_alias="t", commit_properties=commit,
-        )  # fmt: skip
-        merger.when_matched_update_all().when_not_matched_insert_all().execute()
+            source, predicate=on, source_alias="s", target_alias="t", commit_properties=commit
+        )
+        columns = {_ident(c): f"s.{_ident(c)}" for c in table.column_names}
+        merger = merger.when_matched_delete()
+        merger.when_not_matched_insert(columns, predicate=f"s.{op} = 'ins'").execute()
 
     def read(
         self,

@@ -213,8 +213,8 @@ class IcebergStore:
                 raise StorageError(msg, expected=str(have), got=str(table.column_names))
             table = table.select(have)  # matched by name: Iceberg appends by position
         txn = stored.transaction()
-        if mode == "merge":
-            txn.upsert(table, join_cols=list(merge_keys), snapshot_properties=props)
+        if mode == "merge":  # every stored row (of the partition) with a new row's key goes
+            _merge(txn, table, merge_keys, partition, props)
         elif mode == "append":
             txn.append(table, snapshot_properties=props)
         else:
@@ -404,6 +404,25 @@ def _family(t: Any) -> str:
 
     text = re.sub(r"large_|\bnot null\b", "", str(t))
     return re.sub(r"<\w+: ", "<", text).replace(" >", ">").strip()
+
+
+def _merge(
+    txn: Any, table: Any, keys: Sequence[str], partition: Partition | None, props: dict[str, str]
+) -> None:
+    """A merge in ``txn`` (one commit): the stored rows of ``partition`` whose ``keys`` a new
+    row has are deleted, all of them (a key stored twice too, as the SQL stores' delete and
+    insert do), then the new rows added. Rows of other partitions are not matched."""
+    import pyiceberg.expressions
+    from pyiceberg.table.upsert_util import create_match_filter
+
+    match = create_match_filter(table, list(keys))
+    where = _iceberg_filter(partition)
+    if not isinstance(where, pyiceberg.expressions.AlwaysTrue):
+        match = pyiceberg.expressions.And(where, match)
+    with warnings.catch_warnings():  # no stored row has a new key: nothing to delete
+        warnings.filterwarnings("ignore", "Delete operation did not match any records")
+        txn.delete(match, snapshot_properties=props)
+    txn.append(table, snapshot_properties=props)
 
 
 def _iceberg_filter(partition: Partition | None) -> Any:

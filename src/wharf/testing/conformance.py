@@ -391,7 +391,8 @@ def check_errors(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
 
 def check_write_modes(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
     """``write_mode`` append adds rows, merge upserts by ``merge_keys``; a repeated merge key
-    and a raising source fail the write and leave the table as it was."""
+    and a raising source fail the write and leave the table as it was. A merge replaces every
+    stored row with a new row's key: a key stored twice (appended) ends as one row."""
     import pyarrow as pa
 
     def table(ids: list[int], v: str) -> Any:
@@ -424,6 +425,9 @@ def check_write_modes(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
         source = functools.partial(pa.RecordBatchReader.from_batches, schema, failing())
         assert not put(source, meta).success
     assert stored() == [(1, "a"), (2, "c"), (3, "b"), (4, "c")]
+    assert put(lambda: table([3], "twice"), {"write_mode": "append"}).success
+    assert put(lambda: table([3], "m"), merge).success  # both stored rows of key 3 replaced
+    assert stored() == [(1, "a"), (2, "c"), (3, "m"), (4, "c")]
 
 
 def _put(case: StoreCase, tmp: Path, value: Callable[..., Any], meta: dict[str, Any],
@@ -510,6 +514,8 @@ def check_write_modes_partitioned(case: StoreCase, kind: FrameKind, tmp: Path) -
     assert not failing(append).success
     assert not failing(merge).success
     assert _id_v(case, tmp, kind, "k") == every
+    assert put("us", [2], "m", merge).success  # eu's row of key 2 is another partition's
+    assert _id_v(case, tmp, kind, "k") == sorted([*every, (2, "m", "us")])
 
 
 def check_versions(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
