@@ -2,12 +2,13 @@
 
 An executor is a callable ``(run, step_keys, *, listener, history) -> list[StepOutcome]`` that
 runs the steps of ``run.plan`` (assets, multi-assets and ops alike) through :func:`schedule`.
-The multiprocess executor runs each step in its own worker process as soon as its upstream
-steps are done, at most ``max_concurrent`` at a time. Values cross processes only through the I/O
-managers: a worker sets up its own resources, loads its inputs from the stores, and stores its
-output; the parent only schedules and records. A worker that raises, or dies (killed, out of
-memory), fails its asset; its dependants are skipped and the others run on. Stores write
-atomically, so a killed worker leaves the old value or the new one, never half of one.
+The multiprocess executor hands each step to one of a pool of warm worker processes as soon as
+its upstream steps are done, at most ``max_concurrent`` at a time. Values cross processes only
+through the I/O managers: a worker sets up its own resources, loads its inputs from the stores,
+and stores its output; the parent only schedules and records. A step that raises, or kills its
+worker (killed, out of memory), fails its asset; its dependants are skipped and the others run
+on. Stores write atomically, so a killed worker leaves the old value or the new one, never half
+of one.
 """
 
 from __future__ import annotations
@@ -15,16 +16,11 @@ from __future__ import annotations
 import heapq
 import multiprocessing
 import os
-import pickle
-import signal
 import sys
 import time
-import traceback
-import types
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager, nullcontext
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, replace
-from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from wharf._core.execution import (
@@ -32,15 +28,14 @@ from wharf._core.execution import (
     RunListener,
     StepOutcome,
     execute_in_process,
-    failed_outcome,
     record_outcome,
-    run_step,
     skipped_outcome,
     unchanged_outcome,
 )
 from wharf._core.history import RunHistory
 from wharf._core.io_managers import StoreCapabilities
-from wharf._core.resources import RunResources, step_resource_keys
+from wharf._core.resources import RunResources
+from wharf._core.worker_pool import WorkerPool
 from wharf._deps import require
 from wharf.errors import DefinitionError
 
@@ -67,7 +62,7 @@ def check_resources_cross_process(run_resources: Mapping[str, Any], executor: st
             )
             msg = (
                 f"resource {key!r} ({type(resource).__name__}) cannot be used with the "
-                f"{executor} executor, which runs each asset in its own process: {reason}"
+                f"{executor} executor, which runs assets in other processes: {reason}"
             )
             raise DefinitionError(
                 msg, io_manager=key, expected="a store shared across processes",
@@ -91,97 +86,6 @@ def _dumps(resource: Any) -> bytes:
     class or function may be a closure's)."""
     cloudpickle = require("cloudpickle", purpose="the multiprocess executor")
     return bytes(cloudpickle.dumps(resource))
-
-
-def _run_in_worker(run: RunContext, key: str) -> StepOutcome:
-    """Set up this process's own resources, run one step, tear the resources down."""
-    step = run.step(key)
-    keys = step_resource_keys(run, [step])
-    with RunResources(run.resources.definitions, keys, run.run_id, run.instance) as resources:
-        return run_step(replace(run, resources=resources), step)
-
-
-def _portable(outcome: StepOutcome) -> StepOutcome:
-    """The outcome with an error that survives pickling (else its text as a RuntimeError)."""
-    if outcome.error is None:
-        return outcome
-    try:
-        pickle.loads(pickle.dumps(outcome.error))
-    except Exception:
-        text = "".join(traceback.format_exception(outcome.error)).strip()
-        outcome.error = RuntimeError(text)
-    return outcome
-
-
-def _child(conn: Connection, payload: bytes, key: str) -> None:
-    """A worker: unpickle the run (cloudpickle: assets may be closures), run one step, report."""
-    status = 0
-    try:
-        start = time.perf_counter()
-        run: RunContext | None = None
-        try:
-            run = require("cloudpickle", purpose="the multiprocess executor").loads(payload)
-            assert run is not None
-            outcome = _run_in_worker(run, key)
-        except BaseException as exc:
-            where = f" in process {os.getpid()}"
-            outcome = failed_outcome(run.step(key) if run is not None else _unknown(key), exc,
-                                     where)  # fmt: skip
-            outcome.duration_s = time.perf_counter() - start
-        conn.send(_portable(outcome))
-    except BaseException:
-        status = 1
-    finally:
-        conn.close()
-        os._exit(status)  # a worker must not run the exit handlers it inherited
-
-
-def _unknown(key: str) -> Any:
-    from wharf._core.keys import AssetKey
-
-    return AssetKey([key])
-
-
-@contextmanager
-def _main_not_reimported() -> Iterator[None]:
-    """Start workers that do not re-run the caller's ``__main__``.
-
-    ``spawn`` and ``forkserver`` children re-import the parent's main script (as
-    ``__mp_main__``) before they run, which is why multiprocessing asks for an
-    ``if __name__ == "__main__":`` guard, and which fails outright for ``python -`` and other
-    mains without a file. A worker needs nothing from it: the run, assets defined in
-    ``__main__`` included, reaches it through cloudpickle. So while a worker starts,
-    ``sys.modules["__main__"]`` is a blank module that names no file or module to re-import.
-    """
-    main = sys.modules.get("__main__")
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        if main is not None:
-            sys.modules["__main__"] = main
-
-
-@dataclass
-class _Worker:
-    key: str
-    process: Any
-    conn: Connection
-    started_at: float
-
-
-def _died(run: RunContext, key: str, exitcode: int | None, seconds: float) -> StepOutcome:
-    how = f"exit code {exitcode}"
-    if exitcode is not None and exitcode < 0:
-        how = f"killed by {signal.Signals(-exitcode).name}"
-    step = run.step(key)
-    err = RuntimeError(
-        f"the worker process of {step.label} died ({how}) before it reported; "
-        "its stored value, if any, is the previous one"
-    )
-    outcome = failed_outcome(step, err)
-    outcome.duration_s = seconds
-    return outcome
 
 
 def schedule(
@@ -357,7 +261,13 @@ def _yields_dynamic(outcome: StepOutcome) -> bool:
 
 @dataclass(frozen=True)
 class MultiprocessExecutor:
-    """Run each asset in its own worker process, ``max_concurrent`` at a time.
+    """Run the steps in a pool of warm worker processes, ``max_concurrent`` at a time.
+
+    Each run starts its workers once (a worker per concurrent step) and hands them steps as
+    their inputs become ready; a worker serves one step at a time, each with the step's own
+    resources set up and torn down in it. A step that raises fails alone; a step that kills its
+    worker (a crash, SIGKILL, out of memory) fails alone too, and a new worker takes the dead
+    one's place (see :mod:`wharf._core.worker_pool`).
 
     Workers are forked from a clean server process (``forkserver``), never from the run's own
     process: forking a process whose DuckDB, polars or gRPC threads are running can crash the
@@ -393,45 +303,21 @@ class MultiprocessExecutor:
         )
         cloudpickle = require("cloudpickle", purpose="the multiprocess executor")
         portable = replace(run, resources=fresh)
-        pickled = [cloudpickle.dumps(portable), len(run.plan.steps) if run.plan else 0]
-        workers: dict[Connection, _Worker] = {}
+        pickled: list[Any] = [-1, b""]
 
-        def start(key: str) -> Connection:
-            if run.plan is not None and len(run.plan.steps) != pickled[1]:  # a dynamic expansion
-                pickled[:] = [cloudpickle.dumps(portable), len(run.plan.steps)]
-            payload = pickled[0]
-            parent_end: Connection
-            parent_end, child_end = ctx.Pipe(duplex=False)
-            process = ctx.Process(target=_child, args=(child_end, payload, key), daemon=True)
-            with _main_not_reimported():
-                process.start()
-            child_end.close()
-            workers[parent_end] = _Worker(key, process, parent_end, time.time())
-            return parent_end
-
-        def collect(handles: list[Any]) -> list[tuple[Any, StepOutcome]]:
-            finished = []
-            for conn in wait(handles):
-                assert isinstance(conn, Connection)
-                worker = workers.pop(conn)
-                try:
-                    outcome = conn.recv()
-                except (EOFError, OSError):  # the worker died before it reported
-                    worker.process.join()
-                    outcome = _died(
-                        run, worker.key, worker.process.exitcode, time.time() - worker.started_at
-                    )
-                else:
-                    worker.process.join()
-                conn.close()
-                finished.append((conn, outcome))
-            return finished
+        def payload() -> tuple[int, bytes]:
+            version = len(run.plan.steps) if run.plan else 0  # grows with a dynamic expansion
+            if pickled[0] != version:
+                pickled[:] = [version, cloudpickle.dumps(portable)]
+            return pickled[0], pickled[1]
 
         limit = max(1, self.max_concurrent or os.cpu_count() or 1)
-        return schedule(
-            run, selected, start=start, collect=collect, limit=limit,
-            listener=listener, history=history,
-        )  # fmt: skip
+        with WorkerPool(run, ctx, limit, payload) as pool:
+            pool.warm(len(selected))
+            return schedule(
+                run, selected, start=pool.submit, collect=pool.collect, limit=limit,
+                listener=listener, history=history,
+            )  # fmt: skip
 
 
 _PRELOAD = (
@@ -443,8 +329,6 @@ _PRELOAD = (
 def _preload(run: RunContext) -> list[str]:
     """Modules the fork server imports once, so workers start without importing them: wharf,
     the heavy libraries this process has loaded, the resources' and the assets' modules."""
-    import sys
-
     names = {"wharf", "wharf._core.executors", "cloudpickle"}
     names.update(name for name in _PRELOAD if name in sys.modules)
     names.update(type(res).__module__ for res in run.resources.definitions.values())
