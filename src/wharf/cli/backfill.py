@@ -51,17 +51,15 @@ def backfill(
         line("the unpartitioned assets upstream of the partitions failed: no partition was run")
         return 1
     failed: dict[str, str] = {}
-    runs = plan.runs or [[k] for k in plan.keys]
-    for i, keys in enumerate(runs, start=1):
-        if len(keys) == 1:
-            label, what = f"[{i}/{len(runs)}] partition {keys[0]}", keys[0]
-            result = _run_result(defs, plan.partitioned, keys[0], label, show_traceback, extra)
+    runs = plan.run_partitions()
+    for i, (keys, (partition, key_range)) in enumerate(zip(plan.runs, runs, strict=True), 1):
+        if key_range is None:
+            label = f"[{i}/{len(runs)}] partition {partition}"
+            result = _run_result(defs, plan.partitioned, partition, label, show_traceback, extra)
         else:  # the backfill policy puts the range in one run
-            from wharf._core.partitioning.definitions import PartitionKeyRange
-
-            what = f"{keys[0]}...{keys[-1]}"
+            what = f"{key_range.start}...{key_range.end}"
             label = f"[{i}/{len(runs)}] partitions {what} ({len(keys)} in one run)"
-            one = {**extra, "partition_key_range": PartitionKeyRange(keys[0], keys[-1])}
+            one = {**extra, "partition_key_range": key_range}
             result = _run_result(defs, plan.partitioned, None, label, show_traceback, one)
         if not result.success:
             failed.update(dict.fromkeys(keys, _first_failure(result)))

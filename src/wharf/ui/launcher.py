@@ -73,13 +73,19 @@ class Launch:
         return {
             "launch_id": self.launch_id,
             "run_ids": [r["run_id"] for r in self.runs],
-            "partitions": [r.get("partition_key") for r in self.runs],
+            "partitions": [_partition_label(r) for r in self.runs],
             "started_at": self.started_at,
             "state": self.state,
             "returncode": self.returncode,
             "error": self.error,
             "steps": dict(self.steps),
         }
+
+
+def _partition_label(run: dict[str, Any]) -> str | None:
+    """A planned run's partition, ``A...B`` for a range."""
+    span = run.get("partition_range")
+    return f"{span[0]}...{span[1]}" if span else run.get("partition_key")
 
 
 class Launcher:
@@ -99,8 +105,9 @@ class Launcher:
         partitions: str | None,
         job: str | None = None,
     ) -> list[dict[str, Any]]:
-        """The runs of a launch: one, or for a partition range one per partition (with the
-        unpartitioned assets before and after, as ``wharf materialize --partitions`` does).
+        """The runs of a launch: one, or for a partition range the backfill's runs, one per
+        partition or per range as the assets' backfill policies say (with the unpartitioned
+        assets before and after), as ``wharf materialize --partitions`` plans them.
 
         Raises:
             WharfError: an unknown asset, or partitions the assets do not have.
@@ -130,9 +137,10 @@ class Launcher:
             before = [k.to_user_string() for k in plan.before]
             runs.append({"run_id": new_run_id(), "selection": before, "required": True})
         inner = [k.to_user_string() for k in plan.partitioned]
-        runs += [
-            {"run_id": new_run_id(), "selection": inner, "partition_key": p} for p in plan.keys
-        ]
+        for key, span in plan.run_partitions():
+            runs.append({"run_id": new_run_id(), "selection": inner, "partition_key": key})
+            if span is not None:  # several partitions in one run
+                runs[-1]["partition_range"] = [span.start, span.end]
         if plan.after:
             runs.append(
                 {"run_id": new_run_id(), "selection": [k.to_user_string() for k in plan.after]}

@@ -1,7 +1,8 @@
 """The process a launched run goes in: ``python -m wharf.ui.worker SPEC_JSON``.
 
-The spec names the code location and the planned runs (a backfill is one run per partition,
-each with its selection, partition and run id) and the run config. The worker prints one JSON
+The spec names the code location and the planned runs (a backfill is one run per partition, or
+per range of partitions as the backfill policies say, each with its selection, partition or
+``partition_range`` and run id) and the run config. The worker prints one JSON
 line per step start and end, so the server can show progress before the run history has the
 step's row; the history stays the record of what happened.
 """
@@ -49,13 +50,19 @@ def run_spec(spec: dict[str, Any]) -> int:
     ok = True
     for planned in spec["runs"]:
         run_id, partition = planned["run_id"], planned.get("partition_key")
-        emit({"event": "run_start", "run_id": run_id, "partition_key": partition})
+        span = planned.get("partition_range")  # a backfill policy's run of several partitions
+        shown = f"{span[0]}...{span[1]}" if span else partition
+        emit({"event": "run_start", "run_id": run_id, "partition_key": shown})
         kwargs: dict[str, Any] = {
             "raise_on_error": False,
             "partition_key": partition,
             "run_id": run_id,
             "listener": _Progress(run_id),
         }
+        if span:
+            from wharf._core.partitioning.definitions import PartitionKeyRange
+
+            kwargs["partition_key_range"] = PartitionKeyRange(span[0], span[1])
         if spec.get("run_config"):
             kwargs["run_config"] = spec["run_config"]
         if spec.get("tags"):

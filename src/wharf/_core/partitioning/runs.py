@@ -243,6 +243,19 @@ class BackfillPlan:
     after: list[AssetKey] = field(default_factory=list)
     runs: list[list[str]] = field(default_factory=list)
 
+    def run_partitions(self) -> list[tuple[str | None, PartitionKeyRange | None]]:
+        """Each run's ``partition_key`` or ``partition_key_range`` (a run of several keys).
+
+        Examples:
+            >>> plan = BackfillPlan(["a", "b", "c"], [], runs=[["a"], ["b", "c"]])
+            >>> plan.run_partitions()
+            [('a', None), (None, PartitionKeyRange(start='b', end='c'))]
+        """
+        return [
+            (keys[0], None) if len(keys) == 1 else (None, PartitionKeyRange(keys[0], keys[-1]))
+            for keys in self.runs
+        ]
+
 
 def plan_backfill(
     graph: AssetGraph,
