@@ -19,6 +19,7 @@ import wharf as dg
 from wharf.errors import AssetTypeError, StorageError, StoredValueNotFoundError
 from wharf.testing import partition_checks as pc
 from wharf.testing.frames import FRAME_KINDS, FrameKind
+from wharf.testing.kill_checks import check_write_modes_killed
 
 __all__ = ["CHECKS", "FRAME_KINDS", "Check", "FrameKind", "StoreCase"]
 
@@ -688,4 +689,10 @@ CHECKS: tuple[Check, ...] = (
     Check("partitions_dynamic_keys", pc.check_dynamic_keys, per_kind=False),
     Check("partitions_pandas_index", pc.check_pandas_index, per_kind=False),
     Check("partitions_quoted_expr", pc.check_quoted_partition_expr, per_kind=False),
+    Check(
+        "write_modes_killed",
+        check_write_modes_killed,
+        per_kind=False,
+        needs=frozenset({"write_modes", "crash_atomic"}),
+    ),
 )

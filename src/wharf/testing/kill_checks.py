@@ -1,0 +1,106 @@
+"""The killed-writer check of the conformance suite (a row of ``CHECKS`` in :mod:`.conformance`).
+
+A write whose process is killed with ``SIGKILL`` runs no ``except`` or ``finally``: only the
+store's own atomic step (a transaction, a swap, a commit) can keep the table as it was. The
+check runs an ``append`` and a ``merge`` in a child process, whole-table and into a partition,
+with a source that kills its process once every row has streamed (the store has read them all
+and committed nothing), then reads the table in this process.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import wharf as dg
+from wharf.testing.frames import FrameKind
+
+_PARTS = ("eu", "us")
+_APPEND = {"write_mode": "append"}
+_MERGE = {"write_mode": "merge", "merge_keys": ["id"]}
+
+
+def _rows(ids: list[int], v: str, region: str) -> Any:
+    import pyarrow as pa
+
+    n = len(ids)
+    return pa.table({"id": pa.array(ids, pa.int64()), "v": [v] * n, "k": [region] * n})
+
+
+def _asset(name: str, value: Any, meta: dict[str, Any], partitioned: bool) -> Any:
+    parts = dg.StaticPartitionsDefinition(list(_PARTS)) if partitioned else None
+    meta = {"partition_expr": "k", **meta} if partitioned else meta
+    return dg.asset(name=name, metadata=meta, partitions_def=parts)(value)
+
+
+def killed_write(path: str) -> None:
+    """In a child process: the write ``path`` describes (a pickled ``(io_manager, name,
+    metadata, partition key)``), its source killing the process at its end."""
+    import pyarrow as pa
+
+    io, name, meta, key = pickle.loads(Path(path).read_bytes())
+    new = _rows([2, 7], "killed", key or "eu")
+
+    def value() -> Any:
+        def batches() -> Any:
+            yield from new.to_batches()
+            os.kill(os.getpid(), signal.SIGKILL)  # every row streamed, nothing committed
+
+        return pa.RecordBatchReader.from_batches(new.schema, batches())
+
+    asset = _asset(name, value, meta, partitioned=key is not None)
+    dg.materialize([asset], resources={"io_manager": io}, partition_key=key)
+
+
+def _stored(case: Any, tmp: Path, kind: FrameKind, name: str, partitioned: bool) -> Any:
+    """The rows of asset ``name`` (every partition) as sorted ``(id, v, k)``."""
+    sink: list[Any] = []
+
+    def consume(t):  # type: ignore[no-untyped-def]
+        sink.append(t)
+
+    consume.__annotations__ = {"t": kind.annotation(), "return": None}
+    producer = _asset(name, lambda: None, {}, partitioned)
+    consumer = dg.asset(name="consumer", ins={"t": dg.AssetIn(key=name)})(consume)
+    resources = {"io_manager": case.io_manager(tmp)}
+    dg.materialize([producer, consumer], resources=resources, selection=[consumer])
+    got = kind.to_table(sink[0])
+    return sorted(zip(*(got.column(c).to_pylist() for c in ("id", "v", "k")), strict=True))
+
+
+def check_write_modes_killed(case: Any, kind: FrameKind, tmp: Path) -> None:
+    """A writer killed (``SIGKILL``) in the middle of an append or a merge, whole-table or into
+    a partition, leaves the table as it was; the next merge then works."""
+    for name, keys in (("whole", [None]), ("parted", list(_PARTS))):
+        partitioned = keys != [None]
+
+        def put(key: str | None, ids: list[int], v: str, meta: dict[str, Any]) -> Any:
+            asset = _asset(name, lambda: _rows(ids, v, key or "eu"), meta, partitioned)  # noqa: B023
+            resources = {"io_manager": case.io_manager(tmp)}
+            return dg.materialize(
+                [asset], resources=resources, partition_key=key, raise_on_error=False
+            )
+
+        for key in keys:
+            assert put(key, [1, 2], f"old-{key}", {}).success
+        before = _stored(case, tmp, kind, name, partitioned)
+        for meta in (_APPEND, _MERGE):
+            job = tmp / f"killed-{name}.pickle"
+            job.write_bytes(pickle.dumps((case.io_manager(tmp), name, meta, keys[-1])))
+            code = f"from wharf.testing.kill_checks import killed_write; killed_write({str(job)!r})"
+            child = subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=False,
+                timeout=300,
+            )  # fmt: skip
+            assert child.returncode == -signal.SIGKILL, (case.name, meta, child.stderr[-2000:])
+            assert _stored(case, tmp, kind, name, partitioned) == before, (case.name, name, meta)
+        assert put(keys[-1], [2, 8], "new", _MERGE).success
+        merged = {(i, v, k) for i, v, k in before if not (i == 2 and k == (keys[-1] or "eu"))}
+        want = sorted({*merged, (2, "new", keys[-1] or "eu"), (8, "new", keys[-1] or "eu")})
+        got = _stored(case, tmp, kind, name, partitioned)
+        assert got == want, (case.name, name, got, want)
