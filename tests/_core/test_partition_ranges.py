@@ -238,3 +238,37 @@ def test_cli_single_run_backfill(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert main([*argv, "2024-01-01...2024-01-10"]) == 0
     runs = [json.loads(r) for r in (tmp_path / "runs.txt").read_text().splitlines()]
     assert runs == [DAYS.get_partition_keys()]  # one run of all ten days
+
+
+def test_a_range_into_a_path_store_is_refused_with_dagsters_ways_out(tmp_path: Path) -> None:
+    """Dagster's UPathIOManager refuses an output of several partitions, pointing to a multi-run
+    backfill policy or a body that returns None; wharf takes a dict by partition too."""
+
+    @dg.asset(partitions_def=DAYS, backfill_policy=dg.BackfillPolicy.single_run())
+    def frame() -> pd.DataFrame:
+        return pd.DataFrame({"n": [1]})
+
+    @dg.asset(partitions_def=DAYS, backfill_policy=dg.BackfillPolicy.single_run())
+    def written_by_the_body(context: dg.AssetExecutionContext) -> None:
+        (tmp_path / "own.txt").write_text(",".join(context.partition_keys))
+
+    rng = dg.PartitionKeyRange("2024-01-02", "2024-01-04")
+    io = dg.FilesystemIOManager(base_dir=str(tmp_path / "store"))
+    result = dg.materialize(
+        [frame], partition_key_range=rng, resources={"io_manager": io}, raise_on_error=False,
+        instance=dg.DagsterInstance.ephemeral(),
+    )  # fmt: skip
+    text = str(result.failures[dg.AssetKey("frame")])
+    assert "asset 'frame' materializes 3 partitions in one run" in text
+    assert "FilesystemIOManager" in text
+    assert "got pandas.DataFrame" in text
+    assert "BackfillPolicy.multi_run(1)" in text
+    assert "-> None" in text
+    assert not (tmp_path / "store" / "frame").exists()
+    result = dg.materialize(
+        [written_by_the_body], partition_key_range=rng, resources={"io_manager": io},
+        instance=dg.DagsterInstance.ephemeral(),
+    )  # fmt: skip
+    assert result.success
+    assert (tmp_path / "own.txt").read_text() == "2024-01-02,2024-01-03,2024-01-04"
+    assert not (tmp_path / "store" / "written_by_the_body").exists()  # no I/O manager, as Dagster

@@ -176,8 +176,10 @@ def store_each_partition(
         msg = (
             f"asset {name!r} materializes {len(keys)} partitions in one run ({keys[0]!r} to "
             f"{keys[-1]!r}), so {manager} (one object per partition) needs a dict of partition "
-            f"key to that partition's value, with every key of the run: got {got}. Return "
-            "{key: value for key in context.partition_keys}, or store the asset in a table "
+            f"key to that partition's value, with every key of the run: got {got}. (Dagster's "
+            "UPathIOManager refuses a run of several partitions.) Return {key: value for key in "
+            "context.partition_keys}, give the asset BackfillPolicy.multi_run(1) (one partition "
+            "a run), annotate it -> None and write the data in its body, or store it in a table "
             "store (partition_expr metadata), which replaces the range in one write"
         )
         raise AssetTypeError(
