@@ -242,12 +242,7 @@ class ADLS2PickleIOManager(BlobIOManagerFactory):
 
     def create_io_manager(self, context: InitResourceContext) -> ParquetOrPickleIOManager:
         parts = (self.adls2_file_system, self.adls2_prefix.strip("/"))
-        base = "abfs://" + "/".join(p for p in parts if p)
-        manager = ParquetOrPickleIOManager(
-            base, filesystem=self.adls2.filesystem(), secrets=self.adls2.secret_values()
-        )
-        manager._manager_name = type(self).__name__
-        return manager
+        return self.manager_below("abfs", parts, self.adls2)
 
 
 class ConfigurablePickledObjectADLS2IOManager(ADLS2PickleIOManager):

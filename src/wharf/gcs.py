@@ -202,12 +202,7 @@ class GCSPickleIOManager(BlobIOManagerFactory):
     gcs_prefix: str = "dagster"
 
     def create_io_manager(self, context: InitResourceContext) -> ParquetOrPickleIOManager:
-        base = "gs://" + "/".join(p for p in (self.gcs_bucket, self.gcs_prefix.strip("/")) if p)
-        manager = ParquetOrPickleIOManager(
-            base, filesystem=self.gcs.filesystem(), secrets=self.gcs.secret_values()
-        )
-        manager._manager_name = type(self).__name__
-        return manager
+        return self.manager_below("gs", (self.gcs_bucket, self.gcs_prefix.strip("/")), self.gcs)
 
 
 # -- Dagster's function-style definitions ----------------------------------------------------

@@ -229,13 +229,8 @@ class S3PickleIOManager(BlobIOManagerFactory):
     s3_prefix: str = "dagster"
 
     def create_io_manager(self, context: InitResourceContext) -> ParquetOrPickleIOManager:
-        base = "s3://" + "/".join(p for p in (self.s3_bucket, self.s3_prefix.strip("/")) if p)
-        manager = ParquetOrPickleIOManager(
-            base, filesystem=self.s3_resource.filesystem(),
-            secrets=self.s3_resource.secret_values(),
-        )  # fmt: skip
-        manager._manager_name = type(self).__name__
-        return manager
+        parts = (self.s3_bucket, self.s3_prefix.strip("/"))
+        return self.manager_below("s3", parts, self.s3_resource)
 
 
 class ConfigurablePickledObjectS3IOManager(S3PickleIOManager):

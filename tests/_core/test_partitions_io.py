@@ -132,6 +132,66 @@ def test_frame_annotation_concatenates_partitions_through_arrow(
     assert frame["day"].to_list()[:3] == ["2024-01-01", "2024-01-02", "2024-01-02"]
 
 
+def test_many_partition_files_load_as_one_dataset_each_file_opened_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Partitions that become one frame (or a dict of frames) are read as one Arrow dataset over
+    the store's files: each file opened once for its rows (the first once more for the
+    schema), no per-partition download; a missing partition is still the error naming it."""
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    from wharf._io.object_store import ParquetOrPickleIOManager
+
+    opened: list[str] = []
+
+    class CountingMemory(MemoryFileSystem):  # type: ignore[misc]
+        def _open(self, path: str, mode: str = "rb", **kw: Any) -> Any:
+            if "r" in mode:
+                opened.append(path)
+            return super()._open(path, mode, **kw)
+
+    fs = CountingMemory(skip_instance_cache=True)
+    keys = [f"k{i:03}" for i in range(40)]
+    io = ParquetOrPickleIOManager(f"memory://{tmp_path.name}/store", filesystem=fs)
+    for i, key in enumerate(keys):
+        frame = pd.DataFrame({"key": [key] * 3, "v": [i, i, i]})
+        io.handle_output(dg.build_output_context(asset_key="a", partition_key=key), frame)
+    per_file: list[str] = []
+    real = ParquetOrPickleIOManager.load_table
+    monkeypatch.setattr(ParquetOrPickleIOManager, "load_table",
+                        lambda self, c, p: per_file.append(str(p)) or real(self, c, p))  # fmt: skip
+
+    def load(columns: list[str] | None = None) -> pd.DataFrame:
+        meta = {"columns": columns} if columns else {}
+        context = dg.build_input_context(
+            asset_key="a", asset_partition_keys=keys, dagster_type=pd.DataFrame,
+            definition_metadata=meta,
+        )  # fmt: skip
+        return io.load_input(context)
+
+    def load_dict() -> Any:
+        context = dg.build_input_context(asset_key="a", asset_partition_keys=keys)
+        return io.load_input(context)
+
+    frame = load()
+    assert per_file == []  # no file read on its own
+    assert sorted(set(opened)) == sorted(opened[1:])  # the first twice, every other once
+    assert len(opened) == len(keys) + 1
+    assert frame["key"].tolist() == [k for k in keys for _ in range(3)]  # in partition order
+    assert frame["v"].tolist() == [i for i in range(len(keys)) for _ in range(3)]
+    assert load(["v"]).columns.tolist() == ["v"]  # projected
+    opened.clear()
+    parts = load_dict()
+    assert per_file == []  # a dict of frames: one dataset too
+    assert len(opened) == len(keys) + 1
+    assert list(parts) == keys
+    assert parts["k003"]["v"].tolist() == [3, 3, 3]
+
+    fs.rm_file(f"/{tmp_path.name}/store/a/k007.parquet")
+    with pytest.raises(StoredValueNotFoundError, match=r"\['k007'\]"):
+        load()
+
+
 # -- table stores ---------------------------------------------------------------------------
 
 

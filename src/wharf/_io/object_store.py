@@ -70,9 +70,11 @@ from wharf._core.keys import AssetKey
 from wharf._core.partitioning.definitions import MultiPartitionKey
 from wharf._core.results import MetadataValue
 from wharf._core.table_metadata import standard_table_metadata
+from wharf._core.typecheck import is_unannotated, strip_optional
 from wharf._core.versions import HashingFile, fingerprint_reader
 from wharf._deps import require
 from wharf._frames.base import export
+from wharf._frames.registry import adapter_for_annotation, adapter_for_load
 from wharf._io import kept_versions as kv
 from wharf._io import partitioned
 from wharf._io.blob_names import case_insensitive, check_blob_outputs, check_partition_apart
@@ -85,7 +87,7 @@ from wharf._io.object_clients import (
     filesystem_for,
     sweep_abandoned_uploads,
 )
-from wharf._io.parquet_files import load_parquet, write_parquet
+from wharf._io.parquet_files import load_parquet, read_dataset, write_parquet
 from wharf._io.upath import UPathIOManager
 from wharf._stores.blob import blob_store_for
 from wharf.errors import AssetTypeError, DefinitionError, StorageError, WharfError
@@ -441,6 +443,47 @@ class ParquetOrPickleIOManager(UPathIOManager):
             return None
         return require("pyarrow").Table
 
+    def load_partitions(self, context: InputContext) -> Any:
+        """Several partitions of tables are read as one Arrow dataset
+        (:func:`~wharf._io.parquet_files.read_dataset`: parallel, projected, each file opened
+        once), then made one frame or a dict of one frame per partition, as the input asks;
+        lazy inputs, pickles, kept versions, or files that cannot be one dataset are loaded one
+        partition at a time."""
+        keys = context.asset_partition_keys
+        if (
+            len(keys) < 2
+            or self.keep_versions is not None
+            or context.stored_version is not None
+            or partitioned.allow_missing(context)
+        ):
+            return super().load_partitions(context)
+        annotation = context.dagster_type.typing_type
+        combined = partitioned.frame_adapter(annotation)
+        each = partitioned.value_annotation(annotation)
+        if combined is None:  # a dict of partitions: each a frame, or as it was stored
+            one = adapter_for_annotation(each)
+            if not is_unannotated(each) and (one is None or one.lazy):
+                return super().load_partitions(context)
+        elif combined.lazy:  # streamed partition by partition
+            return super().load_partitions(context)
+        paths = self._get_paths_for_partitions(context)
+        tables = [p.with_name(p.name + ".parquet") for p in paths.values()]
+        columns = context.definition_metadata.get("columns")
+        columns = list(columns) if columns else None
+        read = read_dataset(self.blob_store, tables, columns=columns, each=combined is None)
+        if read is None:  # a file missing, or schemas that need unifying: one by one
+            return super().load_partitions(context)
+        if combined is not None:
+            return combined.from_arrow(read.to_reader(), strip_optional(annotation))
+        loaded = {}
+        for key, table in zip(paths, read, strict=True):
+            stored = (table.schema.metadata or {}).get(b"wharf.frame", b"arrow-table").decode()
+            adapter = adapter_for_load(each, stored=stored)
+            if adapter is None or adapter.lazy:
+                return super().load_partitions(context)
+            loaded[key] = adapter.from_arrow(table.to_reader(), _as_loaded(each))
+        return partitioned.combine(context, loaded, self.manager_name)
+
     def load_one(self, context: InputContext) -> Any:
         """Load the asset's (or its one partition's) table, or else its pickle.
 
@@ -486,8 +529,6 @@ class ParquetOrPickleIOManager(UPathIOManager):
         """Open the Parquet object at ``path`` as the input's annotation asks: a whole read
         (one GET), or ranged reads of only the footer and the column chunks asked for (lazy
         inputs, ``columns``)."""
-        from wharf._frames import adapter_for_annotation
-
         store = self.blob_store
         adapter = adapter_for_annotation(context.dagster_type.typing_type)
         whole = not context.definition_metadata.get("columns") and not (adapter and adapter.lazy)
@@ -581,6 +622,18 @@ class BlobIOManagerFactory(ConfigurableIOManagerFactory):
         """The local folder values go to; None for an object store."""
         return None
 
+    def manager_below(
+        self, scheme: str, parts: tuple[str, ...], client: Any
+    ) -> ParquetOrPickleIOManager:
+        """The engine for values below ``<scheme>://<parts>`` (empty parts left out) on the
+        filesystem of the resource ``client``, its secrets masked in error messages."""
+        base = f"{scheme}://" + "/".join(p for p in parts if p)
+        manager = ParquetOrPickleIOManager(
+            base, filesystem=client.filesystem(), secrets=client.secret_values()
+        )
+        manager._manager_name = type(self).__name__
+        return manager
+
     def check_outputs(
         self,
         outputs: list[tuple[AssetKey, Mapping[str, Any]]],
@@ -647,3 +700,9 @@ class ObjectStoreIOManager(BlobIOManagerFactory, MaskedSecrets):
 
 
 _GONE = (FileNotFoundError,)  # an object that is not there: the caller decides
+
+
+def _as_loaded(annotation: Any) -> Any:
+    """What one partition's frame is built as: its annotation, or (unannotated) the type it
+    was stored as."""
+    return Any if is_unannotated(annotation) else strip_optional(annotation)

@@ -2,20 +2,24 @@
 
 Used by :class:`~wharf._io.object_store.ParquetOrPickleIOManager` for local files and object
 stores alike. The frame type a table was stored as is kept in the Parquet schema metadata, so
-an unannotated input loads as that type.
+an unannotated input loads as that type. Many partitions loaded as one frame are read as one
+Arrow dataset (:func:`read_dataset`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wharf._core.contexts import InputContext
 from wharf._core.typecheck import is_unannotated, strip_optional, type_name
 from wharf._deps import require
 from wharf.errors import AssetTypeError
 
-__all__ = ["load_parquet", "write_parquet"]
+if TYPE_CHECKING:
+    from wharf._stores.blob import BlobStore
+
+__all__ = ["load_parquet", "read_dataset", "write_parquet"]
 
 _FRAME_KEY = b"wharf.frame"
 
@@ -87,3 +91,49 @@ def load_parquet(
         f.close()
         raise
     return adapter.from_arrow(reader, strip_optional(annotation))
+
+
+def read_dataset(
+    store: BlobStore, paths: list[Any], *, columns: list[str] | None, each: bool = False
+) -> Any:
+    """The Parquet files at ``paths`` read as ONE Arrow dataset, in order: parallel, only
+    ``columns`` (all by default), each file opened once for its rows (the first once more for
+    the schema, as ``pyarrow.dataset`` does). One ``pyarrow.Table``, or with ``each`` a list of
+    one table per path, each with its own file's schema metadata (a pandas index, the frame
+    type it was stored as).
+
+    None when the files cannot be read as one without handling each: their schemas differ (a
+    column added later, a type changed), a column is dictionary-encoded (a categorical keeps
+    its declared categories per file), or a file is missing or unreadable. The caller then
+    reads them one by one, which unifies schemas and names what is missing or broken. The
+    schemas are compared after the scan (the scan keeps each file's footer), so the check
+    costs no request.
+    """
+    pa = require("pyarrow", purpose="loading Parquet tables")
+    ds = require("pyarrow.dataset", purpose="loading partitions as one dataset")
+    fs, names = store.arrow(paths)
+    fmt = ds.ParquetFileFormat()
+    fragments = [fmt.make_fragment(name, filesystem=fs) for name in names]
+    try:
+        schema = fragments[0].physical_schema
+        if any(pa.types.is_dictionary(f.type) for f in schema):
+            return None
+        dataset = ds.FileSystemDataset(fragments, schema, fmt, fs)
+        if each:
+            found: dict[str, list[Any]] = {name: [] for name in names}
+            for tagged in dataset.scanner(columns=columns).scan_batches():
+                found[tagged.fragment.path].append(tagged.record_batch)
+            result: Any = found
+        else:
+            result = dataset.to_table(columns=columns)
+        if not all(f.physical_schema.equals(schema) for f in fragments):
+            return None
+    except (pa.ArrowException, *store.errors()):
+        return None
+    if not each:
+        return result
+    projected = pa.schema([schema.field(c) for c in columns]) if columns else schema
+    return [
+        pa.Table.from_batches(batches, projected.with_metadata(f.physical_schema.metadata))
+        for f, batches in zip(fragments, result.values(), strict=True)
+    ]

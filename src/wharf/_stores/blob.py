@@ -128,6 +128,8 @@ class UploadPolicy(Protocol):
     spool_in_memory: int
     #: extra keyword arguments for the filesystem's ``put_file`` / ``pipe_file``
     upload_options: dict[str, Any]
+    #: bytes per second an upload must at least achieve (its deadline counts on it)
+    min_upload_rate: float
 
     def upload_deadline(self, fs: Any, size: int) -> float:
         """Seconds an upload of ``size`` bytes may take in all, retries included."""
@@ -270,9 +272,10 @@ class _Defaults:
 
     spool_in_memory = 64 * 2**20
     upload_options: dict[str, Any] = {}  # noqa: RUF012  # read only
+    min_upload_rate = float(2**20)
 
     def upload_deadline(self, fs: Any, size: int) -> float:
-        return float(getattr(fs, "wharf_retry_budget", 300.0)) + size / 2**20
+        return float(getattr(fs, "wharf_retry_budget", 300.0)) + size / self.min_upload_rate
 
     def after_upload(self, fs: Any) -> None:
         return None
@@ -322,9 +325,10 @@ class FsspecBlobStore:
         try:
             spool.upload(self.fs, rpath, timeout=deadline, **options)
         except FSTimeoutError as exc:
+            rate = self.policy.min_upload_rate / 2**20
             msg = (
                 f"the upload did not finish within its deadline of {deadline:.1f} s (the "
-                "client's retry budget, plus the size at the slowest rate allowed)"
+                f"client's retry budget, plus the size at {rate:g} MiB/s)"
             )
             raise TimeoutError(msg) from exc
 
