@@ -266,6 +266,94 @@ def test_time_windows_on_timestamp_columns_one_query(
     assert got.output_for_node("total").num_rows == 12
 
 
+@pytest.mark.parametrize(
+    "annotation",
+    [pd.DataFrame, pa.Table, duckdb.DuckDBPyRelation, pl.LazyFrame, pa.RecordBatchReader],
+    ids=lambda a: a.__name__,
+)
+def test_many_partition_load_statements(
+    annotation: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A load of every partition of a table wharf wrote: its columns and comment (which keeps
+    the schema), then one query of the rows (missing partitions found in them); a lazy value
+    is checked by one query of the partition column first, then is its own query."""
+
+    @dg.asset(partitions_def=DAYS, metadata={"partition_expr": "day"})
+    def events(context: dg.AssetExecutionContext) -> pa.Table:
+        day = dt.date.fromisoformat(context.partition_key)
+        return pa.table({"day": [day] * 3, "n": [1, 2, 3]})
+
+    def count(events: Any) -> int:
+        if isinstance(events, duckdb.DuckDBPyRelation):
+            return int(events.aggregate("count(*)").fetchall()[0][0])
+        if isinstance(events, pl.LazyFrame):
+            return events.collect().height
+        if isinstance(events, pa.RecordBatchReader):
+            return events.read_all().num_rows
+        return len(events)
+
+    count.__annotations__ = {"events": annotation, "return": int}
+    every = dg.AssetIn(partition_mapping=dg.AllPartitionMapping())
+    rows = dg.asset(ins={"events": every}, io_manager_key="mem", name="rows")(count)
+    res = {"io_manager": duckdb_io(tmp_path), "mem": dg.InMemoryIOManager()}
+    for key in DAYS.get_partition_keys():
+        dg.materialize([events], resources=res, partition_key=key)
+    seen = record_statements(monkeypatch)
+    got = dg.materialize([events, rows], resources=res, selection=[rows])
+    assert got.output_for_node("rows") == 12
+    (load,) = seen.reads()
+    assert "duckdb_columns()" in load[0]
+    assert "comment" in load[1]
+    queries = load[2:]
+    data = 'SELECT "day", "n" FROM'
+    if annotation in (pd.DataFrame, pa.Table):
+        assert len(queries) == 1, load
+        assert queries[0].startswith(data)
+        return
+    assert queries[0].startswith('SELECT "day" FROM'), load  # the missing check
+    assert '"day" >= ? AND "day" < ?' in queries[0]
+    if annotation is duckdb.DuckDBPyRelation:  # the relation's own query runs in DuckDB
+        assert len(queries) == 1, load
+    else:
+        assert len(queries) == 2, load
+        assert queries[1].startswith(data)
+
+
+@pytest.mark.parametrize("kind", ["pandas", "arrow"])
+def test_duckdb_partition_write_statements(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A partition write into an existing table is one transaction of five statements; a
+    pandas one reads the stored schema first (its index is fitted to the table's) inside a
+    block that keeps the database open, so the file is opened once for both sessions."""
+
+    @dg.asset(partitions_def=DAYS, metadata={"partition_expr": "day"})
+    def events(context: dg.AssetExecutionContext) -> Any:
+        day = dt.date.fromisoformat(context.partition_key)
+        columns = {"day": [day] * 3, "n": [1, 2, 3]}
+        return pd.DataFrame(columns) if kind == "pandas" else pa.table(columns)
+
+    res = {"io_manager": duckdb_io(tmp_path)}
+    dg.materialize([events], resources=res, partition_key="2024-01-01")
+    seen = record_statements(monkeypatch)
+    dg.materialize([events], resources=res, partition_key="2024-01-02")
+    *before, write = seen.sessions
+    assert [s.split()[0] for s in write] == [
+        "CREATE", "BEGIN", "SELECT", "DELETE", "INSERT", "SELECT", "COMMIT",
+    ]  # fmt: skip
+    assert "duckdb_columns()" in write[2]
+    assert write[5].startswith("SELECT count(*)")  # every row inside the partition
+    if kind == "arrow":
+        assert before == []
+        return
+    held, schema = before  # the database kept open (nothing runs on it), then the schema read
+    assert held == []
+    assert seen.reading == [False, True, False]
+    assert len(schema) == 2  # columns and comment: the written schema is the table's
+    assert "duckdb_columns()" in schema[0]
+    assert "comment" in schema[1]
+
+
 def test_naive_timestamps_compare_as_wall_clock_of_the_time_zone(tmp_path: Path) -> None:
     paris = dg.DailyPartitionsDefinition(
         start_date="2024-01-01", end_date="2024-01-03", timezone="Europe/Paris"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
-from contextlib import ExitStack, suppress
+from contextlib import AbstractContextManager, ExitStack, nullcontext, suppress
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from wharf._core.contexts import InputContext, OutputContext
@@ -26,6 +26,7 @@ from wharf._io import type_handlers as th
 from wharf._io.configurable import ConfigurableIOManager
 from wharf._io.table_options import check_storage_metadata, write_options
 from wharf._stores.base import (
+    KeptOpen,
     Partition,
     StoreReading,
     TableReading,
@@ -198,15 +199,16 @@ class TableIOManager(ConfigurableIOManager):
             # transaction; the others stay
             name = type(self).__name__
             reader = export(adapter, obj, asset=label, io_manager=name)
-            reader = self._fit_pandas_index(ref, reader, label)
-            reader, how = self._as_stored(ref, reader, how)
-            dims = self._dims(context.asset_partitions_def, context.definition_metadata, label)
-            dims = tp.check_columns(dims, reader.schema.names, asset=label, manager=name)
-            types = {f.name: f.type for f in reader.schema}
-            partition = tp.range_filters(dims, list(context.asset_partition_keys), types,
-                                         asset=label, manager=name)  # fmt: skip
-            reader = fingerprint_reader(reader)  # hashed as the store pulls it
-            result = self.table_store().write(ref, reader, partition=partition, **how, **kept)
+            with _kept_open(self.table_store(), reader):  # the fit's schema read, then the write
+                reader = self._fit_pandas_index(ref, reader, label)
+                reader, how = self._as_stored(ref, reader, how)
+                dims = self._dims(context.asset_partitions_def, context.definition_metadata, label)
+                dims = tp.check_columns(dims, reader.schema.names, asset=label, manager=name)
+                types = {f.name: f.type for f in reader.schema}
+                partition = tp.range_filters(dims, list(context.asset_partition_keys), types,
+                                             asset=label, manager=name)  # fmt: skip
+                reader = fingerprint_reader(reader)  # hashed as the store pulls it
+                result = self.table_store().write(ref, reader, partition=partition, **how, **kept)
         else:
             # the database's own lazy value (a DuckDB relation) goes as itself: the store copies
             # it inside the database when it can
@@ -214,14 +216,16 @@ class TableIOManager(ConfigurableIOManager):
             native = takes_native(store, adapter.name, writing=True)
             if native and not how:
                 source = obj
+                result = store.write(ref, source, **how, **kept)
             else:  # hashed as the store pulls it (a native copy is not: no second read)
                 source = export(adapter, obj, asset=label, io_manager=type(self).__name__)
-                if how:  # rows added to a table: a pandas index fitted to the stored one
-                    source = self._fit_pandas_index(ref, source, label)
-                # a table Dagster wrote keeps its column names, replaced or not
-                source, how = self._as_stored(ref, source, how, whole=not how)
-                source = fingerprint_reader(source)
-            result = store.write(ref, source, **how, **kept)
+                with _kept_open(store, source if how else None):
+                    if how:  # rows added to a table: a pandas index fitted to the stored one
+                        source = self._fit_pandas_index(ref, source, label)
+                    # a table Dagster wrote keeps its column names, replaced or not
+                    source, how = self._as_stored(ref, source, how, whole=not how)
+                    source = fingerprint_reader(source)
+                    result = store.write(ref, source, **how, **kept)
         context.add_output_metadata(_metadata(result, time.perf_counter() - start))
 
     def _as_stored(
@@ -634,6 +638,13 @@ class TableIOManager(ConfigurableIOManager):
             )
             raise AssetTypeError(msg, asset=label, io_manager=type(self).__name__)
         return adapter
+
+
+def _kept_open(store: TableStore, reader: Any) -> AbstractContextManager[None]:
+    """The store's database kept open (:class:`KeptOpen`) while a pandas value, whose index
+    is fitted to the stored table's first, is written: one opening for both sessions."""
+    pandas = reader is not None and b"pandas" in (reader.schema.metadata or {})
+    return store.kept_open() if pandas and isinstance(store, KeptOpen) else nullcontext()
 
 
 def _write_options(context: OutputContext, manager: str) -> tuple[str, tuple[str, ...]]:

@@ -263,6 +263,18 @@ class DuckDBStore(SqlStore):
 
     native_adapter = "duckdb"
 
+    @contextmanager
+    def kept_open(self) -> Iterator[None]:
+        """The database file open for the block (:class:`~wharf._stores.base.KeptOpen`): a
+        connection opened while another is open joins the open database (DuckDB opens a file
+        once per process), so a schema read and the write that follows open it once. The
+        connection held waits for the file's lock as any other; nothing runs on it."""
+        if self.database == ":memory:":  # cursors on one database already
+            yield
+            return
+        with self._session("open the database"):
+            yield
+
     def read_native(
         self,
         ref: TableRef,

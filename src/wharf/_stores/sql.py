@@ -891,8 +891,13 @@ class SqlReading:
     @property
     def schema(self) -> Any:
         """The table's Arrow schema (as written, where the table comment keeps it); no rows
-        (one query that selects none, on this connection)."""
+        (one query that selects none, on this connection, unless the written schema's types
+        all come back as written: the schema of a many-partition load is its rows' query)."""
         if self._schema is None:
+            _, _, stored, _ = self._store._bound_select(self.ref, *self._info, None, None)
+            if stored is not None and all(_comes_back(f.type) for f in stored[0]):
+                self._schema = stored[0]  # what the read restores: every type as written
+                return self._schema
             nothing = PartitionFilter(self._existing[0], values=())
             reader = self.read(partition=nothing)
             reader.read_all()  # no rows: drained, so the driver's cursor closes now
@@ -1079,6 +1084,22 @@ class _Tap:
                 self.error = exc
                 raise
             yield out
+
+
+def _comes_back(arrow_type: Any) -> bool:
+    """Whether a column written as ``arrow_type`` reads back as it (:func:`restorable`) from
+    whatever type of its family the database returns: flat numbers, text, bytes, dates and
+    times, decimals, nulls, and dictionaries of those; nested and other types are read."""
+    pa = require("pyarrow")
+    if pa.types.is_dictionary(arrow_type):
+        arrow_type = arrow_type.value_type
+    t = pa.types
+    flat = (
+        t.is_null, t.is_boolean, t.is_integer, t.is_floating, t.is_string, t.is_large_string,
+        t.is_binary, t.is_large_binary, t.is_date, t.is_time, t.is_timestamp, t.is_decimal,
+        getattr(t, "is_string_view", None), getattr(t, "is_binary_view", None),
+    )  # fmt: skip
+    return any(check is not None and check(arrow_type) for check in flat)
 
 
 def _restored_schema(got: Any, stored: Any) -> Any:
