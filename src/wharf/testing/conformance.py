@@ -19,7 +19,7 @@ import wharf as dg
 from wharf.errors import AssetTypeError, StorageError, StoredValueNotFoundError
 from wharf.testing import partition_checks as pc
 from wharf.testing.frames import FRAME_KINDS, FrameKind
-from wharf.testing.kill_checks import check_write_modes_killed
+from wharf.testing.kill_checks import check_killed_overwrite, check_write_modes_killed
 
 __all__ = ["CHECKS", "FRAME_KINDS", "Check", "FrameKind", "StoreCase"]
 
@@ -651,6 +651,9 @@ CHECKS: tuple[Check, ...] = (
         "crash_atomicity", check_crash_atomicity, per_kind=False, needs=frozenset({"crash_atomic"})
     ),
     Check("interrupt", check_interrupt, per_kind=False, needs=frozenset({"crash_atomic"})),
+    Check(
+        "killed_writer", check_killed_overwrite, per_kind=False, needs=frozenset({"crash_atomic"})
+    ),
     Check("errors", check_errors, per_kind=False),
     Check("write_modes", check_write_modes, per_kind=False, needs=frozenset({"write_modes"})),
     Check(

@@ -1,10 +1,12 @@
-"""The killed-writer check of the conformance suite (a row of ``CHECKS`` in :mod:`.conformance`).
+"""The killed-writer checks of the conformance suite (rows of ``CHECKS`` in :mod:`.conformance`).
 
 A write whose process is killed with ``SIGKILL`` runs no ``except`` or ``finally``: only the
-store's own atomic step (a transaction, a swap, a commit) can keep the table as it was. The
-check runs an ``append`` and a ``merge`` in a child process, whole-table and into a partition,
-with a source that kills its process once every row has streamed (the store has read them all
-and committed nothing), then reads the table in this process.
+store's own atomic step (a transaction, a swap, a commit, a rename, the final upload) can keep
+the value as it was. Each check runs writes in a child process, whole-value and into a
+partition, with a source that kills its process once every row has streamed (the store has
+read them all and committed nothing), then reads the value in this process:
+:func:`check_killed_overwrite` a plain write on every store, :func:`check_write_modes_killed`
+an ``append`` and a ``merge`` on the stores that have write modes.
 """
 
 from __future__ import annotations
@@ -73,6 +75,44 @@ def _stored(case: Any, tmp: Path, kind: FrameKind, name: str, partitioned: bool)
     return sorted(zip(*(got.column(c).to_pylist() for c in ("id", "v", "k")), strict=True))
 
 
+def _put(
+    case: Any, tmp: Path, name: str, key: str | None, rows: Any, *, meta: dict[str, Any]
+) -> Any:
+    """Materialize ``rows`` as asset ``name`` (its partition ``key``, if any) in this process."""
+    asset = _asset(name, lambda: rows, meta, partitioned=key is not None)
+    resources = {"io_manager": case.io_manager(tmp)}
+    return dg.materialize([asset], resources=resources, partition_key=key, raise_on_error=False)
+
+
+def _killed(case: Any, tmp: Path, name: str, meta: dict[str, Any], key: str | None) -> None:
+    """Run the write of ``name`` (``meta``, partition ``key``) in a child that is killed."""
+    job = tmp / f"killed-{name}.pickle"
+    job.write_bytes(pickle.dumps((case.io_manager(tmp), name, meta, key)))
+    code = f"from wharf.testing.kill_checks import killed_write; killed_write({str(job)!r})"
+    child = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=300
+    )
+    assert child.returncode == -signal.SIGKILL, (case.name, meta, child.stderr[-2000:])
+
+
+def check_killed_overwrite(case: Any, kind: FrameKind, tmp: Path) -> None:
+    """A writer killed (``SIGKILL``) in the middle of a plain write, whole value or one
+    partition, leaves the stored value as it was; the next write then replaces it."""
+    for name, keys in (("whole", [None]), ("parted", list(_PARTS))):
+        partitioned = keys != [None]
+        for key in keys:
+            assert _put(
+                case, tmp, name, key, _rows([1, 2], f"old-{key}", key or "eu"), meta={}
+            ).success
+        before = _stored(case, tmp, kind, name, partitioned)
+        _killed(case, tmp, name, {}, keys[-1])
+        assert _stored(case, tmp, kind, name, partitioned) == before, (case.name, name)
+        last = keys[-1] or "eu"
+        assert _put(case, tmp, name, keys[-1], _rows([2, 8], "new", last), meta={}).success
+        want = sorted({*(r for r in before if r[2] != last), (2, "new", last), (8, "new", last)})
+        assert _stored(case, tmp, kind, name, partitioned) == want, (case.name, name)
+
+
 def check_write_modes_killed(case: Any, kind: FrameKind, tmp: Path) -> None:
     """A writer killed (``SIGKILL``) in the middle of an append or a merge, whole-table or into
     a partition, leaves the table as it was; the next merge then works."""
@@ -80,24 +120,13 @@ def check_write_modes_killed(case: Any, kind: FrameKind, tmp: Path) -> None:
         partitioned = keys != [None]
 
         def put(key: str | None, ids: list[int], v: str, meta: dict[str, Any]) -> Any:
-            asset = _asset(name, lambda: _rows(ids, v, key or "eu"), meta, partitioned)  # noqa: B023
-            resources = {"io_manager": case.io_manager(tmp)}
-            return dg.materialize(
-                [asset], resources=resources, partition_key=key, raise_on_error=False
-            )
+            return _put(case, tmp, name, key, _rows(ids, v, key or "eu"), meta=meta)  # noqa: B023
 
         for key in keys:
             assert put(key, [1, 2], f"old-{key}", {}).success
         before = _stored(case, tmp, kind, name, partitioned)
         for meta in (_APPEND, _MERGE):
-            job = tmp / f"killed-{name}.pickle"
-            job.write_bytes(pickle.dumps((case.io_manager(tmp), name, meta, keys[-1])))
-            code = f"from wharf.testing.kill_checks import killed_write; killed_write({str(job)!r})"
-            child = subprocess.run(
-                [sys.executable, "-c", code], capture_output=True, text=True, check=False,
-                timeout=300,
-            )  # fmt: skip
-            assert child.returncode == -signal.SIGKILL, (case.name, meta, child.stderr[-2000:])
+            _killed(case, tmp, name, meta, keys[-1])
             assert _stored(case, tmp, kind, name, partitioned) == before, (case.name, name, meta)
         assert put(keys[-1], [2, 8], "new", _MERGE).success
         merged = {(i, v, k) for i, v, k in before if not (i == 2 and k == (keys[-1] or "eu"))}
