@@ -63,6 +63,12 @@ class DeltaLakeIOManager(TableIOManager):
 
     _store: Any = PrivateAttr(default=None)
 
+    def __repr_args__(self) -> Any:  # credentials never show in a repr
+        from wharf._stores.lake import masked_options
+
+        for name, value in super().__repr_args__():
+            yield name, masked_options(value) if name in ("storage_options",) else value
+
     def table_store(self) -> DeltaStore:
         if self._store is None:
             from wharf._stores.delta import DeltaStore

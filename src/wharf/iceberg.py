@@ -44,6 +44,9 @@ class IcebergIOManager(TableIOManager):
         catalog: pyiceberg catalog properties (``type``, ``uri``, ``s3.endpoint``, ...); empty:
             the SQL catalog on ``<warehouse>/catalog.db``.
         catalog_name: the catalog's name for pyiceberg.
+        scan_options: object-store options (``azure_endpoint``, ``google_service_account_key``,
+            ...) for the ``pl.scan_iceberg`` of ``pl.LazyFrame`` inputs, beside those polars
+            takes from the catalog's FileIO properties (``s3.*``, ``adls.account-name``, ...).
 
     Examples:
         >>> import tempfile, pandas as pd
@@ -64,8 +67,15 @@ class IcebergIOManager(TableIOManager):
     schema_: str | None = Field(default=None, alias="schema")
     catalog: dict[str, str] = Field(default_factory=dict)
     catalog_name: str = Field(default="wharf", min_length=1)
+    scan_options: dict[str, str] = Field(default_factory=dict)
 
     _store: Any = PrivateAttr(default=None)
+
+    def __repr_args__(self) -> Any:  # credentials never show in a repr
+        from wharf._stores.lake import masked_options
+
+        for name, value in super().__repr_args__():
+            yield name, masked_options(value) if name in ("catalog", "scan_options") else value
 
     def table_store(self) -> IcebergStore:
         if self._store is None:
@@ -77,7 +87,7 @@ class IcebergIOManager(TableIOManager):
                     props.setdefault("warehouse", self.warehouse)
             else:
                 props = default_catalog(self.warehouse or ".")
-            self._store = IcebergStore(props, self.catalog_name)
+            self._store = IcebergStore(props, self.catalog_name, scan_options=self.scan_options)
         store: IcebergStore = self._store
         return store
 

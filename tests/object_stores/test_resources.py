@@ -160,6 +160,26 @@ def test_plain_secrets_are_masked_in_reprs() -> None:
         assert "**********" in text
 
 
+def test_table_format_credentials_are_masked_in_reprs() -> None:
+    """Delta Lake's delta-rs options and Iceberg's catalog (pyiceberg) and scan options."""
+    from wharf.deltalake import DeltaLakeIOManager
+    from wharf.iceberg import IcebergIOManager
+
+    delta = DeltaLakeIOManager(
+        root_uri="s3://b/p", storage_options={"AWS_SECRET_ACCESS_KEY": "sekret", "AWS_REGION": "eu"}
+    )
+    ice = IcebergIOManager(
+        warehouse="s3://b/w",
+        catalog={"uri": "sqlite:///c.db", "s3.secret-access-key": "sekret2"},
+        scan_options={"azure_storage_account_key": "k3y"},
+    )
+    text = repr(delta) + str(delta) + repr(ice) + str(ice)
+    for secret in ("sekret", "sekret2", "k3y"):
+        assert secret not in text
+    assert "'AWS_REGION': 'eu'" in text
+    assert "sqlite:///c.db" in text
+
+
 def test_adls2_credential_as_config_dict() -> None:
     res = ADLS2Resource(storage_account="acct", credential={"credential_type": "sas", "token": "t"})  # type: ignore[arg-type]
     assert isinstance(res.credential, ADLS2SASToken)

@@ -354,10 +354,13 @@ def _oldest_first(table: Any) -> Any:
 
 
 def _fsspec_options(uri: str, options: dict[str, str]) -> dict[str, Any]:
-    """The fsspec keyword arguments of delta-rs S3 ``options`` (local paths need none)."""
+    """The fsspec keyword arguments of delta-rs S3 or Azure ``options`` (local paths need
+    none; others: the filesystem's own defaults)."""
+    upper = {k.upper(): v for k, v in options.items()}
+    if uri.startswith(("az://", "abfs://", "abfss://", "adl://")):
+        return _adlfs_options(upper)
     if not uri.startswith(("s3://", "s3a://")):
         return {}
-    upper = {k.upper(): v for k, v in options.items()}
     kwargs: dict[str, Any] = {}
     if "AWS_ACCESS_KEY_ID" in upper:
         kwargs["key"] = upper["AWS_ACCESS_KEY_ID"]
@@ -367,6 +370,22 @@ def _fsspec_options(uri: str, options: dict[str, str]) -> dict[str, Any]:
     if "AWS_REGION" in upper:
         kwargs["client_kwargs"] = {"region_name": upper["AWS_REGION"]}
     return kwargs
+
+
+def _adlfs_options(upper: dict[str, str]) -> dict[str, Any]:
+    """adlfs' keyword arguments of delta-rs Azure options (upper-cased keys): the account and
+    its key, and a custom endpoint (``AZURE_ENDPOINT``: Azurite) as a connection string."""
+    account = upper.get("AZURE_STORAGE_ACCOUNT_NAME") or upper.get("ACCOUNT_NAME")
+    key = upper.get("AZURE_STORAGE_ACCOUNT_KEY") or upper.get("ACCOUNT_KEY")
+    endpoint = upper.get("AZURE_ENDPOINT") or upper.get("AZURE_STORAGE_ENDPOINT")
+    if account and key and endpoint:
+        scheme = endpoint.split("://", 1)[0]
+        return {
+            "connection_string": f"DefaultEndpointsProtocol={scheme};AccountName={account};"
+            f"AccountKey={key};BlobEndpoint={endpoint};"
+        }
+    kwargs = {"account_name": account} if account else {}
+    return {**kwargs, "account_key": key} if key else kwargs
 
 
 _NOTE = "wharf.arrow-schema"

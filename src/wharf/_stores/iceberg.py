@@ -95,9 +95,13 @@ class IcebergStore:
         properties: dict[str, str],
         catalog_name: str = "wharf",
         pins: dict[TableRef, int] | None = None,
+        scan_options: dict[str, str] | None = None,
     ) -> None:
         self.properties = dict(properties)
         self.catalog_name = catalog_name
+        #: object-store options of the polars scan (:meth:`read_native`), beside those polars
+        #: takes from the table's FileIO properties
+        self.scan_options = dict(scan_options or {})
         #: tables read at an earlier snapshot (a read-only view, :meth:`at_version`)
         self.pins = dict(pins or {})
         self._catalog: Any = None
@@ -120,7 +124,8 @@ class IcebergStore:
 
     def at_version(self, ref: TableRef, version: int) -> IcebergStore:
         """A read-only view in which ``ref`` reads as its snapshot ``version``."""
-        view = IcebergStore(self.properties, self.catalog_name, {**self.pins, ref: version})
+        pins = {**self.pins, ref: version}
+        view = IcebergStore(self.properties, self.catalog_name, pins, self.scan_options)
         view._catalog = self._catalog
         return view
 
@@ -302,7 +307,10 @@ class IcebergStore:
         note = snapshot.summary.additional_properties.get(_NOTE) if snapshot.summary else None
         with store_errors(f"Iceberg could not scan {self.location(ref)}", _errors):
             return restored_scan(
-                pl.scan_iceberg(table, snapshot_id=snapshot.snapshot_id), note, columns,
+                pl.scan_iceberg(
+                    table, snapshot_id=snapshot.snapshot_id,
+                    storage_options=self.scan_options or None,
+                ), note, columns,
                 partition, lambda: self.read(ref, columns=columns, partition=partition),
             )  # fmt: skip
 

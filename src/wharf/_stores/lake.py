@@ -31,6 +31,7 @@ __all__ = [
     "arrow_filter",
     "check_inside",
     "check_merge_keys",
+    "masked_options",
     "restored_scan",
     "restored",
     "schema_note",
@@ -250,3 +251,24 @@ def check_merge_keys(table: Any, keys: Sequence[str], store: str, uri: str) -> N
             "row; nothing was written"
         )
         raise StorageError(msg, expected="unique merge keys in the new data", got=key)
+
+
+#: parts of an option name that mark its value a credential (delta-rs / object_store keys such
+#: as ``AWS_SECRET_ACCESS_KEY``, ``azure_storage_account_key``, pyiceberg's ``s3.session-token``,
+#: ``adls.connection-string``)
+_SECRET_PARTS = ("secret", "key", "token", "password", "credential", "connection", "sas")
+
+
+def masked_options(options: Any) -> Any:
+    """``options`` with the values of credential-like names masked, for reprs.
+
+    Examples:
+        >>> masked_options({"AWS_REGION": "eu", "AWS_SECRET_ACCESS_KEY": "s3cr3t"})
+        {'AWS_REGION': 'eu', 'AWS_SECRET_ACCESS_KEY': '**********'}
+    """
+    if not isinstance(options, dict):
+        return options
+    return {
+        k: "**********" if any(p in str(k).lower() for p in _SECRET_PARTS) and v else v
+        for k, v in options.items()
+    }
