@@ -276,6 +276,7 @@ KNOWN_GAPS: dict[
     "standin_delta_third_commit": (
         frozenset(
             {
+                "killed_writer",
                 "partitions_load_all",
                 "partitions_multi",
                 "partitions_pandas_index",
