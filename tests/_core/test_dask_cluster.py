@@ -29,6 +29,8 @@ RESTART_S = 4
 
 def test_a_slow_restart_of_a_lost_worker_keeps_the_run_going(tmp_path: Path) -> None:
     import dask
+    import distributed  # noqa: F401  (its config defaults loaded before dask.config.set: a set
+    # of a section not yet there would remove the whole section when it ends)
 
     preload = tmp_path / "slow_restart.py"
     preload.write_text(PRELOAD.format(marker=str(tmp_path / "started"), seconds=RESTART_S))
