@@ -96,7 +96,22 @@ class IcebergIOManager(TableIOManager):
 
     def is_machine_local(self) -> bool:
         """The embedded catalog of a local folder lives on this machine; others do not."""
+        if self.is_process_local():
+            return True
         return not self.catalog and "://" not in self.warehouse.removeprefix("file://")
+
+    def is_process_local(self) -> bool:
+        """pyiceberg's in-memory catalog (``{"type": "in-memory"}``) lives in this process:
+        executors with worker processes refuse it before the run."""
+        return self.catalog.get("type") == "in-memory"
+
+    def process_local_reason(self) -> str:
+        """Why an in-memory catalog cannot serve worker processes, and what can."""
+        return (
+            "its pyiceberg catalog {'type': 'in-memory'} lives inside this process, so other "
+            "processes would not find its tables; use the embedded SQL catalog (warehouse= "
+            "alone) or another catalog every worker reaches, or the in_process executor"
+        )
 
 
 class IcebergPandasIOManager(IcebergIOManager):

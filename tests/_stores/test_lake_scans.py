@@ -113,3 +113,23 @@ def test_an_earlier_version_loads_as_a_lazy_scan_of_that_version(
         defs.load_asset_value("t", python_type=pl.LazyFrame, partition_key="b", version=-2)
     latest = defs.load_asset_value("t", python_type=pl.LazyFrame, partition_key="b")
     assert latest.collect()["c"].to_list() == ["x", "b"]
+
+
+def test_another_pyiceberg_catalog_by_configuration(tmp_path: Path) -> None:
+    """Any pyiceberg catalog comes from its properties: here its in-memory catalog (no file),
+    with the warehouse on a local folder. It lives in the process: the multiprocess executor
+    refuses it before the run, naming the catalog."""
+    io = IcebergIOManager(catalog={"type": "in-memory", "warehouse": f"file://{tmp_path}/wh"})
+    assert not (tmp_path / "wh" / "catalog.db").exists()
+    _store_all(io)
+    defs = dg.Definitions(assets=[t], resources={"io_manager": io})
+    both = defs.load_asset_value("t", python_type=pl.DataFrame)
+    assert sorted(both["p"].to_list()) == ["a", "a", "b", "b", "c", "c"]
+    assert len(defs.get_asset_versions("t")) == 3
+    assert not list(tmp_path.rglob("*.db"))  # the catalog is in memory, the data files not
+    assert _data_files(tmp_path)
+    with pytest.raises(dg.DagsterInvalidDefinitionError, match=r"'type': 'in-memory'"):
+        dg.materialize(
+            [t], resources={"io_manager": io}, partition_key="a",
+            executor=dg.multiprocess_executor,
+        )  # fmt: skip

@@ -12,6 +12,11 @@ in the folder). After the publish the versions beyond the newest N are deleted, 
 at Dagster's path, if an earlier write without ``keep_versions`` left one, is removed (it is
 no longer current); until the first versioned write it still loads as the current value.
 
+Two writers of one value at the same moment both read the pointer and publish their own list:
+the later publish is current (as without versions), but the other's version may be missing
+from it (its file stays unlisted). The pointer is replaced, not compared-and-swapped: local
+renames and object-store PUTs here have no condition on the previous pointer.
+
 A version's number is its write time in microseconds since the Unix epoch (one more than the
 previous one if the clock did not advance), so the versions of different partitions order in
 time: ``load_asset_value(key, version=v)`` loads each partition as it was at ``v``.
