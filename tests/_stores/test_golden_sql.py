@@ -240,6 +240,9 @@ def render_dialect(name: str, store: SqlStore) -> str:
         "schema_case",
         "table_case",
         "qualify_catalog",
+        "escape",
+        "folding",
+        "name_unit",
     )
     lines += [f"flag {f} = {getattr(d, f)!r}" for f in flags if hasattr(d, f)]
     stand_in = d.storage_type

@@ -103,20 +103,6 @@ class BigQueryConnection:
         self.client.close()
 
 
-class _BigQueryDialect(Dialect):
-    def quote_name(self, name: str) -> str:
-        """Backtick-quote an identifier, escaping a backtick or backslash inside it.
-
-        Examples:
-            >>> BIGQUERY.quote_name("my `odd` name")
-            '`my \\\\`odd\\\\` name`'
-        """
-        from wharf._stores.base import check_name
-
-        escaped = check_name(name, "SQL").replace("\\", "\\\\").replace("`", "\\`")
-        return f"`{escaped}`"
-
-
 def _param(value: object) -> Any:
     """A positional query parameter with BigQuery's type for ``value``."""
     bigquery = _bigquery()
@@ -305,7 +291,7 @@ _LOWERING = Lowering(
     large_lists="list",
 )  # fmt: skip
 
-BIGQUERY = _BigQueryDialect(
+BIGQUERY = Dialect(
     name="bigquery",
     case_insensitive_columns=True,
     schema_case="insensitive",  # a dataset may be case-insensitive (and is in the emulator)
@@ -319,6 +305,7 @@ BIGQUERY = _BigQueryDialect(
     lowering=_LOWERING,
     type_names=_TYPE_NAMES,
     quote="`",
+    escape="backslash",  # a backtick or backslash inside a name
     begin_sql=None,  # no DDL in BigQuery transactions: the replace is one atomic statement
     replace_rows_sql=(  # a partition's rows, replaced in one atomic statement too
         "MERGE {target} AS __wharf_t USING {source} ON FALSE "

@@ -18,6 +18,7 @@ from wharf.errors import StorageError, UnsafeNameError
 __all__ = [
     "Dialect",
     "Lowering",
+    "Folding",
     "NameCase",
     "check_floats",
     "fold_identifier",
@@ -25,29 +26,33 @@ __all__ = [
     "sql_type",
 ]
 
-NameCase = Literal["exact", "insensitive", "upper-unquoted"]
+NameCase = Literal["exact", "insensitive"]
 """How a database compares a (quoted) schema or table name wharf gives it: ``"exact"``
-(PostgreSQL: case kept), ``"insensitive"`` (DuckDB: ``Casey`` and ``casey`` are one table even
-quoted) or ``"upper-unquoted"`` (Snowflake: a plain identifier is upper-cased, as Snowflake does
-for unquoted names, other names are kept exactly)."""
+(PostgreSQL: case kept) or ``"insensitive"`` (DuckDB: ``Casey`` and ``casey`` are one table even
+quoted)."""
+
+Folding = Literal["none", "upper", "lower"]
+"""What a database does to an unquoted name (sqlglot's normalization strategies): ``"upper"``
+(Snowflake), ``"lower"``, or ``"none"``. wharf writes a plain schema or table name folded the
+same way, so its table is the one unquoted SQL finds; any other name is kept exactly."""
 
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 
 
-def fold_identifier(rule: NameCase, name: str) -> str:
-    """``name`` as the database compares it under ``rule``: two names with the same folded form
-    are one object there.
+def fold_identifier(rule: NameCase | Folding, name: str) -> str:
+    """``name`` folded by ``rule``: a comparison rule (:data:`NameCase`, two names with the
+    same folded form are one object) or a :data:`Folding` (of plain identifiers only).
 
     Examples:
         >>> fold_identifier("insensitive", "Casey"), fold_identifier("exact", "Casey")
         ('casey', 'Casey')
-        >>> fold_identifier("upper-unquoted", "sales"), fold_identifier("upper-unquoted", "a-b")
+        >>> fold_identifier("upper", "sales"), fold_identifier("upper", "a-b")
         ('SALES', 'a-b')
     """
     if rule == "insensitive":
         return name.casefold()
-    if rule == "upper-unquoted":
-        return name.upper() if _PLAIN.fullmatch(name) else name
+    if rule in {"upper", "lower"} and _PLAIN.fullmatch(name):
+        return name.upper() if rule == "upper" else name.lower()
     return name
 
 
@@ -251,8 +256,12 @@ class Dialect:
         case_insensitive_columns: column names that differ only in case are one column in
             this database (DuckDB, BigQuery): such data is refused before anything is written.
         schema_case, table_case: how the database compares schema and table names
-            (:data:`NameCase`); two assets whose names fold to the same are refused before a
-            run, since they would be one table.
+            (:data:`NameCase`, after :attr:`folding`); two assets whose names fold to the same
+            are refused before a run, since they would be one table.
+        folding: how the database folds unquoted names (:data:`Folding`); plain schema and
+            table names are written folded (:meth:`fold_name`).
+        quote: the identifier quote character; ``escape``: how it is escaped inside a name,
+            ``"double"`` (``""``) or ``"backslash"`` (``\\```, and ``\\`` for a backslash).
         comment_get_sql: parameters schema, table; one row ``(comment,)``.
         comment_set_sql: with ``{target}`` and ``{text}``, a checked base64 literal (SQL
             comments take no parameters).
@@ -279,7 +288,8 @@ class Dialect:
             is refused, naming the column (:func:`check_floats`).
         use_schema_sql: with ``{schema}``, run after ``create_schema_sql``: makes the write's
             schema the session's current one (MySQL puts temporary tables there).
-        max_name: the longest table, schema or column name, in characters (MySQL: 64).
+        max_name: the longest table, schema or column name (MySQL: 64), in ``name_unit``:
+            ``"characters"`` or UTF-8 ``"bytes"`` (PostgreSQL: 63, it would cut longer ones).
         schemas: False for a database without schemas (SQLite): the table of schema ``s``
             and name ``t`` is the one table ``"s.t"``.
         tables_sql: one parameter, a schema (also given as ``{schema}``, quoted); rows
@@ -309,6 +319,8 @@ class Dialect:
     lock_holder: Callable[[BaseException], str | None] = _no_lock
     type_names: Mapping[str, str] = field(default_factory=dict)
     quote: str = '"'
+    escape: Literal["double", "backslash"] = "double"
+    folding: Folding = "none"
     placeholder: str = "?"
     begin_sql: str | None = "BEGIN TRANSACTION"
     partition_begin_sql: str | None = None
@@ -339,6 +351,7 @@ class Dialect:
     qualify_catalog: bool = False
     schemas: bool = True
     max_name: int | None = None
+    name_unit: Literal["characters", "bytes"] = "characters"
     use_schema_sql: str | None = None
     floats: Literal["ieee", "no_nan", "finite"] = "ieee"
     copy_source_sql: str | None = None
@@ -352,16 +365,38 @@ class Dialect:
     tables_sql: str | None = None
 
     def quote_name(self, name: str) -> str:
-        """Quote an identifier (rejecting NUL, and names longer than ``max_name`` characters,
-        which the database would refuse or cut), doubling the quote character inside it."""
-        q = self.quote
-        if self.max_name is not None and isinstance(name, str) and len(name) > self.max_name:
+        """Quote an identifier (rejecting NUL, and names longer than ``max_name``, which the
+        database would refuse or cut), escaping the quote character inside it.
+
+        Examples:
+            >>> from wharf._stores.bigquery import BIGQUERY
+            >>> from wharf._stores.duckdb import DUCKDB
+            >>> DUCKDB.quote_name('my "odd" name'), BIGQUERY.quote_name("a`b")
+            ('"my ""odd"" name"', '`a\\\\`b`')
+        """
+        q, text = self.quote, name if isinstance(name, str) else ""
+        size = len(text) if self.name_unit == "characters" else len(text.encode())
+        if self.max_name is not None and size > self.max_name:
+            limit = f"{self.max_name} {self.name_unit}"
             msg = (
-                f"{self.name} names are at most {self.max_name} characters, and {name!r} has "
-                f"{len(name)}; use a shorter name"
+                f"{self.name} names are at most {limit}, and {name!r} has {size}; "
+                f"{self.name} would refuse or cut it, so use a shorter name"
             )
-            raise UnsafeNameError(msg, expected=f"<= {self.max_name} characters", got=repr(name))
-        return q + check_name(name, "SQL").replace(q, q + q) + q
+            raise UnsafeNameError(msg, expected=f"<= {limit}", got=repr(name))
+        name = check_name(name, "SQL")
+        if self.escape == "backslash":
+            return q + name.replace("\\", "\\\\").replace(q, "\\" + q) + q
+        return q + name.replace(q, q + q) + q
+
+    def fold_name(self, name: str) -> str:
+        """A schema or table name as wharf writes it (:attr:`folding`).
+
+        Examples:
+            >>> from wharf._stores.snowflake import SNOWFLAKE
+            >>> SNOWFLAKE.fold_name("sales_summary"), SNOWFLAKE.fold_name("Sales-2024")
+            ('SALES_SUMMARY', 'Sales-2024')
+        """
+        return fold_identifier(self.folding, name)
 
     def storage_type(self, arrow_type: Any) -> Any:
         """The Arrow type sent in place of ``arrow_type`` (:func:`lower_type` by
@@ -383,6 +418,7 @@ class Dialect:
             >>> DUCKDB.same_table("Raw", "Casey") == DUCKDB.same_table("raw", "casey")
             True
         """
+        schema, table = self.fold_name(schema), self.fold_name(table)
         return fold_identifier(self.schema_case, schema), fold_identifier(self.table_case, table)
 
 

@@ -45,7 +45,6 @@ Arrow schema and categorical dictionaries are kept in the table comment):
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -53,11 +52,9 @@ from wharf._deps import require
 from wharf._stores.base import SchemaPolicy
 from wharf._stores.dialect import Dialect, Lowering
 from wharf._stores.sql import SqlStore
-from wharf.errors import StorageError, UnsafeNameError
+from wharf.errors import StorageError
 
 __all__ = ["POSTGRES", "PostgresConnector", "postgres_store", "postgres_uri"]
-
-_MAX_NAME_BYTES = 63  # NAMEDATALEN - 1
 
 
 def _dbapi() -> Any:
@@ -238,33 +235,13 @@ _CLASS = (
 )
 
 
-@dataclass(frozen=True)
-class PostgresDialect(Dialect):
-    """:class:`~wharf._stores.dialect.Dialect` that also refuses names PostgreSQL would cut."""
-
-    def quote_name(self, name: str) -> str:
-        """Quote an identifier; more than 63 bytes is an :class:`UnsafeNameError`.
-
-        Examples:
-            >>> POSTGRES.quote_name("Daily Sales")
-            '"Daily Sales"'
-        """
-        if isinstance(name, str) and len(name.encode()) > _MAX_NAME_BYTES:
-            msg = (
-                f"PostgreSQL names are at most {_MAX_NAME_BYTES} bytes, and {name!r} has "
-                f"{len(name.encode())}; PostgreSQL would silently cut it, so use a shorter name"
-            )
-            raise UnsafeNameError(msg, expected=f"<= {_MAX_NAME_BYTES} bytes", got=repr(name))
-        return super().quote_name(name)
-
-
 #: the stand-ins (see the module doc); structs and nested lists as JSON text
 _LOWERING = Lowering(
     uuid="keep", unsigned="wider", uint64="decimal", dates="date32", finest="us",
     nested="items", compound="text",
 )  # fmt: skip
 
-POSTGRES = PostgresDialect(
+POSTGRES = Dialect(
     name="postgres",
     attach=_attach,
     detach=_detach,
@@ -281,6 +258,8 @@ POSTGRES = PostgresDialect(
     lowering=_LOWERING,
     type_names=_TYPE_NAMES,
     placeholder="${n}",
+    max_name=63,  # NAMEDATALEN - 1: PostgreSQL would silently cut a longer name
+    name_unit="bytes",
     begin_sql="BEGIN",
     write_lock_sql="SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
     read_lock_sql="LOCK TABLE {target} IN ACCESS SHARE MODE",

@@ -43,26 +43,16 @@ from pathlib import Path
 from typing import Any
 
 from wharf._deps import require
-from wharf._stores.base import SchemaPolicy, TableRef, WriteResult
-from wharf._stores.dialect import Dialect, Lowering, fold_identifier, sql_type
+from wharf._stores.base import SchemaPolicy
+from wharf._stores.dialect import Dialect, Lowering, sql_type
 from wharf._stores.parquet import write_parquet
 from wharf._stores.sql import SqlStore
 
-__all__ = ["SNOWFLAKE", "SnowflakeConnector", "SnowflakeStore", "fold_name", "snowflake_store"]
+__all__ = ["SNOWFLAKE", "SnowflakeConnector", "snowflake_store"]
 
 
 def _connector_module() -> Any:
     return require("snowflake.connector", purpose="the Snowflake store")
-
-
-def fold_name(name: str) -> str:
-    """Snowflake's case rule for unquoted names, applied to schema, table and database names.
-
-    Examples:
-        >>> fold_name("sales_summary"), fold_name("Sales-2024"), fold_name("PUBLIC")
-        ('SALES_SUMMARY', 'Sales-2024', 'PUBLIC')
-    """
-    return fold_identifier("upper-unquoted", name)
 
 
 _INT = "NUMBER(38,0)"
@@ -199,8 +189,7 @@ _LOWERING = Lowering(
 
 SNOWFLAKE = Dialect(
     name="snowflake",
-    schema_case="upper-unquoted",
-    table_case="upper-unquoted",
+    folding="upper",  # plain names as Snowflake folds unquoted ones
     attach=_attach,
     detach=_detach,
     fetch=_fetch,
@@ -251,7 +240,7 @@ class SnowflakeConnector:
     def catalog(self) -> str | None:
         """The database name as Snowflake stores it."""
         database = self.connect_args.get("database")
-        return fold_name(str(database)) if database else None
+        return SNOWFLAKE.fold_name(str(database)) if database else None
 
     def __call__(self) -> Any:
         connector = _connector_module()
@@ -260,36 +249,6 @@ class SnowflakeConnector:
         if known is not None and "platform_detection_timeout_seconds" not in known:
             args.pop("platform_detection_timeout_seconds", None)  # connectors before 3.16
         return connector.connect(**args, paramstyle="qmark", autocommit=True)
-
-
-class SnowflakeStore(SqlStore):
-    """A :class:`SqlStore` on Snowflake that folds plain schema and table names to upper case
-    (:func:`fold_name`) before they become quoted identifiers."""
-
-    def location(self, ref: TableRef) -> str:
-        return super().location(_fold(ref))
-
-    def exists(self, ref: TableRef) -> bool:
-        return super().exists(_fold(ref))
-
-    def delete(self, ref: TableRef) -> None:
-        super().delete(_fold(ref))
-
-    def write(self, ref: TableRef, data: Any, *, partition: Any = None, **how: Any) -> WriteResult:
-        return super().write(_fold(ref), data, partition=partition, **how)
-
-    def reading(self, ref: TableRef) -> Any:  # read, schema and query go through it
-        return super().reading(_fold(ref))
-
-    def stored_names(self, ref: TableRef, names: Any, *, whole: bool = False) -> list[str]:
-        return super().stored_names(_fold(ref), names, whole=whole)
-
-    def stage(self, schema: str, fill: Any) -> Any:
-        return super().stage(fold_name(schema), fill)
-
-
-def _fold(ref: TableRef) -> TableRef:
-    return TableRef(fold_name(ref.schema), fold_name(ref.table))
 
 
 def snowflake_store(
@@ -308,6 +267,7 @@ def snowflake_store(
 
     Examples:
         >>> store = snowflake_store({"account": "acme", "user": "me", "database": "sales"})
+        >>> from wharf._stores.base import TableRef
         >>> store.location(TableRef("public", "daily"))
         '"SALES"."PUBLIC"."DAILY"'
     """
@@ -318,7 +278,7 @@ def snowflake_store(
     if timestamps_as_strings:
         as_text = dataclasses.replace(SNOWFLAKE.lowering, timestamps="text")
         dialect = dataclasses.replace(SNOWFLAKE, lowering=as_text)
-    return SnowflakeStore(
+    return SqlStore(
         dialect,
         connector,
         database=where,

@@ -176,19 +176,29 @@ class SqlStore:
     def __repr__(self) -> str:
         return f"SqlStore({self.name!r}, database={self.database!r})"
 
+    def folded(self, ref: TableRef) -> TableRef:
+        """``ref`` as the database names it: plain schema and table names folded where the
+        database folds unquoted names (``Dialect.folding``: Snowflake upper-cases them)."""
+        if self.dialect.folding == "none":
+            return ref
+        return TableRef(self.dialect.fold_name(ref.schema), self.dialect.fold_name(ref.table))
+
     def location(self, ref: TableRef) -> str:
         """The fully qualified, quoted table name."""
+        ref = self.folded(ref)
         if self.dialect.qualify_catalog or not self.catalog:
             return self._target(ref)
         return f"{self.dialect.quote_name(self.catalog)}.{self._target(ref)}"
 
     def exists(self, ref: TableRef) -> bool:
         """Whether the table exists."""
+        ref = self.folded(ref)
         with self._session(f"check table {self.location(ref)}") as con:
             return bool(self._columns(con, ref))
 
     def delete(self, ref: TableRef) -> None:
         """Drop the table if it exists."""
+        ref = self.folded(ref)
         with self._session(f"drop table {self.location(ref)}") as con:
             self._run(con, self.dialect.drop_sql, target=self._target(ref))
 
@@ -209,7 +219,7 @@ class SqlStore:
         relation on the same database) runs inside the database, without Arrow. A merge key
         that repeats in ``data`` fails the write before the table changes.
         """
-        partition = as_filters(partition) or None
+        ref, partition = self.folded(ref), as_filters(partition) or None
         checked, keys = check_write_mode(mode, merge_keys)
         how = _How(checked, keys)
         d = self.dialect
@@ -301,6 +311,7 @@ class SqlStore:
         """A :class:`SqlReading` of ``ref``: one connection for its schema and every read
         (a load of many partitions: the schema, the missing check and the data), closed when
         the block ends and the last stream it handed out is done."""
+        ref = self.folded(ref)
         message = f"{self.name} could not read table {self.location(ref)} ({self.database})"
         with store_errors(message, self._errors):
             con = self.connect(reading=True)
@@ -327,6 +338,7 @@ class SqlStore:
         table (as Dagster's pandas handlers write it), else as given."""
         if self.column_names == "exact":
             return list(names)
+        ref = self.folded(ref)
         with self._session(f"read the columns of {self.location(ref)}") as con:
             existing = self._columns(con, ref)
             ours = bool(existing) and _written(self._comment_text(con, ref), existing)[1]
@@ -343,7 +355,7 @@ class SqlStore:
         ``fill`` leaves no table behind."""
         d = self.dialect
         name = f"{_STAGED}{int(time.time()):x}_{uuid.uuid4().hex[:12]}"
-        ref = TableRef(schema, name.upper() if d.table_case == "upper-unquoted" else name)
+        ref = TableRef(d.fold_name(schema), d.fold_name(name))
         with self._session(f"stage table {self.location(ref)}") as con:
             self._create_schema(con, ref)  # a real problem fails the handler's CREATE TABLE
             self._sweep_staged(con, ref.schema)
