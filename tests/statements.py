@@ -1,9 +1,10 @@
 """A counter of what a SQL store asks its database: connections opened, and the statements
-run on each (every ``Dialect.execute`` and ``Dialect.fetch``), to pin the shape of a load or a
+run on each (every ``Driver.execute`` and ``Driver.fetch``), to pin the shape of a load or a
 write with counts, never with times."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from typing import Any
 
@@ -44,7 +45,7 @@ def record_statements(monkeypatch: pytest.MonkeyPatch) -> Statements:
         at[id(con)] = len(seen.sessions)
         seen.sessions.append([])
         seen.reading.append(bool(kw.get("reading")))
-        d = self.dialect
+        d = self.driver
         if not getattr(d, "_recorded", False):
             execute, fetch = d.execute, d.fetch
 
@@ -56,9 +57,10 @@ def record_statements(monkeypatch: pytest.MonkeyPatch) -> Statements:
                 log(con, sql)
                 return fetch(con, sql, params, size)
 
-            recording = dataclasses.replace(d, execute=run, fetch=pull)
-            object.__setattr__(recording, "_recorded", True)
-            monkeypatch.setattr(self, "dialect", recording)
+            recording = copy.copy(d)  # the same driver, its statements logged
+            recording.execute, recording.fetch = run, pull  # type: ignore[method-assign]
+            recording._recorded = True  # type: ignore[attr-defined]
+            monkeypatch.setattr(self, "driver", recording)
         return con
 
     monkeypatch.setattr(SqlStore, "connect", connect)

@@ -111,7 +111,7 @@ def test_a_staged_table_a_killed_writer_left_is_swept(
 
     def fill(con: Any, staged: TableRef) -> None:
         for sql in ("CREATE TABLE {t} (a INTEGER)", "INSERT INTO {t} (a) VALUES (7)"):
-            tables.dialect.execute(con, sql.format(t=tables.location(staged)), [])
+            tables.driver.execute(con, sql.format(t=tables.location(staged)), [])
 
     tables.write(ref, pa.table({"a": [0]}))  # the schema (BigQuery: dataset) exists
     left = tables.stage(schema, fill)  # as a writer killed before its write leaves it

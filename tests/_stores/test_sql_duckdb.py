@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wharf._stores.base import PartitionFilter, TableRef, TableStore
-from wharf._stores.duckdb import DUCKDB, DuckDBConnector, duckdb_store
+from wharf._stores.duckdb import DUCKDB, DuckDBConnector, DuckDBDriver, duckdb_store
 from wharf._stores.sql import SqlStore
 from wharf.errors import StorageError, StoredValueNotFoundError, StoreLockedError, UnsafeNameError
 
@@ -155,14 +155,14 @@ def test_killed_writer_process_leaves_previous_table(store: SqlStore, db: Path) 
 
 
 def test_stream_scanned_twice_is_an_error_not_data_loss(db: Path) -> None:
-    def attach_and_peek(con, name, reader):  # type: ignore[no-untyped-def]
-        sql = DUCKDB.attach(con, name, reader)
-        con.execute(f"SELECT count(*) FROM {sql}").fetchall()  # consumes the one-shot stream
-        return sql
+    class Peeking(DuckDBDriver):
+        def attach(self, con, name, reader, beside):  # type: ignore[no-untyped-def]
+            sql = super().attach(con, name, reader, beside)
+            con.execute(f"SELECT count(*) FROM {sql}").fetchall()  # consumes the one-shot stream
+            return sql
 
     duckdb_store(db).write(REF, pa.table({"a": [1]}))
-    peeking = dataclasses.replace(DUCKDB, attach=attach_and_peek)
-    store = SqlStore(peeking, DuckDBConnector(db), database=str(db))
+    store = SqlStore(DUCKDB, Peeking(DuckDBConnector(db)), database=str(db))
     with pytest.raises(StorageError, match=r"already been consumed|streamed in but"):
         store.write(REF, pa.table({"a": [1, 2, 3]}))
     assert read(store).to_pydict() == {"a": [1]}
@@ -289,11 +289,12 @@ def test_zero_rows_create_an_empty_table_with_schema(store: SqlStore) -> None:
 def test_projection_is_pushed_into_sql(db: Path) -> None:
     queries: list[str] = []
 
-    def spy(con, sql, params, batch_size):  # type: ignore[no-untyped-def]
-        queries.append(sql)
-        return DUCKDB.fetch(con, sql, params, batch_size)
+    class Spy(DuckDBDriver):
+        def fetch(self, con, sql, params, batch_size):  # type: ignore[no-untyped-def]
+            queries.append(sql)
+            return super().fetch(con, sql, params, batch_size)
 
-    store = SqlStore(dataclasses.replace(DUCKDB, fetch=spy), DuckDBConnector(db), database=str(db))
+    store = SqlStore(DUCKDB, Spy(DuckDBConnector(db)), database=str(db))
     store.write(REF, pa.table({"a": [1], "b": [2], "c": [3]}))
     assert read(store, columns=["c", "a"]).to_pydict() == {"c": [3], "a": [1]}
     assert queries == ['SELECT "c", "a" FROM "public"."sales"']
@@ -327,7 +328,7 @@ def test_write_streams_a_generator_once_and_read_streams_batches(db: Path) -> No
             pulled.append(i)
             yield pa.record_batch({"a": list(range(i * 100, i * 100 + 100))}, schema=schema)
 
-    store = SqlStore(DUCKDB, DuckDBConnector(db), database=str(db), batch_size=1000)
+    store = SqlStore(DUCKDB, DuckDBDriver(DuckDBConnector(db)), database=str(db), batch_size=1000)
     assert store.write(REF, pa.RecordBatchReader.from_batches(schema, gen())).row_count == 5000
     assert pulled == list(range(50))
     reader = store.read(REF)
@@ -530,7 +531,7 @@ def test_a_pandas_index_the_comment_cannot_keep_is_refused(db: Path, frame: pd.D
     from wharf._frames.pandas_index import frame_to_table
 
     short = dataclasses.replace(DUCKDB, comment_max=40)  # as BigQuery's 16 KiB for wide frames
-    store = SqlStore(short, DuckDBConnector(db), database=str(db))
+    store = SqlStore(short, DuckDBDriver(DuckDBConnector(db)), database=str(db))
     store.write(REF, pa.table({"a": [1]}))
     with pytest.raises(StorageError, match=r"keeps the pandas .* does not fit in a table comment"):
         store.write(REF, frame_to_table(frame))
@@ -670,7 +671,7 @@ def test_lower_column_names_keep_the_written_types(db: Path) -> None:
 
 def test_a_wharf_table_whose_schema_does_not_fit_its_comment_is_still_wharfs(db: Path) -> None:
     short = dataclasses.replace(DUCKDB, comment_max=10)
-    store = SqlStore(short, DuckDBConnector(db), database=str(db))
+    store = SqlStore(short, DuckDBDriver(DuckDBConnector(db)), database=str(db))
     store.column_names = "auto"
     store.write(REF, pa.table({"Owner": ["ann"]}))
     assert read(store).column_names == ["Owner"]  # not lower-cased as a foreign table's

@@ -246,14 +246,12 @@ def _dagster_table(io: Any, warehouse: Warehouse, name: str, columns: dict[str, 
         if warehouse.name == "bigquery":
             ensure_dataset(con, schema)
         else:
-            store.dialect.execute(
-                con, f"CREATE SCHEMA IF NOT EXISTS {target.rsplit('.', 1)[0]}", []
-            )
+            store.driver.execute(con, f"CREATE SCHEMA IF NOT EXISTS {target.rsplit('.', 1)[0]}", [])
         typed = ", ".join(f"{q(c)} {t}" for c, t in columns.items())
-        store.dialect.execute(con, f"CREATE TABLE {target} ({typed})", [])
+        store.driver.execute(con, f"CREATE TABLE {target} ({typed})", [])
         for row in rows:
             values = ", ".join(repr(v) for v in row)
-            store.dialect.execute(con, f"INSERT INTO {target} VALUES ({values})", [])
+            store.driver.execute(con, f"INSERT INTO {target} VALUES ({values})", [])
     finally:
         con.close()
 
@@ -360,7 +358,7 @@ def _outside_sql(io: Any, name: str, sql: str) -> list[tuple[Any, ...]]:
     con = store.connect()
     try:
         target = store.location(TableRef(io.default_schema() or "public", name))
-        return sorted(store.dialect.execute(con, sql.format(t=target), []))
+        return sorted(store.driver.execute(con, sql.format(t=target), []))
     finally:
         con.close()
 

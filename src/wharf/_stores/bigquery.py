@@ -1,6 +1,6 @@
 """BigQuery as a table store: its :class:`~wharf._stores.dialect.Dialect` row and connections.
 
-**Arrow in** (``Dialect.ingest``): the stream is written to a local Parquet file (batch by batch,
+**Arrow in** (``Driver.ingest``): the stream is written to a local Parquet file (batch by batch,
 so it may be larger than memory) and loaded into a new stage table by one load job
 (``load_table_from_file``: a resumable upload, with an explicit schema built from the Arrow
 types, so nothing is auto-detected). **Arrow out**: a query job's result pages as Arrow record
@@ -23,7 +23,7 @@ ones in one job, or changes nothing if it fails.
 
 **Metadata** (column names, the description) comes from the tables API (``tables.get``), not
 from ``INFORMATION_SCHEMA`` queries: no query job, and no dataset name in SQL text
-(``Dialect.describe``).
+(``Driver.describe``).
 
 Names are quoted with backticks (a backtick or backslash inside is escaped); tables are
 case-sensitive in BigQuery, column names are not (two columns that differ only in case cannot
@@ -42,7 +42,6 @@ categoricals, decimals):
 
 from __future__ import annotations
 
-import contextvars
 import datetime as dt
 import decimal
 import tempfile
@@ -52,8 +51,9 @@ from pathlib import Path
 from typing import Any
 
 from wharf._deps import require
-from wharf._stores.base import SchemaPolicy, TableRef, WriteResult
+from wharf._stores.base import SchemaPolicy, TableRef
 from wharf._stores.dialect import Dialect, Lowering
+from wharf._stores.driver import BaseDriver
 from wharf._stores.parquet import write_parquet
 from wharf._stores.sql import SqlStore
 from wharf.errors import StorageError
@@ -62,12 +62,10 @@ __all__ = [
     "BIGQUERY",
     "BigQueryConnection",
     "BigQueryConnector",
+    "BigQueryDriver",
     "bigquery_store",
     "ensure_dataset",
 ]
-
-#: the dataset of the write in progress, where a partition write's source table is loaded
-_DATASET: contextvars.ContextVar[str | None] = contextvars.ContextVar("wharf_bq", default=None)
 
 
 def _bigquery() -> Any:
@@ -85,7 +83,6 @@ class BigQueryConnection:
     client: Any
     location: str | None = None
     timeout: float | None = None
-    dataset: str | None = None
     datasets: set[str] = field(default_factory=set, repr=False)
     _described: dict[tuple[str, str], tuple[list[str], str | None]] = field(
         default_factory=dict, repr=False
@@ -179,12 +176,12 @@ def _errors() -> tuple[type[BaseException], ...]:
     return (exceptions.GoogleAPIError, auth.GoogleAuthError)
 
 
-def _describe(con: BigQueryConnection, schema: str, table: str) -> tuple[list[str], str | None]:
-    key = (schema, table)
+def _describe(con: BigQueryConnection, ref: TableRef) -> tuple[list[str], str | None]:
+    key = (ref.schema, ref.table)
     if key not in con._described:
         not_found = require("google.api_core.exceptions").NotFound
         try:
-            found = con.client.get_table(con.table_id(schema, table), timeout=con.timeout)
+            found = con.client.get_table(con.table_id(*key), timeout=con.timeout)
         except not_found:
             con._described[key] = ([], None)
         else:
@@ -243,13 +240,13 @@ _TYPE_NAMES = {
 }
 
 
-def _ingest(con: BigQueryConnection, schema: str, table: str, reader: Any) -> None:
-    """Create ``schema.table`` with ``reader``'s schema and load its rows (one load job)."""
+def _ingest(con: BigQueryConnection, ref: TableRef, reader: Any) -> None:
+    """Create the table ``ref`` with ``reader``'s schema and load its rows (one load job)."""
     bigquery = _bigquery()
     fields = [_field(f.name, f.type) for f in reader.schema]
-    destination = con.table_id(schema, table)
+    destination = con.table_id(ref.schema, ref.table)
     con._described.clear()
-    ensure_dataset(con, schema)
+    ensure_dataset(con, ref.schema)
     with tempfile.TemporaryDirectory(prefix="wharf-bigquery-") as tmp:
         path = Path(tmp, "part.parquet")
         rows = write_parquet(reader, path)  # a failing stream fails here, before any job
@@ -272,16 +269,16 @@ def _ingest(con: BigQueryConnection, schema: str, table: str, reader: Any) -> No
         job.result(timeout=con.timeout)
 
 
-def _attach(con: BigQueryConnection, name: str, reader: Any) -> str:
-    """For partition writes: load the stream into a table ``name`` beside the target."""
-    dataset = con.dataset or "public"
-    _ingest(con, dataset, name, reader)
-    return f"{BIGQUERY.quote_name(dataset)}.{BIGQUERY.quote_name(name)}"
+def _attach(con: BigQueryConnection, name: str, reader: Any, beside: TableRef) -> str:
+    """For partition writes: load the stream into a table ``name`` beside the target, in its
+    dataset."""
+    _ingest(con, TableRef(beside.schema, name), reader)
+    return f"{BIGQUERY.quote_name(beside.schema)}.{BIGQUERY.quote_name(name)}"
 
 
-def _detach(con: BigQueryConnection, name: str) -> None:
-    dataset = con.dataset or "public"
-    con.client.delete_table(con.table_id(dataset, name), not_found_ok=True, timeout=con.timeout)
+def _detach(con: BigQueryConnection, name: str, beside: TableRef) -> None:
+    table = con.table_id(beside.schema, name)
+    con.client.delete_table(table, not_found_ok=True, timeout=con.timeout)
 
 
 #: what BigQuery (or Parquet into BigQuery) cannot take
@@ -295,13 +292,6 @@ BIGQUERY = Dialect(
     name="bigquery",
     case_insensitive_columns=True,
     schema_case="insensitive",  # a dataset may be case-insensitive (and is in the emulator)
-    attach=_attach,
-    detach=_detach,
-    fetch=_fetch,
-    execute=_execute,
-    errors=_errors,
-    columns_sql="",  # Dialect.describe reads columns from the tables API
-    describe=_describe,
     lowering=_LOWERING,
     type_names=_TYPE_NAMES,
     quote="`",
@@ -319,7 +309,6 @@ BIGQUERY = Dialect(
         "DROP TABLE IF EXISTS {stage}",
     ),
     comment_max=16_384,
-    ingest=_ingest,
     # a row-value IN is not BigQuery SQL: the keys are matched by a correlated EXISTS
     matched_sql="EXISTS (SELECT 1 FROM {source} AS __wharf_s WHERE {pairs})",
     tables_sql="SELECT table_name FROM {schema}.INFORMATION_SCHEMA.TABLES",
@@ -372,19 +361,22 @@ class BigQueryConnector:
 
     def __call__(self) -> BigQueryConnection:
         client = self.client()
-        return BigQueryConnection(client, self.location, self.timeout, _DATASET.get(), self._known)
+        return BigQueryConnection(client, self.location, self.timeout, self._known)
 
 
-class BigQueryStore(SqlStore):
-    """A :class:`SqlStore` on BigQuery; a write tells its connection the target's dataset (where
-    a partition write loads its rows first)."""
+class BigQueryDriver(BaseDriver):
+    """The :class:`~wharf._stores.driver.Driver` of BigQuery (``google-cloud-bigquery``): Arrow
+    in as Parquet (one load job), out as a query's result pages; tables described by the
+    tables API."""
 
-    def write(self, ref: TableRef, data: Any, *, partition: Any = None, **how: Any) -> WriteResult:
-        token = _DATASET.set(ref.schema)
-        try:
-            return super().write(ref, data, partition=partition, **how)
-        finally:
-            _DATASET.reset(token)
+    bulk_ingest = True
+    execute = staticmethod(_execute)
+    fetch = staticmethod(_fetch)
+    ingest = staticmethod(_ingest)
+    attach = staticmethod(_attach)
+    detach = staticmethod(_detach)
+    describe = staticmethod(_describe)
+    errors = staticmethod(_errors)
 
 
 def bigquery_store(
@@ -403,9 +395,9 @@ def bigquery_store(
     where = connector.project or "(default project)"
     if connector.api_endpoint:
         where += f" at {connector.api_endpoint}"
-    return BigQueryStore(
+    return SqlStore(
         BIGQUERY,
-        connector,
+        BigQueryDriver(connector),
         database=where,
         catalog=connector.project,
         schema_policy=schema_policy,

@@ -1,13 +1,14 @@
 """What differs between SQL databases, as data: a :class:`Dialect` row and its type map.
 
-:class:`~wharf._stores.sql.SqlStore` runs every database through one of these rows; a new
-database is a new row (SQL templates, a type map, a few driver hooks), not a new store.
+:class:`~wharf._stores.sql.SqlStore` runs every database through one of these rows and a
+:class:`~wharf._stores.driver.Driver` (its client); a new database is a new row (names, SQL
+templates, type names, type-lowering flags: data only) and a driver, not a new store.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -208,13 +209,11 @@ def _lower_nested(rules: Lowering, t: Any, text: Any) -> Any:
     return t if same and kept else pa.list_(item)
 
 
-def _no_lock(exc: BaseException) -> str | None:
-    return None
-
-
 @dataclass(frozen=True)
 class Dialect:
-    """One SQL database as data: SQL templates, a type map and a few driver hooks.
+    """One SQL database as data, and data only (frozen, no callables): quoting and folding
+    of names, their length limit, the placeholder style, the statement templates, the type
+    names and the type-lowering flags. Its client is a :class:`~wharf._stores.driver.Driver`.
 
     Templates use ``{target}`` (quoted ``schema.table``), ``{stage}``, ``{table}`` (quoted bare
     name), ``{schema}``, ``{columns}``, ``{source}``, ``{where}``; ``replace_sql`` also gets
@@ -224,18 +223,10 @@ class Dialect:
     the comment as they replace, in the same statement). Values are always bound.
 
     Attributes:
-        attach: ``(con, name, reader) -> SQL`` makes an Arrow stream queryable (a view, a temp
-            table) and returns how to name it in SQL; ``detach(con, name)`` undoes it.
-        fetch: ``(con, sql, params, batch_size) -> pa.RecordBatchReader`` streams a query.
-        execute: ``(con, sql, params) -> rows`` runs one statement.
-        errors: returns the driver's exception classes (imported lazily).
-        attach_native: ``(con, name, value) -> SQL | None`` makes a value the database can read
-            itself (a DuckDB relation on the same database) queryable without Arrow; None when
-            it cannot, and the value is streamed through Arrow instead.
-        columns_sql: parameters schema, table; rows ``(column_name,)`` in table order.
+        columns_sql: parameters schema, table; rows ``(column_name,)`` in table order (unless
+            the driver describes tables itself: ``Driver.describe``).
         lowering: the Arrow types sent in place of those the database cannot hold exactly
             (:class:`Lowering`, read by :meth:`storage_type`).
-        lock_holder: describes who holds the lock if an exception means "locked", else None.
         type_names: Arrow type -> SQL type for added columns (see :func:`sql_type`).
         begin_sql: ``None`` if DDL is not transactional; a failed write then drops its stage.
         partition_begin_sql: where ``begin_sql`` is None, begins a transaction of DML only around
@@ -243,7 +234,8 @@ class Dialect:
             ``rollback_sql``).
         replace_rows_sql: where ``begin_sql`` is None, one statement that replaces the rows of a
             partition, atomic by itself, in place of ``delete_rows_sql`` + ``insert_sql``. Its
-            ``{source}`` must be a table (``attach`` loads one), whose rows are checked first.
+            ``{source}`` must be a table (``Driver.attach`` loads one), whose rows are checked
+            first.
         write_lock_sql: run first in a write's transaction with one parameter, the table's
             ``schema.table``; holds a lock that serialises writers of that table until commit
             (PostgreSQL: two swaps at once would collide on the new name).
@@ -265,14 +257,6 @@ class Dialect:
         comment_get_sql: parameters schema, table; one row ``(comment,)``.
         comment_set_sql: with ``{target}`` and ``{text}``, a checked base64 literal (SQL
             comments take no parameters).
-        ingest: ``(con, schema, table, reader) -> None`` creates the (stage) table ``table``
-            from an Arrow stream in one pass, inside the write's transaction (PostgreSQL's
-            ADBC bulk COPY). When set, a whole-table write uses it instead of ``attach`` +
-            ``create_sql``, so the rows are copied once; partition writes still ``attach``.
-        describe: ``(con, schema, table) -> (columns, comment)`` reads a table's column names
-            (in table order; empty if there is no table) and comment from the database's own
-            catalog API, in place of ``columns_sql`` and ``comment_get_sql`` (BigQuery's
-            ``tables.get``: no query job, and no dataset name in SQL text).
         comment_max: the longest comment the database accepts; a longer schema text is not
             kept (the table then reads with the database's own types).
         copy_source_sql: for a database whose attached source can be scanned only once (DuckDB
@@ -301,22 +285,13 @@ class Dialect:
             schema of that name alone is an ambiguous reference.
 
     Examples:
-        >>> d = Dialect("toy", attach=..., detach=..., fetch=..., execute=..., errors=...,
-        ...             columns_sql="...")
-        >>> d.quote_name('my "odd" name')
+        >>> Dialect("toy").quote_name('my "odd" name')
         '"my ""odd"" name"'
     """
 
     name: str
-    attach: Callable[[Any, str, Any], str]
-    detach: Callable[[Any, str], None]
-    fetch: Callable[[Any, str, list[object], int], Any]
-    execute: Callable[[Any, str, list[object]], list[tuple[Any, ...]]]
-    errors: Callable[[], tuple[type[BaseException], ...]]
-    columns_sql: str
+    columns_sql: str = ""
     lowering: Lowering = Lowering()
-    attach_native: Callable[[Any, str, Any], str | None] | None = None
-    lock_holder: Callable[[BaseException], str | None] = _no_lock
     type_names: Mapping[str, str] = field(default_factory=dict)
     quote: str = '"'
     escape: Literal["double", "backslash"] = "double"
@@ -345,8 +320,6 @@ class Dialect:
     add_column_sql: str = "ALTER TABLE {target} ADD COLUMN {column} {type}"
     comment_get_sql: str | None = None
     comment_set_sql: str | None = None
-    ingest: Callable[[Any, str, str, Any], None] | None = None
-    describe: Callable[[Any, str, str], tuple[list[str], str | None]] | None = None
     comment_max: int | None = None
     qualify_catalog: bool = False
     schemas: bool = True
@@ -427,8 +400,7 @@ def check_floats(dialect: Dialect, batch: Any) -> None:
 
     Examples:
         >>> import pyarrow as pa
-        >>> toy = Dialect("toy", attach=..., detach=..., fetch=..., execute=..., errors=...,
-        ...               columns_sql="", floats="no_nan")
+        >>> toy = Dialect("toy", floats="no_nan")
         >>> check_floats(toy, pa.record_batch({"x": [float("nan")]}))  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...

@@ -40,9 +40,10 @@ from typing import Any
 from wharf._deps import require
 from wharf._stores.base import Partition, SchemaPolicy, TableRef
 from wharf._stores.dialect import Dialect, Lowering
+from wharf._stores.driver import BaseDriver
 from wharf._stores.sql import SqlStore
 
-__all__ = ["DUCKDB", "DuckDBConnector", "DuckDBStore", "duckdb_store"]
+__all__ = ["DUCKDB", "DuckDBConnector", "DuckDBDriver", "DuckDBStore", "duckdb_store"]
 
 _LOCK = re.compile(
     r"Could not set lock on file .*?(?:Conflicting lock is held in (.+?)(?:\. See|$)|$)"
@@ -53,7 +54,7 @@ def _duckdb() -> Any:
     return require("duckdb", purpose="the DuckDB store")
 
 
-def _attach(con: Any, name: str, reader: Any) -> str:
+def _attach(con: Any, name: str, reader: Any, beside: TableRef) -> str:
     con.register(name, reader)
     return DUCKDB.quote_name(name)
 
@@ -74,7 +75,7 @@ def _attach_native(con: Any, name: str, value: Any) -> str | None:
     return DUCKDB.quote_name(name)
 
 
-def _detach(con: Any, name: str) -> None:
+def _detach(con: Any, name: str, beside: TableRef) -> None:
     con.unregister(name)
 
 
@@ -132,12 +133,6 @@ DUCKDB = Dialect(
     case_insensitive_columns=True,
     schema_case="insensitive",
     table_case="insensitive",
-    attach=_attach,
-    attach_native=_attach_native,
-    detach=_detach,
-    fetch=_fetch,
-    execute=_execute,
-    errors=_errors,
     columns_sql=(  # duckdb_columns(): a third of information_schema.columns' time
         "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
         "AND lower(schema_name) = lower(?) AND lower(table_name) = lower(?) "
@@ -146,7 +141,6 @@ DUCKDB = Dialect(
     # extension types as their storage, float16 as FLOAT, durations as BIGINT, decimal256 as
     # DECIMAL (precision <= 38) or VARCHAR; categoricals are read as they are
     lowering=Lowering(text="string", dictionaries="keep", decimals="narrow_or_text"),
-    lock_holder=_lock_holder,
     type_names=_TYPE_NAMES,
     comment_get_sql=(
         "SELECT comment FROM duckdb_tables() WHERE database_name = current_database() "
@@ -257,6 +251,29 @@ class DuckDBConnector:
             return duckdb.connect(self.database, read_only=True, config=self.config)
 
 
+class DuckDBDriver(BaseDriver):
+    """The :class:`~wharf._stores.driver.Driver` of DuckDB: Arrow in through a registered view
+    over the stream, out through ``to_arrow_reader``; its relations are native values."""
+
+    native_values = True
+
+    def __init__(self, connector: DuckDBConnector) -> None:
+        super().__init__(connector)
+        self.duckdb = connector
+
+    def connect(self, *, reading: bool = False) -> Any:
+        """A connection; for a read, read-only where the file cannot be written."""
+        return self.duckdb.reader() if reading else self.duckdb()
+
+    execute = staticmethod(_execute)
+    fetch = staticmethod(_fetch)
+    attach = staticmethod(_attach)
+    detach = staticmethod(_detach)
+    attach_native = staticmethod(_attach_native)
+    errors = staticmethod(_errors)
+    lock_holder = staticmethod(_lock_holder)
+
+
 class DuckDBStore(SqlStore):
     """The :class:`SqlStore` on DuckDB, with its relations as native values
     (:class:`~wharf._stores.base.NativeTables`)."""
@@ -315,10 +332,9 @@ def duckdb_store(
     where = connector.database if connector.in_memory else str(Path(connector.database).resolve())
     return DuckDBStore(
         DUCKDB,
-        connector,
+        DuckDBDriver(connector),
         database=where,
         catalog=connector.catalog,
         schema_policy=schema_policy,
         lock_timeout=lock_timeout,
-        connect_reader=connector.reader,
     )

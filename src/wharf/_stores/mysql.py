@@ -34,12 +34,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from wharf._deps import require
-from wharf._stores.base import SchemaPolicy, check_name
+from wharf._stores.base import SchemaPolicy, TableRef, check_name
 from wharf._stores.dialect import Dialect, Lowering, sql_type
+from wharf._stores.driver import BaseDriver
 from wharf._stores.sql import SqlStore
 from wharf.errors import StorageError
 
-__all__ = ["MYSQL", "MySQLConnector", "mysql_store"]
+__all__ = ["MYSQL", "MySQLConnector", "MySQLDriver", "mysql_store"]
 
 _ROWS_PER_INSERT = 5_000  # rows per executemany call; pymysql packs them in few statements
 
@@ -135,14 +136,14 @@ def _load(con: Any, target: str, reader: Any) -> None:
                 cursor.executemany(sql, rows)
 
 
-def _ingest(con: Any, schema: str, table: str, reader: Any) -> None:
+def _ingest(con: Any, ref: TableRef, reader: Any) -> None:
     """Create the (stage) table and bulk-load the stream into it."""
-    target = f"{MYSQL.quote_name(schema)}.{MYSQL.quote_name(table)}"
+    target = f"{MYSQL.quote_name(ref.schema)}.{MYSQL.quote_name(ref.table)}"
     _create(con, target, reader.schema)
     _load(con, target, reader)
 
 
-def _attach(con: Any, name: str, reader: Any) -> str:
+def _attach(con: Any, name: str, reader: Any, beside: TableRef) -> str:
     """For partition writes, appends and merges: the stream as a temporary table."""
     target = MYSQL.quote_name(name)
     _create(con, target, reader.schema, temporary=True)
@@ -150,7 +151,7 @@ def _attach(con: Any, name: str, reader: Any) -> str:
     return target
 
 
-def _detach(con: Any, name: str) -> None:
+def _detach(con: Any, name: str, beside: TableRef) -> None:
     try:  # the temporary table goes with the connection anyway
         _execute(con, f"DROP TEMPORARY TABLE IF EXISTS {MYSQL.quote_name(name)}", [])
     except _errors():
@@ -181,12 +182,6 @@ _INFO = "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s"
 
 MYSQL = Dialect(
     name="mysql",
-    attach=_attach,
-    detach=_detach,
-    fetch=_fetch,
-    execute=_execute,
-    errors=_errors,
-    ingest=_ingest,
     columns_sql=(
         f"SELECT COLUMN_NAME FROM information_schema.COLUMNS {_INFO} ORDER BY ORDINAL_POSITION"
     ),
@@ -271,6 +266,19 @@ def _connection_class() -> type:
     return Connection
 
 
+class MySQLDriver(BaseDriver):
+    """The :class:`~wharf._stores.driver.Driver` of MySQL / MariaDB (``pymysql``): Arrow in by
+    multi-row INSERTs, out through an unbuffered cursor."""
+
+    bulk_ingest = True
+    execute = staticmethod(_execute)
+    fetch = staticmethod(_fetch)
+    ingest = staticmethod(_ingest)
+    attach = staticmethod(_attach)
+    detach = staticmethod(_detach)
+    errors = staticmethod(_errors)
+
+
 def mysql_store(connector: MySQLConnector, *, schema_policy: SchemaPolicy = "error") -> SqlStore:
     """A table store on a MySQL or MariaDB server; a schema is a MySQL database.
 
@@ -280,6 +288,6 @@ def mysql_store(connector: MySQLConnector, *, schema_policy: SchemaPolicy = "err
         '`shop`.`orders`'
     """
     return SqlStore(
-        MYSQL, connector, database=connector.description, schema_policy=schema_policy,
+        MYSQL, MySQLDriver(connector), database=connector.description, schema_policy=schema_policy,
         lock_timeout=0.0,
     )  # fmt: skip

@@ -3,7 +3,7 @@
 Data moves as Arrow through ADBC (``adbc_driver_postgresql``), never row by row in Python:
 
 - **write**: the stream is bulk-copied (binary ``COPY``) straight into a new stage table by
-  ``cursor.adbc_ingest`` (the :attr:`~wharf._stores.dialect.Dialect.ingest` hook), inside the
+  ``cursor.adbc_ingest`` (the driver's ``ingest``), inside the
   write's transaction. PostgreSQL's DDL is transactional, so the whole write is one
   transaction: ``BEGIN; <COPY into stage>; COMMENT ON stage; DROP TABLE target; ALTER TABLE
   stage RENAME TO target; COMMIT``. Readers see the old table until the commit, then the new
@@ -49,12 +49,13 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from wharf._deps import require
-from wharf._stores.base import SchemaPolicy
+from wharf._stores.base import SchemaPolicy, TableRef
 from wharf._stores.dialect import Dialect, Lowering
+from wharf._stores.driver import BaseDriver
 from wharf._stores.sql import SqlStore
 from wharf.errors import StorageError
 
-__all__ = ["POSTGRES", "PostgresConnector", "postgres_store", "postgres_uri"]
+__all__ = ["POSTGRES", "PostgresConnector", "PostgresDriver", "postgres_store", "postgres_uri"]
 
 
 def _dbapi() -> Any:
@@ -164,8 +165,8 @@ def _unsupported(t: Any) -> bool:
     )  # fmt: skip
 
 
-def _ingest(con: Any, schema: str, table: str, reader: Any) -> None:
-    """Bulk-copy ``reader`` into a new table ``schema.table`` (binary COPY through ADBC)."""
+def _ingest(con: Any, ref: TableRef, reader: Any) -> None:
+    """Bulk-copy ``reader`` into a new table ``ref`` (binary COPY through ADBC)."""
     for field in reader.schema:
         if _unsupported(field.type):
             msg = (
@@ -175,7 +176,7 @@ def _ingest(con: Any, schema: str, table: str, reader: Any) -> None:
             raise StorageError(msg, expected="a PostgreSQL-compatible type", got=str(field.type))
     cursor = con.cursor()
     try:
-        cursor.adbc_ingest(table, reader, mode="create", db_schema_name=schema)
+        cursor.adbc_ingest(ref.table, reader, mode="create", db_schema_name=ref.schema)
     except _errors() as exc:
         if "0x00" in str(exc):
             msg = (
@@ -188,7 +189,7 @@ def _ingest(con: Any, schema: str, table: str, reader: Any) -> None:
         cursor.close()
 
 
-def _attach(con: Any, name: str, reader: Any) -> str:
+def _attach(con: Any, name: str, reader: Any, beside: TableRef) -> str:
     """For partition writes: bulk-copy the stream into a temporary table."""
     _ingest_temporary(con, name, reader)
     return POSTGRES.quote_name(name)
@@ -202,7 +203,7 @@ def _ingest_temporary(con: Any, name: str, reader: Any) -> None:
         cursor.close()
 
 
-def _detach(con: Any, name: str) -> None:
+def _detach(con: Any, name: str, beside: TableRef) -> None:
     try:  # the temporary table goes with the connection anyway
         _execute(con, f"DROP TABLE IF EXISTS pg_temp.{POSTGRES.quote_name(name)}", [])
     except _errors():
@@ -243,12 +244,6 @@ _LOWERING = Lowering(
 
 POSTGRES = Dialect(
     name="postgres",
-    attach=_attach,
-    detach=_detach,
-    fetch=_fetch,
-    execute=_execute,
-    errors=_errors,
-    ingest=_ingest,
     columns_sql=(
         "SELECT a.attname FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c "
         "ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
@@ -268,6 +263,19 @@ POSTGRES = Dialect(
     tables_sql="SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = $1",
 )
 """The PostgreSQL row: names quoted with ``"`` (case kept), values bound as ``$1``, ``$2``."""
+
+
+class PostgresDriver(BaseDriver):
+    """The :class:`~wharf._stores.driver.Driver` of PostgreSQL (ADBC): whole tables
+    bulk-copied straight into their stage, partition rows into a temporary table."""
+
+    bulk_ingest = True
+    execute = staticmethod(_execute)
+    fetch = staticmethod(_fetch)
+    ingest = staticmethod(_ingest)
+    attach = staticmethod(_attach)
+    detach = staticmethod(_detach)
+    errors = staticmethod(_errors)
 
 
 def postgres_uri(
@@ -355,7 +363,7 @@ def postgres_store(uri: str, *, schema_policy: SchemaPolicy = "error") -> SqlSto
     connector = PostgresConnector(uri)
     return SqlStore(
         POSTGRES,
-        connector,
+        PostgresDriver(connector),
         database=connector.description,
         catalog=connector.database,
         schema_policy=schema_policy,

@@ -3,7 +3,8 @@
 From these rows come the extra named when a client library is missing (:mod:`wharf._deps`),
 the conformance rows and the fidelity table's columns (:mod:`wharf.testing.stores`), the light
 import checks and the check that ``pyproject.toml`` has each row's extra. A new SQL store is its
-store module (a :class:`~wharf._stores.dialect.Dialect` and its driver functions), its public
+store module (a :class:`~wharf._stores.dialect.Dialect` row and a
+:class:`~wharf._stores.driver.Driver`), its public
 module (the I/O managers), a row here and, if it needs a server, its test-server starter.
 
 This module imports nothing beyond the standard library: rows name modules and classes as text.

@@ -1,6 +1,6 @@
 """Snowflake as a table store: its :class:`~wharf._stores.dialect.Dialect` row and connections.
 
-**Arrow in** (``Dialect.ingest``): the stream is written to a local Parquet file (batch by
+**Arrow in** (``Driver.ingest``): the stream is written to a local Parquet file (batch by
 batch, so it may be larger than memory), then ``CREATE TRANSIENT TABLE <stage> (typed
 columns)``, ``PUT`` of the file to a temporary named stage, and ``COPY INTO <stage> ...
 MATCH_BY_COLUMN_NAME = CASE_SENSITIVE`` (columns by exact name, Parquet logical types kept).
@@ -43,12 +43,13 @@ from pathlib import Path
 from typing import Any
 
 from wharf._deps import require
-from wharf._stores.base import SchemaPolicy
+from wharf._stores.base import SchemaPolicy, TableRef
 from wharf._stores.dialect import Dialect, Lowering, sql_type
+from wharf._stores.driver import BaseDriver
 from wharf._stores.parquet import write_parquet
 from wharf._stores.sql import SqlStore
 
-__all__ = ["SNOWFLAKE", "SnowflakeConnector", "snowflake_store"]
+__all__ = ["SNOWFLAKE", "SnowflakeConnector", "SnowflakeDriver", "snowflake_store"]
 
 
 def _connector_module() -> Any:
@@ -90,10 +91,10 @@ def _errors() -> tuple[type[BaseException], ...]:
     return (_connector_module().errors.Error,)
 
 
-def _ingest(con: Any, schema: str, table: str, reader: Any) -> None:
-    """Create ``schema.table`` with typed columns and load ``reader`` into it (PUT + COPY)."""
-    q = SNOWFLAKE.quote_name
-    target = f"{q(schema)}.{q(table)}"
+def _ingest(con: Any, ref: TableRef, reader: Any) -> None:
+    """Create ``ref`` with typed columns and load ``reader`` into it (PUT + COPY)."""
+    q, schema = SNOWFLAKE.quote_name, ref.schema
+    target = f"{q(schema)}.{q(ref.table)}"
     columns = ", ".join(f"{q(f.name)} {sql_type(SNOWFLAKE, f.type)}" for f in reader.schema)
     with tempfile.TemporaryDirectory(prefix="wharf-snowflake-") as tmp:
         path = Path(tmp, "part.parquet")
@@ -118,14 +119,14 @@ def _ingest(con: Any, schema: str, table: str, reader: Any) -> None:
             )
 
 
-def _attach(con: Any, name: str, reader: Any) -> str:
+def _attach(con: Any, name: str, reader: Any, beside: TableRef) -> str:
     """For partition writes: load the stream into a table ``name`` in the session's schema."""
     schema = _execute(con, "SELECT CURRENT_SCHEMA()", [])[0][0]
-    _ingest(con, schema, name, reader)
+    _ingest(con, TableRef(schema, name), reader)
     return f"{SNOWFLAKE.quote_name(schema)}.{SNOWFLAKE.quote_name(name)}"
 
 
-def _detach(con: Any, name: str) -> None:
+def _detach(con: Any, name: str, beside: TableRef) -> None:
     schema = _execute(con, "SELECT CURRENT_SCHEMA()", [])[0][0]
     q = SNOWFLAKE.quote_name
     _execute(con, f"DROP TABLE IF EXISTS {q(schema)}.{q(name)}", [])
@@ -190,11 +191,6 @@ _LOWERING = Lowering(
 SNOWFLAKE = Dialect(
     name="snowflake",
     folding="upper",  # plain names as Snowflake folds unquoted ones
-    attach=_attach,
-    detach=_detach,
-    fetch=_fetch,
-    execute=_execute,
-    errors=_errors,
     columns_sql=(
         "SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
         "AND table_name = ? ORDER BY ordinal_position"
@@ -212,7 +208,6 @@ SNOWFLAKE = Dialect(
         "SELECT comment FROM information_schema.tables WHERE table_schema = ? AND table_name = ?"
     ),
     comment_max=16_384,  # Snowflake's limit for comments; a longer schema text is zipped
-    ingest=_ingest,
     tables_sql="SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
 )
 """The Snowflake row: names quoted with ``"``, values bound with ``?`` (``paramstyle="qmark"``)."""
@@ -251,6 +246,19 @@ class SnowflakeConnector:
         return connector.connect(**args, paramstyle="qmark", autocommit=True)
 
 
+class SnowflakeDriver(BaseDriver):
+    """The :class:`~wharf._stores.driver.Driver` of Snowflake (``snowflake-connector-python``):
+    Arrow in as Parquet (PUT + COPY INTO), out as the result's Arrow chunks."""
+
+    bulk_ingest = True
+    execute = staticmethod(_execute)
+    fetch = staticmethod(_fetch)
+    ingest = staticmethod(_ingest)
+    attach = staticmethod(_attach)
+    detach = staticmethod(_detach)
+    errors = staticmethod(_errors)
+
+
 def snowflake_store(
     connect_args: dict[str, Any],
     *,
@@ -267,7 +275,6 @@ def snowflake_store(
 
     Examples:
         >>> store = snowflake_store({"account": "acme", "user": "me", "database": "sales"})
-        >>> from wharf._stores.base import TableRef
         >>> store.location(TableRef("public", "daily"))
         '"SALES"."PUBLIC"."DAILY"'
     """
@@ -280,7 +287,7 @@ def snowflake_store(
         dialect = dataclasses.replace(SNOWFLAKE, lowering=as_text)
     return SqlStore(
         dialect,
-        connector,
+        SnowflakeDriver(connector),
         database=where,
         catalog=connector.catalog,
         schema_policy=schema_policy,

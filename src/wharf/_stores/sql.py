@@ -60,6 +60,7 @@ from wharf._stores.base import (
     stream,
 )
 from wharf._stores.dialect import Dialect, check_floats, sql_type
+from wharf._stores.driver import Driver
 from wharf._stores.schema_codec import (
     OWNED,
     DictionaryNotes,
@@ -132,15 +133,14 @@ class SqlStore:
     """A :class:`~wharf._stores.base.TableStore` on any SQL database.
 
     Args:
-        dialect: the database's :class:`Dialect` row.
-        connect: opens a new DB-API connection; the store closes it.
+        dialect: the database's :class:`Dialect` row (its SQL, as data).
+        driver: its client (:class:`~wharf._stores.driver.Driver`): connections, statements,
+            Arrow in and out, and the exceptions translated to :class:`StorageError`.
         database: how messages name the database (a path, an account).
         catalog: the catalog shown in :meth:`location`, if any.
         schema_policy: partition writes whose columns differ: ``"error"`` or ``"evolve"``.
         lock_timeout: seconds to retry (capped exponential back-off) while locked.
         batch_size: rows per batch when reading.
-        connect_reader: opens a connection for operations that write nothing (DuckDB: read-only
-            where the file cannot be written); ``connect`` by default.
 
     Examples:
         >>> from wharf._stores.duckdb import duckdb_store
@@ -151,17 +151,15 @@ class SqlStore:
     def __init__(
         self,
         dialect: Dialect,
-        connect: Callable[[], Any],
+        driver: Driver,
         *,
         database: str,
         catalog: str | None = None,
         schema_policy: SchemaPolicy = "error",
         lock_timeout: float = 30.0,
         batch_size: int = 122_880,
-        connect_reader: Callable[[], Any] | None = None,
     ) -> None:
-        self.dialect, self.name, self._open = dialect, dialect.name, connect
-        self._open_reader = connect_reader
+        self.dialect, self.name, self.driver = dialect, dialect.name, driver
         self.database, self.catalog, self.schema_policy = database, catalog, schema_policy
         self.lock_timeout, self.batch_size = lock_timeout, batch_size
 
@@ -215,36 +213,36 @@ class SqlStore:
         or add them (``mode="append"``), or upsert them by ``merge_keys`` (``mode="merge"``).
 
         ``data`` is an Arrow stream, or anything exporting ``__arrow_c_stream__``. A whole-table
-        replace of a value the database reads itself (``Dialect.attach_native``: a DuckDB
+        replace of a value the database reads itself (``Driver.attach_native``: a DuckDB
         relation on the same database) runs inside the database, without Arrow. A merge key
         that repeats in ``data`` fails the write before the table changes.
         """
         ref, partition = self.folded(ref), as_filters(partition) or None
         checked, keys = check_write_mode(mode, merge_keys)
         how = _How(checked, keys)
-        d = self.dialect
+        d, driver = self.dialect, self.driver
         source = f"__wharf_src_{uuid.uuid4().hex[:12]}"
         stage_name = f"__wharf_stage_{uuid.uuid4().hex[:12]}"
         stage = TableRef(ref.schema, stage_name)
-        native = partition is None and checked == "replace" and d.attach_native is not None
+        native = partition is None and checked == "replace" and driver.native_values
         tap = self._tap(ref, data, native=native, whole=partition is None, keys=keys)
         with self._session(f"write table {self.location(ref)}", tap) as con:
             self._create_schema(con, ref)
             src: str | None = ""
             direct = None
             if (
-                d.ingest is not None
+                driver.bulk_ingest
                 and partition is None
                 and mode == "replace"
                 and isinstance(tap, _Tap)
             ):
-                direct = partial(d.ingest, con, ref.schema, stage_name, tap.reader())
+                direct = partial(driver.ingest, con, stage, tap.reader())
             else:
-                src = tap.attach(con, source, d)
+                src = tap.attach(con, source, self, ref)
             if src is None:  # the database cannot read it itself: stream it through Arrow
                 tap = _Tap(as_reader(data), d)
                 self._check_columns(ref, tap.schema.names)
-                src = d.attach(con, source, tap.reader())
+                src = driver.attach(con, source, tap.reader(), ref)
             names = [check_name(n, "column") for n in tap.schema.names]
             copy = None
             try:
@@ -257,10 +255,10 @@ class SqlStore:
                 self._transaction(con, ref, src, stage, names, tap, partition, direct, how)
             finally:
                 if copy is not None:
-                    with suppress(*d.errors()):
+                    with suppress(*driver.errors()):
                         self._run(con, d.drop_sql, target=copy)
                 if direct is None:
-                    tap.detach(con, source, d)
+                    tap.detach(con, source, self, ref)
         return WriteResult(tap.rows or 0, schema_dict(tap.schema), self.location(ref))
 
     def _tap(
@@ -383,12 +381,12 @@ class SqlStore:
         try:  # housekeeping: a schema that cannot be listed (not there yet) fails no write
             bound = [schema] if d.placeholder.format(n=1) in d.tables_sql else []
             tables = self._run(con, d.tables_sql, bound, schema=self._schema(schema))
-        except d.errors():
+        except self.driver.errors():
             return
         for (table,) in tables:
             made = re.fullmatch(f"{_STAGED}([0-9a-f]+)_[0-9a-f]+", str(table), re.IGNORECASE)
             if made and now - int(made.group(1), 16) >= self.stale_after:
-                with suppress(*self.dialect.errors()):  # another writer swept it first
+                with suppress(*self.driver.errors()):  # another writer swept it first
                     self._run(
                         con, self.dialect.drop_sql, target=self._target(TableRef(schema, table))
                     )
@@ -489,7 +487,7 @@ class SqlStore:
                 self._run(con, d.write_lock_sql, [f"{ref.schema}.{ref.table}"])
             existing = self._columns(con, ref) if partition or how.mode != "replace" else []
             if not existing:  # a whole-table write, or the first partition creates the table
-                if ingest is not None:  # Dialect.ingest: the stream goes into the stage
+                if ingest is not None:  # Driver.ingest: the stream goes into the stage
                     ingest()
                 else:
                     self._run(con, d.create_sql, stage=stage, columns=cols, source=src)
@@ -532,7 +530,7 @@ class SqlStore:
         d = self.dialect
         try:  # a concurrent creator may win; a real problem fails the CREATE TABLE
             self._run(con, d.create_schema_sql, schema=self._schema(ref.schema))
-        except d.errors():
+        except self.driver.errors():
             pass
         if d.use_schema_sql:  # where the database puts the write's temporary tables
             self._run(con, d.use_schema_sql, schema=self._schema(ref.schema))
@@ -744,11 +742,11 @@ class SqlStore:
 
     def _comment_text(self, con: Any, ref: TableRef) -> object:
         """The table's comment (None where there is none, or no way to read it)."""
-        if self.dialect.describe is not None:
-            return self.dialect.describe(con, ref.schema, ref.table)[1]
+        if (described := self.driver.describe(con, ref)) is not None:
+            return described[1]
         if not self.dialect.comment_get_sql:
             return None
-        rows = self.dialect.execute(con, self.dialect.comment_get_sql, [ref.schema, ref.table])
+        rows = self.driver.execute(con, self.dialect.comment_get_sql, [ref.schema, ref.table])
         return rows[0][0] if rows else None
 
     def _comment(self, text: str) -> str:
@@ -797,13 +795,13 @@ class SqlStore:
             self._run(con, sql, target=self._target(ref), text=text, target_text=self._literal(ref))
 
     def _columns(self, con: Any, ref: TableRef) -> list[str]:
-        if self.dialect.describe is not None:
-            return self.dialect.describe(con, ref.schema, ref.table)[0]
-        rows = self.dialect.execute(con, self.dialect.columns_sql, [ref.schema, ref.table])
+        if (described := self.driver.describe(con, ref)) is not None:
+            return described[0]
+        rows = self.driver.execute(con, self.dialect.columns_sql, [ref.schema, ref.table])
         return [row[0] for row in rows]
 
     def _run(self, con: Any, sql: str, params: list[Any] | None = None, **parts: str) -> Any:
-        return self.dialect.execute(con, sql.format(**parts), params or [])
+        return self.driver.execute(con, sql.format(**parts), params or [])
 
     def _target(self, ref: TableRef) -> str:
         if not self.dialect.schemas:
@@ -826,7 +824,7 @@ class SqlStore:
         return quoted
 
     def _errors(self) -> tuple[type[BaseException], ...]:
-        return (*self.dialect.errors(), require("pyarrow").ArrowException)
+        return (*self.driver.errors(), require("pyarrow").ArrowException)
 
     @contextmanager
     def _session(self, action: str, tap: _Tap | _Native | None = None) -> Iterator[Any]:
@@ -843,13 +841,13 @@ class SqlStore:
         while another process holds the database's lock; ``reading``: for an operation that
         writes nothing."""
         deadline = time.monotonic() + self.lock_timeout
-        opener = self._open_reader if reading and self._open_reader else self._open
+        opener = partial(self.driver.connect, reading=reading)
         turns, last = Turns(self.database), None
         if self.lock_timeout <= 0 or not turns.waiting():
             try:
                 return opener()
-            except self.dialect.errors() as exc:
-                if self.dialect.lock_holder(exc) is None or self.lock_timeout <= 0:
+            except self.driver.errors() as exc:
+                if self.driver.lock_holder(exc) is None or self.lock_timeout <= 0:
                     raise
                 last = exc
         with turns.ticket() as first:  # first come, first served (wharf._stores.turns)
@@ -858,8 +856,8 @@ class SqlStore:
                 if first():
                     try:
                         return opener()
-                    except self.dialect.errors() as exc:
-                        if self.dialect.lock_holder(exc) is None:
+                    except self.driver.errors() as exc:
+                        if self.driver.lock_holder(exc) is None:
                             raise
                         last = exc
                 left = deadline - time.monotonic()
@@ -870,7 +868,7 @@ class SqlStore:
 
     def _locked(self, exc: BaseException | None) -> StoreLockedError:
         """The error for a lock wait that ran out, naming the holder when known."""
-        holder = self.dialect.lock_holder(exc) if exc is not None else None
+        holder = self.driver.lock_holder(exc) if exc is not None else None
         holder = holder or "the wharf processes queued before this one"
         msg = (
             f"the {self.name} database {self.database} is locked by {holder}; gave "
@@ -932,7 +930,7 @@ class SqlReading:
             )
             if limit is not None:
                 sql += f" LIMIT {_row_limit(limit)}"
-            batches = store.dialect.fetch(self._con, sql, params, store.batch_size)
+            batches = store.driver.fetch(self._con, sql, params, store.batch_size)
         self._users += 1
         self._open = batches  # closed by the next read if not done: DuckDB refuses a query
         # while a result is open
@@ -1022,15 +1020,14 @@ class _Native:
         self.dictionaries: dict[str, Any] = {}
         self.schema: Any = None
 
-    def attach(self, con: Any, name: str, dialect: Dialect) -> str | None:
-        assert dialect.attach_native is not None
-        src = dialect.attach_native(con, name, self.value)
+    def attach(self, con: Any, name: str, store: SqlStore, beside: TableRef) -> str | None:
+        src = store.driver.attach_native(con, name, self.value)
         if src is not None:
-            self.schema = dialect.fetch(con, f"SELECT * FROM {src} LIMIT 0", [], 1).schema
+            self.schema = store.driver.fetch(con, f"SELECT * FROM {src} LIMIT 0", [], 1).schema
         return src
 
-    def detach(self, con: Any, name: str, dialect: Dialect) -> None:
-        dialect.detach(con, name)
+    def detach(self, con: Any, name: str, store: SqlStore, beside: TableRef) -> None:
+        store.driver.detach(con, name, beside)
 
 
 class _Staged(_Native):
@@ -1040,17 +1037,17 @@ class _Staged(_Native):
         super().__init__(staged)
         self.schema, self._quoted, self._columns = staged.schema, quoted, staged.columns
 
-    def attach(self, con: Any, name: str, dialect: Dialect) -> str:
-        count = dialect.count_sql.format(target=self._quoted, where="TRUE")
-        self.rows = dialect.execute(con, count, [])[0][0]
+    def attach(self, con: Any, name: str, store: SqlStore, beside: TableRef) -> str:
+        count = store.dialect.count_sql.format(target=self._quoted, where="TRUE")
+        self.rows = store.driver.execute(con, count, [])[0][0]
         if all(a == b for a, b in self._columns.items()):
             return self._quoted
-        q = dialect.quote_name  # its columns under the target's names (StagedTable.renamed)
+        q = store.dialect.quote_name  # its columns under the target's names (StagedTable.renamed)
         renamed = ", ".join(f"{q(old)} AS {q(new)}" for new, old in self._columns.items())
         return f"(SELECT {renamed} FROM {self._quoted})"
 
-    def detach(self, con: Any, name: str, dialect: Dialect) -> None:
-        dialect.execute(con, dialect.drop_sql.format(target=self._quoted), [])
+    def detach(self, con: Any, name: str, store: SqlStore, beside: TableRef) -> None:
+        store.driver.execute(con, store.dialect.drop_sql.format(target=self._quoted), [])
 
 
 class _Tap:
@@ -1066,11 +1063,11 @@ class _Tap:
         self._notes = DictionaryNotes(self.schema)
         self.dictionaries = self._notes.dictionaries
 
-    def attach(self, con: Any, name: str, dialect: Dialect) -> str | None:
-        return dialect.attach(con, name, self.reader())
+    def attach(self, con: Any, name: str, store: SqlStore, beside: TableRef) -> str | None:
+        return store.driver.attach(con, name, self.reader(), beside)
 
-    def detach(self, con: Any, name: str, dialect: Dialect) -> None:
-        dialect.detach(con, name)
+    def detach(self, con: Any, name: str, store: SqlStore, beside: TableRef) -> None:
+        store.driver.detach(con, name, beside)
 
     def reader(self) -> pa.RecordBatchReader:
         pa = require("pyarrow")

@@ -32,11 +32,12 @@ from pathlib import Path
 from typing import Any
 
 from wharf._deps import require
-from wharf._stores.base import SchemaPolicy
+from wharf._stores.base import SchemaPolicy, TableRef
 from wharf._stores.dialect import Dialect, Lowering
+from wharf._stores.driver import BaseDriver
 from wharf._stores.sql import SqlStore
 
-__all__ = ["SQLITE", "SQLiteConnector", "sqlite_store"]
+__all__ = ["SQLITE", "SQLiteConnector", "SQLiteDriver", "sqlite_store"]
 
 _META = '"__wharf_tables"'
 
@@ -161,17 +162,17 @@ def empty(schema: Any) -> Any:
     return pa.RecordBatch.from_arrays([pa.array([], f.type) for f in schema], schema=schema)
 
 
-def _ingest(con: Any, schema: str, table: str, reader: Any) -> None:
-    """Create the table ``"schema.table"`` from an Arrow stream (inside the write's
-    transaction)."""
+def _ingest(con: Any, ref: TableRef, reader: Any) -> None:
+    """Create the table ``"schema.table"`` of ``ref`` from an Arrow stream (inside the
+    write's transaction)."""
     cursor = con.cursor()
     try:
-        cursor.adbc_ingest(f"{schema}.{table}", reader, mode="create")
+        cursor.adbc_ingest(f"{ref.schema}.{ref.table}", reader, mode="create")
     finally:
         cursor.close()
 
 
-def _attach(con: Any, name: str, reader: Any) -> str:
+def _attach(con: Any, name: str, reader: Any, beside: TableRef) -> str:
     """For partition writes, appends and merges: the stream as a temporary table."""
     cursor = con.cursor()
     try:
@@ -181,17 +182,17 @@ def _attach(con: Any, name: str, reader: Any) -> str:
     return f"temp.{SQLITE.quote_name(name)}"
 
 
-def _detach(con: Any, name: str) -> None:
+def _detach(con: Any, name: str, beside: TableRef) -> None:
     try:  # the temporary table goes with the connection anyway
         _execute(con, f"DROP TABLE IF EXISTS temp.{SQLITE.quote_name(name)}", [])
     except _errors():
         pass
 
 
-def _describe(con: Any, schema: str, table: str) -> tuple[list[str], str | None]:
+def _describe(con: Any, ref: TableRef) -> tuple[list[str], str | None]:
     """The table's columns (pragma ``table_info``) and its written schema (``__wharf_tables``,
     which may not exist yet)."""
-    name = f"{schema}.{table}"
+    name = f"{ref.schema}.{ref.table}"
     rows = _execute(con, "SELECT name, type FROM pragma_table_info(?)", [name])
     con._wharf_types = dict(rows)  # for the typed first row of a read (_typed)
     columns = [r[0] for r in rows]
@@ -208,14 +209,6 @@ _LOWERING = Lowering(
 
 SQLITE = Dialect(
     name="sqlite",
-    attach=_attach,
-    detach=_detach,
-    fetch=_fetch,
-    execute=_execute,
-    errors=_errors,
-    ingest=_ingest,
-    describe=_describe,
-    columns_sql="",  # Dialect.describe reads columns and the written schema
     lowering=_LOWERING,
     type_names={
         **dict.fromkeys(["bool", "int8", "int16", "int32", "int64"], "INTEGER"),
@@ -284,6 +277,21 @@ class SQLiteConnector:
         return con
 
 
+class SQLiteDriver(BaseDriver):
+    """The :class:`~wharf._stores.driver.Driver` of SQLite (ADBC): Arrow in by
+    ``adbc_ingest``, out by ``fetch_record_batch``; tables described by pragma and
+    ``__wharf_tables`` (:func:`_describe`)."""
+
+    bulk_ingest = True
+    execute = staticmethod(_execute)
+    fetch = staticmethod(_fetch)
+    ingest = staticmethod(_ingest)
+    attach = staticmethod(_attach)
+    detach = staticmethod(_detach)
+    describe = staticmethod(_describe)
+    errors = staticmethod(_errors)
+
+
 def sqlite_store(
     database: str | os.PathLike[str],
     *,
@@ -306,5 +314,9 @@ def sqlite_store(
     if where != ":memory:":
         where = str(Path(where).resolve())
     return SqlStore(
-        SQLITE, connector, database=where, schema_policy=schema_policy, lock_timeout=0.0
+        SQLITE,
+        SQLiteDriver(connector),
+        database=where,
+        schema_policy=schema_policy,
+        lock_timeout=0.0,
     )
