@@ -7,8 +7,10 @@ so the files also show how each dialect quotes them."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,26 +18,21 @@ from wharf._io.partition_expr import parse_partition_expr
 from wharf._stores.base import PartitionFilter, TableRef
 from wharf._stores.bigquery import BIGQUERY
 from wharf._stores.dialect import Dialect, sql_type
-from wharf._stores.duckdb import DUCKDB
-from wharf._stores.mysql import MYSQL
-from wharf._stores.postgres import POSTGRES
-from wharf._stores.snowflake import SNOWFLAKE
+from wharf._stores.registry import STORES, StoreRow, store_row
 from wharf._stores.sql import SqlStore
-from wharf._stores.sqlite import SQLITE
 
 GOLDEN = Path(__file__).parent / "golden"
-DIALECTS = {
-    "duckdb": DUCKDB, "postgres": POSTGRES, "snowflake": SNOWFLAKE, "bigquery": BIGQUERY,
-    "sqlite": SQLITE, "mysql": MYSQL,
-}  # fmt: skip
-EXPRESSIONS = {
-    "duckdb": "TO_TIMESTAMP(TIME)",
-    "postgres": "to_timestamp(time)",
-    "snowflake": "TO_TIMESTAMP(TIME::INT)",
-    "bigquery": "TIMESTAMP_SECONDS(TIME)",
-    "sqlite": "datetime(time, 'unixepoch')",
-    "mysql": "FROM_UNIXTIME(time)",
-}
+
+
+def _manager(row: StoreRow) -> Any:
+    """The registry row's I/O manager on its example settings (nothing connects)."""
+    return getattr(importlib.import_module(row.module), row.manager)(**row.example)
+
+
+#: every SQL store of the registry: a new store's golden files come with its row
+MANAGERS = {row.name: _manager(row) for row in STORES}
+DIALECTS: dict[str, Dialect] = {name: m.dialect() for name, m in MANAGERS.items()}
+EXPRESSIONS = {row.name: row.expression for row in STORES}
 HOSTILE = 'k"`; DROP TABLE t; --'
 COLUMNS = ["time", HOSTILE, "value"]
 INNER = 'd"; DROP TABLE t; --'
@@ -120,24 +117,14 @@ def test_bigquery_backtick_escape_is_refused() -> None:
 
 # -- the whole dialect: names, every statement template, flags and the type lowering ----------
 def _stores() -> dict[str, SqlStore]:
-    """Each dialect's store as its module builds it (nothing connects)."""
-    from wharf._stores.bigquery import BigQueryConnector, bigquery_store
-    from wharf._stores.duckdb import duckdb_store
-    from wharf._stores.mysql import MySQLConnector, mysql_store
-    from wharf._stores.postgres import postgres_store
-    from wharf._stores.snowflake import snowflake_store
-    from wharf._stores.sqlite import sqlite_store
-
-    account = {"account": "acme", "user": "me", "database": "Sales_db"}
-    return {
-        "duckdb": duckdb_store("golden.duckdb"),
-        "postgres": postgres_store("postgresql://me@db:5432/Sales_db"),
-        "snowflake": snowflake_store(account),
-        "snowflake_text_times": snowflake_store(account, timestamps_as_strings=True),
-        "bigquery": bigquery_store(BigQueryConnector("my-project")),
-        "sqlite": sqlite_store(":memory:"),
-        "mysql": mysql_store(MySQLConnector(host="db")),
-    }
+    """Each registry row's store, as its I/O manager builds it on the row's example settings
+    (nothing connects), and Snowflake's with timestamps stored as text."""
+    stores = {name: m.table_store() for name, m in MANAGERS.items()}
+    as_text = {**store_row("snowflake").example, "store_timestamps_as_strings": True}
+    stores["snowflake_text_times"] = (
+        _manager(store_row("snowflake")).model_copy(update=as_text).table_store()
+    )
+    return stores
 
 
 #: schema and table names: plain, mixed case, embedded quotes of every dialect, punctuation
@@ -252,10 +239,7 @@ def render_dialect(name: str, store: SqlStore) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize(
-    "name",
-    ["duckdb", "postgres", "snowflake", "snowflake_text_times", "bigquery", "sqlite", "mysql"],
-)
+@pytest.mark.parametrize("name", [*MANAGERS, "snowflake_text_times"])
 def test_golden_dialect(name: str) -> None:
     """Each dialect's names, templates, flags and type lowering, pinned in
     ``golden/<name>.dialect.txt`` (``WHARF_UPDATE_GOLDEN=1`` rewrites it after checking)."""

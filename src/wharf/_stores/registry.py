@@ -52,6 +52,8 @@ class StoreRow:
         capabilities: what the conformance suite expects of it (see ``StoreCase``).
         nul_in_text: whether its text holds U+0000.
         floats: which floats it keeps (its ``Dialect.floats``).
+        expression: a ``partition_expr`` in its SQL (a time from integer seconds), for the
+            golden SQL tests (``tests/_stores/golden``).
     """
 
     name: str
@@ -66,6 +68,7 @@ class StoreRow:
     capabilities: frozenset[str] = frozenset({"projection", "crash_atomic", "write_modes"})
     nul_in_text: bool = True
     floats: str = "ieee"
+    expression: str = ""
 
 
 def _server_login(server: Any) -> dict[str, Any]:
@@ -78,12 +81,14 @@ STORES: tuple[StoreRow, ...] = (
         example={"database": ":memory:"},
         test_config=lambda tmp, _: {"database": str(tmp / "conformance.duckdb"),
                                     "schema": "public"},
+        expression="TO_TIMESTAMP(TIME)",
     ),
     StoreRow(
         "sqlite", "wharf.sqlite", "SQLiteIOManager", "sqlite", ("adbc_driver_sqlite",),
         example={"database": "warehouse.sqlite"},
         test_config=lambda tmp, _: {"database": str(tmp / "conformance.sqlite")},
         floats="no_nan",
+        expression="datetime(time, 'unixepoch')",
     ),
     StoreRow(
         "postgres", "wharf.postgres", "PostgresIOManager", "postgres",
@@ -96,6 +101,7 @@ STORES: tuple[StoreRow, ...] = (
             {"projection", "crash_atomic", "microsecond_timestamps", "write_modes"}
         ),
         nul_in_text=False,
+        expression="to_timestamp(time)",
     ),
     StoreRow(
         "mysql", "wharf.mysql", "MySQLIOManager", "mysql", ("pymysql",),
@@ -103,6 +109,7 @@ STORES: tuple[StoreRow, ...] = (
         test_config=lambda tmp, server: server.config(folder_name("t", tmp)),
         server="wharf.testing.mysql:shared_mariadb",
         floats="finite",
+        expression="FROM_UNIXTIME(time)",
         capabilities=frozenset(
             {"projection", "crash_atomic", "microsecond_timestamps", "write_modes"}
         ),
@@ -117,6 +124,7 @@ STORES: tuple[StoreRow, ...] = (
         capabilities=frozenset(
             {"projection", "crash_atomic", "standin_cuts_nanoseconds", "write_modes"}
         ),
+        expression="TO_TIMESTAMP(TIME::INT)",
     ),
     StoreRow(
         "bigquery", "wharf.bigquery", "BigQueryIOManager", "bigquery",
@@ -129,6 +137,7 @@ STORES: tuple[StoreRow, ...] = (
             {"projection", "crash_atomic", "lists_never_null", "microsecond_timestamps",
              "write_modes"}
         ),
+        expression="TIMESTAMP_SECONDS(TIME)",
     ),
 )  # fmt: skip
 
