@@ -247,3 +247,27 @@ def test_golden_dialect(name: str) -> None:
     if os.environ.get("WHARF_UPDATE_GOLDEN"):
         path.write_text(got)
     assert got == path.read_text(), f"{name}: the dialect changed; see {path}"
+
+
+@pytest.mark.parametrize("name", list(DIALECTS))
+def test_a_dialect_is_frozen_data_only(name: str) -> None:
+    """No callable, nothing mutable in place: a dialect row is text, numbers, flags, a type-name
+    table and its lowering flags (the client's code is its Driver)."""
+    import dataclasses
+
+    from wharf._stores.dialect import Lowering
+
+    dialect = DIALECTS[name]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        dialect.quote = "'"  # type: ignore[misc]
+    for f in dataclasses.fields(dialect):
+        value = getattr(dialect, f.name)
+        if f.name == "type_names":
+            assert all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+        elif f.name == "replace_sql":
+            assert isinstance(value, tuple)
+            assert all(isinstance(s, str) for s in value)
+        elif f.name == "lowering":
+            assert isinstance(value, Lowering)
+        else:
+            assert value is None or isinstance(value, str | int | bool), (f.name, value)
