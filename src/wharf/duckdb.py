@@ -77,7 +77,8 @@ class DuckDBResource(ConfigurableResource):
     @contextmanager
     def get_connection(self) -> Iterator[Any]:
         """A DuckDB connection, closed when the block ends (also when it raises)."""
-        conn = _store(self.database, self.connection_config, self.lock_timeout).connect()
+        store = _store(self.database, self.connection_config, self.lock_timeout)
+        conn = store.connect()
         try:
             if self.schema_:
                 quoted = '"' + self.schema_.replace('"', '""') + '"'
@@ -85,7 +86,7 @@ class DuckDBResource(ConfigurableResource):
                 conn.execute(f"USE {quoted}")
             yield conn
         finally:
-            conn.close()
+            store.driver.close(conn)  # where it checkpoints, with no other process opening
 
 
 class DuckDBIOManager(DatabaseFileIOManager, TableIOManager):

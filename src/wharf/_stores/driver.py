@@ -41,6 +41,10 @@ class Driver(Protocol):
         nothing (DuckDB opens a read-only file read-only)."""
         ...
 
+    def close(self, con: Any) -> None:
+        """Close a connection of :meth:`connect` (every close of the store's comes here)."""
+        ...
+
     def execute(self, con: Any, sql: str, params: list[object]) -> list[tuple[Any, ...]]:
         """Run one statement with bound ``params``; its rows (none for a statement without)."""
         ...
@@ -100,6 +104,10 @@ class BaseDriver:
     def connect(self, *, reading: bool = False) -> Any:
         """A new connection from the connector (the same for reads)."""
         return self.connector()
+
+    def close(self, con: Any) -> None:
+        """``con.close()``."""
+        con.close()
 
     def ingest(self, con: Any, ref: TableRef, reader: Any) -> None:
         """Not offered (``bulk_ingest`` is False)."""

@@ -316,7 +316,7 @@ class SqlStore:
             try:
                 info = self._table_info(con, ref)
             except BaseException:
-                con.close()
+                self.driver.close(con)
                 raise
         session = SqlReading(self, ref, con, info, message)
         try:
@@ -834,7 +834,7 @@ class SqlStore:
             try:
                 yield con
             finally:
-                con.close()
+                self.driver.close(con)
 
     def connect(self, *, reading: bool = False) -> Any:
         """A new connection (the caller closes it), retrying with capped exponential back-off
@@ -981,7 +981,7 @@ class SqlReading:
     def _release(self) -> None:
         self._users -= 1
         if self._users == 0:
-            self._con.close()
+            self._store.driver.close(self._con)
 
 
 def _written(text: object, existing: list[str]) -> tuple[Any, bool]:
