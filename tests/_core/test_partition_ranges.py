@@ -240,6 +240,38 @@ def test_cli_single_run_backfill(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert runs == [DAYS.get_partition_keys()]  # one run of all ten days
 
 
+def test_a_multi_run_backfills_last_run_of_one_partition_stores_its_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """multi_run(2) over three days runs two days, then one. The body returns a dict by
+    partition, as a path store needs for a range: in the one-day run too, where the dict was
+    stored whole as that day's value. A dict value of an asset without such a policy is kept."""
+    from wharf.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WHARF_HOME", str(tmp_path / "home"))
+    (tmp_path / "pipeline.py").write_text(
+        "import wharf as dg\n"
+        "days = dg.DailyPartitionsDefinition(start_date='2024-01-01', end_date='2024-01-11')\n"
+        "@dg.asset(partitions_def=days, backfill_policy=dg.BackfillPolicy.multi_run(2))\n"
+        "def events(context):\n"
+        "    return {k: int(k[-2:]) for k in context.partition_keys}\n"
+        "@dg.asset(partitions_def=days)\n"
+        "def labels(context):\n"
+        "    return {context.partition_key: 'a day'}\n"
+        "defs = dg.Definitions(assets=[events, labels],\n"
+        "    resources={'io_manager': dg.FilesystemIOManager(base_dir='store')})\n"
+    )
+    argv = ["materialize", "-f", "pipeline.py", "--partitions", "2024-01-01...2024-01-03"]
+    assert main([*argv, "--select", "events"]) == 0
+    assert main([*argv[:3], "--partition", "2024-01-03", "--select", "labels"]) == 0
+    import runpy
+
+    load = runpy.run_path(str(tmp_path / "pipeline.py"))["defs"].load_asset_value
+    assert [load("events", partition_key=f"2024-01-0{d}") for d in (1, 2, 3)] == [1, 2, 3]
+    assert load("labels", partition_key="2024-01-03") == {"2024-01-03": "a day"}
+
+
 def test_a_range_into_a_path_store_is_refused_with_dagsters_ways_out(tmp_path: Path) -> None:
     """Dagster's UPathIOManager refuses an output of several partitions, pointing to a multi-run
     backfill policy or a body that returns None; wharf takes a dict by partition too."""

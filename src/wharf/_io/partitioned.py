@@ -154,21 +154,34 @@ def _conformed(readers: Iterable[Any], schema: Any, pa: Any) -> Iterator[Any]:
             yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
+def runs_ranges(context: OutputContext) -> bool:
+    """Whether the output's asset has a backfill policy that puts several partitions in a run
+    (``single_run()``, ``multi_run(N > 1)``): its body returns a dict by partition key to a
+    manager that keeps one object per partition, in a run of one partition too."""
+    policy = getattr(context.op_def, "backfill_policy", None)
+    return policy is not None and policy.max_partitions_per_run != 1
+
+
 def store_each_partition(
     context: OutputContext, obj: Any, store_one: Callable[[OutputContext, Any], None], manager: str
 ) -> bool:
     """Store a range run's value one partition at a time (managers that keep one object per
-    partition); False when the output is not of several partitions.
+    partition); False when the output is one partition's value, stored as it is.
 
     The value must be a dict of partition key to that partition's value, with exactly the run's
-    keys. The output's metadata is the last partition's, with ``row_count`` summed over them all
-    and ``partition_count``.
+    keys. A run of one partition of an asset whose backfill policy runs ranges
+    (:func:`runs_ranges`: the last run of ``multi_run(2)`` over three days) gives such a dict
+    too, and its one value is stored (a dict of exactly that key was stored whole before). The
+    output's metadata is the last partition's, with ``row_count`` summed over them all and
+    ``partition_count``.
     """
     keys = context.asset_partition_keys_or_none
-    if not context.has_asset_key or keys is None or len(keys) <= 1:
+    if not context.has_asset_key or keys is None:
         return False
-    name = context.asset_key.to_user_string()
     given = set(obj) if isinstance(obj, Mapping) else None
+    if len(keys) == 1 and not (given == set(keys) and runs_ranges(context)):
+        return False  # one partition's value, as it came
+    name = context.asset_key.to_user_string()
     if given != set(keys):
         got = type_name(type(obj)) if given is None else f"a dict of {len(given)} keys"
         if given is not None and (extra := sorted(given - set(keys))[:5]):
