@@ -502,7 +502,7 @@ def test_files_left_by_a_killed_writer_are_removed_on_the_next_write(
     stale = [p.name for p in left.iterdir() if p != live]
     assert len(stale) == 1, stale  # what the killed writer left
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
-    monkeypatch.setattr("wharf._io.spool._SWEPT", [])  # as in a new process
+    monkeypatch.setattr("wharf._stores.spool._SWEPT", [])  # as in a new process
     monkeypatch.setattr("wharf._io.upath._SWEPT_FOLDERS", {})
 
     @dg.asset(name="blob")
