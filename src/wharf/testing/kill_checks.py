@@ -11,10 +11,10 @@ an ``append`` and a ``merge`` on the stores that have write modes.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import pickle
 import signal
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,8 @@ import wharf as dg
 from wharf.testing.frames import FrameKind
 
 _PARTS = ("eu", "us")
+#: imported once in the fork server when this process has them
+_HEAVY = ("numpy", "pyarrow", "pyarrow.parquet", "pandas", "polars", "duckdb", "fsspec", "upath")
 _APPEND = {"write_mode": "append"}
 _MERGE = {"write_mode": "merge", "merge_keys": ["id"]}
 
@@ -42,10 +44,14 @@ def _asset(name: str, value: Any, meta: dict[str, Any], partitioned: bool) -> An
 
 def killed_write(path: str) -> None:
     """In a child process: the write ``path`` describes (a pickled ``(io_manager, name,
-    metadata, partition key)``), its source killing the process at its end."""
+    metadata, partition key, environment, working folder)``), its source killing the process
+    at its end."""
     import pyarrow as pa
 
-    io, name, meta, key = pickle.loads(Path(path).read_bytes())
+    io, name, meta, key, env, cwd = pickle.loads(Path(path).read_bytes())
+    os.environ.clear()  # the test's, not the fork server's (started by an earlier test)
+    os.environ.update(env)
+    os.chdir(cwd)
     new = _rows([2, 7], "killed", key or "eu")
 
     def value() -> Any:
@@ -85,14 +91,25 @@ def _put(
 
 
 def _killed(case: Any, tmp: Path, name: str, meta: dict[str, Any], key: str | None) -> None:
-    """Run the write of ``name`` (``meta``, partition ``key``) in a child that is killed."""
+    """Run the write of ``name`` (``meta``, partition ``key``) in a child that is killed.
+
+    The child is forked from a ``forkserver`` that has wharf and the heavy libraries imported
+    (the multiprocess executor's, when it runs first): a new interpreter per kill took 2-3 s of
+    imports, the larger part of the suite's time spent in these checks."""
     job = tmp / f"killed-{name}.pickle"
-    job.write_bytes(pickle.dumps((case.io_manager(tmp), name, meta, key)))
-    code = f"from wharf.testing.kill_checks import killed_write; killed_write({str(job)!r})"
-    child = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=300
+    state = (case.io_manager(tmp), name, meta, key, dict(os.environ), os.getcwd())
+    job.write_bytes(pickle.dumps(state))
+    ctx: Any = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(
+        sorted({"wharf", "wharf.testing.kill_checks"} | {n for n in _HEAVY if n in sys.modules})
     )
-    assert child.returncode == -signal.SIGKILL, (case.name, meta, child.stderr[-2000:])
+    child = ctx.Process(target=killed_write, args=(str(job),))
+    child.start()
+    child.join(300)
+    if child.exitcode is None:  # hung: end it, and fail
+        child.kill()
+        child.join()
+    assert child.exitcode == -signal.SIGKILL, (case.name, meta, child.exitcode)
 
 
 def check_killed_overwrite(case: Any, kind: FrameKind, tmp: Path) -> None:
