@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import wharf as dg
@@ -17,6 +17,17 @@ from wharf.testing.conformance import Check, FrameKind, StoreCase
 from wharf.testing.strategies import TEXT, TEXT_NO_NUL, pandas_frames, polars_frames
 
 EXAMPLES = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: for a row whose known gap this check is (a strict xfail): fail at the first failing example,
+#: without shrinking it (shrinking a failure of every write took 20 s on deltalake-gcs)
+KNOWN_FAILING = settings(EXAMPLES, phases=[Phase.explicit, Phase.reuse, Phase.generate])
+
+
+def _examples(case: StoreCase, check: str) -> settings:
+    """The hypothesis settings of ``check`` on ``case``'s row."""
+    from wharf.testing.stores import KNOWN_GAPS
+
+    gaps = (checks for trait, (checks, _) in KNOWN_GAPS.items() if trait in case.capabilities)
+    return KNOWN_FAILING if any(check in checks for checks in gaps) else EXAMPLES
 
 
 def _round_trip(case: StoreCase, tmp: Path, frame: Any, annotation: Any) -> Any:
@@ -48,7 +59,7 @@ def check_pandas_property(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
     """Generated pandas frames come back with equal values and dtypes."""
     import pandas as pd
 
-    @EXAMPLES
+    @_examples(case, "pandas_property")
     @given(pandas_frames(text=_text(case), floats=_floats(case)))
     def run(df: pd.DataFrame) -> None:
         got = _round_trip(case, tmp, df, pd.DataFrame)
@@ -62,7 +73,7 @@ def check_polars_property(case: StoreCase, kind: FrameKind, tmp: Path) -> None:
     import polars as pl
     from polars.testing import assert_frame_equal
 
-    @EXAMPLES
+    @_examples(case, "polars_property")
     @given(polars_frames(text=_text(case), floats=_floats(case)))
     def run(df: pl.DataFrame) -> None:
         assert_frame_equal(_round_trip(case, tmp, df, pl.DataFrame), df, check_exact=True)
