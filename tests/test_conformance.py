@@ -19,7 +19,7 @@ from wharf._stores.base import TableRef
 from wharf.testing.conformance import CHECKS, FRAME_KINDS, Check, FrameKind, StoreCase
 from wharf.testing.frames import REFERENCE_KIND, frame_kind
 from wharf.testing.properties import PROPERTY_CHECKS
-from wharf.testing.stores import KNOWN_GAPS, LOCAL_STORES, OBJECT_STORES, SERVER_STORES, SQL_STORES
+from wharf.testing.stores import LOCAL_STORES, OBJECT_STORES, SERVER_STORES, SQL_STORES, known_gaps
 
 __all__ = [  # server rows' fixtures, and the SparkSession of the pyspark frame kind
     "azure_server", "bigquery_server", "cloud_env", "fakesnow_server", "gcs_server", "s3_server",
@@ -33,8 +33,7 @@ def _gaps(store: StoreCase, check: Check) -> list[pytest.MarkDecorator]:
     exception), never a silent drop."""
     marks = [
         pytest.mark.xfail(strict=True, raises=raises, reason=f"{store.name}: {trait}")
-        for trait, (checks, raises) in KNOWN_GAPS.items()
-        if trait in store.capabilities and check.name in checks
+        for trait, raises in known_gaps(store, check.name)
     ]
     for need in sorted(check.needs - store.capabilities):
         if need not in store.lacks:

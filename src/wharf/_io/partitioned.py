@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from wharf._core.contexts import InputContext, OutputContext, TypeInfo
+from wharf._core.partitioning.backfill import run_size
 from wharf._core.results import MetadataValue
 from wharf._core.typecheck import strip_optional, type_name
 from wharf.errors import AssetTypeError, StoredValueNotFoundError
@@ -158,8 +159,7 @@ def runs_ranges(context: OutputContext) -> bool:
     """Whether the output's asset has a backfill policy that puts several partitions in a run
     (``single_run()``, ``multi_run(N > 1)``): its body returns a dict by partition key to a
     manager that keeps one object per partition, in a run of one partition too."""
-    policy = getattr(context.op_def, "backfill_policy", None)
-    return policy is not None and policy.max_partitions_per_run != 1
+    return run_size([getattr(context.op_def, "backfill_policy", None)]) != 1
 
 
 def store_each_partition(

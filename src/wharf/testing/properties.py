@@ -24,10 +24,9 @@ KNOWN_FAILING = settings(EXAMPLES, phases=[Phase.explicit, Phase.reuse, Phase.ge
 
 def _examples(case: StoreCase, check: str) -> settings:
     """The hypothesis settings of ``check`` on ``case``'s row."""
-    from wharf.testing.stores import KNOWN_GAPS
+    from wharf.testing.stores import known_gaps
 
-    gaps = (checks for trait, (checks, _) in KNOWN_GAPS.items() if trait in case.capabilities)
-    return KNOWN_FAILING if any(check in checks for checks in gaps) else EXAMPLES
+    return KNOWN_FAILING if known_gaps(case, check) else EXAMPLES
 
 
 def _round_trip(case: StoreCase, tmp: Path, frame: Any, annotation: Any) -> Any:

@@ -283,3 +283,15 @@ KNOWN_GAPS: dict[
     # schema change pass; every other storing check writes a table three times or more
     "standin_delta_third_commit": (_STORING - _WRITES_TWICE_AT_MOST, _WRITE_FAILS),
 }
+
+
+def known_gaps(
+    case: StoreCase, check: str
+) -> list[tuple[str, type[BaseException] | tuple[type[BaseException], ...]]]:
+    """The known gaps of ``case``'s row that make ``check`` fail: each trait and the exception
+    it raises (the conformance test marks them strict xfails)."""
+    return [
+        (trait, raises)
+        for trait, (checks, raises) in KNOWN_GAPS.items()
+        if trait in case.capabilities and check in checks
+    ]
